@@ -7,12 +7,13 @@
 #   lab/kernel.sh hash  [lab|debug]   print the cache key
 #   lab/kernel.sh srcdir              prepare the patched tree, print its path
 #
+# VFIOPIN_PATCHDIR overrides the patch directory (kernel-patch/).
 # Environment: VFIOPIN_CACHE (default /var/cache/vfiopin), JOBS (default nproc+1),
 # LINUX_SOURCE_TARBALL (default /usr/src/linux-source-6.1.tar.xz).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-PATCHDIR=$TOP/kernel-patch
+PATCHDIR=${VFIOPIN_PATCHDIR:-$TOP/kernel-patch}
 CACHE=${VFIOPIN_CACHE:-/var/cache/vfiopin}
 TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 JOBS=${JOBS:-$(($(nproc) + 1))}
@@ -168,6 +169,11 @@ path)
 	out=$CACHE/kernels/$flavour-$(cache_key "$flavour")
 	[ -e "$out/bzImage" ] || die "the $flavour kernel for this tree is not built: run 'make kernel'"
 	echo "$out" ;;
-srcdir) need_tools; prepare_src ;;
+srcdir)
+	need_tools
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/lock"
+	flock 9
+	prepare_src ;;
 *) die "usage: kernel.sh build|path|hash|srcdir [lab|debug]" ;;
 esac

@@ -1,0 +1,39 @@
+#!/bin/bash
+# PID 1 of the lab guest: mount what the host's userspace needs on top of the
+# read-only 9p root, run the command that lab/run.sh left in the results
+# share, record its exit status there and power off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp/home TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb
+
+mountpoint -q /proc || mount -t proc proc /proc
+mountpoint -q /sys || mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /var/tmp
+mount -t tmpfs tmpfs /mnt
+mkdir -p /dev/pts /dev/shm /tmp/out "$HOME" /mnt/huge
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+mount -t hugetlbfs hugetlbfs /mnt/huge 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 vfiopin-out /tmp/out
+ulimit -l unlimited 2>/dev/null
+hostname vfiopin-lab 2>/dev/null
+
+status=127
+if [ -r /tmp/out/cmd ]; then
+	bash /tmp/out/cmd < /dev/null
+	status=$?
+else
+	echo "guest-init: no command in the results share" >&2
+fi
+echo "$status" > /tmp/out/status
+sync
+umount /tmp/out 2>/dev/null
+# -no-reboot turns the reboot into QEMU exiting.
+echo b > /proc/sysrq-trigger 2>/dev/null
+reboot -f

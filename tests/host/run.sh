@@ -1,0 +1,61 @@
+#!/bin/bash
+# Host tier: tests that need no lab guest.  Prints "N passed, N failed".
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP"
+pass=0 failed=0
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+# expect_fail WHAT PATTERN COMMAND...: COMMAND exits non-zero and its stderr
+# matches PATTERN.
+expect_fail() {
+	local what=$1 pat=$2 err rc
+	shift 2
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	if [ $rc -ne 0 ] && grep -qE "$pat" <<< "$err"; then
+		ok "$what (exit $rc)"
+	else
+		bad "$what: exit $rc, stderr: $err"
+	fi
+}
+
+VMM=build/vfiopin-vmm
+expect_fail "vmm: zero map size" "size must not be zero" $VMM map 0 0
+expect_fail "vmm: unaligned IOVA" "page aligned" $VMM map 0x1001 4K
+expect_fail "vmm: range outside guest RAM" "outside guest RAM" $VMM --mem 1M map 0 2M
+expect_fail "vmm: zero guest RAM" "non-zero multiple" $VMM --mem 0 status
+expect_fail "vmm: unknown step" "unknown step" $VMM frob
+expect_fail "vmm: missing step argument" "needs 1 argument" $VMM attach
+expect_fail "vmm: pin count out of range" "NPAGES must be 1..512" $VMM pin x 0 513
+expect_fail "vmm: unknown errno name" "unknown errno name" $VMM map=EWHAT 0 4K
+expect_fail "vmm: bad number" "is not a number" $VMM sleep soon
+if [ ! -e /dev/vfio/vfio ]; then
+	expect_fail "vmm: no VFIO on this kernel" "/dev/vfio/vfio" $VMM map 0 4K
+fi
+
+expect_fail "lab runner: no command" "no command given" lab/run.sh
+expect_fail "lab runner: bad option value" "take numbers" lab/run.sh --cpus two -- true
+expect_fail "lab runner: unknown option" "unknown option" lab/run.sh --frob -- true
+expect_fail "kernel.sh: unknown flavour" "unknown flavour" lab/kernel.sh build tiny
+
+# A series that does not apply names the patch, the hunk and the versions.
+if [ -r /usr/src/linux-source-6.1.tar.xz ]; then
+	tmp=$(mktemp -d)
+	cp -r kernel-patch/. "$tmp/"
+	first=$(grep -v '^#' "$tmp/series" | head -1)
+	sed -i '0,/^-	struct list_head	emulated_iommu_groups;/s//-	struct list_head	emulated_groups_renamed;/' "$tmp/$first" 2>/dev/null
+	# make the first hunk's context wrong
+	sed -i '0,/^ 	bool			container_open;/s//  	bool			container_closed;/' "$tmp/$first"
+	expect_fail "kernel.sh: a patch that does not apply" \
+		"$first does not apply to linux-source 6\.1\.[0-9]+ \(the series is for 6\.1\.192\)" \
+		env VFIOPIN_PATCHDIR="$tmp" lab/kernel.sh srcdir
+	err=$(VFIOPIN_PATCHDIR="$tmp" lab/kernel.sh srcdir 2>&1 >/dev/null)
+	if grep -qE 'Hunk #[0-9]+ FAILED' <<< "$err"; then ok "kernel.sh: names the failing hunk"; else bad "kernel.sh: no hunk in: $err"; fi
+	rm -rf "$tmp"
+	# and the real series applies
+	if lab/kernel.sh srcdir > /dev/null 2>&1; then ok "kernel.sh: the series applies"; else bad "kernel.sh: the series does not apply"; fi
+fi
+
+echo "check-host: $pass passed, $failed failed"
+[ $failed -eq 0 ]

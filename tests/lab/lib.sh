@@ -1,0 +1,98 @@
+# Shared helpers for tests that run inside the lab guest (lab/run.sh).
+# Source it; it sets up nothing by itself.
+
+TOP=${VFIOPIN_TOP:?run inside the lab (lab/run.sh)}
+KDIR=${VFIOPIN_KERNEL:?run inside the lab (lab/run.sh)}
+OUT=${VFIOPIN_OUT:-/tmp/out}
+VMM=$TOP/build/vfiopin-vmm
+TRACEFS=/sys/kernel/tracing
+MDEV_TYPE=/sys/class/mdev_bus/mpin/mdev_supported_types/mpin-1
+
+T_PASS=0 T_FAIL=0
+
+fail() { echo "FAIL: $*"; T_FAIL=$((T_FAIL + 1)); }
+pass() { echo "ok: $*"; T_PASS=$((T_PASS + 1)); }
+
+# check_eq WHAT GOT EXPECTED
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: got '$2', expected '$3'"; fi
+}
+
+# check_cmd WHAT COMMAND... : passes when the command succeeds
+check_cmd() {
+	local what=$1; shift
+	if "$@"; then pass "$what"; else fail "$what (command: $*)"; fi
+}
+
+summary() {
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+die() { echo "lab test: $*" >&2; exit 1; }
+
+# Bind every QEMU edu device (1234:11e8) to vfio-pci; print their addresses.
+bind_edu() {
+	local d found=()
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+			found+=("$(basename "$d")")
+	done
+	[ ${#found[@]} -gt 0 ] || die "no edu device (1234:11e8) in the guest: lab/run.sh --edu N"
+	[ -d /sys/bus/pci/drivers/vfio-pci ] || die "vfio-pci driver missing from the lab kernel"
+	echo 1234 11e8 > /sys/bus/pci/drivers/vfio-pci/new_id 2>/dev/null || true
+	for d in "${found[@]}"; do
+		[ -e "/sys/bus/pci/drivers/vfio-pci/$d" ] ||
+			echo "$d" > /sys/bus/pci/drivers/vfio-pci/bind 2>/dev/null || true
+		[ -e "/sys/bus/pci/drivers/vfio-pci/$d" ] || die "could not bind $d to vfio-pci"
+		[ -e "/sys/bus/pci/devices/$d/iommu_group" ] || die "$d has no IOMMU group (is intel_iommu on?)"
+	done
+	echo "${found[@]}"
+}
+
+# Load the mpin sample driver from the kernel build in use.
+load_mpin() {
+	[ -d /sys/class/mdev_bus/mpin ] && return 0
+	local ko=${MPIN_KO:-$KDIR/modules/mpin.ko}
+	[ -r "$ko" ] || die "no mpin.ko at $ko"
+	insmod "$ko" || die "insmod $ko failed"
+	[ -d "$MDEV_TYPE" ] || die "mpin loaded but $MDEV_TYPE is missing"
+}
+
+# create_mdev N: create an mpin instance with a UUID derived from N; print it.
+create_mdev() {
+	local uuid
+	uuid=$(printf '%08x-0000-4000-8000-%012x' "$1" "$1")
+	[ -e "/sys/bus/mdev/devices/$uuid" ] || echo "$uuid" > "$MDEV_TYPE/create" ||
+		die "could not create mdev $uuid"
+	echo "$uuid"
+}
+
+remove_mdev() { echo 1 > "/sys/bus/mdev/devices/$1/remove"; }
+
+mdev_counter() { cat "/sys/bus/mdev/devices/$1/mpin/$2"; }
+
+trace_start() {
+	[ -d "$TRACEFS/events/vfio_type1" ] ||
+		die "no vfio_type1 trace events: the kernel lacks the vfiopin patches"
+	echo 0 > "$TRACEFS/tracing_on"
+	echo 16384 > "$TRACEFS/buffer_size_kb"
+	echo > "$TRACEFS/trace"
+	echo 1 > "$TRACEFS/events/vfio_type1/enable"
+	echo 1 > "$TRACEFS/tracing_on"
+}
+
+trace_stop() {
+	echo 0 > "$TRACEFS/tracing_on"
+	echo 0 > "$TRACEFS/events/vfio_type1/enable"
+	cat "$TRACEFS/trace" > "$1"
+	grep -q 'LOST' "$TRACEFS/per_cpu/cpu0/stats" 2>/dev/null || true
+}
+
+# events FILE NAME: the lines of one event, fields only ("cid=1 tgid=...").
+events() { grep -E " $2: " "$1" | sed -E "s/.* $2: //"; }
+
+# field LINE NAME: the value of NAME=... in an event line
+field() { sed -nE "s/.*(^| )$2=([^ ]*).*/\2/p" <<< "$1"; }
+
+vmlck_kb() { awk '/^VmLck:/ { print $2 }' "/proc/$1/status"; }
