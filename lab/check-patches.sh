@@ -51,7 +51,7 @@ for p in $(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHDIR/series"); do
 		ok "$p touches no C file"
 		continue
 	fi
-	if make -s -C "$src" O="$obj" ARCH=x86_64 KCFLAGS=-Werror olddefconfig "${targets[@]}" > "$log" 2>&1; then
+	if make -s -C "$src" O="$obj" ARCH=x86_64 LOCALVERSION=-vfiopin KCFLAGS=-Werror olddefconfig "${targets[@]}" > "$log" 2>&1; then
 		ok "builds alone: $p (${targets[*]})"
 	else
 		bad "does not build alone: $p"; tail -30 "$log"
@@ -62,7 +62,7 @@ done
 tmp=$(mktemp -d)
 cp "$src/samples/vfio-mdev/mpin.c" "$tmp/"
 echo 'obj-m += mpin.o' > "$tmp/Makefile"
-if make -s -C "$obj" M="$tmp" KCFLAGS=-Werror modules > "$log" 2>&1 && [ -s "$tmp/mpin.ko" ]; then
+if make -s -C "$obj" M="$tmp" LOCALVERSION=-vfiopin KCFLAGS=-Werror modules > "$log" 2>&1 && [ -s "$tmp/mpin.ko" ]; then
 	ok "mpin builds out of tree"
 else
 	bad "mpin out-of-tree build"; tail -30 "$log"

@@ -5,9 +5,11 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp/home TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb
 
-mountpoint -q /proc || mount -t proc proc /proc
-mountpoint -q /sys || mount -t sysfs sysfs /sys
-mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+# The 9p root shows the host's /proc, /sys and /dev directories: always
+# mount the guest's own over them.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+[ "$(stat -f -c %T /dev 2>/dev/null)" = tmpfs ] || mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/tmp
@@ -34,6 +36,6 @@ fi
 echo "$status" > /tmp/out/status
 sync
 umount /tmp/out 2>/dev/null
-# -no-reboot turns the reboot into QEMU exiting.
-echo b > /proc/sysrq-trigger 2>/dev/null
-reboot -f
+# -no-reboot turns the reboot into QEMU exiting; if reboot fails, init
+# exiting panics the kernel, and panic=-1 reboots as well.
+reboot -ff >/dev/null 2>&1

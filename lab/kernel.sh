@@ -45,9 +45,10 @@ cache_key() {
 	{
 		echo "tarball $(stat -c '%s %Y' "$TARBALL") $(basename "$TARBALL")"
 		echo "gcc $(gcc -dumpfullversion) pahole $(pahole --version)"
-		sha256sum "$0" "$PATCHDIR/series"
-		for p in $(series); do sha256sum "$PATCHDIR/$p"; done
-		for f in $(fragments "$flavour"); do sha256sum "$f"; done
+		# contents only: the key must not depend on where the tree is
+		cat "$0" "$PATCHDIR/series" | sha256sum
+		for p in $(series); do sha256sum < "$PATCHDIR/$p"; done
+		for f in $(fragments "$flavour"); do sha256sum < "$f"; done
 	} | sha256sum | cut -c1-16
 }
 
@@ -139,7 +140,7 @@ build() {
 	configure "$src" "$obj" "$flavour"
 	local t0=$SECONDS
 	echo "kernel.sh: building $flavour kernel ($key) with -j$JOBS in $obj" >&2
-	if ! make -C "$src" O="$obj" ARCH=x86_64 -j"$JOBS" bzImage modules \
+	if ! make -C "$src" O="$obj" ARCH=x86_64 LOCALVERSION=-vfiopin -j"$JOBS" bzImage modules \
 		> "$CACHE/build-$flavour.log" 2>&1; then
 		tail -40 "$CACHE/build-$flavour.log" >&2
 		die "kernel build failed; full log: $CACHE/build-$flavour.log"

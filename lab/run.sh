@@ -63,8 +63,9 @@ rm -f "$out/status" "$out/console.log"
 	echo "export VFIOPIN_TOP=$(printf %q "$TOP")"
 	echo "export VFIOPIN_KERNEL=$(printf %q "$kernel")"
 	echo "export VFIOPIN_OUT=/tmp/out"
-	env | grep -E '^(VFIOPIN_[A-Z_]*|V|CI)=' | grep -vE '^VFIOPIN_(TOP|KERNEL|OUT)=' |
-		while IFS= read -r kv; do echo "export ${kv%%=*}=$(printf %q "${kv#*=}")"; done
+	while IFS= read -r kv; do
+		echo "export ${kv%%=*}=$(printf %q "${kv#*=}")"
+	done < <(env | grep -E '^(VFIOPIN_[A-Z_]*|V|CI)=' | grep -vE '^VFIOPIN_(TOP|KERNEL|OUT)=' || true)
 	echo "cd $(printf %q "$PWD")"
 	printf '%q ' "$@"
 	echo
@@ -81,7 +82,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 	-display none -serial stdio -monitor none
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
-	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
+	-device virtio-9p-pci,fsdev=root,mount_tag=root
 	-fsdev local,id=out,path="$out",security_model=none,multidevs=remap
 	-device virtio-9p-pci,fsdev=out,mount_tag=vfiopin-out
 	-kernel "$kernel/bzImage"

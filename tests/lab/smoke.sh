@@ -18,7 +18,8 @@ echo "devices: mdev $M1 $M2, passthrough $E (group $(basename "$(readlink /sys/b
 trace_start
 
 # --- the workload, stopped at three checkpoints -------------------------
-coproc VM { "$VMM" --mem 16M --memlock 16M \
+mkfifo /tmp/vm.in
+"$VMM" --mem 16M --memlock 16M \
 	attach "$M1" attach "$M2" map 0 8M map 0x800000 8M \
 	pin "$M1" 0x2000 1 pin "$M2" 0x2000 1 unpin "$M1" 0x2000 1 unpin "$M2" 0x2000 1 \
 	pin "$M1" 0x10000 4 pin "$M1" 0x800000 2 \
@@ -27,22 +28,19 @@ coproc VM { "$VMM" --mem 16M --memlock 16M \
 	hold \
 	detach "$E" \
 	hold \
-	unpin "$M1" 0x10000 4 unmap 0 8M status detach "$M1" detach "$M2" 2> "$OUT/vmm.err"; }
-VM_IN=${VM[1]}
-VM_PID=
-: > "$OUT/vmm.json"
+	unpin "$M1" 0x10000 4 unmap 0 8M status detach "$M1" detach "$M2" \
+	< /tmp/vm.in > "$OUT/vmm.json" 2> "$OUT/vmm.err" &
+VM_PID=$!
+exec 7> /tmp/vm.in
+holds=0
 
-# Read the client's JSON until it holds; print VmLck of the client then.
+# Wait until the client holds for the next time.
 wait_hold() {
-	local line
-	while IFS= read -r line <&"${VM[0]}"; do
-		echo "$line" >> "$OUT/vmm.json"
-		case $line in
-		*'"event":"start"'*) VM_PID=$(sed -E 's/.*"pid":([0-9]+).*/\1/' <<< "$line") ;;
-		*'"event":"holding"'*) return 0 ;;
-		esac
+	holds=$((holds + 1))
+	while [ "$(grep -c '"event":"holding"' "$OUT/vmm.json")" -lt $holds ]; do
+		kill -0 $VM_PID 2>/dev/null || return 1
+		sleep 0.1
 	done
-	return 1
 }
 
 # Sum of the deltas of successful account events so far, in kB.
@@ -58,15 +56,15 @@ checkpoint() {
 	got=$(vmlck_kb "$VM_PID")
 	check_eq "$name: VmLck of the client (kB)" "$got" "$want_kb"
 	check_eq "$name: sum of account deltas (kB) vs VmLck" "$(account_kb)" "$got"
-	echo go >&"$VM_IN"
+	echo go >&7
 }
 
 checkpoint "A (mdev pins only)" 24
 checkpoint "B (passthrough attached)" 8192
 checkpoint "C (passthrough detached)" 16
-while IFS= read -r line <&"${VM[0]}"; do echo "$line" >> "$OUT/vmm.json"; done
-wait "$VM_PID" 2>/dev/null
+wait "$VM_PID"
 vm_status=$?
+exec 7>&-
 check_eq "client exit status" "$vm_status" 0
 trace_stop "$OUT/trace.txt"
 cp "$OUT/trace.txt" "$OUT/smoke-trace.txt"
