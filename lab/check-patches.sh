@@ -30,14 +30,15 @@ export PATH=/usr/bin:$PATH
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+cd "$src" || exit 2
 for p in $(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHDIR/series"); do
-	if "$src/scripts/checkpatch.pl" --strict --no-tree -q "$PATCHDIR/$p" > "$log" 2>&1 &&
+	if "$src/scripts/checkpatch.pl" --strict -q "$PATCHDIR/$p" > "$log" 2>&1 &&
 	   ! grep -qE '^(ERROR|WARNING|CHECK)' "$log"; then
 		ok "checkpatch --strict clean: $p"
 	else
 		bad "checkpatch --strict: $p"; cat "$log"
 	fi
-	if ! patch -d "$src" -p1 -s -f < "$PATCHDIR/$p" > "$log" 2>&1; then
+	if ! patch -d "$src" -p1 -F0 -s -f < "$PATCHDIR/$p" > "$log" 2>&1; then
 		bad "$p does not apply"; cat "$log"; break
 	fi
 	# Rebuild what the patch touches, against the patches before it only.

@@ -86,11 +86,11 @@ prepare_src() {
 	local p
 	for p in $(series); do
 		[ -r "$PATCHDIR/$p" ] || die "series names $p, which does not exist"
-		if ! out=$(patch -d "$src" -p1 --dry-run -f < "$PATCHDIR/$p" 2>&1); then
+		if ! out=$(patch -d "$src" -p1 -F0 --dry-run -f < "$PATCHDIR/$p" 2>&1); then
 			echo "$out" | grep -E 'FAILED|can.t find file|malformed|Reversed' >&2 || echo "$out" >&2
 			die "patch $p does not apply to linux-source $found (the series is for $EXPECTED)"
 		fi
-		patch -d "$src" -p1 -s -f < "$PATCHDIR/$p" >/dev/null
+		patch -d "$src" -p1 -F0 -s -f < "$PATCHDIR/$p" >/dev/null
 	done
 	[ "$found" = "$EXPECTED" ] ||
 		echo "kernel.sh: warning: linux-source is $found, the series was made for $EXPECTED; it applied" >&2
