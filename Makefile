@@ -57,7 +57,7 @@ check-patches: kernel
 
 check-lab: kernel tools
 	@$(LAB) --timeout 1200 --quiet --out $(BUILD)/lab-smoke -- tests/lab/smoke.sh; \
-	rc=$$?; sed -n '/^ok: \|^FAIL: \|passed, /p' $(BUILD)/lab-smoke/console.log; \
+	rc=$$?; tr -d '\r' < $(BUILD)/lab-smoke/console.log | sed -n '/^ok: \|^FAIL: \|passed, /p'; \
 	[ $$rc -eq 0 ] || { echo "check-lab: failed (status $$rc); console log: $(BUILD)/lab-smoke/console.log"; tail -60 $(BUILD)/lab-smoke/console.log; exit 1; }
 
 clean:

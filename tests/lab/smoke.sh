@@ -132,6 +132,46 @@ check_eq "limit hit: delta, locked_vm, limit" "$(field "$lim" delta) $(field "$l
 check_eq "failed pin reported by pin_end" "$(events "$OUT/trace-limit.txt" vfio_type1_pin_end | grep -c 'ret=-12')" 1
 check_eq "driver failures counter" "$(mdev_counter "$M1" failures)" 1
 
+# --- QEMU opens an mpin instance as a vfio-pci device; the host pins its
+# guest RAM through mpin's sysfs control while QEMU owns the device.
+rm -f /tmp/mon.sock
+qemu-system-x86_64 -nodefaults -no-user-config -display none -machine q35 -accel tcg \
+	-m 64M -S -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$M2 \
+	-monitor unix:/tmp/mon.sock,server=on,wait=off > "$OUT/qemu.log" 2>&1 &
+qemu_pid=$!
+monitor() {
+	python3 - "$1" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+for _ in range(600):
+    try:
+        s.connect("/tmp/mon.sock"); break
+    except OSError:
+        time.sleep(0.1)
+s.settimeout(60)
+buf = b""
+def until_prompt():
+    global buf
+    while not buf.rstrip().endswith(b"(qemu)"):
+        buf += s.recv(4096)
+    out, buf = buf, b""
+    return out.decode(errors="replace")
+until_prompt()
+s.sendall(sys.argv[1].encode() + b"\n")
+if sys.argv[1] != "quit":
+    print(until_prompt())
+PY
+}
+info=$(monitor "info pci")
+check_cmd "QEMU sees mpin as PCI device 1b36:7f00" grep -q "1b36:7f00" <<< "$info"
+echo "0x100000 4" > "/sys/bus/mdev/devices/$M2/mpin/pin"
+check_eq "host-side sysfs pin while QEMU owns the device: driver pinned" "$(mdev_counter "$M2" pinned)" 4
+check_eq "QEMU's VmLck after the host-side pin (kB)" "$(vmlck_kb $qemu_pid)" 16
+monitor quit
+wait $qemu_pid
+check_eq "QEMU exit status" $? 0
+check_eq "pins released when QEMU closed the device" "$(mdev_counter "$M2" pinned)" 0
+
 # --- unmodified standard tools on the tracepoints ------------------------
 SMALL=("$VMM" --mem 1M attach "$M2" map 0 1M pin "$M2" 0x1000 3 pin "$M2" 0x1000 3
 	unpin "$M2" 0x1000 3 unpin "$M2" 0x1000 3 unmap 0 1M detach "$M2")

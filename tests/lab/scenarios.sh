@@ -1,0 +1,341 @@
+#!/bin/bash
+# The seed's test matrix (S1-S9), run in the lab with RLIMIT_MEMLOCK set to
+# exactly the guest RAM, each scenario checked against oracles the kernel
+# gives independently of the tracepoints: VmLck in /proc/PID/status, the
+# mpin driver's own counters, the client's ioctl results.  Where the
+# vfio_type1 event stream is used it must agree with them.
+#
+#   lab/run.sh -- tests/lab/scenarios.sh [S1 S2 ...]
+# Writes $OUT/scenarios.json (one object per scenario) and prints a table.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RAM=16M RAM_KB=16384 RAM_PAGES=4096
+[ -x "$VMM" ] || die "$VMM is not built (make tools)"
+read -r -a EDU <<< "$(bind_edu)"
+[ ${#EDU[@]} -ge 2 ] || die "the matrix needs two edu devices (lab/run.sh --edu 2)"
+load_mpin
+M=()
+for i in 1 2 3 4; do M+=("$(create_mdev $i)"); done
+E1=${EDU[0]} E2=${EDU[1]}
+RESULTS=$OUT/scenarios.json
+: > "$RESULTS"
+
+# --- running the client with checkpoints ---------------------------------
+# start_vm TAG ARGS...: start the client in the background; its stdin is a
+# FIFO so that each "hold" step waits for "release TAG".
+declare -A VPID VJSON VHOLDS
+start_vm() {
+	local tag=$1; shift
+	rm -f "/tmp/vm-$tag.in"
+	mkfifo "/tmp/vm-$tag.in"
+	VJSON[$tag]=$OUT/vm-$tag.json
+	"$VMM" "$@" < "/tmp/vm-$tag.in" > "${VJSON[$tag]}" 2> "$OUT/vm-$tag.err" &
+	VPID[$tag]=$!
+	VHOLDS[$tag]=0
+	eval "exec {fd_$tag}> /tmp/vm-$tag.in"
+}
+# hold TAG: wait until the client holds for the next time.
+hold() {
+	local tag=$1
+	VHOLDS[$tag]=$((VHOLDS[$tag] + 1))
+	while [ "$(grep -c '"event":"holding"' "${VJSON[$tag]}")" -lt "${VHOLDS[$tag]}" ]; do
+		kill -0 "${VPID[$tag]}" 2>/dev/null || { fail "$tag ended before hold ${VHOLDS[$tag]}: $(cat "$OUT/vm-$tag.err")"; return 1; }
+		sleep 0.05
+	done
+}
+release() { local fd="fd_$1"; echo go >&"${!fd}"; }
+# finish TAG: close its stdin and wait; prints the exit status.
+finish() {
+	local fd="fd_$1"
+	eval "exec ${!fd}>&-"
+	wait "${VPID[$1]}"
+}
+cid_of() { events "$TRACEFS/trace" vfio_type1_container_open | grep " tgid=${VPID[$1]} " | tail -1 | sed -E 's/^cid=([0-9]+).*/\1/'; }
+
+# Sum of successful account deltas for one container, in kB.
+acct_kb() {
+	awk -v c="cid=$1" '/ vfio_type1_account: / && / ret=0/ && $0 ~ (" " c " ") {
+		for (i = 1; i <= NF; i++) if ($i ~ /^delta=/) { split($i, a, "="); s += a[2] } }
+		END { print s * 4 }' "$TRACEFS/trace"
+}
+# Highest locked_vm any account event reported for one container, in pages.
+peak_locked() {
+	awk -v c="cid=$1" '/ vfio_type1_account: / && $0 ~ (" " c " ") {
+		for (i = 1; i <= NF; i++) if ($i ~ /^locked_vm=/) { split($i, a, "="); if (a[2] > m) m = a[2] } }
+		END { print m + 0 }' "$TRACEFS/trace"
+}
+# Pages pinned minus pages unpinned through the external interface.
+pin_balance() {
+	local p u
+	p=$(grep -c " vfio_type1_pin_page: cid=$1 " "$TRACEFS/trace")
+	u=$(grep -c " vfio_type1_unpin_page: cid=$1 " "$TRACEFS/trace")
+	echo $((p - u))
+}
+count_ev() { grep -c " vfio_type1_$2: cid=$1 " "$TRACEFS/trace"; }
+
+# checkpoint TAG EXPECTED_KB: VmLck of the client and the container's
+# account deltas both equal the expected charge.
+checkpoint() {
+	local tag=$1 want=$2 got cid
+	hold "$tag" || return 1
+	got=$(vmlck_kb "${VPID[$tag]}")
+	cid=$(cid_of "$tag")
+	check_eq "$SC: VmLck of $tag (kB)" "$got" "$want"
+	check_eq "$SC: account deltas of cid $cid (kB) vs VmLck" "$(acct_kb "$cid")" "$got"
+	VMLCK_SEEN+="$got "
+}
+
+drv_pinned_total() {
+	local s=0 u
+	for u in "${M[@]}"; do s=$((s + $(mdev_counter "$u" pinned))); done
+	echo $s
+}
+
+# scenario NAME DESCRIPTION: start one; end_scenario records it.
+scenario() {
+	SC=$1
+	SC_DESC=$2
+	SC_FAIL0=$T_FAIL SC_PASS0=$T_PASS
+	SC_T0=$(date +%s.%N)
+	VMLCK_SEEN= VMLCK_WANT=
+	trace_start
+	echo "=== $SC: $SC_DESC"
+}
+end_scenario() {
+	local t1 status=pass
+	trace_stop "$OUT/trace-$SC.txt"
+	check_eq "$SC: every mpin pin released (driver)" "$(drv_pinned_total)" 0
+	t1=$(date +%s.%N)
+	[ "$T_FAIL" -eq "$SC_FAIL0" ] || status=FAIL
+	printf '{"scenario":"%s","desc":"%s","result":"%s","checks":%d,"failed":%d,"vmlck_seen_kb":"%s","vmlck_expected_kb":"%s","driver":"%s","seconds":%.1f}\n' \
+		"$SC" "$SC_DESC" "$status" $((T_PASS + T_FAIL - SC_PASS0 - SC_FAIL0)) $((T_FAIL - SC_FAIL0)) \
+		"${VMLCK_SEEN% }" "${VMLCK_WANT% }" "${SC_DRV:-}" "$(awk -v a="$SC_T0" -v b="$t1" 'BEGIN{print b-a}')" >> "$RESULTS"
+	SC_DRV=
+}
+want() { VMLCK_WANT+="$1 "; }
+
+# --- the scenarios -------------------------------------------------------
+S1() {
+	scenario S1 "mdev only"
+	start_vm a --mem $RAM --memlock $RAM attach "${M[0]}" map 0 $RAM \
+		pin "${M[0]}" 0 512 pin "${M[0]}" 0x200000 512 pin "${M[0]}" 0 16 hold \
+		unpin "${M[0]}" 0 512 hold unpin "${M[0]}" 0x200000 512 unpin "${M[0]}" 0 16 \
+		unmap 0 $RAM detach "${M[0]}"
+	want 4096; checkpoint a 4096
+	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned) pages=$(mdev_counter "${M[0]}" pages)"
+	check_eq "S1: driver references held" "$(mdev_counter "${M[0]}" pinned)" 1040
+	check_eq "S1: trace pins - unpins vs driver" "$(pin_balance "$(cid_of a)")" 1040
+	release a
+	want 2112; checkpoint a 2112
+	check_eq "S1: doubly pinned pages still held once (driver)" "$(mdev_counter "${M[0]}" pinned)" 528
+	release a
+	check_eq "S1: client status" "$(finish a; echo $?)" 0
+	check_eq "S1: VmLck at the end" "$(tail -1 "${VJSON[a]}" | sed -E 's/.*"vmlck_kb":([0-9]+).*/\1/')" 0
+	end_scenario
+}
+
+S2() {
+	scenario S2 "passthrough only"
+	start_vm a --mem $RAM --memlock $RAM attach "$E1" map 0 8M map 0x800000 8M hold \
+		unmap 0 8M hold unmap 0x800000 8M detach "$E1"
+	want $RAM_KB; checkpoint a $RAM_KB
+	local c; c=$(cid_of a)
+	check_eq "S2: MAP_DMA pinned through the IOMMU path" "$(count_ev "$c" dma_map_end | tr -d ' ')" 2
+	check_eq "S2: peak locked_vm (pages) equals the limit" "$(peak_locked "$c")" $RAM_PAGES
+	release a
+	want 8192; checkpoint a 8192
+	release a
+	check_eq "S2: client status" "$(finish a; echo $?)" 0
+	check_eq "S2: unpinned on unmap (trace)" "$(events "$TRACEFS/trace" vfio_type1_dma_unmap | grep "cid=$c " | awk '{for(i=1;i<=NF;i++) if($i~/^unpinned=/){split($i,a,"=");s+=a[2]}} END{print s}')" $RAM_PAGES
+	end_scenario
+}
+
+S3() {
+	scenario S3 "mdev and passthrough in one container"
+	start_vm a --mem $RAM --memlock $RAM attach "${M[0]}" attach "$E1" map 0 $RAM \
+		pin "${M[0]}" 0 512 pin "${M[0]}" 0x800000 256 hold \
+		unpin "${M[0]}" 0 512 unpin "${M[0]}" 0x800000 256 unmap 0 $RAM detach "$E1" detach "${M[0]}"
+	want $RAM_KB; checkpoint a $RAM_KB
+	local c; c=$(cid_of a)
+	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)"
+	check_eq "S3: driver holds its pins" "$(mdev_counter "${M[0]}" pinned)" 768
+	check_eq "S3: mdev pins not charged twice (peak locked_vm pages)" "$(peak_locked "$c")" $RAM_PAGES
+	check_eq "S3: no account event from the mdev pins" "$(events "$TRACEFS/trace" vfio_type1_account | grep -c "cid=$c .*delta=1 ")" 0
+	release a
+	check_eq "S3: client status" "$(finish a; echo $?)" 0
+	end_scenario
+}
+
+S4() {
+	scenario S4 "mdev hotplug and unplug while passthrough exists"
+	start_vm a --mem $RAM --memlock $RAM attach "$E1" map 0 $RAM hold \
+		attach "${M[0]}" pin "${M[0]}" 0 256 pin "${M[0]}" 0 256 hold \
+		detach "${M[0]}" hold \
+		attach "${M[0]}" pin "${M[0]}" 0x100000 64 detach "${M[0]}" \
+		unmap 0 $RAM detach "$E1"
+	want $RAM_KB; checkpoint a $RAM_KB
+	release a
+	want $RAM_KB; checkpoint a $RAM_KB
+	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)"
+	check_eq "S4: driver pinned after hotplug" "$(mdev_counter "${M[0]}" pinned)" 512
+	release a
+	want $RAM_KB; checkpoint a $RAM_KB
+	check_eq "S4: unplug released the mdev's pins (driver)" "$(mdev_counter "${M[0]}" pinned)" 0
+	local c; c=$(cid_of a)
+	check_eq "S4: trace pins - unpins after unplug" "$(pin_balance "$c")" 0
+	check_eq "S4: emulated attaches/detaches so far" "$(count_ev "$c" group_attach) $(count_ev "$c" group_detach)" "2 1"
+	release a
+	check_eq "S4: client status" "$(finish a; echo $?)" 0
+	check_eq "S4: peak locked_vm (pages) never above the limit" "$(( $(peak_locked "$c") <= RAM_PAGES ))" 1
+	end_scenario
+}
+
+S5() {
+	scenario S5 "passthrough hotplug and unplug while the mdev holds pins"
+	start_vm a --mem $RAM --memlock $RAM attach "${M[0]}" map 0 $RAM \
+		pin "${M[0]}" 0 256 pin "${M[0]}" 0x400000 256 hold \
+		attach "$E1" hold detach "$E1" hold attach "$E1" hold detach "$E1" hold \
+		unpin "${M[0]}" 0 256 unpin "${M[0]}" 0x400000 256 unmap 0 $RAM detach "${M[0]}"
+	want 2048; checkpoint a 2048
+	release a
+	want $RAM_KB; checkpoint a $RAM_KB
+	release a
+	want 2048; checkpoint a 2048
+	release a
+	want $RAM_KB; checkpoint a $RAM_KB
+	release a
+	want 2048; checkpoint a 2048
+	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)"
+	check_eq "S5: the mdev kept its pins through both hotplugs (driver)" "$(mdev_counter "${M[0]}" pinned)" 512
+	release a
+	check_eq "S5: client status" "$(finish a; echo $?)" 0
+	local c; c=$(cid_of a)
+	check_eq "S5: no limit hit" "$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep -c 'ret=-12')" 0
+	check_eq "S5: running locked_vm never above the limit (peak pages)" "$(peak_locked "$c")" $RAM_PAGES
+	check_eq "S5: replays and reaccounts" "$(count_ev "$c" replay_end) $(count_ev "$c" reaccount)" "2 2"
+	check_eq "S5: charges = mdev pins + two replays of what the mdev did not hold (pages)" \
+		"$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=0' |
+			awk '{for(i=1;i<=NF;i++) if($i~/^delta=[0-9]/){split($i,a,"=");s+=a[2]}} END{print s}')" \
+		$((512 + 2 * (RAM_PAGES - 512)))
+	end_scenario
+}
+
+S6() {
+	scenario S6 "one page over the limit"
+	# passthrough: guest RAM one page larger than the limit
+	start_vm a --mem $((RAM_KB + 4))K --memlock $RAM attach "$E1" map 0 $RAM hold \
+		map=ENOMEM $((RAM_KB * 1024)) 4K hold unmap 0 $RAM detach "$E1"
+	want $RAM_KB; checkpoint a $RAM_KB
+	release a
+	want $RAM_KB; checkpoint a $RAM_KB
+	local c; c=$(cid_of a)
+	local hit; hit=$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=-12')
+	check_eq "S6: passthrough limit hit reported once" "$(wc -l <<< "$hit")" 1
+	check_eq "S6: limit hit at locked_vm = limit" "$(field "$hit" locked_vm) $(field "$hit" limit)" "$RAM_PAGES $((RAM_KB * 1024))"
+	release a
+	check_eq "S6: client status (ENOMEM was expected)" "$(finish a; echo $?)" 0
+	grep -q '"op":"map","iova":16777216,"size":4096,"ret":-12,"errno":"ENOMEM"' "${VJSON[a]}" &&
+		pass "S6: MAP_DMA returned ENOMEM" || fail "S6: MAP_DMA did not return ENOMEM"
+	# mdev: pin the whole limit, then one more page
+	local steps=() off
+	for ((off = 0; off < RAM_KB * 1024; off += 2097152)); do steps+=(pin "${M[0]}" $off 512); done
+	start_vm b --mem $((RAM_KB + 4))K --memlock $RAM attach "${M[0]}" map 0 $((RAM_KB + 4))K \
+		"${steps[@]}" pin=ENOMEM "${M[0]}" $((RAM_KB * 1024)) 1 hold \
+		unpin "${M[0]}" 0 512 pin "${M[0]}" $((RAM_KB * 1024)) 1 hold \
+		unmap 0 $((RAM_KB + 4))K detach "${M[0]}"
+	want $RAM_KB; checkpoint b $RAM_KB
+	SC_DRV="failures=$(mdev_counter "${M[0]}" failures)"
+	check_eq "S6: mdev pin over the limit counted as a failure (driver)" "$(mdev_counter "${M[0]}" failures)" 1
+	check_eq "S6: earlier pins undisturbed (driver)" "$(mdev_counter "${M[0]}" pinned)" $RAM_PAGES
+	release b
+	want $((RAM_KB - 2048 + 4)); checkpoint b $((RAM_KB - 2048 + 4))
+	release b
+	check_eq "S6: client status (ENOMEM was expected)" "$(finish b; echo $?)" 0
+	end_scenario
+}
+
+S7() {
+	scenario S7 "SIGKILL of the VMM with pins outstanding"
+	start_vm a --mem $RAM --memlock $RAM attach "${M[0]}" attach "${M[1]}" attach "$E1" map 0 $RAM \
+		pin "${M[0]}" 0 512 pin "${M[1]}" 0 512 pin "${M[1]}" 0x800000 100 hold hold
+	want $RAM_KB; checkpoint a $RAM_KB
+	local c; c=$(cid_of a)
+	check_eq "S7: pins outstanding before the kill (driver)" "$(( $(mdev_counter "${M[0]}" pinned) + $(mdev_counter "${M[1]}" pinned) ))" 1124
+	kill -KILL "${VPID[a]}"
+	wait "${VPID[a]}" 2>/dev/null
+	local fd=fd_a; eval "exec ${!fd}>&-"
+	# The release happens as the process's files close; give it a moment.
+	for _ in $(seq 100); do [ "$(count_ev "$c" container_release)" = 1 ] && break; sleep 0.1; done
+	check_eq "S7: container released" "$(count_ev "$c" container_release)" 1
+	check_eq "S7: nothing left at release (trace)" "$(events "$TRACEFS/trace" vfio_type1_container_release | grep "cid=$c " | sed -E 's/.*(dmas=)/\1/')" "dmas=0 pinned=0 locked=0"
+	check_eq "S7: no leaked pins on DMA removal" "$(events "$TRACEFS/trace" vfio_type1_dma_remove | grep "cid=$c " | grep -vc 'leaked=0')" 0
+	check_eq "S7: trace pins - unpins" "$(pin_balance "$c")" 0
+	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)+$(mdev_counter "${M[1]}" pinned)"
+	end_scenario
+}
+
+S8() {
+	scenario S8 "DMA unmap over pinned pages (invalidation)"
+	start_vm a --mem $RAM --memlock $RAM attach "${M[0]}" attach "${M[1]}" map 0 8M map 0x800000 8M \
+		pin "${M[0]}" 0x800000 16 pin "${M[1]}" 0x800000 16 pin "${M[0]}" 0 4 hold \
+		unmap 0x800000 8M hold unpin "${M[0]}" 0 4 unmap 0 8M detach "${M[0]}" detach "${M[1]}"
+	want 80; checkpoint a 80
+	release a
+	want 16; checkpoint a 16
+	local c; c=$(cid_of a) inv
+	inv=$(events "$TRACEFS/trace" vfio_type1_invalidate_begin | grep "cid=$c ")
+	check_eq "S8: invalidation range, pages, devices" "$(field "$inv" iova) $(field "$inv" size) $(field "$inv" pinned) $(field "$inv" devices)" "0x800000 0x800000 16 2"
+	check_eq "S8: nothing pinned after the notification" "$(field "$(events "$TRACEFS/trace" vfio_type1_invalidate_end | grep "cid=$c ")" pinned)" 0
+	SC_DRV="inv=$(mdev_counter "${M[0]}" invalidations)/$(mdev_counter "${M[1]}" invalidations) inv_pages=$(mdev_counter "${M[0]}" inv_pages)/$(mdev_counter "${M[1]}" inv_pages)"
+	check_eq "S8: both drivers dropped their pins" "$(mdev_counter "${M[0]}" inv_pages) $(mdev_counter "${M[1]}" inv_pages)" "16 16"
+	grep -q '"op":"unmap","iova":8388608,"size":8388608,"unmapped":8388608,"ret":0' "${VJSON[a]}" &&
+		pass "S8: the unmap completed in full" || fail "S8: the unmap did not complete"
+	release a
+	check_eq "S8: client status" "$(finish a; echo $?)" 0
+	end_scenario
+}
+
+S9() {
+	scenario S9 "several containers at once, interleaved"
+	local t
+	start_vm a --mem $RAM --memlock $RAM attach "${M[0]}" map 0 $RAM pin "${M[0]}" 0 100 sleep 50 pin "${M[0]}" 0x100000 28 hold \
+		unpin "${M[0]}" 0 100 unpin "${M[0]}" 0x100000 28 unmap 0 $RAM
+	start_vm b --mem $RAM --memlock $RAM attach "${M[1]}" attach "$E1" map 0 $RAM pin "${M[1]}" 0 200 hold \
+		unpin "${M[1]}" 0 200 unmap 0 $RAM
+	start_vm c --mem 8M --memlock 8M attach "$E2" map 0 8M sleep 30 attach "${M[2]}" pin "${M[2]}" 0 32 hold \
+		detach "$E2" unpin "${M[2]}" 0 32 unmap 0 8M
+	start_vm d --mem 4M --memlock 4M attach "${M[3]}" map 0 4M pin "${M[3]}" 0 7 pin "${M[3]}" 0 7 sleep 20 pin "${M[3]}" 0x10000 1 hold \
+		unpin "${M[3]}" 0 7 unpin "${M[3]}" 0 7 unpin "${M[3]}" 0x10000 1 unmap 0 4M
+	want 512; checkpoint a 512
+	want $RAM_KB; checkpoint b $RAM_KB
+	want 8192; checkpoint c 8192
+	want 32; checkpoint d 32
+	local i cids=
+	for t in a b c d; do cids+="$(cid_of $t) "; done
+	check_eq "S9: four distinct container ids" "$(tr ' ' '\n' <<< "$cids" | sort -u | grep -c .)" 4
+	i=0
+	for t in a b c d; do
+		check_eq "S9: $t: trace pins - unpins vs its mdev's driver count" \
+			"$(pin_balance "$(cid_of $t)")" "$(mdev_counter "${M[$i]}" pinned)"
+		i=$((i + 1))
+	done
+	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)/$(mdev_counter "${M[1]}" pinned)/$(mdev_counter "${M[2]}" pinned)/$(mdev_counter "${M[3]}" pinned)"
+	for t in a b c d; do release $t; done
+	for t in a b c d; do check_eq "S9: $t status" "$(finish $t; echo $?)" 0; done
+	for t in a b c d; do check_eq "S9: $t account deltas sum to 0" "$(acct_kb "$(cid_of $t)")" 0; done
+	end_scenario
+}
+
+list=("$@")
+[ ${#list[@]} -gt 0 ] || list=(S1 S2 S3 S4 S5 S6 S7 S8 S9)
+for s in "${list[@]}"; do
+	case $s in S[1-9]) "$s" ;; *) die "unknown scenario $s" ;; esac
+done
+
+echo
+printf '%-4s %-6s %-28s %-28s %-32s %s\n' scen result "VmLck seen (kB)" "VmLck expected (kB)" "driver" seconds
+while IFS= read -r j; do
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%-4s %-6s %-28s %-28s %-32s %.1f" % (d["scenario"], d["result"], d["vmlck_seen_kb"], d["vmlck_expected_kb"], d["driver"], d["seconds"]))' "$j"
+done < "$RESULTS"
+summary
