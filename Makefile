@@ -14,7 +14,7 @@ KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
 .PHONY: all deps kernel kernel-debug tools lab demo check check-host \
-	check-patches check-lab vmlinux-h clean
+	check-patches check-lab check-scenarios check-debug vmlinux-h clean
 
 all: tools
 
@@ -49,6 +49,14 @@ demo: kernel tools
 
 check: check-host check-patches check-lab
 
+# The seed's test matrix S1-S9 (also part of check-lab).
+check-scenarios: kernel tools
+	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh
+
+# The matrix on the lockdep + KASAN + kmemleak kernel (slow: see README).
+check-debug: kernel-debug tools
+	@tests/lab/run-in-lab.sh debug --flavour debug --mem 3G -- tests/lab/debug-check.sh
+
 check-host: deps tools
 	@tests/host/run.sh
 
@@ -56,9 +64,8 @@ check-patches: kernel
 	@lab/check-patches.sh
 
 check-lab: kernel tools
-	@$(LAB) --timeout 1200 --quiet --out $(BUILD)/lab-smoke -- tests/lab/smoke.sh; \
-	rc=$$?; tr -d '\r' < $(BUILD)/lab-smoke/console.log | sed -n '/^ok: \|^FAIL: \|passed, /p'; \
-	[ $$rc -eq 0 ] || { echo "check-lab: failed (status $$rc); console log: $(BUILD)/lab-smoke/console.log"; tail -60 $(BUILD)/lab-smoke/console.log; exit 1; }
+	@tests/lab/run-in-lab.sh smoke -- tests/lab/smoke.sh
+	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh
 
 clean:
 	rm -rf $(BUILD)
