@@ -13,9 +13,13 @@ E=${EDU[0]}
 echo "== lab: $(uname -r), mdevs $M1 $M2, passthrough $E"
 
 trace_start
-# Live stream, one line per event, without the ftrace prefix.
-sed -uE 's/^.*\] [^ ]+ +[0-9.]+: vfio_type1_/  /' "$TRACEFS/trace_pipe" &
+# Live stream, one line per event without the ftrace prefix; per-page events
+# are counted in the summary rather than shown.
+cat "$TRACEFS/trace_pipe" > "$OUT/demo-trace.txt" &
 pipe=$!
+tail -n +1 -f "$OUT/demo-trace.txt" | grep --line-buffered -vE 'vfio_type1_(un)?pin_page:' |
+	sed -uE 's/^.*\] [^ ]+ +[0-9.]+: vfio_type1_/  /' &
+show=$!
 
 echo "== VM boots: 32 MiB guest RAM, RLIMIT_MEMLOCK exactly 32 MiB, two vGPU-like mdevs"
 "$VMM" --mem 32M --memlock 32M \
@@ -28,8 +32,11 @@ echo "== VM boots: 32 MiB guest RAM, RLIMIT_MEMLOCK exactly 32 MiB, two vGPU-lik
 	detach "$M2" unmap 0 16M detach "$M1" > "$OUT/demo-vmm.json" 2>&1
 rc=$?
 sleep 1
+echo 0 > "$TRACEFS/events/vfio_type1/enable"
+sleep 0.5
 kill $pipe 2>/dev/null
-trace_stop "$OUT/demo-trace.txt"
+sleep 0.5
+kill $show $(jobs -p) 2>/dev/null
 
 echo "== summary"
 echo "  client exit status: $rc"
