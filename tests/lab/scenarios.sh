@@ -149,6 +149,17 @@ S2() {
 	want 8192; checkpoint a 8192
 	release a
 	finish a; check_eq "S2: client status" $? 0
+	# the same with guest RAM on hugetlbfs (2 MiB pages)
+	echo 8 > /proc/sys/vm/nr_hugepages
+	if [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 8 ] && mountpoint -q /mnt/huge; then
+		start_vm h --mem $RAM --memlock $RAM --hugetlb /mnt/huge attach "$E1" map 0 $RAM hold \
+			unmap 0 $RAM detach "$E1"
+		want $RAM_KB; checkpoint h $RAM_KB
+		release h
+		finish h; check_eq "S2: hugetlbfs client status" $? 0
+	else
+		fail "S2: could not get 8 huge pages on /mnt/huge for the hugetlbfs variant"
+	fi
 	check_eq "S2: unpinned on unmap (trace)" "$(events "$TRACEFS/trace" vfio_type1_dma_unmap | grep "cid=$c " | awk '{for(i=1;i<=NF;i++) if($i~/^unpinned=/){split($i,a,"=");s+=a[2]}} END{print s}')" $RAM_PAGES
 	end_scenario
 }
