@@ -10,8 +10,13 @@ export HOME=/tmp/home TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 [ "$(stat -f -c %T /dev 2>/dev/null)" = tmpfs ] || mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# Keep the host's /tmp and /var/tmp reachable before covering them: the
+# work tree may live there (a CI clone, say).
 mount -t tmpfs tmpfs /run
+mkdir -p /run/host/tmp /run/host/var-tmp
+mount --bind /tmp /run/host/tmp
+mount --bind /var/tmp /run/host/var-tmp
+mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs tmpfs /var/tmp
 mount -t tmpfs tmpfs /mnt
 mkdir -p /dev/pts /dev/shm /tmp/out "$HOME" /mnt/huge
@@ -23,6 +28,21 @@ mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 mount -t hugetlbfs hugetlbfs /mnt/huge 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 vfiopin-out /tmp/out
+# Re-expose the work tree and the working directory if they were covered.
+for var in VFIOPIN_TOP VFIOPIN_PWD; do
+	dir=$(sed -n "s/^export $var=//p" /tmp/out/cmd)
+	eval "dir=$dir"
+	case $dir in
+	/tmp/out|/tmp/out/*) ;;
+	/tmp/*) sub=/run/host/tmp/${dir#/tmp/} ;;
+	/var/tmp/*) sub=/run/host/var-tmp/${dir#/var/tmp/} ;;
+	*) continue ;;
+	esac
+	if [ -d "$sub" ] && ! mountpoint -q "$dir"; then
+		mkdir -p "$dir"
+		mount --bind "$sub" "$dir"
+	fi
+done
 ulimit -l unlimited 2>/dev/null
 hostname vfiopin-lab 2>/dev/null
 

@@ -63,9 +63,10 @@ rm -f "$out/status" "$out/console.log"
 	echo "export VFIOPIN_TOP=$(printf %q "$TOP")"
 	echo "export VFIOPIN_KERNEL=$(printf %q "$kernel")"
 	echo "export VFIOPIN_OUT=/tmp/out"
+	echo "export VFIOPIN_PWD=$(printf %q "$PWD")"
 	while IFS= read -r kv; do
 		echo "export ${kv%%=*}=$(printf %q "${kv#*=}")"
-	done < <(env | grep -E '^(VFIOPIN_[A-Z_]*|V|CI)=' | grep -vE '^VFIOPIN_(TOP|KERNEL|OUT)=' || true)
+	done < <(env | grep -E '^(VFIOPIN_[A-Z_]*|V|CI)=' | grep -vE '^VFIOPIN_(TOP|KERNEL|OUT|PWD)=' || true)
 	echo "cd $(printf %q "$PWD")"
 	printf '%q ' "$@"
 	echo
