@@ -64,6 +64,7 @@ check-patches: kernel
 	@lab/check-patches.sh
 
 check-lab: kernel tools
+	@tests/lab/hang-check.sh
 	@tests/lab/run-in-lab.sh smoke -- tests/lab/smoke.sh
 	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh
 

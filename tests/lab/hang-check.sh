@@ -1,0 +1,17 @@
+#!/bin/bash
+# Host side: a guest whose command hangs is killed at the timeout, the
+# runner exits non-zero (124) and the console log is kept.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+out=$TOP/build/lab-hang
+"$TOP/lab/run.sh" --quiet --timeout 20 --out "$out" -- bash -c 'echo guest-is-up; sleep 600' 2> "$out.err"
+rc=$?
+pass=0 failed=0
+if [ $rc -eq 124 ]; then echo "ok: hung guest killed, exit 124"; pass=$((pass + 1)); else echo "FAIL: hung guest: exit $rc"; failed=$((failed + 1)); fi
+if grep -q guest-is-up "$out/console.log" && grep -q 'killed after 20s' "$out.err"; then
+	echo "ok: console log kept and the kill reported"; pass=$((pass + 1))
+else
+	echo "FAIL: console log or message missing: $(cat "$out.err")"; failed=$((failed + 1))
+fi
+echo "hang-check: $pass passed, $failed failed"
+[ $failed -eq 0 ]
