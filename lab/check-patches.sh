@@ -31,7 +31,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 cd "$src" || exit 2
-for p in $(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHDIR/series"); do
+for p in $("$TOP/lab/kernel.sh" series); do
 	if "$src/scripts/checkpatch.pl" --strict -q "$PATCHDIR/$p" > "$log" 2>&1 &&
 	   ! grep -qE '^(ERROR|WARNING|CHECK)' "$log"; then
 		ok "checkpatch --strict clean: $p"
@@ -43,7 +43,7 @@ for p in $(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHDIR/series"); do
 	fi
 	# Rebuild what the patch touches, against the patches before it only.
 	targets=()
-	for f in $(lsdiff --strip=1 "$PATCHDIR/$p" 2>/dev/null || grep -E '^\+\+\+ b/' "$PATCHDIR/$p" | sed 's|^+++ b/||'); do
+	for f in $(sed -n 's|^+++ b/||p' "$PATCHDIR/$p"); do
 		case $f in
 		*.c) targets+=("${f%.c}.o") ;;
 		esac

@@ -6,6 +6,7 @@
 #   lab/kernel.sh path  [lab|debug]   print the result dir, fail if not built
 #   lab/kernel.sh hash  [lab|debug]   print the cache key
 #   lab/kernel.sh srcdir              prepare the patched tree, print its path
+#   lab/kernel.sh series              the patch file names, in order
 #
 # VFIOPIN_PATCHDIR overrides the patch directory (kernel-patch/).
 # Environment: VFIOPIN_CACHE (default /var/cache/vfiopin), JOBS (default nproc+1),
@@ -170,11 +171,12 @@ path)
 	out=$CACHE/kernels/$flavour-$(cache_key "$flavour")
 	[ -e "$out/bzImage" ] || die "the $flavour kernel for this tree is not built: run 'make kernel'"
 	echo "$out" ;;
+series) series ;;
 srcdir)
 	need_tools
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/lock"
 	flock 9
 	prepare_src ;;
-*) die "usage: kernel.sh build|path|hash|srcdir [lab|debug]" ;;
+*) die "usage: kernel.sh build|path|hash|srcdir|series [lab|debug]" ;;
 esac

@@ -44,7 +44,6 @@ if [ -r /usr/src/linux-source-6.1.tar.xz ]; then
 	tmp=$(mktemp -d)
 	cp -r kernel-patch/. "$tmp/"
 	first=$(grep -v '^#' "$tmp/series" | head -1)
-	sed -i '0,/^-	struct list_head	emulated_iommu_groups;/s//-	struct list_head	emulated_groups_renamed;/' "$tmp/$first" 2>/dev/null
 	# make the first hunk's context wrong
 	sed -i '0,/^ 	bool			container_open;/s//  	bool			container_closed;/' "$tmp/$first"
 	expect_fail "kernel.sh: a patch that does not apply" \

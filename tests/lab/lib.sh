@@ -86,7 +86,6 @@ trace_stop() {
 	echo 0 > "$TRACEFS/tracing_on"
 	echo 0 > "$TRACEFS/events/vfio_type1/enable"
 	cat "$TRACEFS/trace" > "$1"
-	grep -q 'LOST' "$TRACEFS/per_cpu/cpu0/stats" 2>/dev/null || true
 }
 
 # events FILE NAME: the lines of one event, fields only ("cid=1 tgid=...").
