@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps kernel kernel-debug tools lab demo check check-host \
+.PHONY: all deps kernel kernel-debug tools host-tests lab demo check check-host \
 	check-patches check-lab check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -32,7 +32,43 @@ vmlinux-h: kernel
 	bpftool btf dump file "$$($(KERNEL_SH) path lab)/vmlinux.btf" format c > vmlinux.h.tmp
 	mv vmlinux.h.tmp vmlinux.h
 
-tools: $(BUILD)/vfiopin-vmm
+tools: $(BUILD)/vfiopin-vmm $(BUILD)/vfiopin $(BUILD)/vfiopin-top
+
+# --- vfiopin: BPF programs (bpf/) and the one CLI on top of them (tools/)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I. -Ibpf
+TOOL_SRCS := $(filter-out tools/vfiopin.c,$(wildcard tools/*.c))
+TOOL_HDRS := $(wildcard tools/*.h) bpf/vfiopin.h $(BUILD)/vfiopin.skel.h
+TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE -Ibpf -Itools -I$(BUILD)
+TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson) -lm
+
+$(BUILD)/vfiopin.bpf.o: bpf/vfiopin.bpf.c bpf/vfiopin.h vmlinux.h | $(BUILD)
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/vfiopin.skel.h: $(BUILD)/vfiopin.bpf.o
+	bpftool gen skeleton $< > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/vfiopin: tools/vfiopin.c $(TOOL_SRCS) $(TOOL_HDRS)
+	$(CC) $(TOOL_CFLAGS) -o $@ tools/vfiopin.c $(TOOL_SRCS) $(TOOL_LIBS)
+
+$(BUILD)/vfiopin-top: $(BUILD)/vfiopin
+	ln -sf vfiopin $@
+
+# Unit tests of the userspace pieces, plain and under ASan + UBSan; the BPF
+# aggregation under BPF_PROG_TEST_RUN (root).
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_SRCS := tests/host/unit/test_unit.c $(TOOL_SRCS)
+
+$(BUILD)/test_unit: $(UNIT_SRCS) $(TOOL_HDRS)
+	$(CC) $(TOOL_CFLAGS) -o $@ $(UNIT_SRCS) $(TOOL_LIBS) -lcmocka
+
+$(BUILD)/test_unit-san: $(UNIT_SRCS) $(TOOL_HDRS)
+	$(CC) $(TOOL_CFLAGS) -O1 $(SAN) -o $@ $(UNIT_SRCS) $(TOOL_LIBS) -lcmocka
+
+$(BUILD)/test_bpf: tests/host/bpf/test_bpf.c $(TOOL_HDRS)
+	$(CC) $(TOOL_CFLAGS) -O1 $(SAN) -o $@ $< $(TOOL_LIBS) -lcmocka
+
+host-tests: $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf
 
 $(BUILD)/vfiopin-vmm: lab/vmm/vmm.c | $(BUILD)
 	$(CC) $(CFLAGS_COMMON) -o $@ $<
@@ -57,7 +93,7 @@ check-scenarios: kernel tools
 check-debug: kernel-debug tools
 	@tests/lab/run-in-lab.sh debug --flavour debug --mem 3G -- tests/lab/debug-check.sh
 
-check-host: deps tools
+check-host: deps tools host-tests
 	@tests/host/run.sh
 
 check-patches: kernel

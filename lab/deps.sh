@@ -10,7 +10,8 @@ PKGS=(
 	# lab
 	qemu-system-x86 linux-perf bpftrace bpfcc-tools python3-bpfcc procps
 	# BPF and userspace
-	clang llvm bpftool libbpf-dev pkg-config libcmocka-dev
+	clang llvm bpftool libbpf-dev pkg-config libcmocka-dev libncurses-dev
+	libjansson-dev tmux
 )
 
 missing=()

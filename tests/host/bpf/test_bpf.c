@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The BPF aggregation of bpf/vfiopin.bpf.c, loaded into this machine's
+ * kernel and fed synthetic vfio_type1 event sequences through
+ * BPF_PROG_TEST_RUN on its raw_tp programs.  Every expected value is worked
+ * out by hand from the sequence fed, never read back from the tool.
+ *
+ * Needs root (CAP_BPF + CAP_PERFMON) and a kernel with BTF.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "vfiopin.h"
+#include "vfiopin.skel.h"
+
+#define E_NOMEM 12
+#define LIMIT_16M (16ULL << 20)
+
+struct fixture {
+	struct vfiopin_bpf *skel;
+};
+
+static int silent(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+/* Runs one raw_tp program with the given u64 arguments. */
+static void fire(struct bpf_program *prog, int n, ...)
+{
+	__u64 args[8] = { 0 };
+	va_list ap;
+	int i;
+
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		args[i] = va_arg(ap, __u64);
+	va_end(ap);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = n * sizeof(__u64));
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	assert_int_equal(opts.retval, 0);
+}
+
+#define U(x) ((__u64)(int64_t)(x))
+
+static int prctl_get_comm(char *buf)
+{
+	return prctl(PR_GET_NAME, buf);
+}
+
+static struct vfiopin_bpf *load(__u32 max_containers, __u32 ringbuf,
+				bool emit, __u32 filter_cid)
+{
+	struct vfiopin_bpf *s = vfiopin_bpf__open();
+
+	assert_non_null(s);
+	if (max_containers)
+		assert_int_equal(bpf_map__set_max_entries(s->maps.containers,
+							  max_containers), 0);
+	if (ringbuf)
+		assert_int_equal(bpf_map__set_max_entries(s->maps.events,
+							  ringbuf), 0);
+	s->rodata->emit_events = emit;
+	s->rodata->filter_cid = filter_cid;
+	assert_int_equal(vfiopin_bpf__load(s), 0);
+	return s;
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+
+	f.skel = load(0, 0, false, 0);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	vfiopin_bpf__destroy(f->skel);
+	return 0;
+}
+
+static struct vp_container get(struct vfiopin_bpf *s, __u32 cid)
+{
+	struct vp_container c;
+
+	assert_int_equal(bpf_map__lookup_elem(s->maps.containers, &cid,
+					      sizeof(cid), &c, sizeof(c), 0), 0);
+	return c;
+}
+
+static bool exists(struct vfiopin_bpf *s, __u32 cid)
+{
+	struct vp_container c;
+
+	return bpf_map__lookup_elem(s->maps.containers, &cid, sizeof(cid), &c,
+				    sizeof(c), 0) == 0;
+}
+
+static __u64 slots_sum(const __u64 *s, int n)
+{
+	__u64 t = 0;
+
+	for (int i = 0; i < n; i++)
+		t += s[i];
+	return t;
+}
+
+/* pin NPAGE pages from IOVA as one call; refs[i] is page i's ref_count after */
+static void pin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, __u64 iova,
+		     int npage, const unsigned int *refs)
+{
+	fire(s->progs.tp_pin_begin, 6, U(cid), U(tgid), iova, U(npage), U(3), U(0));
+	for (int i = 0; i < npage; i++)
+		fire(s->progs.tp_pin_page, 5, U(cid), U(tgid), iova + i * 4096ULL,
+		     U(refs[i]), U(refs[i] == 1));
+	fire(s->progs.tp_pin_end, 6, U(cid), U(tgid), iova, U(npage), U(3), U(npage));
+}
+
+static void unpin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid,
+		       __u64 iova, int npage, const unsigned int *refs)
+{
+	fire(s->progs.tp_unpin_begin, 6, U(cid), U(tgid), iova, U(npage), U(0), U(0));
+	for (int i = 0; i < npage; i++)
+		fire(s->progs.tp_unpin_page, 5, U(cid), U(tgid), iova + i * 4096ULL,
+		     U(refs[i]), U(refs[i] == 0));
+	fire(s->progs.tp_unpin_end, 6, U(cid), U(tgid), iova, U(npage), U(0), U(npage));
+}
+
+static void account(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, long delta,
+		    __u64 locked, int ret)
+{
+	fire(s->progs.tp_account, 8, U(cid), U(tgid), U(delta), locked, LIMIT_16M,
+	     U(0), U(0), U(ret));
+}
+
+/* The mdev path: open, attach, pin twice over one page, unpin, limit hit. */
+static void test_mdev_pins_and_refcounts(void **state)
+{
+	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
+	const __u32 cid = 7, tgid = (__u32)getpid();
+	static const unsigned int first[4] = { 1, 1, 1, 1 };
+	static const unsigned int second[2] = { 2, 2 };
+	static const unsigned int third[1] = { 3 };
+	static const unsigned int un_second[2] = { 2, 1 };
+	struct vp_container c;
+
+	fire(s->progs.tp_container_open, 5, U(cid), U(tgid), U(0), U(0), U(0));
+	fire(s->progs.tp_group_attach, 5, U(cid), U(tgid), U(11), U(1), U(0));
+	account(s, cid, tgid, 1, 1, 0);
+	pin_call(s, cid, tgid, 0x10000, 4, first);	/* 4 pages at ref 1 */
+	account(s, cid, tgid, 3, 4, 0);
+	pin_call(s, cid, tgid, 0x10000, 2, second);	/* 2 of them to ref 2 */
+	pin_call(s, cid, tgid, 0x10000, 1, third);	/* 1 of those to ref 3 */
+
+	c = get(s, cid);
+	assert_int_equal(c.cid, cid);
+	assert_int_equal(c.tgid, tgid);
+	assert_true(c.flags & VP_F_SEEN_OPEN);
+	assert_false(c.flags & VP_F_RELEASED);
+	assert_int_equal(c.groups_emulated, 1);
+	assert_int_equal(c.groups_iommu, 0);
+	assert_int_equal(c.pin_calls, 3);
+	assert_int_equal(c.pin_pages_req, 7);
+	assert_int_equal(c.pages_pinned, 4);
+	assert_int_equal(c.pin_refs, 7);
+	assert_int_equal(c.pin_new, 4);
+	assert_int_equal(c.pin_bumps, 3);
+	/* live: two pages at 1, one at 2, one at 3 */
+	assert_int_equal(c.ref_live.slots[1], 2);
+	assert_int_equal(c.ref_live.slots[2], 1);
+	assert_int_equal(c.ref_live.slots[3], 1);
+	assert_int_equal(slots_sum(c.ref_live.slots, VP_REF_SLOTS), 4);
+	/* bumps: the ref_count after each page pin */
+	assert_int_equal(c.ref_bump.slots[1], 4);
+	assert_int_equal(c.ref_bump.slots[2], 2);
+	assert_int_equal(c.ref_bump.slots[3], 1);
+	assert_int_equal(c.pin_ns.count, 3);
+	assert_int_equal(slots_sum(c.pin_ns.slots, VP_LOG2_SLOTS), 3);
+	assert_int_equal(c.pin_page_ns.count, 3);
+	assert_int_equal(c.locked_vm, 4);
+	assert_int_equal(c.locked_peak, 4);
+	assert_int_equal(c.limit, LIMIT_16M);
+	assert_int_equal((int64_t)c.charged, 4);
+	/* the owner is this process: its comm was taken */
+	char comm[16] = { 0 }, want[16] = { 0 };
+
+	memcpy(comm, c.comm, sizeof(comm));
+	assert_int_equal(prctl_get_comm(want), 0);
+	assert_string_equal(comm, want);
+
+	/* drop the ref-2 pair by one: pages go 3->2 and 2->1 */
+	unpin_call(s, cid, tgid, 0x10000, 2, un_second);
+	c = get(s, cid);
+	assert_int_equal(c.unpin_calls, 1);
+	assert_int_equal(c.pin_refs, 5);
+	assert_int_equal(c.pages_pinned, 4);
+	assert_int_equal(c.unpin_drops, 2);
+	assert_int_equal(c.ref_live.slots[1], 3);
+	assert_int_equal(c.ref_live.slots[2], 1);
+	assert_int_equal(c.ref_live.slots[3], 0);
+	assert_int_equal(c.unpin_ns.count, 1);
+
+	/* one page over the limit */
+	fire(s->progs.tp_pin_begin, 6, U(cid), U(tgid), U(0x900000), U(1), U(3), U(0));
+	account(s, cid, tgid, 1, 4, -E_NOMEM);
+	fire(s->progs.tp_pin_end, 6, U(cid), U(tgid), U(0x900000), U(1), U(3),
+	     U(-E_NOMEM));
+	c = get(s, cid);
+	assert_int_equal(c.limit_hits, 1);
+	assert_int_equal(c.pin_failures, 1);
+	assert_int_equal(c.pin_enomem, 1);
+	assert_int_equal(c.pin_calls, 4);
+	assert_int_equal(c.locked_vm, 4);
+	assert_int_equal((int64_t)c.charged, 4);
+	assert_int_equal(c.account_failures, 0);
+	/* a failed call has no per-page latency */
+	assert_int_equal(c.pin_page_ns.count, 3);
+	assert_int_equal(c.pin_ns.count, 4);
+}
+
+/* The passthrough path: map with pinning, replay, unmap, remove. */
+static void test_passthrough_map_replay(void **state)
+{
+	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
+	const __u32 cid = 8, tgid = 4242;
+	struct vp_container c;
+
+	fire(s->progs.tp_container_open, 5, U(cid), U(tgid), U(0), U(0), U(0));
+	/* 8 MiB mapped before any IOMMU group: not pinned */
+	fire(s->progs.tp_dma_map_begin, 6, U(cid), U(tgid), U(0), U(8 << 20), U(0), U(0));
+	fire(s->progs.tp_dma_map_end, 6, U(cid), U(tgid), U(0), U(8 << 20), U(0), U(0));
+	c = get(s, cid);
+	assert_int_equal(c.mapped_pages, 2048);
+	assert_int_equal(c.pt_pages, 0);
+	assert_int_equal(c.map_ns.count, 0);
+
+	/* the passthrough group arrives: replay pins the 2048 pages */
+	fire(s->progs.tp_replay_begin, 5, U(cid), U(tgid), U(1), U(2048), U(2048));
+	account(s, cid, tgid, 2048, 2048, 0);
+	fire(s->progs.tp_replay_end, 3, U(cid), U(tgid), U(0));
+	fire(s->progs.tp_group_attach, 5, U(cid), U(tgid), U(3), U(0), U(0));
+	/* another 4 MiB now pins at MAP_DMA */
+	fire(s->progs.tp_dma_map_begin, 6, U(cid), U(tgid), U(8 << 20), U(4 << 20), U(1), U(0));
+	account(s, cid, tgid, 1024, 3072, 0);
+	fire(s->progs.tp_dma_map_end, 6, U(cid), U(tgid), U(8 << 20), U(4 << 20), U(1), U(0));
+	/* a map that fails */
+	fire(s->progs.tp_dma_map_begin, 6, U(cid), U(tgid), U(12 << 20), U(8 << 20), U(1), U(0));
+	account(s, cid, tgid, 1, 3072, -E_NOMEM);
+	fire(s->progs.tp_dma_map_end, 6, U(cid), U(tgid), U(12 << 20), U(8 << 20), U(1),
+	     U(-E_NOMEM));
+	c = get(s, cid);
+	assert_int_equal(c.replays, 1);
+	assert_int_equal(c.replay_pages, 2048);
+	assert_int_equal(c.replay_ns.count, 1);
+	assert_int_equal(c.groups_iommu, 1);
+	assert_int_equal(c.mapped_pages, 3072);
+	assert_int_equal(c.pt_pages, 3072);
+	assert_int_equal(c.dma_maps, 2);
+	assert_int_equal(c.dma_map_failures, 1);
+	assert_int_equal(c.map_ns.count, 1);
+	assert_int_equal(c.limit_hits, 1);
+	assert_int_equal(c.locked_vm, 3072);
+	assert_int_equal(c.locked_peak, 3072);
+
+	/* unmap the first mapping */
+	fire(s->progs.tp_dma_remove, 5, U(cid), U(tgid), U(0), U(8 << 20), U(0));
+	fire(s->progs.tp_dma_unmap, 6, U(cid), U(tgid), U(0), U(8 << 20), U(2048), U(1));
+	account(s, cid, tgid, -2048, 1024, 0);
+	/* the group leaves with an mdev still there: reaccount */
+	fire(s->progs.tp_dma_unmap, 6, U(cid), U(tgid), U(8 << 20), U(4 << 20), U(1024), U(0));
+	fire(s->progs.tp_reaccount, 6, U(cid), U(tgid), U(8 << 20), U(4 << 20), U(1024), U(0));
+	account(s, cid, tgid, -1024, 0, 0);
+	fire(s->progs.tp_group_detach, 5, U(cid), U(tgid), U(3), U(0), U(0));
+	c = get(s, cid);
+	assert_int_equal(c.mapped_pages, 1024);
+	assert_int_equal(c.pt_pages, 0);
+	assert_int_equal(c.dma_unmaps, 2);
+	assert_int_equal(c.reaccounts, 1);
+	assert_int_equal(c.groups_iommu, 0);
+	assert_int_equal(c.group_attaches, 1);
+	assert_int_equal(c.group_detaches, 1);
+	assert_int_equal(c.locked_vm, 0);
+	assert_int_equal(c.locked_peak, 3072);
+	assert_int_equal((int64_t)c.charged, 0);
+}
+
+/* Invalidation: range, pages dropped, devices, retries, latency. */
+static void test_invalidation(void **state)
+{
+	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
+	const __u32 cid = 9, tgid = 5;
+	struct vp_container c;
+
+	fire(s->progs.tp_invalidate_begin, 7, U(cid), U(tgid), U(0x800000),
+	     U(0x800000), U(16), U(2), U(0));
+	fire(s->progs.tp_invalidate_end, 7, U(cid), U(tgid), U(0x800000),
+	     U(0x800000), U(4), U(2), U(0));
+	fire(s->progs.tp_invalidate_begin, 7, U(cid), U(tgid), U(0x800000),
+	     U(0x800000), U(4), U(2), U(1));
+	fire(s->progs.tp_invalidate_end, 7, U(cid), U(tgid), U(0x800000),
+	     U(0x800000), U(0), U(2), U(1));
+	c = get(s, cid);
+	assert_int_equal(c.invalidations, 2);
+	assert_int_equal(c.inv_pages, 16);
+	assert_int_equal(c.inv_retries, 1);
+	assert_int_equal(c.inv_devices, 4);
+	assert_int_equal(c.inv_ns.count, 2);
+	/* seen without its open: the tgid still comes from the events */
+	assert_int_equal(c.tgid, tgid);
+	assert_false(c.flags & VP_F_SEEN_OPEN);
+}
+
+/* Teardown with pins left; a retired container does not come back. */
+static void test_release_leak_and_retire(void **state)
+{
+	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
+	const __u32 cid = 10, tgid = 77;
+	static const unsigned int refs[3] = { 1, 1, 1 };
+	struct vp_container c;
+	__u8 one = 1;
+
+	fire(s->progs.tp_container_open, 5, U(cid), U(tgid), U(0), U(0), U(0));
+	pin_call(s, cid, tgid, 0, 3, refs);
+	fire(s->progs.tp_container_release, 5, U(cid), U(tgid), U(1), U(3), U(3));
+	fire(s->progs.tp_dma_remove, 5, U(cid), U(tgid), U(0), U(1 << 20), U(3));
+	c = get(s, cid);
+	assert_true(c.flags & VP_F_RELEASED);
+	assert_int_equal(c.leaked, 3);
+	assert_int_equal(c.dma_leaked, 3);
+	assert_true(c.released_ns >= c.first_ns);
+
+	/* what userspace does once it has reported the release */
+	assert_int_equal(bpf_map__delete_elem(s->maps.containers, &cid, sizeof(cid), 0), 0);
+	assert_int_equal(bpf_map__update_elem(s->maps.retired, &cid, sizeof(cid),
+					      &one, sizeof(one), 0), 0);
+	__u64 late0 = s->bss->globals.late_events;
+
+	account(s, cid, tgid, -3, 0, 0);
+	assert_false(exists(s, cid));
+	assert_int_equal(s->bss->globals.late_events, late0 + 1);
+}
+
+/* An end without its begin (tool attached mid-call) is counted, not timed. */
+static void test_unmatched_end(void **state)
+{
+	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
+	__u64 before = s->bss->globals.unmatched_end;
+	struct vp_container c;
+
+	fire(s->progs.tp_pin_end, 6, U(11), U(5), U(0), U(1), U(3), U(1));
+	c = get(s, 11);
+	assert_int_equal(c.pin_ns.count, 0);
+	assert_int_equal(s->bss->globals.unmatched_end, before + 1);
+	/* unpins of pages pinned before we attached never go below zero */
+	fire(s->progs.tp_unpin_page, 5, U(11), U(5), U(0), U(0), U(1));
+	c = get(s, 11);
+	assert_int_equal(c.pages_pinned, 0);
+	assert_int_equal(c.pin_refs, 0);
+	assert_int_equal(c.unpin_released, 1);
+}
+
+/* A full containers map drops new containers and counts every drop. */
+static void test_map_full_counted(void **state)
+{
+	struct vfiopin_bpf *s = load(4, 0, false, 0);
+
+	(void)state;
+	for (__u32 cid = 1; cid <= 6; cid++)
+		fire(s->progs.tp_container_open, 5, U(cid), U(100 + cid), U(0), U(0), U(0));
+	assert_true(exists(s, 4));
+	assert_false(exists(s, 5));
+	assert_int_equal(s->bss->globals.drop_map_full, 2);
+	assert_int_equal(s->bss->globals.events[VP_EV_CONTAINER_OPEN], 6);
+	vfiopin_bpf__destroy(s);
+}
+
+static int count_event(void *ctx, void *data, size_t len)
+{
+	const struct vp_event *e = data;
+	int *n = ctx;
+
+	assert_int_equal(len, sizeof(*e));
+	assert_int_equal(e->cid, 3);
+	n[0]++;
+	if (e->type == VP_EV_ACCOUNT) {
+		assert_int_equal((int64_t)e->args[0], -5);
+		assert_int_equal((int)e->args[5], -E_NOMEM);
+	}
+	return 0;
+}
+
+/* The event stream: filtered by container, a full ring counted as drops. */
+static void test_ringbuf_filter_and_drops(void **state)
+{
+	struct vfiopin_bpf *s = load(0, 4096, true, 3);
+	struct ring_buffer *rb;
+	int n = 0, fired = 0;
+
+	(void)state;
+	rb = ring_buffer__new(bpf_map__fd(s->maps.events), count_event, &n, NULL);
+	assert_non_null(rb);
+	/* other containers are filtered out */
+	fire(s->progs.tp_container_open, 5, U(2), U(5), U(0), U(0), U(0));
+	/* 4096 bytes hold fewer than 100 events */
+	for (int i = 0; i < 100; i++, fired++)
+		account(s, 3, 5, -5, 0, -E_NOMEM);
+	__u64 drops = s->bss->globals.drop_ringbuf;
+
+	assert_true(drops > 0);
+	int got = ring_buffer__consume(rb);
+
+	assert_int_equal(got, n);
+	assert_int_equal((__u64)n + drops, (__u64)fired);
+	ring_buffer__free(rb);
+	vfiopin_bpf__destroy(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mdev_pins_and_refcounts),
+		cmocka_unit_test(test_passthrough_map_replay),
+		cmocka_unit_test(test_invalidation),
+		cmocka_unit_test(test_release_leak_and_retire),
+		cmocka_unit_test(test_unmatched_end),
+		cmocka_unit_test(test_map_full_counted),
+		cmocka_unit_test(test_ringbuf_filter_and_drops),
+	};
+
+	libbpf_set_print(silent);
+	return cmocka_run_group_tests_name("bpf aggregation (BPF_PROG_TEST_RUN)",
+					   tests, setup, teardown);
+}

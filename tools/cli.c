@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cli.h"
+
+volatile int vp_stop;
+static volatile int usr1;
+struct vp_common *vp_common_target;
+
+bool vp_parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+bool vp_parse_seconds(const char *s, double *out)
+{
+	double v;
+	char *end;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v <= 0 || v > 31536000)
+		return false;
+	*out = v;
+	return true;
+}
+
+enum {
+	OPT_VERBOSE = 0x100,
+	OPT_MAX_CONTAINERS,
+	OPT_RINGBUF_KB,
+};
+
+static const struct argp_option common_options[] = {
+	{ "duration", 'd', "SECONDS", 0,
+	  "Collect for this long (default: until Ctrl-C, or until COMMAND ends)", 1 },
+	{ "max-containers", OPT_MAX_CONTAINERS, "N", 0,
+	  "Containers tracked at once (default 2048; more are counted as drops)", 1 },
+	{ "ringbuf-kb", OPT_RINGBUF_KB, "KB", 0,
+	  "Event ring buffer size, a power of two (default 4096)", 1 },
+	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 1 },
+	{ 0 },
+};
+
+static error_t common_parse(int key, char *arg, struct argp_state *state)
+{
+	struct vp_common *c = vp_common_target;
+	uint32_t v;
+
+	switch (key) {
+	case 'd':
+		if (!vp_parse_seconds(arg, &c->duration))
+			argp_error(state, "--duration takes a positive number of seconds, not '%s'", arg);
+		break;
+	case OPT_MAX_CONTAINERS:
+		if (!vp_parse_u32(arg, &v) || v < 1 || v > 1000000)
+			argp_error(state, "--max-containers takes 1..1000000, not '%s'", arg);
+		c->bpf.max_containers = v;
+		break;
+	case OPT_RINGBUF_KB:
+		if (!vp_parse_u32(arg, &v) || v < 4 || v > 1048576 || (v & (v - 1)))
+			argp_error(state, "--ringbuf-kb takes a power of two from 4 to 1048576, not '%s'", arg);
+		c->bpf.ringbuf_kb = v;
+		break;
+	case OPT_VERBOSE:
+		c->bpf.verbose = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp vp_common_argp = {
+	.options = common_options,
+	.parser = common_parse,
+};
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	vp_stop = 1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1 = 1;
+}
+
+static pid_t spawn(char **cmd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGUSR1, SIG_DFL);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "vfiopin: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+void vp_signals_install(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
+	       int (*tick)(void *ctx, bool usr1), void *ctx)
+{
+	uint64_t t0 = vp_now_ns(), next = t0 + (uint64_t)tick_ms * 1000000ULL;
+	pid_t child = 0;
+	int status = 0, err;
+
+	vp_signals_install();
+	if (c->cmd) {
+		child = spawn(c->cmd);
+		if (child < 0) {
+			err = -errno;
+			fprintf(stderr, "vfiopin: fork: %s\n", strerror(errno));
+			return err;
+		}
+	}
+	while (!vp_stop) {
+		uint64_t now = vp_now_ns();
+		int wait_ms = tick_ms > 0 ? (int)((next > now ? next - now : 0) / 1000000) : 100;
+
+		if (wait_ms > 100)
+			wait_ms = 100;
+		err = vp_poll(l, wait_ms);
+		if (err < 0) {
+			fprintf(stderr, "vfiopin: reading events: %s\n", strerror(-err));
+			return err;
+		}
+		if (usr1) {
+			usr1 = 0;
+			if (tick && tick(ctx, true))
+				break;
+		}
+		now = vp_now_ns();
+		if (tick_ms > 0 && now >= next) {
+			next += (uint64_t)tick_ms * 1000000ULL;
+			if (next < now)
+				next = now + (uint64_t)tick_ms * 1000000ULL;
+			if (tick && tick(ctx, false))
+				break;
+		}
+		if (c->duration > 0 && (double)(now - t0) / 1e9 >= c->duration)
+			break;
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			child = 0;
+			/* what the command did last is still in the ring */
+			vp_poll(l, 0);
+			break;
+		}
+	}
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, &status, 0);
+	}
+	if (!c->cmd)
+		return 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the subcommands share: argument helpers and the collection loop. */
+#ifndef VFIOPIN_CLI_H
+#define VFIOPIN_CLI_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "loader.h"
+
+/* Exit statuses: 0 fine, 1 a runtime failure, 2 bad usage. */
+#define VP_EXIT_FAIL 1
+#define VP_EXIT_USAGE 2
+
+/* Options every subcommand takes (the "common" argp child). */
+struct vp_common {
+	struct vp_opts bpf;
+	double duration;	/* seconds; 0: until interrupted or COMMAND ends */
+	char **cmd;		/* argv of COMMAND after "--", or NULL */
+};
+
+extern const struct argp vp_common_argp;
+/* The state the common child parser fills: set before argp_parse. */
+extern struct vp_common *vp_common_target;
+
+/* Parse a whole number / a positive number of seconds; false if malformed. */
+bool vp_parse_u32(const char *s, uint32_t *out);
+bool vp_parse_seconds(const char *s, double *out);
+
+/*
+ * Run until the duration passes, SIGINT/SIGTERM arrives or COMMAND exits,
+ * delivering events; @tick runs every @tick_ms and on SIGUSR1 (with
+ * @usr1 true).  Returns COMMAND's exit status (0 without one), or
+ * a negative errno.
+ */
+int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
+	       int (*tick)(void *ctx, bool usr1), void *ctx);
+
+/* SIGINT/SIGTERM set vp_stop; SIGUSR1 asks vp_collect for a snapshot. */
+void vp_signals_install(void);
+
+/* Set by SIGINT/SIGTERM. */
+extern volatile int vp_stop;
+
+int cmd_top(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_hist(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+
+#endif

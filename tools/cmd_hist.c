@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vfiopin hist: log2 latency and refcount histograms, per container or total. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "output.h"
+
+struct hist_opts {
+	struct vp_common common;
+	bool json;
+	bool total;
+	uint32_t cid;
+};
+
+static const char hist_doc[] =
+	"Histograms of VFIO pinning: pin and unpin latency per call and per "
+	"page, invalidation, MAP_DMA and replay latency (log2 buckets, "
+	"nanoseconds), and the ref_count of pinned pages (live, and after each "
+	"pin).  Collects like 'vfiopin stat', then prints one set per container "
+	"(or for container CID, or summed with --total)."
+	"\v"
+	"Examples:\n"
+	"  vfiopin hist -d 30                 every container, 30 seconds\n"
+	"  vfiopin hist --total -- ./run-vm.sh\n"
+	"  vfiopin hist -c 4 --json\n";
+
+static const struct argp_option hist_options[] = {
+	{ "json", 'j', NULL, 0, "JSON output", 0 },
+	{ "cid", 'c', "CID", 0, "Only container CID (an error if never seen)", 0 },
+	{ "total", 't', NULL, 0, "One set of histograms summed over all containers", 0 },
+	{ 0 },
+};
+
+static error_t hist_parse(int key, char *arg, struct argp_state *state)
+{
+	struct hist_opts *o = state->input;
+
+	switch (key) {
+	case 'j':
+		o->json = true;
+		break;
+	case 't':
+		o->total = true;
+		break;
+	case 'c':
+		if (!vp_parse_u32(arg, &o->cid) || !o->cid)
+			argp_error(state, "--cid takes a container id (1 or more), not '%s'", arg);
+		break;
+	case ARGP_KEY_ARG:
+		o->common.cmd = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (o->total && o->cid)
+			argp_error(state, "--total and --cid exclude each other");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child hist_children[] = {
+	{ &vp_common_argp, 0, "Collection:", 1 },
+	{ 0 },
+};
+
+static const struct argp hist_argp = {
+	.options = hist_options,
+	.parser = hist_parse,
+	.args_doc = "[-- COMMAND [ARG...]]",
+	.doc = hist_doc,
+	.children = hist_children,
+};
+
+int cmd_hist(int argc, char **argv)
+{
+	struct hist_opts o = { 0 };
+	struct vp_snapshot s;
+	struct vp_loader l;
+	struct vp_row *one = NULL, total;
+	int rc, err;
+
+	vp_common_target = &o.common;
+	argp_parse(&hist_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	if (vp_open(&l, &o.common.bpf, NULL, NULL))
+		return VP_EXIT_FAIL;
+	rc = vp_collect(&l, &o.common, 0, NULL, NULL);
+	err = vp_snapshot(&l, &s);
+	vp_close(&l);
+	if (err) {
+		fprintf(stderr, "vfiopin hist: cannot read the container map: %s\n",
+			strerror(-err));
+		return VP_EXIT_FAIL;
+	}
+	if (o.cid) {
+		one = vp_find(&s, o.cid);
+		if (!one) {
+			fprintf(stderr, "vfiopin hist: no container with id %u was seen\n", o.cid);
+			vp_snapshot_free(&s);
+			return VP_EXIT_FAIL;
+		}
+	}
+	vp_total(&s, &total);
+	total.c.cid = 0;
+	if (o.json) {
+		json_t *j = json_pack("{s:s,s:i}", "schema", "vfiopin.hist", "version", 1);
+		json_t *a = json_array();
+
+		for (size_t i = 0; !o.total && i < s.n; i++)
+			if (!one || &s.rows[i] == one)
+				json_array_append_new(a, vp_json_row(&s.rows[i], true));
+		json_object_set_new(j, "containers", a);
+		if (!one)
+			json_object_set_new(j, "total", vp_json_row(&total, true));
+		if (vp_json_print(stdout, j))
+			rc = VP_EXIT_FAIL;
+		json_decref(j);
+	} else if (o.total || (!one && !s.n)) {
+		vp_print_hists(stdout, &total);
+	} else {
+		for (size_t i = 0; i < s.n; i++) {
+			if (one && &s.rows[i] != one)
+				continue;
+			vp_print_hists(stdout, &s.rows[i]);
+			printf("\n");
+		}
+	}
+	vp_snapshot_free(&s);
+	return rc < 0 ? VP_EXIT_FAIL : rc;
+}

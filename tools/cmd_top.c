@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vfiopin top (vfiopin-top): the live per-container monitor. */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "output.h"
+
+#define MIN_COLS 40
+#define MIN_LINES 6
+
+struct top_opts {
+	struct vp_common common;
+	bool batch;
+	double delay;
+	uint32_t iterations;
+	uint32_t cid;
+	int sort;
+};
+
+static const char top_doc[] =
+	"Live per-container view of VFIO page pinning: one row per VFIO "
+	"container (a VM), with the owner, locked memory, its RLIMIT_MEMLOCK "
+	"and headroom, mdev-pinned and passthrough pages, pin calls per second, "
+	"p50/p99 pin latency, invalidations, limit hits and leaked pins; a "
+	"header with totals and drop counters.  CID marks: ~ seen only after it "
+	"was opened (figures from then on), x released (shown once more).\n"
+	"\n"
+	"Keys: q quit, p or space pause, Up/Down select, Enter or h the selected "
+	"container's histograms, < > sort column, 1-9 0 - sort by cid tgid "
+	"locked headroom mdev pt rate p99 inv hits leaks.\n"
+	"\n"
+	"Without a terminal on standard output (or with -b) it prints snapshots "
+	"every DELAY seconds, ITERATIONS times, like top -b."
+	"\v"
+	"Examples:\n"
+	"  vfiopin-top\n"
+	"  vfiopin top -s headroom           least headroom first\n"
+	"  vfiopin top -b -d 1 -n 10 > log   ten batch snapshots\n";
+
+enum { OPT_VERBOSE = 0x100 };
+
+static const struct argp_option top_options[] = {
+	{ "batch", 'b', NULL, 0, "Batch mode: print snapshots, no screen handling", 0 },
+	{ "delay", 'd', "SECONDS", 0, "Time between updates (default 1)", 0 },
+	{ "iterations", 'n', "N", 0, "Stop after N updates (default: never)", 0 },
+	{ "sort", 's', "KEY", 0,
+	  "Sort by cid, tgid, locked, headroom, mdev, pt, rate, p99, inv, hits, leaks", 0 },
+	{ "cid", 'c', "CID", 0, "Only container CID", 0 },
+	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0 },
+	{ 0 },
+};
+
+static error_t top_parse(int key, char *arg, struct argp_state *state)
+{
+	struct top_opts *o = state->input;
+
+	switch (key) {
+	case 'b':
+		o->batch = true;
+		break;
+	case 'd':
+		if (!vp_parse_seconds(arg, &o->delay) || o->delay < 0.05)
+			argp_error(state, "--delay takes seconds (0.05 or more), not '%s'", arg);
+		break;
+	case 'n':
+		if (!vp_parse_u32(arg, &o->iterations) || !o->iterations)
+			argp_error(state, "--iterations takes a count of 1 or more, not '%s'", arg);
+		break;
+	case 's':
+		o->sort = vp_sort_parse(arg);
+		if (o->sort < 0)
+			argp_error(state, "unknown sort key '%s'", arg);
+		break;
+	case 'c':
+		if (!vp_parse_u32(arg, &o->cid) || !o->cid)
+			argp_error(state, "--cid takes a container id (1 or more), not '%s'", arg);
+		break;
+	case OPT_VERBOSE:
+		o->common.bpf.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp top_argp = {
+	.options = top_options,
+	.parser = top_parse,
+	.doc = top_doc,
+};
+
+/* ---- batch ------------------------------------------------------------- */
+
+struct batch {
+	struct top_opts *o;
+	struct vp_loader *l;
+	uint32_t done;
+	bool seen;
+	int failed;
+};
+
+static int batch_tick(void *ctx, bool usr1)
+{
+	struct batch *b = ctx;
+	struct vp_snapshot s;
+	int err;
+
+	(void)usr1;
+	err = vp_snapshot(b->l, &s);
+	if (err) {
+		fprintf(stderr, "vfiopin top: cannot read the container map: %s\n", strerror(-err));
+		b->failed = 1;
+		return 1;
+	}
+	vp_sort_rows(s.rows, s.n, b->o->sort);
+	if (b->o->cid && vp_find(&s, b->o->cid))
+		b->seen = true;
+	if (b->done)
+		printf("\n");
+	vp_print_table(stdout, &s, b->o->cid);
+	if (b->o->cid && !b->seen)
+		printf("(container %u: no event from it yet)\n", b->o->cid);
+	if (fflush(stdout))
+		b->failed = 1;
+	vp_snapshot_free(&s);
+	b->done++;
+	return b->failed || (b->o->iterations && b->done >= b->o->iterations);
+}
+
+static int run_batch(struct top_opts *o, struct vp_loader *l)
+{
+	struct batch b = { .o = o, .l = l };
+
+	vp_collect(l, &o->common, (int)(o->delay * 1000), batch_tick, &b);
+	if (b.failed)
+		return VP_EXIT_FAIL;
+	if (o->cid && !b.seen) {
+		fprintf(stderr, "vfiopin top: no container with id %u was seen\n", o->cid);
+		return VP_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* ---- the screen -------------------------------------------------------- */
+
+struct screen {
+	struct top_opts *o;
+	struct vp_loader *l;
+	struct vp_snapshot s;
+	bool have;
+	bool paused;
+	size_t sel;
+	uint32_t sel_cid;
+	bool hist;		/* showing one container's histograms */
+	uint32_t hist_cid;
+	int hist_top;		/* first line shown */
+	char *hist_text;
+	int failed;
+};
+
+static void draw_small(void)
+{
+	erase();
+	mvprintw(0, 0, "vfiopin-top: the terminal is too small");
+	if (LINES > 1)
+		mvprintw(1, 0, "(need %dx%d; or use -b)", MIN_COLS, MIN_LINES);
+	refresh();
+}
+
+static void draw_hist(struct screen *sc)
+{
+	const char *p = sc->hist_text ? sc->hist_text : "";
+	int line = 0, y = 0;
+
+	erase();
+	attron(A_REVERSE);
+	mvprintw(0, 0, "%-*.*s", COLS, COLS,
+		 " histograms  (Up/Down scroll, q or Esc back)");
+	attroff(A_REVERSE);
+	y = 1;
+	while (*p && y < LINES) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+		if (line >= sc->hist_top) {
+			mvprintw(y, 0, "%.*s", len < COLS ? len : COLS, p);
+			y++;
+		}
+		line++;
+		p = nl ? nl + 1 : p + len;
+	}
+	refresh();
+}
+
+static void open_hist(struct screen *sc)
+{
+	struct vp_row *r;
+	size_t len = 0;
+	FILE *f;
+
+	if (!sc->have || !sc->s.n)
+		return;
+	r = &sc->s.rows[sc->sel];
+	free(sc->hist_text);
+	sc->hist_text = NULL;
+	f = open_memstream(&sc->hist_text, &len);
+	if (!f)
+		return;
+	vp_print_hists(f, r);
+	fclose(f);
+	sc->hist = true;
+	sc->hist_cid = r->c.cid;
+	sc->hist_top = 0;
+}
+
+static void draw(struct screen *sc)
+{
+	char line[512];
+	int y;
+
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		draw_small();
+		return;
+	}
+	if (sc->hist) {
+		draw_hist(sc);
+		return;
+	}
+	erase();
+	if (sc->have) {
+		struct vp_row t;
+		uint64_t ev = 0;
+		char locked[16];
+
+		vp_total(&sc->s, &t);
+		for (int i = 0; i < VP_EV_MAX; i++)
+			ev += sc->s.g.events[i];
+		mvprintw(0, 0, "%.*s", COLS, "");
+		snprintf(line, sizeof(line),
+			 "vfiopin-top  %zu containers  locked %s  mdev %llu pages  pt %llu pages  "
+			 "%.1f pins/s  hits %llu  leaks %llu%s",
+			 sc->s.n, vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
+			 (unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
+			 t.pins_per_s, (unsigned long long)t.c.limit_hits,
+			 (unsigned long long)t.c.leaked, sc->paused ? "  [PAUSED]" : "");
+		mvprintw(0, 0, "%.*s", COLS, line);
+		snprintf(line, sizeof(line),
+			 "events %llu  drops: map %llu ringbuf %llu in-flight %llu  sort: %s",
+			 (unsigned long long)ev, (unsigned long long)sc->s.g.drop_map_full,
+			 (unsigned long long)sc->s.g.drop_ringbuf,
+			 (unsigned long long)sc->s.g.drop_inflight, vp_sort_names[sc->o->sort]);
+		if (sc->s.g.drop_map_full || sc->s.g.drop_ringbuf || sc->s.g.drop_inflight)
+			attron(A_BOLD);
+		mvprintw(1, 0, "%.*s", COLS, line);
+		attroff(A_BOLD);
+	} else {
+		mvprintw(0, 0, "%.*s", COLS, "vfiopin-top: attached, waiting for the first update");
+	}
+	vp_format_heading(line, sizeof(line));
+	attron(A_REVERSE);
+	mvprintw(3, 0, "%-*.*s", COLS, COLS, line);
+	attroff(A_REVERSE);
+	y = 4;
+	if (sc->have && sc->o->cid && !vp_find(&sc->s, sc->o->cid))
+		mvprintw(y, 0, "%.*s", COLS, "(no event from the requested container yet)");
+	for (size_t i = 0; sc->have && i < sc->s.n && y < LINES - 1; i++) {
+		if (sc->o->cid && sc->s.rows[i].c.cid != sc->o->cid)
+			continue;
+		vp_format_row(line, sizeof(line), &sc->s.rows[i]);
+		if (i == sc->sel)
+			attron(A_REVERSE);
+		mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
+		if (i == sc->sel)
+			attroff(A_REVERSE);
+	}
+	attron(A_DIM);
+	mvprintw(LINES - 1, 0, "%.*s", COLS,
+		 "q quit  p pause  Enter/h histograms  < > 1-9 0 - sort");
+	attroff(A_DIM);
+	refresh();
+}
+
+static int screen_tick(void *ctx, bool usr1)
+{
+	struct screen *sc = ctx;
+	int err;
+
+	(void)usr1;
+	if (!sc->paused) {
+		struct vp_snapshot s;
+
+		err = vp_snapshot(sc->l, &s);
+		if (err) {
+			sc->failed = 1;
+			return 1;
+		}
+		vp_sort_rows(s.rows, s.n, sc->o->sort);
+		if (sc->have)
+			vp_snapshot_free(&sc->s);
+		sc->s = s;
+		sc->have = true;
+		/* keep the selection on the same container */
+		sc->sel = 0;
+		for (size_t i = 0; i < s.n; i++)
+			if (s.rows[i].c.cid == sc->sel_cid)
+				sc->sel = i;
+	}
+	draw(sc);
+	return 0;
+}
+
+static const int sort_keys[] = { '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-' };
+
+/* Handle one key; returns true to quit. */
+static bool key(struct screen *sc, int ch)
+{
+	if (sc->hist) {
+		if (ch == KEY_UP && sc->hist_top > 0)
+			sc->hist_top--;
+		else if (ch == KEY_DOWN)
+			sc->hist_top++;
+		else if (ch == KEY_NPAGE)
+			sc->hist_top += LINES - 2;
+		else if (ch == KEY_PPAGE)
+			sc->hist_top = sc->hist_top > LINES - 2 ? sc->hist_top - (LINES - 2) : 0;
+		else if (ch == 'q' || ch == 27 || ch == 'h' || ch == '\n' || ch == KEY_ENTER)
+			sc->hist = false;
+		return false;
+	}
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return true;
+	case 'p':
+	case ' ':
+		sc->paused = !sc->paused;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (sc->sel > 0)
+			sc->sel--;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		if (sc->have && sc->sel + 1 < sc->s.n)
+			sc->sel++;
+		break;
+	case '\n':
+	case KEY_ENTER:
+	case 'h':
+		open_hist(sc);
+		break;
+	case '<':
+		sc->o->sort = (sc->o->sort + VP_SORT_MAX - 1) % VP_SORT_MAX;
+		break;
+	case '>':
+		sc->o->sort = (sc->o->sort + 1) % VP_SORT_MAX;
+		break;
+	default:
+		for (int i = 0; i < VP_SORT_MAX; i++)
+			if (ch == sort_keys[i])
+				sc->o->sort = i;
+		break;
+	}
+	if (sc->have) {
+		if (sc->sel < sc->s.n)
+			sc->sel_cid = sc->s.rows[sc->sel].c.cid;
+		vp_sort_rows(sc->s.rows, sc->s.n, sc->o->sort);
+		for (size_t i = 0; i < sc->s.n; i++)
+			if (sc->s.rows[i].c.cid == sc->sel_cid)
+				sc->sel = i;
+	}
+	return false;
+}
+
+static int run_screen(struct top_opts *o, struct vp_loader *l)
+{
+	struct screen sc = { .o = o, .l = l };
+	uint64_t next = 0, step = (uint64_t)(o->delay * 1e9);
+	uint32_t done = 0;
+
+	if (!initscr()) {
+		fprintf(stderr, "vfiopin top: cannot initialise the terminal (TERM=%s); use -b\n",
+			getenv("TERM") ? getenv("TERM") : "");
+		return VP_EXIT_FAIL;
+	}
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(100);
+	draw(&sc);
+	while (!vp_stop) {
+		uint64_t now = vp_now_ns();
+		int ch;
+
+		if (now >= next) {
+			if (next && (screen_tick(&sc, false) || sc.failed))
+				break;
+			if (next && o->iterations && ++done >= o->iterations)
+				break;
+			next = now + step;
+		}
+		vp_poll(l, 0);
+		ch = getch();
+		if (ch == ERR)
+			continue;
+		if (ch == KEY_RESIZE) {
+			draw(&sc);
+			continue;
+		}
+		if (key(&sc, ch))
+			break;
+		draw(&sc);
+	}
+	endwin();
+	if (sc.have)
+		vp_snapshot_free(&sc.s);
+	free(sc.hist_text);
+	if (sc.failed) {
+		fprintf(stderr, "vfiopin top: cannot read the container map\n");
+		return VP_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_opts o = { .delay = 1, .sort = VP_SORT_CID };
+	struct vp_loader l;
+	int rc;
+
+	argp_parse(&top_argp, argc, argv, 0, NULL, &o);
+	if (!o.batch && !isatty(STDOUT_FILENO))
+		o.batch = true;
+	if (vp_open(&l, &o.common.bpf, NULL, NULL))
+		return VP_EXIT_FAIL;
+	if (o.batch) {
+		rc = run_batch(&o, &l);
+	} else {
+		/* Ctrl-C ends the screen through vp_stop, like q */
+		vp_signals_install();
+		rc = run_screen(&o, &l);
+	}
+	vp_close(&l);
+	return rc;
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vfiopin trace: the vfio_type1 event stream, as text or JSON lines. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "output.h"
+
+struct trace_opts {
+	struct vp_common common;
+	bool json;
+	bool no_pages;
+	uint64_t t0;
+	uint64_t shown;
+	int failed;
+};
+
+static const char trace_doc[] =
+	"The vfio_type1 events as they happen: container and group life, "
+	"locked memory accounting, pin and unpin calls and pages, DMA map, "
+	"unmap and replay, invalidations.  _end events carry the time since "
+	"their _begin.  Filtering happens in the kernel.  Events the ring "
+	"buffer had no room for are counted and reported at the end."
+	"\v"
+	"Examples:\n"
+	"  vfiopin trace                      everything, until Ctrl-C\n"
+	"  vfiopin trace -c 3 --no-pages      container 3, calls only\n"
+	"  vfiopin trace --json -p 4242 -d 5  process 4242, JSON lines\n";
+
+static const struct argp_option trace_options[] = {
+	{ "json", 'j', NULL, 0, "One JSON object per event", 0 },
+	{ "cid", 'c', "CID", 0, "Only events of container CID", 0 },
+	{ "pid", 'p', "TGID", 0, "Only events of containers owned by TGID", 0 },
+	{ "no-pages", 'P', NULL, 0, "Leave out the per-page pin_page/unpin_page events", 0 },
+	{ 0 },
+};
+
+static error_t trace_parse(int key, char *arg, struct argp_state *state)
+{
+	struct trace_opts *o = state->input;
+
+	switch (key) {
+	case 'j':
+		o->json = true;
+		break;
+	case 'P':
+		o->no_pages = true;
+		break;
+	case 'c':
+		if (!vp_parse_u32(arg, &o->common.bpf.filter_cid) || !o->common.bpf.filter_cid)
+			argp_error(state, "--cid takes a container id (1 or more), not '%s'", arg);
+		break;
+	case 'p':
+		if (!vp_parse_u32(arg, &o->common.bpf.filter_tgid) || !o->common.bpf.filter_tgid)
+			argp_error(state, "--pid takes a process id, not '%s'", arg);
+		break;
+	case ARGP_KEY_ARG:
+		o->common.cmd = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child trace_children[] = {
+	{ &vp_common_argp, 0, "Collection:", 1 },
+	{ 0 },
+};
+
+static const struct argp trace_argp = {
+	.options = trace_options,
+	.parser = trace_parse,
+	.args_doc = "[-- COMMAND [ARG...]]",
+	.doc = trace_doc,
+	.children = trace_children,
+};
+
+static int on_event(void *ctx, const void *data, size_t len)
+{
+	struct trace_opts *o = ctx;
+	const struct vp_event *e = data;
+	char line[512];
+
+	if (len < sizeof(*e))
+		return 0;
+	if (o->no_pages && (e->type == VP_EV_PIN_PAGE || e->type == VP_EV_UNPIN_PAGE))
+		return 0;
+	if (!o->t0)
+		o->t0 = e->ts_ns;
+	if (o->json) {
+		json_t *j = vp_json_event(e);
+
+		if (vp_json_print(stdout, j))
+			o->failed = 1;
+		json_decref(j);
+	} else {
+		vp_format_event(line, sizeof(line), e, o->t0);
+		if (printf("%s\n", line) < 0)
+			o->failed = 1;
+	}
+	o->shown++;
+	/* a closed pipe ends the trace */
+	return o->failed ? -EPIPE : 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_opts o = { 0 };
+	struct vp_loader l;
+	struct vp_snapshot s;
+	uint64_t drops = 0;
+	int rc;
+
+	vp_common_target = &o.common;
+	argp_parse(&trace_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	o.common.bpf.events = true;
+	if (vp_open(&l, &o.common.bpf, on_event, &o))
+		return VP_EXIT_FAIL;
+	if (!o.json) {
+		printf("%10s %-16s %7s %-9s %-12s %-17s %s\n", "TIME(s)", "TASK", "TASK-PID",
+		       "CID", "OWNER", "EVENT", "FIELDS");
+		fflush(stdout);
+	}
+	rc = vp_collect(&l, &o.common, 0, NULL, NULL);
+	vp_poll(&l, 0);
+	fflush(stdout);
+	if (!vp_snapshot(&l, &s)) {
+		drops = s.g.drop_ringbuf;
+		vp_snapshot_free(&s);
+	}
+	vp_close(&l);
+	fprintf(stderr, "vfiopin trace: %llu events shown", (unsigned long long)o.shown);
+	if (drops)
+		fprintf(stderr, ", %llu LOST: the ring buffer was full (raise --ringbuf-kb)",
+			(unsigned long long)drops);
+	fprintf(stderr, "\n");
+	if (o.failed && rc >= 0)
+		return VP_EXIT_FAIL;
+	return rc < 0 ? VP_EXIT_FAIL : rc;
+}

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "vfiopin.skel.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+
+static bool verbose;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (!verbose && level != LIBBPF_WARN)
+		return 0;
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+uint64_t vp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* The capabilities BPF tracing needs: CAP_BPF + CAP_PERFMON, or SYS_ADMIN. */
+static int check_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	char missing[64] = "";
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d)) {
+		fprintf(stderr, "vfiopin: cannot read this process's capabilities: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	if (has_cap(d, CAP_SYS_ADMIN))
+		return 0;
+	if (!has_cap(d, CAP_BPF))
+		strcat(missing, " CAP_BPF");
+	if (!has_cap(d, CAP_PERFMON))
+		strcat(missing, " CAP_PERFMON");
+	if (!missing[0])
+		return 0;
+	fprintf(stderr,
+		"vfiopin: missing capability%s (or CAP_SYS_ADMIN): loading and "
+		"attaching BPF tracing programs needs them; run as root or grant "
+		"them (setcap cap_bpf,cap_perfmon+ep vfiopin)\n",
+		missing);
+	return -EPERM;
+}
+
+static int attach_all(struct vfiopin_bpf *skel)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *tp = bpf_program__section_name(prog) + strlen("raw_tp/");
+		struct bpf_link *link = bpf_program__attach_raw_tracepoint(prog, tp);
+		int err = -errno;
+
+		if (!link) {
+			if (err == -ENOENT)
+				fprintf(stderr,
+					"vfiopin: the running kernel has no vfio_type1 "
+					"tracepoints (looked for the raw tracepoint %s): "
+					"boot a kernel with the vfiopin patch series "
+					"(kernel-patch/), or, if VFIO's type1 driver is a "
+					"module, load it first (modprobe vfio_iommu_type1)\n",
+					tp);
+			else
+				fprintf(stderr, "vfiopin: cannot attach to tracepoint %s: %s\n",
+					tp, strerror(-err));
+			return err;
+		}
+		/* the skeleton's destroy detaches what is in its links array */
+		bpf_program__set_autoattach(prog, false);
+		for (int i = 0; i < skel->skeleton->prog_cnt; i++)
+			if (*skel->skeleton->progs[i].prog == prog)
+				*skel->skeleton->progs[i].link = link;
+	}
+	return 0;
+}
+
+struct rb_ctx {
+	vp_event_fn fn;
+	void *ctx;
+};
+
+static struct rb_ctx rb_ctx;
+
+static int rb_cb(void *ctx, void *data, size_t len)
+{
+	struct rb_ctx *c = ctx;
+
+	return c->fn(c->ctx, data, len);
+}
+
+int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
+	    void *ctx)
+{
+	struct vfiopin_bpf *skel;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	verbose = o->verbose;
+	libbpf_set_print(print_libbpf);
+	err = check_caps();
+	if (err)
+		return err;
+	if (access(BTF_PATH, R_OK)) {
+		fprintf(stderr,
+			"vfiopin: the running kernel has no BTF (%s is missing): "
+			"vfiopin needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
+			BTF_PATH);
+		return -ENOTSUP;
+	}
+
+	skel = vfiopin_bpf__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "vfiopin: cannot open the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	/* configure */
+	skel->rodata->emit_events = o->events;
+	skel->rodata->filter_cid = o->filter_cid;
+	skel->rodata->filter_tgid = o->filter_tgid;
+	if (o->max_containers) {
+		bpf_map__set_max_entries(skel->maps.containers, o->max_containers);
+		bpf_map__set_max_entries(skel->maps.retired, o->max_containers);
+	}
+	if (o->ringbuf_kb)
+		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
+	/* load */
+	err = vfiopin_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "vfiopin: the kernel refused the BPF programs: %s "
+			"(run with --verbose for the verifier's log)\n", strerror(-err));
+		goto fail;
+	}
+	/* attach */
+	err = attach_all(skel);
+	if (err)
+		goto fail;
+	l->skel = skel;
+	if (o->events && fn) {
+		rb_ctx.fn = fn;
+		rb_ctx.ctx = ctx;
+		l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), rb_cb,
+					 &rb_ctx, NULL);
+		if (!l->rb) {
+			err = -errno;
+			fprintf(stderr, "vfiopin: cannot set up the event ring buffer: %s\n",
+				strerror(-err));
+			l->skel = NULL;
+			goto fail;
+		}
+	}
+	l->last_ts = vp_now_ns();
+	return 0;
+fail:
+	vfiopin_bpf__destroy(skel);
+	return err;
+}
+
+static int cmp_cid(const void *a, const void *b)
+{
+	const struct vp_container *x = a, *y = b;
+
+	return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+static void retire_reported(struct vp_loader *l)
+{
+	int fd = bpf_map__fd(l->skel->maps.containers);
+	int rfd = bpf_map__fd(l->skel->maps.retired);
+	__u8 one = 1;
+
+	for (size_t i = 0; i < l->nreported; i++) {
+		__u32 cid = l->reported[i];
+
+		bpf_map_update_elem(rfd, &cid, &one, BPF_ANY);
+		if (!bpf_map_delete_elem(fd, &cid))
+			l->retired++;
+	}
+	l->nreported = 0;
+}
+
+int vp_snapshot(struct vp_loader *l, struct vp_snapshot *s)
+{
+	int fd = bpf_map__fd(l->skel->maps.containers);
+	size_t cap = bpf_map__max_entries(l->skel->maps.containers), n = 0;
+	struct vp_container *raw;
+	__u32 key, next, *pk = NULL;
+	uint64_t now;
+
+	memset(s, 0, sizeof(*s));
+	retire_reported(l);
+	raw = calloc(cap ? cap : 1, sizeof(*raw));
+	s->rows = calloc(cap ? cap : 1, sizeof(*s->rows));
+	free(l->reported);
+	l->reported = calloc(cap ? cap : 1, sizeof(*l->reported));
+	if (!raw || !s->rows || !l->reported) {
+		free(raw);
+		vp_snapshot_free(s);
+		return -ENOMEM;
+	}
+	now = vp_now_ns();
+	while (n < cap && !bpf_map_get_next_key(fd, pk, &next)) {
+		key = next;
+		pk = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &raw[n]))
+			n++;
+	}
+	qsort(raw, n, sizeof(*raw), cmp_cid);
+	s->ts_ns = now;
+	s->interval_s = l->prev ? (double)(now - l->last_ts) / 1e9 : 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vp_container *prev = NULL;
+
+		if (l->prev)
+			prev = bsearch(&raw[i], l->prev, l->nprev, sizeof(*raw), cmp_cid);
+		vp_row_derive(&s->rows[i], &raw[i], prev, s->interval_s);
+		if (raw[i].flags & VP_F_RELEASED)
+			l->reported[l->nreported++] = raw[i].cid;
+	}
+	s->n = n;
+	s->g = l->skel->bss->globals;
+	s->retired = l->retired;
+	free(l->prev);
+	l->prev = raw;
+	l->nprev = n;
+	l->last_ts = now;
+	return 0;
+}
+
+int vp_poll(struct vp_loader *l, int timeout_ms)
+{
+	int err;
+
+	if (!l->rb) {
+		if (timeout_ms > 0)
+			usleep((useconds_t)timeout_ms * 1000);
+		return 0;
+	}
+	err = ring_buffer__poll(l->rb, timeout_ms);
+	return err == -EINTR ? 0 : err;
+}
+
+void vp_close(struct vp_loader *l)
+{
+	ring_buffer__free(l->rb);
+	vfiopin_bpf__destroy(l->skel);
+	free(l->prev);
+	free(l->reported);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one loader every subcommand uses: check what the kernel and the
+ * process have, open the skeleton, configure it, load, attach; read
+ * snapshots; one cleanup path.
+ */
+#ifndef VFIOPIN_LOADER_H
+#define VFIOPIN_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "snapshot.h"
+
+struct vp_opts {
+	bool events;		/* stream events into the ring buffer */
+	uint32_t filter_cid;	/* events of this container only (0: all) */
+	uint32_t filter_tgid;	/* events of this process only (0: all) */
+	uint32_t max_containers; /* 0: the default */
+	uint32_t ringbuf_kb;	/* 0: the default */
+	bool verbose;		/* libbpf's own messages */
+};
+
+struct vfiopin_bpf;
+struct ring_buffer;
+
+struct vp_loader {
+	struct vfiopin_bpf *skel;
+	struct ring_buffer *rb;
+	uint64_t last_ts;
+	/* the previous snapshot's entries, sorted by cid (for rates) */
+	struct vp_container *prev;
+	size_t nprev;
+	/* released containers reported once, to retire next time */
+	uint32_t *reported;
+	size_t nreported;
+	uint64_t retired;
+};
+
+typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
+
+/*
+ * Everything up to attached programs.  On failure, prints what is missing
+ * and what to do, returns a negative errno and leaves nothing behind.
+ */
+int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
+	    void *ctx);
+/* Read every container into @s (fresh allocation); retire released ones. */
+int vp_snapshot(struct vp_loader *l, struct vp_snapshot *s);
+/* Deliver waiting events to the callback for up to @timeout_ms. */
+int vp_poll(struct vp_loader *l, int timeout_ms);
+void vp_close(struct vp_loader *l);
+
+uint64_t vp_now_ns(void);
+
+#endif

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <string.h>
+#include "hist.h"
+#include "output.h"
+
+const char *const vp_event_names[VP_EV_MAX] = {
+	[VP_EV_CONTAINER_OPEN] = "container_open",
+	[VP_EV_CONTAINER_RELEASE] = "container_release",
+	[VP_EV_GROUP_ATTACH] = "group_attach",
+	[VP_EV_GROUP_DETACH] = "group_detach",
+	[VP_EV_ACCOUNT] = "account",
+	[VP_EV_PIN_BEGIN] = "pin_begin",
+	[VP_EV_PIN_END] = "pin_end",
+	[VP_EV_UNPIN_BEGIN] = "unpin_begin",
+	[VP_EV_UNPIN_END] = "unpin_end",
+	[VP_EV_PIN_PAGE] = "pin_page",
+	[VP_EV_UNPIN_PAGE] = "unpin_page",
+	[VP_EV_DMA_MAP_BEGIN] = "dma_map_begin",
+	[VP_EV_DMA_MAP_END] = "dma_map_end",
+	[VP_EV_DMA_UNMAP] = "dma_unmap",
+	[VP_EV_DMA_REMOVE] = "dma_remove",
+	[VP_EV_REPLAY_BEGIN] = "replay_begin",
+	[VP_EV_REPLAY_END] = "replay_end",
+	[VP_EV_REACCOUNT] = "reaccount",
+	[VP_EV_INVALIDATE_BEGIN] = "invalidate_begin",
+	[VP_EV_INVALIDATE_END] = "invalidate_end",
+};
+
+/*
+ * The fields of each event after cid and tgid, as the tracepoint contract
+ * orders them, with how to show each: x hex, d signed, u unsigned,
+ * b bool, l a limit in bytes (ULONG_MAX: unlimited).
+ */
+static const struct {
+	const char *names[6];
+	const char *fmt;
+} fields[VP_EV_MAX] = {
+	[VP_EV_CONTAINER_OPEN] = { { "dmas", "pinned", "locked" }, "uuu" },
+	[VP_EV_CONTAINER_RELEASE] = { { "dmas", "pinned", "locked" }, "uuu" },
+	[VP_EV_GROUP_ATTACH] = { { "group", "emulated", "ret" }, "dbd" },
+	[VP_EV_GROUP_DETACH] = { { "group", "emulated", "ret" }, "dbd" },
+	[VP_EV_ACCOUNT] = { { "delta", "locked_vm", "limit", "lock_cap", "async", "ret" },
+			    "dulbbd" },
+	[VP_EV_PIN_BEGIN] = { { "iova", "npage", "prot", "ret" }, "xddd" },
+	[VP_EV_PIN_END] = { { "iova", "npage", "prot", "ret" }, "xddd" },
+	[VP_EV_UNPIN_BEGIN] = { { "iova", "npage", "prot", "ret" }, "xddd" },
+	[VP_EV_UNPIN_END] = { { "iova", "npage", "prot", "ret" }, "xddd" },
+	[VP_EV_PIN_PAGE] = { { "iova", "ref_count", "edge" }, "xub" },
+	[VP_EV_UNPIN_PAGE] = { { "iova", "ref_count", "edge" }, "xub" },
+	[VP_EV_DMA_MAP_BEGIN] = { { "iova", "size", "pin", "ret" }, "xxbd" },
+	[VP_EV_DMA_MAP_END] = { { "iova", "size", "pin", "ret" }, "xxbd" },
+	[VP_EV_DMA_UNMAP] = { { "iova", "size", "unpinned", "accounted" }, "xxdb" },
+	[VP_EV_DMA_REMOVE] = { { "iova", "size", "leaked" }, "xxu" },
+	[VP_EV_REPLAY_BEGIN] = { { "dmas", "pin_pages", "map_pages" }, "uuu" },
+	[VP_EV_REPLAY_END] = { { "ret" }, "d" },
+	[VP_EV_REACCOUNT] = { { "iova", "size", "unpinned", "locked" }, "xxdd" },
+	[VP_EV_INVALIDATE_BEGIN] = { { "iova", "size", "pinned", "devices", "retry" },
+				     "xxuud" },
+	[VP_EV_INVALIDATE_END] = { { "iova", "size", "pinned", "devices", "retry" },
+				   "xxuud" },
+};
+
+const char *vp_fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	static const char unit[] = "KMGTPE";
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
+		snprintf(buf, len, "%" PRIu64 "B", b);
+		return buf;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, unit[u]);
+	return buf;
+}
+
+static json_t *jint(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+static json_t *jnum_or_null(double v)
+{
+	return v < 0 ? json_null() : json_real(v);
+}
+
+static json_t *jhist(const struct vp_hist *h)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < VP_LOG2_SLOTS; i++)
+		if (h->slots[i])
+			json_array_append_new(a, json_pack("{s:I,s:I,s:I}",
+				"low", (json_int_t)vp_slot_low(i),
+				"high", (json_int_t)vp_slot_high(i),
+				"count", (json_int_t)h->slots[i]));
+	return json_pack("{s:I,s:I,s:o}", "count", (json_int_t)h->count,
+			 "sum", (json_int_t)h->sum, "buckets", a);
+}
+
+static json_t *jrefhist(const struct vp_refhist *h)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; i < VP_REF_SLOTS; i++) {
+		char k[16];
+
+		if (!h->slots[i])
+			continue;
+		snprintf(k, sizeof(k), i == VP_REF_SLOTS - 1 ? "%d+" : "%d", i);
+		json_object_set_new(o, k, jint(h->slots[i]));
+	}
+	return o;
+}
+
+static json_t *jlat(const struct vp_hist *h)
+{
+	return json_pack("{s:I,s:I,s:o,s:o}", "count", (json_int_t)h->count,
+			 "sum_ns", (json_int_t)h->sum,
+			 "p50_ns", jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.5)),
+			 "p99_ns", jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.99)));
+}
+
+json_t *vp_json_row(const struct vp_row *r, bool hists)
+{
+	const struct vp_container *c = &r->c;
+	json_t *o = json_object(), *h;
+
+	json_object_set_new(o, "cid", jint(c->cid));
+	json_object_set_new(o, "tgid", jint(c->tgid));
+	json_object_set_new(o, "comm", json_string(r->comm));
+	json_object_set_new(o, "seen_open", json_boolean(c->flags & VP_F_SEEN_OPEN));
+	json_object_set_new(o, "released", json_boolean(c->flags & VP_F_RELEASED));
+	json_object_set_new(o, "locked_pages", jint(c->locked_vm));
+	json_object_set_new(o, "locked_bytes", jint(r->locked_bytes));
+	json_object_set_new(o, "locked_peak_pages", jint(c->locked_peak));
+	json_object_set_new(o, "charged_pages", json_integer((json_int_t)(int64_t)c->charged));
+	json_object_set_new(o, "limit_known", json_boolean(c->flags & VP_F_LIMIT_KNOWN));
+	json_object_set_new(o, "unlimited", json_boolean(r->unlimited));
+	json_object_set_new(o, "lock_cap", json_boolean(c->flags & VP_F_LOCK_CAP));
+	json_object_set_new(o, "limit_bytes", r->limit_bytes && !r->unlimited ?
+				jint(r->limit_bytes) : json_null());
+	json_object_set_new(o, "headroom_bytes", r->headroom_ratio >= 0 ?
+				json_integer(r->headroom_bytes) : json_null());
+	json_object_set_new(o, "headroom_ratio", jnum_or_null(r->headroom_ratio));
+	json_object_set_new(o, "groups", json_pack("{s:i,s:i,s:I,s:I}",
+		"emulated", (int)c->groups_emulated, "iommu", (int)c->groups_iommu,
+		"attaches", (json_int_t)c->group_attaches,
+		"detaches", (json_int_t)c->group_detaches));
+	json_object_set_new(o, "mdev", json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"pages_pinned", (json_int_t)c->pages_pinned,
+		"pin_refs", (json_int_t)c->pin_refs,
+		"pin_calls", (json_int_t)c->pin_calls,
+		"pin_pages_requested", (json_int_t)c->pin_pages_req,
+		"pin_failures", (json_int_t)c->pin_failures,
+		"pin_enomem", (json_int_t)c->pin_enomem,
+		"unpin_calls", (json_int_t)c->unpin_calls,
+		"unpin_pages_requested", (json_int_t)c->unpin_pages_req,
+		"new_pins", (json_int_t)c->pin_new,
+		"refcount_bumps", (json_int_t)c->pin_bumps,
+		"released_pages", (json_int_t)c->unpin_released,
+		"refcount_drops", (json_int_t)c->unpin_drops));
+	json_object_set_new(o, "passthrough", json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"mapped_pages", (json_int_t)c->mapped_pages,
+		"pinned_pages", (json_int_t)c->pt_pages,
+		"dma_maps", (json_int_t)c->dma_maps,
+		"dma_map_failures", (json_int_t)c->dma_map_failures,
+		"dma_unmaps", (json_int_t)c->dma_unmaps,
+		"replays", (json_int_t)c->replays,
+		"replay_pages", (json_int_t)c->replay_pages,
+		"reaccounts", (json_int_t)c->reaccounts));
+	json_object_set_new(o, "invalidations", json_pack("{s:I,s:I,s:I,s:I}",
+		"count", (json_int_t)c->invalidations,
+		"pages", (json_int_t)c->inv_pages,
+		"retries", (json_int_t)c->inv_retries,
+		"devices_notified", (json_int_t)c->inv_devices));
+	json_object_set_new(o, "limit_hits", jint(c->limit_hits));
+	json_object_set_new(o, "account_failures", jint(c->account_failures));
+	json_object_set_new(o, "leaked_pins", jint(c->leaked));
+	json_object_set_new(o, "dma_leaked_pages", jint(c->dma_leaked));
+	json_object_set_new(o, "pins_per_s", json_real(r->pins_per_s));
+	json_object_set_new(o, "latency", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+		"pin", jlat(&c->pin_ns), "pin_page", jlat(&c->pin_page_ns),
+		"unpin", jlat(&c->unpin_ns), "unpin_page", jlat(&c->unpin_page_ns),
+		"invalidate", jlat(&c->inv_ns), "dma_map", jlat(&c->map_ns),
+		"replay", jlat(&c->replay_ns)));
+	json_object_set_new(o, "refcount", json_pack("{s:o,s:o}",
+		"live", jrefhist(&c->ref_live), "bumps", jrefhist(&c->ref_bump)));
+	if (hists) {
+		h = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+			      "pin_ns", jhist(&c->pin_ns),
+			      "pin_page_ns", jhist(&c->pin_page_ns),
+			      "unpin_ns", jhist(&c->unpin_ns),
+			      "unpin_page_ns", jhist(&c->unpin_page_ns),
+			      "invalidate_ns", jhist(&c->inv_ns),
+			      "dma_map_ns", jhist(&c->map_ns),
+			      "replay_ns", jhist(&c->replay_ns));
+		json_object_set_new(o, "histograms", h);
+	}
+	return o;
+}
+
+json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists)
+{
+	json_t *o = json_object(), *rows = json_array(), *ev = json_object();
+
+	json_object_set_new(o, "schema", json_string(VP_STAT_SCHEMA));
+	json_object_set_new(o, "version", json_integer(VP_STAT_VERSION));
+	json_object_set_new(o, "ts_ns", jint(s->ts_ns));
+	json_object_set_new(o, "interval_s", json_real(s->interval_s));
+	json_object_set_new(o, "drops", json_pack("{s:I,s:I,s:I}",
+		"map_full", (json_int_t)s->g.drop_map_full,
+		"ringbuf", (json_int_t)s->g.drop_ringbuf,
+		"inflight", (json_int_t)s->g.drop_inflight));
+	json_object_set_new(o, "unmatched_end", jint(s->g.unmatched_end));
+	json_object_set_new(o, "late_events", jint(s->g.late_events));
+	json_object_set_new(o, "retired", jint(s->retired));
+	for (int i = 0; i < VP_EV_MAX; i++)
+		json_object_set_new(ev, vp_event_names[i], jint(s->g.events[i]));
+	json_object_set_new(o, "events", ev);
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(rows, vp_json_row(&s->rows[i], hists));
+	json_object_set_new(o, "containers", rows);
+	return o;
+}
+
+json_t *vp_json_event(const struct vp_event *e)
+{
+	json_t *o = json_object();
+	char comm[VP_COMM_LEN + 1];
+
+	memcpy(comm, e->comm, VP_COMM_LEN);
+	comm[VP_COMM_LEN] = 0;
+	json_object_set_new(o, "ts_ns", jint(e->ts_ns));
+	json_object_set_new(o, "event", json_string(e->type < VP_EV_MAX ?
+				vp_event_names[e->type] : "unknown"));
+	json_object_set_new(o, "cid", jint(e->cid));
+	json_object_set_new(o, "tgid", jint(e->tgid));
+	json_object_set_new(o, "task_tgid", jint(e->cur_tgid));
+	json_object_set_new(o, "task_comm", json_string(comm));
+	if (e->type >= VP_EV_MAX)
+		return o;
+	for (int i = 0; i < 6 && fields[e->type].names[i]; i++) {
+		const char *k = fields[e->type].names[i];
+		uint64_t v = e->args[i];
+		json_t *jv;
+
+		switch (fields[e->type].fmt[i]) {
+		case 'd':
+			jv = json_integer((json_int_t)(int64_t)v);
+			break;
+		case 'b':
+			jv = json_boolean(v);
+			break;
+		case 'l':
+			jv = v == VP_LIMIT_UNLIMITED ? json_null() : jint(v);
+			break;
+		default:
+			jv = jint(v);
+		}
+		json_object_set_new(o, k, jv);
+	}
+	if (e->dur_ns)
+		json_object_set_new(o, "dur_ns", jint(e->dur_ns));
+	return o;
+}
+
+int vp_json_print(FILE *f, json_t *j)
+{
+	int err = json_dumpf(j, f, JSON_COMPACT);
+
+	if (!err && fputc('\n', f) == EOF)
+		err = -1;
+	fflush(f);
+	return err;
+}
+
+int vp_format_event(char *buf, size_t len, const struct vp_event *e,
+		    uint64_t t0)
+{
+	char comm[VP_COMM_LEN + 1], dur[32];
+	size_t off;
+	int n;
+
+	memcpy(comm, e->comm, VP_COMM_LEN);
+	comm[VP_COMM_LEN] = 0;
+	n = snprintf(buf, len, "%10.6f %-16s %7u cid=%-4u tgid=%-7u %-17s",
+		     e->ts_ns >= t0 ? (double)(e->ts_ns - t0) / 1e9 : 0.0, comm,
+		     e->cur_tgid, e->cid, e->tgid,
+		     e->type < VP_EV_MAX ? vp_event_names[e->type] : "unknown");
+	if (n < 0 || (size_t)n >= len || e->type >= VP_EV_MAX)
+		return n;
+	off = (size_t)n;
+	for (int i = 0; i < 6 && fields[e->type].names[i] && off < len; i++) {
+		const char *k = fields[e->type].names[i];
+		uint64_t v = e->args[i];
+
+		switch (fields[e->type].fmt[i]) {
+		case 'x':
+			n = snprintf(buf + off, len - off, " %s=0x%" PRIx64, k, v);
+			break;
+		case 'd':
+			n = snprintf(buf + off, len - off, " %s=%" PRId64, k, (int64_t)v);
+			break;
+		case 'b':
+			n = snprintf(buf + off, len - off, " %s=%d", k, v ? 1 : 0);
+			break;
+		case 'l':
+			if (v == VP_LIMIT_UNLIMITED)
+				n = snprintf(buf + off, len - off, " %s=unlimited", k);
+			else
+				n = snprintf(buf + off, len - off, " %s=%" PRIu64, k, v);
+			break;
+		default:
+			n = snprintf(buf + off, len - off, " %s=%" PRIu64, k, v);
+		}
+		if (n < 0)
+			return n;
+		off += (size_t)n;
+	}
+	if (e->dur_ns && off < len)
+		off += (size_t)snprintf(buf + off, len - off, " dur=%s",
+					vp_fmt_ns(dur, sizeof(dur), (double)e->dur_ns));
+	return (int)off;
+}
+
+int vp_format_heading(char *buf, size_t len)
+{
+	return snprintf(buf, len,
+			"%5s %7s %-15s %8s %8s %6s %7s %7s %8s %8s %8s %5s %5s %5s",
+			"CID", "TGID", "COMM", "LOCKED", "LIMIT", "HEAD%", "MDEV",
+			"PT", "PINS/s", "P50", "P99", "INV", "HITS", "LEAK");
+}
+
+int vp_format_row(char *buf, size_t len, const struct vp_row *r)
+{
+	char locked[16], limit[16], head[16], p50[16], p99[16];
+	const char *mark = (r->c.flags & VP_F_RELEASED) ? "x" :
+			   (r->c.flags & VP_F_SEEN_OPEN) ? "" : "~";
+
+	vp_fmt_bytes(locked, sizeof(locked), r->locked_bytes);
+	if (r->unlimited)
+		snprintf(limit, sizeof(limit), "unlim");
+	else if (r->limit_bytes)
+		vp_fmt_bytes(limit, sizeof(limit), r->limit_bytes);
+	else
+		snprintf(limit, sizeof(limit), "?");
+	if (r->headroom_ratio >= 0)
+		snprintf(head, sizeof(head), "%.1f", r->headroom_ratio * 100);
+	else
+		snprintf(head, sizeof(head), "-");
+	return snprintf(buf, len,
+			"%4u%-1s %7u %-15.15s %8s %8s %6s %7llu %7llu %8.1f %8s %8s %5llu %5llu %5llu",
+			r->c.cid, mark, r->c.tgid, r->comm[0] ? r->comm : "?", locked,
+			limit, head, (unsigned long long)r->c.pages_pinned,
+			(unsigned long long)r->c.pt_pages, r->pins_per_s,
+			vp_fmt_ns(p50, sizeof(p50), r->pin_p50_ns),
+			vp_fmt_ns(p99, sizeof(p99), r->pin_p99_ns),
+			(unsigned long long)r->c.invalidations,
+			(unsigned long long)r->c.limit_hits,
+			(unsigned long long)r->c.leaked);
+}
+
+void vp_print_header(FILE *f, const struct vp_snapshot *s)
+{
+	struct vp_row t;
+	char locked[16];
+	uint64_t ev = 0;
+
+	vp_total(s, &t);
+	for (int i = 0; i < VP_EV_MAX; i++)
+		ev += s->g.events[i];
+	fprintf(f, "vfiopin: %zu containers, %s locked, %llu mdev pages, %llu passthrough pages, "
+		"%.1f pins/s, %llu limit hits, %llu leaked pins\n",
+		s->n, vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
+		(unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
+		t.pins_per_s, (unsigned long long)t.c.limit_hits,
+		(unsigned long long)t.c.leaked);
+	fprintf(f, "events %llu, drops: map full %llu, ring buffer %llu, in-flight %llu; "
+		"unmatched ends %llu\n",
+		(unsigned long long)ev, (unsigned long long)s->g.drop_map_full,
+		(unsigned long long)s->g.drop_ringbuf,
+		(unsigned long long)s->g.drop_inflight,
+		(unsigned long long)s->g.unmatched_end);
+}
+
+void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
+{
+	char line[256];
+
+	vp_print_header(f, s);
+	vp_format_heading(line, sizeof(line));
+	fprintf(f, "%s\n", line);
+	for (size_t i = 0; i < s->n; i++) {
+		if (cid && s->rows[i].c.cid != cid)
+			continue;
+		vp_format_row(line, sizeof(line), &s->rows[i]);
+		fprintf(f, "%s\n", line);
+	}
+}
+
+static void print_lat(FILE *f, const char *what, const struct vp_hist *h)
+{
+	char p50[16], p99[16];
+
+	fprintf(f, "\n%s: %llu samples, p50 %s, p99 %s\n", what,
+		(unsigned long long)h->count,
+		vp_fmt_ns(p50, sizeof(p50), vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.5)),
+		vp_fmt_ns(p99, sizeof(p99), vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.99)));
+	if (h->count)
+		vp_log2_print(f, h->slots, VP_LOG2_SLOTS, "nsecs", 1, 40);
+}
+
+void vp_print_hists(FILE *f, const struct vp_row *r)
+{
+	const struct vp_container *c = &r->c;
+
+	if (c->cid)
+		fprintf(f, "container %u (tgid %u, %s)\n", c->cid, c->tgid,
+			r->comm[0] ? r->comm : "?");
+	else
+		fprintf(f, "all containers\n");
+	print_lat(f, "pin latency per vfio_pin_pages call", &c->pin_ns);
+	print_lat(f, "pin latency per page", &c->pin_page_ns);
+	print_lat(f, "unpin latency per vfio_unpin_pages call", &c->unpin_ns);
+	print_lat(f, "unpin latency per page", &c->unpin_page_ns);
+	print_lat(f, "invalidation latency (DMA unmap -> vendor drivers dropped pins)",
+		  &c->inv_ns);
+	print_lat(f, "MAP_DMA latency (passthrough pinning)", &c->map_ns);
+	print_lat(f, "replay latency (pinning into a new IOMMU domain)", &c->replay_ns);
+	fprintf(f, "\nref_count of live pinned pages: %llu pages\n",
+		(unsigned long long)vp_slots_total(c->ref_live.slots, VP_REF_SLOTS));
+	vp_lin_print(f, c->ref_live.slots, VP_REF_SLOTS, "ref_count", 40);
+	fprintf(f, "\nref_count after each page pin: %llu pins\n",
+		(unsigned long long)vp_slots_total(c->ref_bump.slots, VP_REF_SLOTS));
+	vp_lin_print(f, c->ref_bump.slots, VP_REF_SLOTS, "ref_count", 40);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Text and JSON renderings of snapshots, histograms and events. */
+#ifndef VFIOPIN_OUTPUT_H
+#define VFIOPIN_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "snapshot.h"
+
+/* The stat JSON schema (docs: tools/README.md). */
+#define VP_STAT_SCHEMA "vfiopin.stat"
+#define VP_STAT_VERSION 1
+
+extern const char *const vp_event_names[VP_EV_MAX];
+
+/* One snapshot as a JSON object; @hists adds the full histograms. */
+json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists);
+json_t *vp_json_row(const struct vp_row *r, bool hists);
+json_t *vp_json_event(const struct vp_event *e);
+
+/* Print @j on one line and a newline; returns -1 on a write error. */
+int vp_json_print(FILE *f, json_t *j);
+
+/* The table vfiopin stat and top -b print; @cid 0 for all containers. */
+void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid);
+void vp_print_header(FILE *f, const struct vp_snapshot *s);
+/* Column headings and one row, as top shows them (width-limited). */
+int vp_format_row(char *buf, size_t len, const struct vp_row *r);
+int vp_format_heading(char *buf, size_t len);
+
+/* Every histogram of one row, as text. */
+void vp_print_hists(FILE *f, const struct vp_row *r);
+
+/* One event as a text line (no newline); @t0 is the time origin. */
+int vp_format_event(char *buf, size_t len, const struct vp_event *e,
+		    uint64_t t0);
+
+/* "12.5M" style sizes; "unlim" for unlimited. */
+const char *vp_fmt_bytes(char *buf, size_t len, uint64_t bytes);
+
+#endif

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hist.h"
+#include "snapshot.h"
+
+const char *const vp_sort_names[VP_SORT_MAX] = {
+	[VP_SORT_CID] = "cid",		[VP_SORT_TGID] = "tgid",
+	[VP_SORT_LOCKED] = "locked",	[VP_SORT_HEADROOM] = "headroom",
+	[VP_SORT_MDEV] = "mdev",	[VP_SORT_PT] = "pt",
+	[VP_SORT_RATE] = "rate",	[VP_SORT_P99] = "p99",
+	[VP_SORT_INV] = "inv",		[VP_SORT_HITS] = "hits",
+	[VP_SORT_LEAKS] = "leaks",
+};
+
+void vp_row_derive(struct vp_row *r, const struct vp_container *c,
+		   const struct vp_container *prev, double dt)
+{
+	memset(r, 0, sizeof(*r));
+	r->c = *c;
+	memcpy(r->comm, c->comm, VP_COMM_LEN);
+	r->comm[VP_COMM_LEN] = 0;
+	r->locked_bytes = c->locked_vm << VP_PAGE_SHIFT;
+	r->unlimited = (c->flags & VP_F_LIMIT_KNOWN) &&
+		       (c->limit == VP_LIMIT_UNLIMITED || (c->flags & VP_F_LOCK_CAP));
+	r->limit_bytes = (c->flags & VP_F_LIMIT_KNOWN) ? c->limit : 0;
+	if (r->limit_bytes && !r->unlimited) {
+		r->headroom_bytes = (int64_t)r->limit_bytes - (int64_t)r->locked_bytes;
+		r->headroom_ratio = (double)r->headroom_bytes / (double)r->limit_bytes;
+	} else {
+		r->headroom_bytes = 0;
+		r->headroom_ratio = -1;
+	}
+	if (prev && dt > 0 && c->pin_calls >= prev->pin_calls)
+		r->pins_per_s = (double)(c->pin_calls - prev->pin_calls) / dt;
+	r->pin_p50_ns = vp_log2_quantile(c->pin_ns.slots, VP_LOG2_SLOTS, 0.50);
+	r->pin_p99_ns = vp_log2_quantile(c->pin_ns.slots, VP_LOG2_SLOTS, 0.99);
+	r->unpin_p50_ns = vp_log2_quantile(c->unpin_ns.slots, VP_LOG2_SLOTS, 0.50);
+	r->unpin_p99_ns = vp_log2_quantile(c->unpin_ns.slots, VP_LOG2_SLOTS, 0.99);
+	r->inv_p99_ns = vp_log2_quantile(c->inv_ns.slots, VP_LOG2_SLOTS, 0.99);
+}
+
+int vp_sort_parse(const char *name)
+{
+	for (int i = 0; i < VP_SORT_MAX; i++)
+		if (!strcmp(name, vp_sort_names[i]))
+			return i;
+	return -1;
+}
+
+static enum vp_sort sort_key;
+
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int cmp_dbl_desc(double a, double b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+	const struct vp_row *a = pa, *b = pb;
+	int r = 0;
+
+	switch (sort_key) {
+	case VP_SORT_TGID:
+		r = -cmp_u64_desc(a->c.tgid, b->c.tgid);
+		break;
+	case VP_SORT_LOCKED:
+		r = cmp_u64_desc(a->c.locked_vm, b->c.locked_vm);
+		break;
+	case VP_SORT_HEADROOM: {
+		/* least headroom first; unknown last */
+		double ha = a->headroom_ratio < 0 ? 2 : a->headroom_ratio;
+		double hb = b->headroom_ratio < 0 ? 2 : b->headroom_ratio;
+
+		r = -cmp_dbl_desc(ha, hb);
+		break;
+	}
+	case VP_SORT_MDEV:
+		r = cmp_u64_desc(a->c.pages_pinned, b->c.pages_pinned);
+		break;
+	case VP_SORT_PT:
+		r = cmp_u64_desc(a->c.pt_pages, b->c.pt_pages);
+		break;
+	case VP_SORT_RATE:
+		r = cmp_dbl_desc(a->pins_per_s, b->pins_per_s);
+		break;
+	case VP_SORT_P99:
+		r = cmp_dbl_desc(a->pin_p99_ns, b->pin_p99_ns);
+		break;
+	case VP_SORT_INV:
+		r = cmp_u64_desc(a->c.invalidations, b->c.invalidations);
+		break;
+	case VP_SORT_HITS:
+		r = cmp_u64_desc(a->c.limit_hits, b->c.limit_hits);
+		break;
+	case VP_SORT_LEAKS:
+		r = cmp_u64_desc(a->c.leaked, b->c.leaked);
+		break;
+	case VP_SORT_CID:
+	case VP_SORT_MAX:
+		break;
+	}
+	if (!r)
+		r = a->c.cid < b->c.cid ? -1 : a->c.cid > b->c.cid;
+	return r;
+}
+
+void vp_sort_rows(struct vp_row *rows, size_t n, enum vp_sort key)
+{
+	sort_key = key;
+	if (n)
+		qsort(rows, n, sizeof(*rows), cmp_rows);
+}
+
+struct vp_row *vp_find(struct vp_snapshot *s, uint32_t cid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].c.cid == cid)
+			return &s->rows[i];
+	return NULL;
+}
+
+static void hist_add(struct vp_hist *a, const struct vp_hist *b)
+{
+	vp_slots_add(a->slots, b->slots, VP_LOG2_SLOTS);
+	a->count += b->count;
+	a->sum += b->sum;
+}
+
+void vp_total(const struct vp_snapshot *s, struct vp_row *out)
+{
+	struct vp_container t;
+	double rate = 0;
+
+	memset(&t, 0, sizeof(t));
+	for (size_t i = 0; i < s->n; i++) {
+		const struct vp_container *c = &s->rows[i].c;
+		/* every __u64 counter from locked_vm to dma_leaked adds up */
+		const __u64 *src = &c->locked_vm;
+		__u64 *dst = &t.locked_vm;
+		size_t k, nfield = (size_t)(&c->dma_leaked - &c->locked_vm) + 1;
+
+		for (k = 0; k < nfield; k++)
+			dst[k] += src[k];
+		hist_add(&t.pin_ns, &c->pin_ns);
+		hist_add(&t.pin_page_ns, &c->pin_page_ns);
+		hist_add(&t.unpin_ns, &c->unpin_ns);
+		hist_add(&t.unpin_page_ns, &c->unpin_page_ns);
+		hist_add(&t.inv_ns, &c->inv_ns);
+		hist_add(&t.map_ns, &c->map_ns);
+		hist_add(&t.replay_ns, &c->replay_ns);
+		vp_slots_add(t.ref_live.slots, c->ref_live.slots, VP_REF_SLOTS);
+		vp_slots_add(t.ref_bump.slots, c->ref_bump.slots, VP_REF_SLOTS);
+		t.groups_emulated += c->groups_emulated;
+		t.groups_iommu += c->groups_iommu;
+		rate += s->rows[i].pins_per_s;
+	}
+	/* limits and peaks do not add up: not shown for the total */
+	t.limit = 0;
+	t.locked_peak = 0;
+	vp_row_derive(out, &t, NULL, 0);
+	out->pins_per_s = rate;
+	snprintf(out->comm, sizeof(out->comm), "total");
+}
+
+void vp_snapshot_free(struct vp_snapshot *s)
+{
+	free(s->rows);
+	s->rows = NULL;
+	s->n = 0;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A snapshot: every container the BPF side knows, with the figures derived
+ * from its counters (headroom, rates, latency quantiles).  Building one
+ * from raw entries is pure and unit-tested; reading the map is loader.c's.
+ */
+#ifndef VFIOPIN_SNAPSHOT_H
+#define VFIOPIN_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "vfiopin.h"
+
+struct vp_row {
+	struct vp_container c;
+	char comm[VP_COMM_LEN + 1];
+	bool unlimited;		/* RLIMIT_MEMLOCK infinity */
+	uint64_t locked_bytes;
+	uint64_t limit_bytes;	/* 0 when not known yet */
+	int64_t headroom_bytes;
+	double headroom_ratio;	/* headroom / limit; -1 when unknown/unlimited */
+	double pins_per_s;	/* pin calls per second since the last snapshot */
+	double pin_p50_ns, pin_p99_ns;	/* -1 without samples */
+	double unpin_p50_ns, unpin_p99_ns;
+	double inv_p99_ns;
+};
+
+struct vp_snapshot {
+	uint64_t ts_ns;		/* CLOCK_MONOTONIC */
+	double interval_s;	/* since the previous snapshot (0: first) */
+	size_t n;
+	struct vp_row *rows;
+	struct vp_globals g;
+	uint64_t retired;	/* containers dropped after being reported */
+};
+
+/*
+ * Fill @r from @c.  @prev is the same container in the previous snapshot
+ * (NULL if new) and @dt the seconds between the two.
+ */
+void vp_row_derive(struct vp_row *r, const struct vp_container *c,
+		   const struct vp_container *prev, double dt);
+
+/* Sort keys for top and stat. */
+enum vp_sort {
+	VP_SORT_CID,
+	VP_SORT_TGID,
+	VP_SORT_LOCKED,
+	VP_SORT_HEADROOM,
+	VP_SORT_MDEV,
+	VP_SORT_PT,
+	VP_SORT_RATE,
+	VP_SORT_P99,
+	VP_SORT_INV,
+	VP_SORT_HITS,
+	VP_SORT_LEAKS,
+	VP_SORT_MAX,
+};
+
+extern const char *const vp_sort_names[VP_SORT_MAX];
+/* The key named @name, or -1. */
+int vp_sort_parse(const char *name);
+void vp_sort_rows(struct vp_row *rows, size_t n, enum vp_sort key);
+
+/* The row of container @cid, or NULL. */
+struct vp_row *vp_find(struct vp_snapshot *s, uint32_t cid);
+
+/* Sum of every row (histograms and counters) into one "total" row. */
+void vp_total(const struct vp_snapshot *s, struct vp_row *out);
+
+void vp_snapshot_free(struct vp_snapshot *s);
+
+#endif

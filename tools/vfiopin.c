@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiopin: observability for VFIO type1 page pinning.
+ *
+ *   vfiopin top | stat | hist | trace [OPTION...]
+ *
+ * Called as vfiopin-top, it is `vfiopin top`.  Each subcommand lives in
+ * cmd_<name>.c; they share the loader (loader.c) and the BPF programs
+ * (bpf/vfiopin.bpf.c).
+ */
+#include <argp.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+const char *argp_program_version = "vfiopin 0.1";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *what;
+} cmds[] = {
+	{ "top", cmd_top, "live per-container monitor (also: vfiopin-top)" },
+	{ "stat", cmd_stat, "per-container figures, one snapshot, text or JSON" },
+	{ "hist", cmd_hist, "latency and refcount histograms" },
+	{ "trace", cmd_trace, "the event stream, text or JSON lines" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vfiopin COMMAND [OPTION...]\n"
+		   "Observability for VFIO type1 page pinning: who holds which guest pages,\n"
+		   "how close each VM is to RLIMIT_MEMLOCK, how long pins take.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].what);
+	fprintf(f, "\n'vfiopin COMMAND --help' for each; 'man vfiopin' for the whole,\n"
+		   "including what attaching costs (OVERHEAD).\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+
+	argp_err_exit_status = VP_EXIT_USAGE;
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "vfiopin-top"))
+		return cmd_top(argc, argv);
+	if (argc < 2) {
+		usage(stderr);
+		return VP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("%s\n", argp_program_version);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[1], cmds[i].name)) {
+			char name[64];
+
+			/* argp names the program in its messages */
+			snprintf(name, sizeof(name), "vfiopin %s", cmds[i].name);
+			argv[1] = name;
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "vfiopin: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return VP_EXIT_USAGE;
+}
