@@ -83,6 +83,7 @@ int cmd_hist(int argc, char **argv)
 
 	vp_common_target = &o.common;
 	argp_parse(&hist_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	o.common.bpf.announce = true;
 	if (vp_open(&l, &o.common.bpf, NULL, NULL))
 		return VP_EXIT_FAIL;
 	rc = vp_collect(&l, &o.common, 0, NULL, NULL);

@@ -147,6 +147,7 @@ int cmd_stat(int argc, char **argv)
 
 	vp_common_target = &o.common;
 	argp_parse(&stat_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	o.common.bpf.announce = true;
 	if (vp_open(&l, &o.common.bpf, NULL, NULL))
 		return VP_EXIT_FAIL;
 	o.l = &l;

@@ -440,6 +440,7 @@ int cmd_top(int argc, char **argv)
 	argp_parse(&top_argp, argc, argv, 0, NULL, &o);
 	if (!o.batch && !isatty(STDOUT_FILENO))
 		o.batch = true;
+	o.common.bpf.announce = o.batch;
 	if (vp_open(&l, &o.common.bpf, NULL, NULL))
 		return VP_EXIT_FAIL;
 	if (o.batch) {

@@ -27,11 +27,8 @@ static bool verbose;
 static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	if (!verbose && level != LIBBPF_WARN)
-		return 0;
-	if (!verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	(void)level;
+	return verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 uint64_t vp_now_ns(void)
@@ -78,10 +75,11 @@ static int check_caps(void)
 	return -EPERM;
 }
 
-static int attach_all(struct vfiopin_bpf *skel)
+static int attach_all(struct vfiopin_bpf *skel, int *n)
 {
 	struct bpf_program *prog;
 
+	*n = 0;
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *tp = bpf_program__section_name(prog) + strlen("raw_tp/");
 		struct bpf_link *link = bpf_program__attach_raw_tracepoint(prog, tp);
@@ -101,6 +99,7 @@ static int attach_all(struct vfiopin_bpf *skel)
 					tp, strerror(-err));
 			return err;
 		}
+		(*n)++;
 		/* the skeleton's destroy detaches what is in its links array */
 		bpf_program__set_autoattach(prog, false);
 		for (int i = 0; i < skel->skeleton->prog_cnt; i++)
@@ -128,7 +127,7 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 	    void *ctx)
 {
 	struct vfiopin_bpf *skel;
-	int err;
+	int err, n;
 
 	memset(l, 0, sizeof(*l));
 	verbose = o->verbose;
@@ -168,7 +167,7 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 		goto fail;
 	}
 	/* attach */
-	err = attach_all(skel);
+	err = attach_all(skel, &n);
 	if (err)
 		goto fail;
 	l->skel = skel;
@@ -186,6 +185,8 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 		}
 	}
 	l->last_ts = vp_now_ns();
+	if (o->announce)
+		fprintf(stderr, "vfiopin: attached to %d vfio_type1 tracepoints; Ctrl-C ends\n", n);
 	return 0;
 fail:
 	vfiopin_bpf__destroy(skel);

@@ -18,6 +18,7 @@ struct vp_opts {
 	uint32_t max_containers; /* 0: the default */
 	uint32_t ringbuf_kb;	/* 0: the default */
 	bool verbose;		/* libbpf's own messages */
+	bool announce;		/* say on stderr once attached */
 };
 
 struct vfiopin_bpf;

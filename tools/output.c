@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 #include "hist.h"
 #include "output.h"
@@ -145,9 +146,10 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 	json_object_set_new(o, "lock_cap", json_boolean(c->flags & VP_F_LOCK_CAP));
 	json_object_set_new(o, "limit_bytes", r->limit_bytes && !r->unlimited ?
 				jint(r->limit_bytes) : json_null());
-	json_object_set_new(o, "headroom_bytes", r->headroom_ratio >= 0 ?
-				json_integer(r->headroom_bytes) : json_null());
-	json_object_set_new(o, "headroom_ratio", jnum_or_null(r->headroom_ratio));
+	json_object_set_new(o, "headroom_bytes", isnan(r->headroom_ratio) ?
+				json_null() : json_integer(r->headroom_bytes));
+	json_object_set_new(o, "headroom_ratio", isnan(r->headroom_ratio) ?
+				json_null() : json_real(r->headroom_ratio));
 	json_object_set_new(o, "groups", json_pack("{s:i,s:i,s:I,s:I}",
 		"emulated", (int)c->groups_emulated, "iommu", (int)c->groups_iommu,
 		"attaches", (json_int_t)c->group_attaches,
@@ -352,7 +354,7 @@ int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 		vp_fmt_bytes(limit, sizeof(limit), r->limit_bytes);
 	else
 		snprintf(limit, sizeof(limit), "?");
-	if (r->headroom_ratio >= 0)
+	if (!isnan(r->headroom_ratio))
 		snprintf(head, sizeof(head), "%.1f", r->headroom_ratio * 100);
 	else
 		snprintf(head, sizeof(head), "-");

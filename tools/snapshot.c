@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ void vp_row_derive(struct vp_row *r, const struct vp_container *c,
 		r->headroom_ratio = (double)r->headroom_bytes / (double)r->limit_bytes;
 	} else {
 		r->headroom_bytes = 0;
-		r->headroom_ratio = -1;
+		r->headroom_ratio = NAN;
 	}
 	if (prev && dt > 0 && c->pin_calls >= prev->pin_calls)
 		r->pins_per_s = (double)(c->pin_calls - prev->pin_calls) / dt;
@@ -75,8 +76,8 @@ static int cmp_rows(const void *pa, const void *pb)
 		break;
 	case VP_SORT_HEADROOM: {
 		/* least headroom first; unknown last */
-		double ha = a->headroom_ratio < 0 ? 2 : a->headroom_ratio;
-		double hb = b->headroom_ratio < 0 ? 2 : b->headroom_ratio;
+		double ha = isnan(a->headroom_ratio) ? 2 : a->headroom_ratio;
+		double hb = isnan(b->headroom_ratio) ? 2 : b->headroom_ratio;
 
 		r = -cmp_dbl_desc(ha, hb);
 		break;

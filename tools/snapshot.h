@@ -20,7 +20,7 @@ struct vp_row {
 	uint64_t locked_bytes;
 	uint64_t limit_bytes;	/* 0 when not known yet */
 	int64_t headroom_bytes;
-	double headroom_ratio;	/* headroom / limit; -1 when unknown/unlimited */
+	double headroom_ratio;	/* headroom / limit (< 0 over it); NAN: unknown/unlimited */
 	double pins_per_s;	/* pin calls per second since the last snapshot */
 	double pin_p50_ns, pin_p99_ns;	/* -1 without samples */
 	double unpin_p50_ns, unpin_p99_ns;

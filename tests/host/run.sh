@@ -56,5 +56,41 @@ if [ -r /usr/src/linux-source-6.1.tar.xz ]; then
 	if lab/kernel.sh srcdir > /dev/null 2>&1; then ok "kernel.sh: the series applies"; else bad "kernel.sh: the series does not apply"; fi
 fi
 
+# --- vfiopin: unit tests (plain, then ASan + UBSan) and the BPF logic under
+# BPF_PROG_TEST_RUN in this machine's kernel.
+for t in build/test_unit build/test_unit-san build/test_bpf; do
+	if out=$("$t" 2>&1); then
+		ok "$t: $(grep -E 'PASSED' <<< "$out" | tail -1 | sed 's/^\[ *PASSED *\] *//')"
+	else
+		bad "$t"; echo "$out"
+	fi
+done
+
+# --- vfiopin: bad input gets a message and a non-zero exit
+V=build/vfiopin
+expect_fail "vfiopin: no command" "Usage: vfiopin COMMAND" $V
+expect_fail "vfiopin: unknown command" "unknown command 'frob'" $V frob
+expect_fail "vfiopin stat: zero duration" "positive number of seconds" $V stat -d 0
+expect_fail "vfiopin stat: unknown sort key" "unknown sort key 'size'" $V stat -s size
+expect_fail "vfiopin stat: bad container id" "container id" $V stat -c abc
+expect_fail "vfiopin hist: --total with --cid" "exclude each other" $V hist --total -c 3
+expect_fail "vfiopin top: zero iterations" "count of 1 or more" $V top -b -n 0
+expect_fail "vfiopin top: bad delay" "0.05 or more" $V top -b -d 0.001
+expect_fail "vfiopin-top: unknown option" "unrecognized option" build/vfiopin-top --frob
+expect_fail "vfiopin trace: ring buffer not a power of two" "power of two" $V trace --ringbuf-kb 3000
+if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then
+	expect_fail "vfiopin: a kernel without the tracepoints" \
+		"no vfio_type1 tracepoints .*vfiopin patch series" $V stat -d 1
+fi
+if command -v setpriv > /dev/null; then
+	expect_fail "vfiopin: missing capabilities are named" "missing capability CAP_BPF CAP_PERFMON" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all $V stat -d 1
+fi
+if build/vfiopin-top --help | grep -q 'Usage: vfiopin-top'; then
+	ok "vfiopin-top is the live monitor"
+else
+	bad "vfiopin-top --help"
+fi
+
 echo "check-host: $pass passed, $failed failed"
 [ $failed -eq 0 ]

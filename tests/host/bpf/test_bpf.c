@@ -7,7 +7,6 @@
  *
  * Needs root (CAP_BPF + CAP_PERFMON) and a kernel with BTF.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of vfiopin's userspace pieces: histogram maths and quantiles,
+ * derived figures, sorting, totals, JSON and text output, argument
+ * helpers.  Expected values are worked out by hand.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "cli.h"
+#include "hist.h"
+#include "output.h"
+#include "snapshot.h"
+
+static void test_slot_bounds(void **state)
+{
+	(void)state;
+	assert_int_equal(vp_slot_low(0), 0);
+	assert_int_equal(vp_slot_high(0), 0);
+	assert_int_equal(vp_slot_low(1), 1);
+	assert_int_equal(vp_slot_high(1), 1);
+	assert_int_equal(vp_slot_low(3), 4);
+	assert_int_equal(vp_slot_high(3), 7);
+	assert_int_equal(vp_slot_low(11), 1024);
+	assert_int_equal(vp_slot_high(11), 2047);
+	assert_true(vp_slot_high(64) == UINT64_MAX);
+}
+
+static void test_log2_quantiles(void **state)
+{
+	__u64 s[VP_LOG2_SLOTS] = { 0 };
+
+	(void)state;
+	assert_true(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5) < 0);
+	/* 100 samples in [4, 7]: rank 50 is halfway through 4..8 */
+	s[3] = 100;
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5), 6.0, 1e-9);
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.99), 7.96, 1e-9);
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 1.0), 8.0, 1e-9);
+	/* 90 fast in [1024, 2047], 10 slow in [65536, 131071] */
+	memset(s, 0, sizeof(s));
+	s[11] = 90;
+	s[17] = 10;
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5),
+			   1024 + 1024 * (50.0 / 90), 1e-6);
+	/* rank 99 is the 9th of 10 in the slow bucket */
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.99),
+			   65536 + 65536 * (9.0 / 10), 1e-6);
+	/* rank 90 is the last of the fast bucket */
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.9), 2048, 1e-6);
+	/* zeros */
+	memset(s, 0, sizeof(s));
+	s[0] = 5;
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5), 0, 1e-9);
+	/* out-of-range p */
+	assert_true(vp_log2_quantile(s, VP_LOG2_SLOTS, 0) < 0);
+	assert_true(vp_log2_quantile(s, VP_LOG2_SLOTS, 1.5) < 0);
+}
+
+static void test_lin_quantiles(void **state)
+{
+	__u64 s[VP_REF_SLOTS] = { 0 };
+
+	(void)state;
+	s[1] = 1008;
+	s[2] = 16;
+	assert_float_equal(vp_lin_quantile(s, VP_REF_SLOTS, 0.5), 1, 1e-9);
+	assert_float_equal(vp_lin_quantile(s, VP_REF_SLOTS, 0.99), 2, 1e-9);
+	assert_int_equal(vp_slots_total(s, VP_REF_SLOTS), 1024);
+}
+
+static void test_hist_print(void **state)
+{
+	__u64 s[VP_LOG2_SLOTS] = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	s[11] = 90;
+	s[13] = 10;
+	vp_log2_print(f, s, VP_LOG2_SLOTS, "nsecs", 1, 20);
+	fclose(f);
+	/* three rows from the first to the last used slot, the empty one too */
+	assert_non_null(strstr(buf, "1024 -> 2047"));
+	assert_non_null(strstr(buf, "2048 -> 4095"));
+	assert_non_null(strstr(buf, "4096 -> 8191"));
+	assert_null(strstr(buf, "512 -> 1023"));
+	assert_non_null(strstr(buf, "|********************|"));
+	free(buf);
+}
+
+static struct vp_container mk(__u32 cid, __u64 locked, __u64 limit)
+{
+	struct vp_container c;
+
+	memset(&c, 0, sizeof(c));
+	c.cid = cid;
+	c.tgid = 1000 + cid;
+	memcpy(c.comm, "qemu-vm", 8);
+	c.locked_vm = locked;
+	c.limit = limit;
+	c.flags = VP_F_SEEN_OPEN | VP_F_LIMIT_KNOWN;
+	return c;
+}
+
+static void test_row_derive(void **state)
+{
+	struct vp_container c = mk(1, 1024, 16 << 20), prev;
+	struct vp_row r;
+
+	(void)state;
+	c.pin_calls = 50;
+	prev = c;
+	prev.pin_calls = 20;
+	vp_row_derive(&r, &c, &prev, 2.0);
+	assert_string_equal(r.comm, "qemu-vm");
+	assert_int_equal(r.locked_bytes, 4 << 20);
+	assert_int_equal(r.limit_bytes, 16 << 20);
+	assert_int_equal(r.headroom_bytes, 12 << 20);
+	assert_float_equal(r.headroom_ratio, 0.75, 1e-12);
+	assert_float_equal(r.pins_per_s, 15.0, 1e-12);
+	assert_false(r.unlimited);
+	assert_true(r.pin_p50_ns < 0);
+
+	/* unlimited, and CAP_IPC_LOCK: no headroom to speak of */
+	c = mk(2, 10, VP_LIMIT_UNLIMITED);
+	vp_row_derive(&r, &c, NULL, 0);
+	assert_true(r.unlimited);
+	assert_true(isnan(r.headroom_ratio));
+	c = mk(3, 10, 1 << 20);
+	c.flags |= VP_F_LOCK_CAP;
+	vp_row_derive(&r, &c, NULL, 0);
+	assert_true(r.unlimited);
+	/* over the limit (CAP_IPC_LOCK lost after charging): negative */
+	c = mk(4, 512, 1 << 20);
+	vp_row_derive(&r, &c, NULL, 0);
+	assert_int_equal(r.headroom_bytes, -(1 << 20));
+	assert_float_equal(r.headroom_ratio, -1.0, 1e-12);
+	/* limit not seen yet */
+	c = mk(5, 0, 0);
+	c.flags = 0;
+	vp_row_derive(&r, &c, NULL, 0);
+	assert_int_equal(r.limit_bytes, 0);
+	assert_true(isnan(r.headroom_ratio));
+	/* a counter that went backwards (a new container reusing a slot) */
+	c = mk(6, 0, 0);
+	prev = c;
+	prev.pin_calls = 10;
+	vp_row_derive(&r, &c, &prev, 1);
+	assert_float_equal(r.pins_per_s, 0, 1e-12);
+}
+
+static void test_sort_and_total(void **state)
+{
+	struct vp_row rows[3];
+	struct vp_snapshot s = { .n = 3, .rows = rows };
+	struct vp_container c;
+	struct vp_row t;
+
+	(void)state;
+	c = mk(1, 3072, 16 << 20); /* 25 % headroom */
+	c.pages_pinned = 10;
+	c.pin_ns.slots[3] = 2;
+	c.pin_ns.count = 2;
+	c.ref_live.slots[1] = 10;
+	c.limit_hits = 1;
+	vp_row_derive(&rows[0], &c, NULL, 0);
+	c = mk(2, 512, 4 << 20); /* 50 % */
+	c.pages_pinned = 5;
+	c.pin_ns.slots[3] = 1;
+	c.pin_ns.count = 1;
+	c.ref_live.slots[2] = 5;
+	c.leaked = 7;
+	vp_row_derive(&rows[1], &c, NULL, 0);
+	c = mk(3, 0, VP_LIMIT_UNLIMITED);
+	vp_row_derive(&rows[2], &c, NULL, 0);
+
+	assert_int_equal(vp_sort_parse("headroom"), VP_SORT_HEADROOM);
+	assert_int_equal(vp_sort_parse("nonsense"), -1);
+	vp_sort_rows(rows, 3, VP_SORT_HEADROOM);
+	assert_int_equal(rows[0].c.cid, 1);
+	assert_int_equal(rows[1].c.cid, 2);
+	assert_int_equal(rows[2].c.cid, 3);
+	vp_sort_rows(rows, 3, VP_SORT_LEAKS);
+	assert_int_equal(rows[0].c.cid, 2);
+	vp_sort_rows(rows, 3, VP_SORT_CID);
+	assert_int_equal(rows[2].c.cid, 3);
+	assert_ptr_equal(vp_find(&s, 2), &rows[1]);
+	assert_null(vp_find(&s, 9));
+
+	vp_total(&s, &t);
+	assert_int_equal(t.c.locked_vm, 3584);
+	assert_int_equal(t.c.pages_pinned, 15);
+	assert_int_equal(t.c.limit_hits, 1);
+	assert_int_equal(t.c.leaked, 7);
+	assert_int_equal(t.c.pin_ns.slots[3], 3);
+	assert_int_equal(t.c.pin_ns.count, 3);
+	assert_int_equal(t.c.ref_live.slots[1], 10);
+	assert_int_equal(t.c.ref_live.slots[2], 5);
+	assert_string_equal(t.comm, "total");
+}
+
+static json_t *roundtrip(json_t *j)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_error_t err;
+	json_t *back;
+
+	assert_int_equal(vp_json_print(f, j), 0);
+	fclose(f);
+	/* one line */
+	assert_non_null(strchr(buf, '\n'));
+	assert_ptr_equal(strchr(buf, '\n'), buf + len - 1);
+	back = json_loads(buf, 0, &err);
+	assert_non_null(back);
+	free(buf);
+	json_decref(j);
+	return back;
+}
+
+static void test_json_snapshot(void **state)
+{
+	struct vp_row rows[2];
+	struct vp_snapshot s = { .n = 2, .rows = rows, .ts_ns = 5, .interval_s = 1 };
+	struct vp_container c;
+	json_t *j, *r0, *r1;
+
+	(void)state;
+	c = mk(7, 4096, 16 << 20);
+	c.pages_pinned = 1024;
+	c.pin_refs = 1040;
+	c.ref_live.slots[1] = 1008;
+	c.ref_live.slots[2] = 16;
+	c.ref_live.slots[VP_REF_SLOTS - 1] = 1;
+	c.charged = (__u64)-5;
+	c.limit_hits = 2;
+	vp_row_derive(&rows[0], &c, NULL, 0);
+	c = mk(8, 0, VP_LIMIT_UNLIMITED);
+	c.flags |= VP_F_RELEASED;
+	memcpy(c.comm, "a\"b\\c\n", 7);
+	vp_row_derive(&rows[1], &c, NULL, 0);
+	s.g.drop_ringbuf = 3;
+	s.g.events[VP_EV_PIN_BEGIN] = 11;
+
+	j = roundtrip(vp_json_snapshot(&s, true));
+	assert_string_equal(json_string_value(json_object_get(j, "schema")), "vfiopin.stat");
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "drops"),
+							    "ringbuf")), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "events"),
+							    "pin_begin")), 11);
+	r0 = json_array_get(json_object_get(j, "containers"), 0);
+	r1 = json_array_get(json_object_get(j, "containers"), 1);
+	assert_int_equal(json_integer_value(json_object_get(r0, "cid")), 7);
+	assert_int_equal(json_integer_value(json_object_get(r0, "locked_bytes")), 16 << 20);
+	assert_int_equal(json_integer_value(json_object_get(r0, "headroom_bytes")), 0);
+	assert_int_equal(json_integer_value(json_object_get(r0, "charged_pages")), -5);
+	assert_int_equal(json_integer_value(json_object_get(r0, "limit_hits")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r0, "mdev"),
+							    "pin_refs")), 1040);
+	json_t *live = json_object_get(json_object_get(r0, "refcount"), "live");
+
+	assert_int_equal(json_integer_value(json_object_get(live, "1")), 1008);
+	assert_int_equal(json_integer_value(json_object_get(live, "2")), 16);
+	assert_int_equal(json_integer_value(json_object_get(live, "15+")), 1);
+	assert_null(json_object_get(live, "3"));
+	assert_non_null(json_object_get(r0, "histograms"));
+	/* no samples: quantiles are null, not 0 */
+	assert_true(json_is_null(json_object_get(json_object_get(json_object_get(r0, "latency"),
+								 "pin"), "p99_ns")));
+	/* unlimited: no limit, no headroom */
+	assert_true(json_is_null(json_object_get(r1, "limit_bytes")));
+	assert_true(json_is_true(json_object_get(r1, "unlimited")));
+	assert_true(json_is_true(json_object_get(r1, "released")));
+	/* a comm with quotes, backslash and newline survives escaping */
+	assert_string_equal(json_string_value(json_object_get(r1, "comm")), "a\"b\\c\n");
+	json_decref(j);
+}
+
+static void test_events(void **state)
+{
+	struct vp_event e;
+	char line[512];
+	json_t *j;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = 2500000000ULL;
+	e.type = VP_EV_ACCOUNT;
+	e.cid = 3;
+	e.tgid = 42;
+	e.cur_tgid = 42;
+	memcpy(e.comm, "vmm", 4);
+	e.args[0] = (__u64)(int64_t)-512;
+	e.args[1] = 4096;
+	e.args[2] = VP_LIMIT_UNLIMITED;
+	e.args[3] = 1;
+	e.args[5] = (__u64)(int64_t)-12;
+	vp_format_event(line, sizeof(line), &e, 500000000ULL);
+	assert_non_null(strstr(line, "2.000000"));
+	assert_non_null(strstr(line, " account "));
+	assert_non_null(strstr(line, "delta=-512 locked_vm=4096 limit=unlimited lock_cap=1 async=0 ret=-12"));
+
+	j = roundtrip(vp_json_event(&e));
+	assert_string_equal(json_string_value(json_object_get(j, "event")), "account");
+	assert_int_equal(json_integer_value(json_object_get(j, "delta")), -512);
+	assert_int_equal(json_integer_value(json_object_get(j, "ret")), -12);
+	assert_true(json_is_null(json_object_get(j, "limit")));
+	assert_true(json_is_true(json_object_get(j, "lock_cap")));
+	json_decref(j);
+
+	e.type = VP_EV_PIN_END;
+	e.args[0] = 0x800000;
+	e.args[1] = 16;
+	e.args[2] = 3;
+	e.args[3] = 16;
+	e.dur_ns = 1500;
+	vp_format_event(line, sizeof(line), &e, 0);
+	assert_non_null(strstr(line, "iova=0x800000 npage=16 prot=3 ret=16 dur=1.5us"));
+	/* an event type this build does not know is shown, not trusted */
+	e.type = VP_EV_MAX + 3;
+	vp_format_event(line, sizeof(line), &e, 0);
+	assert_non_null(strstr(line, "unknown"));
+	j = vp_json_event(&e);
+	assert_string_equal(json_string_value(json_object_get(j, "event")), "unknown");
+	json_decref(j);
+	/* a tiny buffer truncates, never overflows */
+	e.type = VP_EV_PIN_END;
+	assert_true(vp_format_event(line, 8, &e, 0) > 0);
+	assert_int_equal(strlen(line), 7);
+}
+
+static void test_format_row(void **state)
+{
+	struct vp_container c = mk(12, 2048, 16 << 20);
+	char line[256], h[256];
+	struct vp_row r;
+
+	(void)state;
+	c.pages_pinned = 300;
+	c.pt_pages = 4096;
+	c.invalidations = 2;
+	vp_row_derive(&r, &c, NULL, 0);
+	vp_format_heading(h, sizeof(h));
+	vp_format_row(line, sizeof(line), &r);
+	assert_non_null(strstr(h, "HEAD%"));
+	assert_non_null(strstr(line, "qemu-vm"));
+	assert_non_null(strstr(line, "8.0M"));
+	assert_non_null(strstr(line, "16M"));
+	assert_non_null(strstr(line, "50.0"));
+	assert_non_null(strstr(line, "4096"));
+	/* columns line up with the heading */
+	assert_int_equal(strlen(line), strlen(h));
+	char b[16];
+
+	assert_string_equal(vp_fmt_bytes(b, sizeof(b), 512), "512B");
+	assert_string_equal(vp_fmt_bytes(b, sizeof(b), 1536), "1.5K");
+	assert_string_equal(vp_fmt_bytes(b, sizeof(b), 64ULL << 30), "64G");
+	assert_string_equal(vp_fmt_ns(b, sizeof(b), -1), "-");
+	assert_string_equal(vp_fmt_ns(b, sizeof(b), 820), "820ns");
+	assert_string_equal(vp_fmt_ns(b, sizeof(b), 2.5e6), "2.5ms");
+}
+
+static void test_arg_helpers(void **state)
+{
+	uint32_t u;
+	double d;
+
+	(void)state;
+	assert_true(vp_parse_u32("17", &u));
+	assert_int_equal(u, 17);
+	assert_true(vp_parse_u32("0x10", &u));
+	assert_int_equal(u, 16);
+	assert_true(vp_parse_u32("4294967295", &u));
+	assert_false(vp_parse_u32("4294967296", &u));
+	assert_false(vp_parse_u32("-1", &u));
+	assert_false(vp_parse_u32("", &u));
+	assert_false(vp_parse_u32("12abc", &u));
+	assert_false(vp_parse_u32(NULL, &u));
+	assert_true(vp_parse_seconds("0.5", &d));
+	assert_float_equal(d, 0.5, 1e-12);
+	assert_false(vp_parse_seconds("0", &d));
+	assert_false(vp_parse_seconds("-3", &d));
+	assert_false(vp_parse_seconds("nan", &d));
+	assert_false(vp_parse_seconds("inf", &d));
+	assert_false(vp_parse_seconds("1e12", &d));
+	assert_false(vp_parse_seconds("2s", &d));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slot_bounds),
+		cmocka_unit_test(test_log2_quantiles),
+		cmocka_unit_test(test_lin_quantiles),
+		cmocka_unit_test(test_hist_print),
+		cmocka_unit_test(test_row_derive),
+		cmocka_unit_test(test_sort_and_total),
+		cmocka_unit_test(test_json_snapshot),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_format_row),
+		cmocka_unit_test(test_arg_helpers),
+	};
+
+	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);
+}
