@@ -167,7 +167,8 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 		goto fail;
 	}
 	/* attach */
-	err = attach_all(skel, &n);
+	n = 0;
+	err = o->no_attach ? 0 : attach_all(skel, &n);
 	if (err)
 		goto fail;
 	l->skel = skel;

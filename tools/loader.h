@@ -19,6 +19,7 @@ struct vp_opts {
 	uint32_t ringbuf_kb;	/* 0: the default */
 	bool verbose;		/* libbpf's own messages */
 	bool announce;		/* say on stderr once attached */
+	bool no_attach;		/* load only: the caller feeds events itself */
 };
 
 struct vfiopin_bpf;

@@ -17,6 +17,8 @@
  *   unmap IOVA SIZE        VFIO_IOMMU_UNMAP_DMA
  *   pin NAME IOVA NPAGES   ask an mpin device to pin pages (BAR command)
  *   unpin NAME IOVA NPAGES ask an mpin device to unpin pages
+ *   cycle NAME IOVA NPAGES COUNT  pin then unpin, COUNT times (a benchmark
+ *                          loop: prints the time it took, "ns")
  *   sleep MS               wait
  *   hold                   wait for a line on stdin (or EOF, or SIGTERM)
  *   status                 print VmLck and the mpin devices' counters
@@ -516,7 +518,7 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc;) {
 		char step[32], *eq;
 		int expect = 0, ret = 0;
-		uint64_t a = 0, b = 0, unmapped = 0;
+		uint64_t a = 0, b = 0, unmapped = 0, cycle_ns = 0, count = 0;
 		const char *name = NULL;
 		int need;
 
@@ -530,6 +532,7 @@ int main(int argc, char **argv)
 		       !strcmp(step, "sleep") ? 1 :
 		       !strcmp(step, "map") || !strcmp(step, "unmap") ? 2 :
 		       !strcmp(step, "pin") || !strcmp(step, "unpin") ? 3 :
+		       !strcmp(step, "cycle") ? 4 :
 		       !strcmp(step, "hold") || !strcmp(step, "status") ? 0 :
 									   -1;
 		if (need < 0)
@@ -543,7 +546,13 @@ int main(int argc, char **argv)
 			if (need == 2)
 				check_range(parse_num(argv[i], "IOVA"),
 					     parse_size(argv[i + 1], "SIZE"), step);
-			if (need == 3) {
+			if (need == 4) {
+				uint64_t n = parse_num(argv[i + 3], "COUNT");
+
+				if (!n || n > 10000000)
+					die("%s: COUNT must be 1..10000000", step);
+			}
+			if (need >= 3) {
 				a = parse_num(argv[i + 1], "IOVA");
 				b = parse_num(argv[i + 2], "NPAGES");
 				if (!b || b > 512)
@@ -590,6 +599,23 @@ int main(int argc, char **argv)
 				vm.pages_pinned += ret;
 			else if (ret > 0)
 				vm.pages_unpinned += ret;
+		} else if (!strcmp(step, "cycle")) {
+			struct timespec t0, t1;
+
+			name = argv[i];
+			a = parse_num(argv[i + 1], "IOVA");
+			b = parse_num(argv[i + 2], "NPAGES");
+			count = parse_num(argv[i + 3], "COUNT");
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			for (uint64_t k = 0; k < count && !ret && !stop; k++) {
+				ret = do_pin(name, a, b, MPIN_CMD_PIN);
+				if (ret == (int)b)
+					ret = do_pin(name, a, b, MPIN_CMD_UNPIN);
+				ret = ret == (int)b ? 0 : ret < 0 ? ret : -EIO;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			cycle_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
+				   (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
 		} else if (!strcmp(step, "hold")) {
 			char line[64];
 
@@ -606,7 +632,9 @@ int main(int argc, char **argv)
 			printf(",\"dev\":\"%s\"", name);
 		if (need >= 2)
 			printf(",\"iova\":%" PRIu64 ",\"%s\":%" PRIu64, a,
-			       need == 3 ? "npages" : "size", b);
+			       need >= 3 ? "npages" : "size", b);
+		if (need == 4)
+			printf(",\"count\":%" PRIu64 ",\"ns\":%" PRIu64, count, cycle_ns);
 		if (!strcmp(step, "unmap") && !ret)
 			printf(",\"unmapped\":%" PRIu64, unmapped);
 		printf(",\"ret\":%d", ret);

@@ -3,7 +3,9 @@
 # exactly the guest RAM, each scenario checked against oracles the kernel
 # gives independently of the tracepoints: VmLck in /proc/PID/status, the
 # mpin driver's own counters, the client's ioctl results.  Where the
-# vfio_type1 event stream is used it must agree with them.
+# vfio_type1 event stream is used it must agree with them, and so must
+# vfiopin (`vfiopin stat --json`, attached for the whole matrix and asked for
+# a snapshot at every checkpoint with SIGUSR1).
 #
 #   lab/run.sh -- tests/lab/scenarios.sh [S1 S2 ...]
 # Writes $OUT/scenarios.json (one object per scenario) and prints a table.
@@ -20,6 +22,41 @@ for i in 1 2 3 4; do M+=("$(create_mdev $i)"); done
 E1=${EDU[0]} E2=${EDU[1]}
 RESULTS=$OUT/scenarios.json
 : > "$RESULTS"
+
+# --- vfiopin, attached for the whole matrix --------------------------------
+VFIOPIN=$TOP/build/vfiopin
+VP_LOG=$OUT/vfiopin-stat.jsonl VP_SNAP=$OUT/vfiopin-snap.json
+[ -x "$VFIOPIN" ] || die "$VFIOPIN is not built (make tools)"
+"$VFIOPIN" stat --json > "$VP_LOG" 2> "$OUT/vfiopin-stat.err" &
+VP_PID=$!
+for _ in $(seq 400); do
+	grep -q 'attached to' "$OUT/vfiopin-stat.err" && break
+	kill -0 $VP_PID 2>/dev/null || die "vfiopin stat failed: $(cat "$OUT/vfiopin-stat.err")"
+	sleep 0.05
+done
+grep -q 'attached to' "$OUT/vfiopin-stat.err" || die "vfiopin stat did not attach"
+# vp_snap: a fresh snapshot from vfiopin into $VP_SNAP
+vp_snap() {
+	local n
+	n=$(wc -l < "$VP_LOG")
+	kill -USR1 "$VP_PID"
+	for _ in $(seq 600); do
+		if [ "$(wc -l < "$VP_LOG")" -gt "$n" ]; then
+			tail -1 "$VP_LOG" > "$VP_SNAP"
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "$SC: vfiopin gave no snapshot"
+	return 1
+}
+# vp SELECTOR PATH: one figure of the last snapshot (tests/lab/vpq.py)
+vp() { python3 "$TOP/tests/lab/vpq.py" "$VP_SNAP" "$@"; }
+vp_kb() {
+	local b
+	b=$(vp "$1" locked_bytes)
+	[[ $b =~ ^[0-9]+$ ]] && echo $((b / 1024)) || echo "$b"
+}
 
 # --- running the client with checkpoints ---------------------------------
 # start_vm TAG ARGS...: start the client in the background; its stdin is a
@@ -84,7 +121,15 @@ checkpoint() {
 	check_eq "$SC: VmLck of $tag (kB)" "$got" "$want"
 	check_eq "$SC: account deltas of cid $cid (kB) vs VmLck" "$(acct_kb "$cid")" "$got"
 	VMLCK_SEEN+="$got "
+	vp_snap || return 1
+	check_eq "$SC: vfiopin: locked memory of $tag's container (kB) vs VmLck" \
+		"$(vp_kb "tgid=${VPID[$tag]}")" "$got"
+	check_eq "$SC: vfiopin: container id of $tag vs the trace" "$(vp "tgid=${VPID[$tag]}" cid)" "$cid"
+	check_eq "$SC: vfiopin: mdev references (all containers) vs the drivers' counts" \
+		"$(vp all mdev.pin_refs)" "$(drv_pinned_total)"
 }
+# vpc TAG PATH: a vfiopin figure of TAG's container (last snapshot)
+vpc() { vp "tgid=${VPID[$1]}" "$2"; }
 
 drv_pinned_total() {
 	local s=0 u
@@ -108,6 +153,10 @@ end_scenario() {
 	local t1 status=pass
 	trace_stop "$OUT/trace-$SC.txt"
 	check_eq "$SC: every mpin pin released (driver)" "$(drv_pinned_total)" 0
+	if vp_snap; then
+		check_eq "$SC: vfiopin: no mdev references left" "$(vp all mdev.pin_refs)" 0
+		check_eq "$SC: vfiopin: no leaked pins" "$(vp all leaked_pins)" 0
+	fi
 	t1=$(date +%s.%N)
 	[ "$T_FAIL" -eq "$SC_FAIL0" ] || status=FAIL
 	printf '{"scenario":"%s","desc":"%s","result":"%s","checks":%d,"failed":%d,"vmlck_seen_kb":"%s","vmlck_expected_kb":"%s","driver":"%s","seconds":%.1f}\n' \
@@ -128,9 +177,16 @@ S1() {
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned) pages=$(mdev_counter "${M[0]}" pages)"
 	check_eq "S1: driver references held" "$(mdev_counter "${M[0]}" pinned)" 1040
 	check_eq "S1: trace pins - unpins vs driver" "$(pin_balance "$(cid_of a)")" 1040
+	check_eq "S1: vfiopin: distinct pages pinned vs driver" "$(vpc a mdev.pages_pinned)" "$(mdev_counter "${M[0]}" pages)"
+	check_eq "S1: vfiopin: pin calls vs driver" "$(vpc a mdev.pin_calls)" "$(mdev_counter "${M[0]}" pin_calls)"
+	check_eq "S1: vfiopin: live refcounts = the pattern pinned (1008 pages once, 16 twice)" \
+		"$(vpc a refcount.live)" '{"1":1008,"2":16}'
+	check_eq "S1: vfiopin: headroom (bytes)" "$(vpc a headroom_bytes)" $(((RAM_KB - 4096) * 1024))
 	release a
 	want 2112; checkpoint a 2112
 	check_eq "S1: doubly pinned pages still held once (driver)" "$(mdev_counter "${M[0]}" pinned)" 528
+	check_eq "S1: vfiopin: live refcounts after the unpin" "$(vpc a refcount.live)" '{"1":528}'
+	check_eq "S1: vfiopin: unpin calls vs driver" "$(vpc a mdev.unpin_calls)" "$(mdev_counter "${M[0]}" unpin_calls)"
 	release a
 	finish a; check_eq "S1: client status" $? 0
 	check_eq "S1: VmLck at the end" "$(tail -1 "${VJSON[a]}" | sed -E 's/.*"vmlck_kb":([0-9]+).*/\1/')" 0
@@ -145,8 +201,11 @@ S2() {
 	local c; c=$(cid_of a)
 	check_eq "S2: MAP_DMA pinned through the IOMMU path" "$(count_ev "$c" dma_map_end | tr -d ' ')" 2
 	check_eq "S2: peak locked_vm (pages) equals the limit" "$(peak_locked "$c")" $RAM_PAGES
+	check_eq "S2: vfiopin: passthrough pages pinned" "$(vpc a passthrough.pinned_pages)" $RAM_PAGES
+	check_eq "S2: vfiopin: limit (bytes)" "$(vpc a limit_bytes)" $((RAM_KB * 1024))
 	release a
 	want 8192; checkpoint a 8192
+	check_eq "S2: vfiopin: passthrough pages after unmapping half" "$(vpc a passthrough.pinned_pages)" 2048
 	release a
 	finish a; check_eq "S2: client status" $? 0
 	# the same with guest RAM on hugetlbfs (2 MiB pages)
@@ -215,12 +274,17 @@ S5() {
 	want 2048; checkpoint a 2048
 	release a
 	want $RAM_KB; checkpoint a $RAM_KB
+	check_eq "S5: vfiopin: passthrough pages with the device plugged" "$(vpc a passthrough.pinned_pages)" $RAM_PAGES
 	release a
 	want 2048; checkpoint a 2048
+	check_eq "S5: vfiopin: no passthrough pages once unplugged" "$(vpc a passthrough.pinned_pages)" 0
 	release a
 	want $RAM_KB; checkpoint a $RAM_KB
 	release a
 	want 2048; checkpoint a 2048
+	check_eq "S5: vfiopin: replays, reaccounts, peak locked pages" \
+		"$(vpc a passthrough.replays) $(vpc a passthrough.reaccounts) $(vpc a locked_peak_pages)" "2 2 $RAM_PAGES"
+	check_eq "S5: vfiopin: no limit hit" "$(vpc a limit_hits)" 0
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)"
 	check_eq "S5: the mdev kept its pins through both hotplugs (driver)" "$(mdev_counter "${M[0]}" pinned)" 512
 	release a
@@ -248,6 +312,9 @@ S6() {
 	local hit; hit=$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=-12')
 	check_eq "S6: passthrough limit hit reported once" "$(wc -l <<< "$hit")" 1
 	check_eq "S6: limit hit at locked_vm = limit" "$(field "$hit" locked_vm) $(field "$hit" limit)" "$RAM_PAGES $((RAM_KB * 1024))"
+	check_eq "S6: vfiopin: one limit hit, as the client's one ENOMEM" "$(vpc a limit_hits)" \
+		"$(grep -c '"errno":"ENOMEM"' "${VJSON[a]}")"
+	check_eq "S6: vfiopin: the failed MAP_DMA" "$(vpc a passthrough.dma_map_failures)" 1
 	release a
 	finish a; check_eq "S6: client status (ENOMEM was expected)" $? 0
 	grep -q '"op":"map","iova":16777216,"size":4096,"ret":-12,"errno":"ENOMEM"' "${VJSON[a]}" &&
@@ -263,6 +330,9 @@ S6() {
 	SC_DRV="failures=$(mdev_counter "${M[0]}" failures)"
 	check_eq "S6: mdev pin over the limit counted as a failure (driver)" "$(mdev_counter "${M[0]}" failures)" 1
 	check_eq "S6: earlier pins undisturbed (driver)" "$(mdev_counter "${M[0]}" pinned)" $RAM_PAGES
+	check_eq "S6: vfiopin: mdev limit hit and failed pin vs the driver's failures" \
+		"$(vpc b limit_hits) $(vpc b mdev.pin_enomem)" "$(mdev_counter "${M[0]}" failures) $(mdev_counter "${M[0]}" failures)"
+	check_eq "S6: vfiopin: headroom at the limit" "$(vpc b headroom_ratio)" 0
 	release b
 	want $((RAM_KB - 2048 + 4)); checkpoint b $((RAM_KB - 2048 + 4))
 	release b
@@ -286,6 +356,12 @@ S7() {
 	check_eq "S7: nothing left at release (trace)" "$(events "$TRACEFS/trace" vfio_type1_container_release | grep "cid=$c " | sed -E 's/.*(dmas=)/\1/')" "dmas=0 pinned=0 locked=0"
 	check_eq "S7: no leaked pins on DMA removal" "$(events "$TRACEFS/trace" vfio_type1_dma_remove | grep "cid=$c " | grep -vc 'leaked=0')" 0
 	check_eq "S7: trace pins - unpins" "$(pin_balance "$c")" 0
+	if vp_snap; then
+		check_eq "S7: vfiopin: released, nothing leaked, nothing pinned, nothing locked" \
+			"$(vp "cid=$c" released) $(vp "cid=$c" leaked_pins) $(vp "cid=$c" mdev.pin_refs) $(vp "cid=$c" locked_pages)" "true 0 0 0"
+		vp_snap
+		check_eq "S7: vfiopin: the released container is retired after being reported" "$(vp "cid=$c" cid)" none
+	fi
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)+$(mdev_counter "${M[1]}" pinned)"
 	end_scenario
 }
@@ -304,6 +380,10 @@ S8() {
 	check_eq "S8: nothing pinned after the notification" "$(field "$(events "$TRACEFS/trace" vfio_type1_invalidate_end | grep "cid=$c ")" pinned)" 0
 	SC_DRV="inv=$(mdev_counter "${M[0]}" invalidations)/$(mdev_counter "${M[1]}" invalidations) inv_pages=$(mdev_counter "${M[0]}" inv_pages)/$(mdev_counter "${M[1]}" inv_pages)"
 	check_eq "S8: both drivers dropped their pins" "$(mdev_counter "${M[0]}" inv_pages) $(mdev_counter "${M[1]}" inv_pages)" "16 16"
+	check_eq "S8: vfiopin: invalidations, pages dropped, devices notified" \
+		"$(vpc a invalidations.count) $(vpc a invalidations.pages) $(vpc a invalidations.devices_notified)" \
+		"$(mdev_counter "${M[0]}" invalidations) 16 2"
+	check_eq "S8: vfiopin: invalidation latency measured" "$(vpc a latency.invalidate.count)" 1
 	grep -q '"op":"unmap","iova":8388608,"size":8388608,"unmapped":8388608,"ret":0' "${VJSON[a]}" &&
 		pass "S8: the unmap completed in full" || fail "S8: the unmap did not complete"
 	release a
@@ -333,6 +413,10 @@ S9() {
 	for t in a b c d; do
 		check_eq "S9: $t: trace pins - unpins vs its mdev's driver count" \
 			"$(pin_balance "$(cid_of $t)")" "$(mdev_counter "${M[$i]}" pinned)"
+		check_eq "S9: $t: vfiopin: its container's references vs its mdev's driver count" \
+			"$(vpc $t mdev.pin_refs)" "$(mdev_counter "${M[$i]}" pinned)"
+		check_eq "S9: $t: vfiopin: locked memory (kB) vs its VmLck" \
+			"$(vp_kb "tgid=${VPID[$t]}")" "$(vmlck_kb "${VPID[$t]}")"
 		i=$((i + 1))
 	done
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)/$(mdev_counter "${M[1]}" pinned)/$(mdev_counter "${M[2]}" pinned)/$(mdev_counter "${M[3]}" pinned)"
@@ -347,6 +431,22 @@ list=("$@")
 for s in "${list[@]}"; do
 	case $s in S[1-9]) "$s" ;; *) die "unknown scenario $s" ;; esac
 done
+
+# vfiopin over the whole matrix: nothing dropped, every end matched
+SC=vfiopin
+kill -INT "$VP_PID"
+wait "$VP_PID"
+check_eq "vfiopin stat: exit status" $? 0
+tail -1 "$VP_LOG" > "$VP_SNAP"
+check_eq "vfiopin: no drops over the matrix" "$(vp top drops)" '{"inflight":0,"map_full":0,"ringbuf":0}'
+check_eq "vfiopin: every _end had its _begin" "$(vp top unmatched_end)" 0
+check_eq "vfiopin: pin_page events seen vs the kernel's trace of all scenarios" \
+	"$(vp top events.pin_page)" "$(cat "$OUT"/trace-S*.txt | grep -c ' vfio_type1_pin_page: ')"
+if grep -qE '0x[0-9a-f]{12,}|ffff[0-9a-f]{12}' "$VP_LOG"; then
+	fail "vfiopin: something that looks like a kernel address in its output"
+else
+	pass "vfiopin: no kernel address in its output"
+fi
 
 echo
 printf '%-4s %-6s %-28s %-28s %-32s %s\n' scen result "VmLck seen (kB)" "VmLck expected (kB)" "driver" seconds

@@ -1,0 +1,68 @@
+#!/bin/bash
+# vfiopin-top in a real terminal (tmux): the live screen shows the VM's row
+# with the figures its process and the mpin driver give independently, the
+# histogram view opens, a too-small terminal gets a message, q quits.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+command -v tmux > /dev/null || die "tmux is missing ('make deps')"
+load_mpin
+M1=$(create_mdev 1)
+export TERM=xterm
+S=vptop
+tmux -f /dev/null new-session -d -s $S -x 150 -y 40 \
+	"$TOP/build/vfiopin-top -d 0.5 -s locked 2> $OUT/top-tty.err; echo \$? > $OUT/top-tty.exit"
+screen() { tmux capture-pane -p -t $S; }
+# wait_screen PATTERN: until the screen shows it (10 s at most)
+wait_screen() {
+	for _ in $(seq 100); do
+		screen | grep -qE "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check_cmd "vfiopin-top starts on a terminal" wait_screen 'CID +TGID +COMM +LOCKED'
+
+rm -f /tmp/vm.in
+mkfifo /tmp/vm.in
+"$VMM" --mem 16M --memlock 16M attach "$M1" map 0 16M pin "$M1" 0 256 pin "$M1" 0 16 hold \
+	unmap 0 16M detach "$M1" < /tmp/vm.in > "$OUT/top-tty-vm.json" 2>&1 &
+vm=$!
+exec 7> /tmp/vm.in
+for _ in $(seq 200); do grep -q holding "$OUT/top-tty-vm.json" && break; sleep 0.05; done
+kb=$(vmlck_kb $vm)
+check_eq "the VM holds its pins (VmLck kB)" "$kb" 1024
+wait_screen " $vm +vfiopin-vmm"
+screen > "$OUT/top-tty-1.txt"
+row=$(grep -E " $vm +vfiopin-vmm" "$OUT/top-tty-1.txt")
+# columns: CID TGID COMM LOCKED LIMIT HEAD% MDEV PT PINS/s P50 P99 INV HITS LEAK
+read -r -a f <<< "$row"
+check_eq "top: locked vs VmLck ($kb kB)" "${f[3]}" "1.0M"
+check_eq "top: limit (RLIMIT_MEMLOCK the VM set)" "${f[4]}" "16M"
+check_eq "top: headroom %" "${f[5]}" "93.8"
+check_eq "top: mdev pages vs the driver's distinct pages" "${f[6]}" "$(mdev_counter "$M1" pages)"
+check_eq "top: no limit hits, no leaks" "${f[12]} ${f[13]}" "0 0"
+grep -qE '^vfiopin-top +1 containers' "$OUT/top-tty-1.txt" &&
+	pass "top: header with totals" || fail "top: no header in: $(head -2 "$OUT/top-tty-1.txt")"
+
+tmux send-keys -t $S h
+check_cmd "top: h opens the histograms" wait_screen 'pin latency per vfio_pin_pages call: 2 samples'
+check_cmd "top: live refcounts in the histogram view" wait_screen 'ref_count of live pinned pages: 256 pages'
+screen > "$OUT/top-tty-hist.txt"
+tmux send-keys -t $S q
+check_cmd "top: q leaves the histograms" wait_screen 'CID +TGID +COMM +LOCKED'
+
+tmux resize-window -t $S -x 30 -y 5 2>/dev/null || tmux resize-pane -t $S -x 30 -y 5
+check_cmd "top: a too-small terminal says so" wait_screen 'too small'
+tmux resize-window -t $S -x 150 -y 40 2>/dev/null || tmux resize-pane -t $S -x 150 -y 40
+check_cmd "top: back to the table after resizing" wait_screen 'CID +TGID +COMM +LOCKED'
+
+echo go >&7
+exec 7>&-
+wait $vm
+check_eq "the VM's exit status" $? 0
+tmux send-keys -t $S q
+for _ in $(seq 100); do [ -s "$OUT/top-tty.exit" ] && break; sleep 0.1; done
+check_eq "top: q quits with status 0" "$(cat "$OUT/top-tty.exit" 2>/dev/null)" 0
+tmux kill-server 2>/dev/null
+summary
