@@ -283,11 +283,13 @@ static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta,
 			inc(&c->limit_hits, 1);
 		else
 			inc(&c->account_failures, 1);
-		/* -ESRCH reports locked_vm 0: the owner's mm is gone */
-		if ((!c->tgid || tgid == c->tgid) && ret != -ESRCH) {
-			c->locked_vm = locked_vm;
+		if (!c->tgid || tgid == c->tgid) {
+			/* -ESRCH: the owner's mm is gone, and its charge with it */
+			c->locked_vm = ret == -ESRCH ? 0 : locked_vm;
 			if (locked_vm > c->locked_peak)
 				c->locked_peak = locked_vm;
+		}
+		if ((!c->tgid || tgid == c->tgid) && ret != -ESRCH) {
 			c->limit = limit;
 			c->flags |= VP_F_LIMIT_KNOWN;
 			if (lock_cap)

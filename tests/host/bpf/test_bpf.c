@@ -337,13 +337,21 @@ static void test_release_leak_and_retire(void **state)
 
 	fire(s->progs.tp_container_open, 5, U(cid), U(tgid), U(0), U(0), U(0));
 	pin_call(s, cid, tgid, 0, 3, refs);
+	account(s, cid, tgid, 3, 3, 0);
 	fire(s->progs.tp_container_release, 5, U(cid), U(tgid), U(1), U(3), U(3));
+	/* the owner was killed: its mm is gone when the charge is dropped */
+	fire(s->progs.tp_account, 8, U(cid), U(tgid), U(-3), U(0), LIMIT_16M, U(0),
+	     U(1), U(-3));
 	fire(s->progs.tp_dma_remove, 5, U(cid), U(tgid), U(0), U(1 << 20), U(3));
 	c = get(s, cid);
 	assert_true(c.flags & VP_F_RELEASED);
 	assert_int_equal(c.leaked, 3);
 	assert_int_equal(c.dma_leaked, 3);
 	assert_true(c.released_ns >= c.first_ns);
+	assert_int_equal(c.locked_vm, 0);
+	assert_int_equal(c.locked_peak, 3);
+	assert_int_equal(c.account_failures, 1);
+	assert_int_equal(c.limit, LIMIT_16M);
 
 	/* what userspace does once it has reported the release */
 	assert_int_equal(bpf_map__delete_elem(s->maps.containers, &cid, sizeof(cid), 0), 0);
