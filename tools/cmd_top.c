@@ -167,10 +167,13 @@ struct screen {
 
 static void draw_small(void)
 {
+	char need[32];
+
 	erase();
-	mvprintw(0, 0, "vfiopin-top: the terminal is too small");
+	mvprintw(0, 0, "%.*s", COLS, "terminal too small");
+	snprintf(need, sizeof(need), "need %dx%d, or -b", MIN_COLS, MIN_LINES);
 	if (LINES > 1)
-		mvprintw(1, 0, "(need %dx%d; or use -b)", MIN_COLS, MIN_LINES);
+		mvprintw(1, 0, "%.*s", COLS, need);
 	refresh();
 }
 
@@ -244,9 +247,9 @@ static void draw(struct screen *sc)
 			ev += sc->s.g.events[i];
 		mvprintw(0, 0, "%.*s", COLS, "");
 		snprintf(line, sizeof(line),
-			 "vfiopin-top  %zu containers  locked %s  mdev %llu pages  pt %llu pages  "
+			 "vfiopin-top  %zu container%s  locked %s  mdev %llu pages  pt %llu pages  "
 			 "%.1f pins/s  hits %llu  leaks %llu%s",
-			 sc->s.n, vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
+			 sc->s.n, sc->s.n == 1 ? "" : "s", vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
 			 (unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
 			 t.pins_per_s, (unsigned long long)t.c.limit_hits,
 			 (unsigned long long)t.c.leaked, sc->paused ? "  [PAUSED]" : "");

@@ -379,9 +379,9 @@ void vp_print_header(FILE *f, const struct vp_snapshot *s)
 	vp_total(s, &t);
 	for (int i = 0; i < VP_EV_MAX; i++)
 		ev += s->g.events[i];
-	fprintf(f, "vfiopin: %zu containers, %s locked, %llu mdev pages, %llu passthrough pages, "
+	fprintf(f, "vfiopin: %zu container%s, %s locked, %llu mdev pages, %llu passthrough pages, "
 		"%.1f pins/s, %llu limit hits, %llu leaked pins\n",
-		s->n, vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
+		s->n, s->n == 1 ? "" : "s", vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
 		(unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
 		t.pins_per_s, (unsigned long long)t.c.limit_hits,
 		(unsigned long long)t.c.leaked);

@@ -42,7 +42,7 @@ check_eq "top: limit (RLIMIT_MEMLOCK the VM set)" "${f[4]}" "16M"
 check_eq "top: headroom %" "${f[5]}" "93.8"
 check_eq "top: mdev pages vs the driver's distinct pages" "${f[6]}" "$(mdev_counter "$M1" pages)"
 check_eq "top: no limit hits, no leaks" "${f[12]} ${f[13]}" "0 0"
-grep -qE '^vfiopin-top +1 containers' "$OUT/top-tty-1.txt" &&
+grep -qE '^vfiopin-top +1 container ' "$OUT/top-tty-1.txt" &&
 	pass "top: header with totals" || fail "top: no header in: $(head -2 "$OUT/top-tty-1.txt")"
 
 tmux send-keys -t $S h
