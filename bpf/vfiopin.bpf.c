@@ -155,7 +155,10 @@ static __always_inline void emit(__u32 type, __u32 cid, __u32 tgid, __u64 a0,
 
 /*
  * The entry of container @cid, created on first sight.  @tgid is the
- * event's tgid: the owner's for every event but account.
+ * event's tgid: the owner's for every event but account.  @now is 0 for
+ * the frequent per-page and accounting events, which read no clock: a
+ * clock read is a large part of an event's cost where the clocksource is
+ * slow (HPET), and they need none.
  */
 static __always_inline struct vp_container *container(__u32 type, __u32 cid,
 						      __u32 tgid, __u64 now)
@@ -180,14 +183,15 @@ static __always_inline struct vp_container *container(__u32 type, __u32 cid,
 	}
 	if (!c->cid) {
 		c->cid = cid;
-		c->first_ns = now;
+		c->first_ns = now ? now : bpf_ktime_get_ns();
 	}
 	if (!c->tgid && type != VP_EV_ACCOUNT)
 		c->tgid = tgid;
 	if (!c->comm[0] && c->tgid &&
 	    (__u32)(bpf_get_current_pid_tgid() >> 32) == c->tgid)
 		bpf_get_current_comm(c->comm, sizeof(c->comm));
-	c->last_ns = now;
+	if (now)
+		c->last_ns = now;
 	return c;
 }
 
@@ -247,7 +251,7 @@ static __always_inline int on_container(__u32 type, __u32 cid, __u32 tgid,
 static __always_inline int on_group(__u32 type, __u32 cid, __u32 tgid,
 				    __s32 group, bool emulated, __s32 ret)
 {
-	struct vp_container *c = container(type, cid, tgid, bpf_ktime_get_ns());
+	struct vp_container *c = container(type, cid, tgid, 0);
 
 	if (c && !ret) {
 		if (type == VP_EV_GROUP_ATTACH) {
@@ -272,8 +276,7 @@ static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta,
 				      __u64 locked_vm, __u64 limit,
 				      bool lock_cap, bool async, __s32 ret)
 {
-	struct vp_container *c = container(VP_EV_ACCOUNT, cid, tgid,
-					   bpf_ktime_get_ns());
+	struct vp_container *c = container(VP_EV_ACCOUNT, cid, tgid, 0);
 
 	if (c) {
 		inc(&c->account_events, 1);
@@ -342,7 +345,7 @@ static __always_inline int on_pin_call(__u32 type, __u32 cid, __u32 tgid,
 static __always_inline int on_page(__u32 type, __u32 cid, __u32 tgid,
 				   __u64 iova, __u32 ref_count, bool edge)
 {
-	struct vp_container *c = container(type, cid, tgid, bpf_ktime_get_ns());
+	struct vp_container *c = container(type, cid, tgid, 0);
 
 	if (c && type == VP_EV_PIN_PAGE) {
 		inc(&c->pin_refs, 1);
@@ -400,8 +403,7 @@ static __always_inline int on_dma_unmap(__u32 cid, __u32 tgid, __u64 iova,
 					__u64 size, __s64 unpinned,
 					bool accounted)
 {
-	struct vp_container *c = container(VP_EV_DMA_UNMAP, cid, tgid,
-					   bpf_ktime_get_ns());
+	struct vp_container *c = container(VP_EV_DMA_UNMAP, cid, tgid, 0);
 
 	/* only mappings pinned for an IOMMU domain are unmapped this way */
 	if (c) {
@@ -416,8 +418,7 @@ static __always_inline int on_dma_unmap(__u32 cid, __u32 tgid, __u64 iova,
 static __always_inline int on_dma_remove(__u32 cid, __u32 tgid, __u64 iova,
 					 __u64 size, __u64 leaked)
 {
-	struct vp_container *c = container(VP_EV_DMA_REMOVE, cid, tgid,
-					   bpf_ktime_get_ns());
+	struct vp_container *c = container(VP_EV_DMA_REMOVE, cid, tgid, 0);
 
 	if (c) {
 		dec(&c->mapped_pages, size >> VP_PAGE_SHIFT);
@@ -460,8 +461,7 @@ static __always_inline int on_reaccount(__u32 cid, __u32 tgid, __u64 iova,
 					__u64 size, __s64 unpinned,
 					__s64 locked)
 {
-	struct vp_container *c = container(VP_EV_REACCOUNT, cid, tgid,
-					   bpf_ktime_get_ns());
+	struct vp_container *c = container(VP_EV_REACCOUNT, cid, tgid, 0);
 
 	if (c)
 		inc(&c->reaccounts, 1);

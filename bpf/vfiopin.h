@@ -82,7 +82,7 @@ struct vp_container {
 	__u32 groups_iommu;
 	__u32 pad;
 	__u64 first_ns;		/* first event, CLOCK_MONOTONIC */
-	__u64 last_ns;
+	__u64 last_ns;		/* last call-level event (not per page) */
 	__u64 released_ns;
 
 	/* locked memory: the owner's mm->locked_vm as type1 last saw it */
