@@ -83,6 +83,11 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	case OPT_VERBOSE:
 		c->bpf.verbose = true;
 		break;
+	case ARGP_KEY_ARG:
+		/* everything from the first non-option on is COMMAND */
+		c->cmd = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -93,6 +98,19 @@ const struct argp vp_common_argp = {
 	.options = common_options,
 	.parser = common_parse,
 };
+
+const struct argp_child vp_common_children[] = {
+	{ &vp_common_argp, 0, "Collection:", 1 },
+	{ 0 },
+};
+
+void vp_arg_id(struct argp_state *state, const char *opt, const char *arg,
+	       uint32_t *out)
+{
+	if (!vp_parse_u32(arg, out) || !*out)
+		argp_error(state, "%s takes %s (1 or more), not '%s'", opt,
+			   strcmp(opt, "--pid") ? "a container id" : "a process id", arg);
+}
 
 static void on_stop(int sig)
 {

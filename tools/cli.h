@@ -20,12 +20,17 @@ struct vp_common {
 };
 
 extern const struct argp vp_common_argp;
+/* The common options as an argp child, for subcommands that collect. */
+extern const struct argp_child vp_common_children[];
 /* The state the common child parser fills: set before argp_parse. */
 extern struct vp_common *vp_common_target;
 
 /* Parse a whole number / a positive number of seconds; false if malformed. */
 bool vp_parse_u32(const char *s, uint32_t *out);
 bool vp_parse_seconds(const char *s, double *out);
+/* Parse --cid or --pid ARG into @out, or end with argp's usage error. */
+void vp_arg_id(struct argp_state *state, const char *opt, const char *arg,
+	       uint32_t *out);
 
 /*
  * Run until the duration passes, SIGINT/SIGTERM arrives or COMMAND exits,

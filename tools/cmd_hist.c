@@ -43,12 +43,7 @@ static error_t hist_parse(int key, char *arg, struct argp_state *state)
 		o->total = true;
 		break;
 	case 'c':
-		if (!vp_parse_u32(arg, &o->cid) || !o->cid)
-			argp_error(state, "--cid takes a container id (1 or more), not '%s'", arg);
-		break;
-	case ARGP_KEY_ARG:
-		o->common.cmd = &state->argv[state->next - 1];
-		state->next = state->argc;
+		vp_arg_id(state, "--cid", arg, &o->cid);
 		break;
 	case ARGP_KEY_END:
 		if (o->total && o->cid)
@@ -60,17 +55,12 @@ static error_t hist_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child hist_children[] = {
-	{ &vp_common_argp, 0, "Collection:", 1 },
-	{ 0 },
-};
-
 static const struct argp hist_argp = {
 	.options = hist_options,
 	.parser = hist_parse,
 	.args_doc = "[-- COMMAND [ARG...]]",
 	.doc = hist_doc,
-	.children = hist_children,
+	.children = vp_common_children,
 };
 
 int cmd_hist(int argc, char **argv)

@@ -57,21 +57,15 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		o->hists = true;
 		break;
 	case 'c':
-		if (!vp_parse_u32(arg, &o->cid) || !o->cid)
-			argp_error(state, "--cid takes a container id (1 or more), not '%s'", arg);
+		vp_arg_id(state, "--cid", arg, &o->cid);
 		break;
 	case 'p':
-		if (!vp_parse_u32(arg, &o->tgid) || !o->tgid)
-			argp_error(state, "--pid takes a process id, not '%s'", arg);
+		vp_arg_id(state, "--pid", arg, &o->tgid);
 		break;
 	case 's':
 		o->sort = vp_sort_parse(arg);
 		if (o->sort < 0)
 			argp_error(state, "unknown sort key '%s'", arg);
-		break;
-	case ARGP_KEY_ARG:
-		o->common.cmd = &state->argv[state->next - 1];
-		state->next = state->argc;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -79,17 +73,12 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child stat_children[] = {
-	{ &vp_common_argp, 0, "Collection:", 1 },
-	{ 0 },
-};
-
 static const struct argp stat_argp = {
 	.options = stat_options,
 	.parser = stat_parse,
 	.args_doc = "[-- COMMAND [ARG...]]",
 	.doc = stat_doc,
-	.children = stat_children,
+	.children = vp_common_children,
 };
 
 /* Keep only the rows the filters ask for. */

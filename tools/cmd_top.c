@@ -75,8 +75,7 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "unknown sort key '%s'", arg);
 		break;
 	case 'c':
-		if (!vp_parse_u32(arg, &o->cid) || !o->cid)
-			argp_error(state, "--cid takes a container id (1 or more), not '%s'", arg);
+		vp_arg_id(state, "--cid", arg, &o->cid);
 		break;
 	case OPT_VERBOSE:
 		o->common.bpf.verbose = true;

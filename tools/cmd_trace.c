@@ -47,16 +47,10 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		o->no_pages = true;
 		break;
 	case 'c':
-		if (!vp_parse_u32(arg, &o->common.bpf.filter_cid) || !o->common.bpf.filter_cid)
-			argp_error(state, "--cid takes a container id (1 or more), not '%s'", arg);
+		vp_arg_id(state, "--cid", arg, &o->common.bpf.filter_cid);
 		break;
 	case 'p':
-		if (!vp_parse_u32(arg, &o->common.bpf.filter_tgid) || !o->common.bpf.filter_tgid)
-			argp_error(state, "--pid takes a process id, not '%s'", arg);
-		break;
-	case ARGP_KEY_ARG:
-		o->common.cmd = &state->argv[state->next - 1];
-		state->next = state->argc;
+		vp_arg_id(state, "--pid", arg, &o->common.bpf.filter_tgid);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -64,17 +58,12 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child trace_children[] = {
-	{ &vp_common_argp, 0, "Collection:", 1 },
-	{ 0 },
-};
-
 static const struct argp trace_argp = {
 	.options = trace_options,
 	.parser = trace_parse,
 	.args_doc = "[-- COMMAND [ARG...]]",
 	.doc = trace_doc,
-	.children = trace_children,
+	.children = vp_common_children,
 };
 
 static int on_event(void *ctx, const void *data, size_t len)
