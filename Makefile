@@ -124,7 +124,7 @@ check-lab: kernel tools
 	@tests/lab/hang-check.sh
 	@tests/lab/run-in-lab.sh smoke -- tests/lab/smoke.sh
 	@tests/lab/run-in-lab.sh top-tty -- tests/lab/top-tty.sh
-	@tests/lab/run-in-lab.sh leak -- tests/lab/leak.sh
+	@tests/lab/run-in-lab.sh frontends -- tests/lab/frontends.sh
 	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh
 
 clean:

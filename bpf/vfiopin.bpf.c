@@ -239,9 +239,9 @@ static __always_inline int on_container(__u32 type, __u32 cid, __u32 tgid,
 			c->flags |= VP_F_SEEN_OPEN;
 			c->tgid = tgid;
 		} else {
+			/* @pinned is counted when the mappings go (dma_remove) */
 			c->flags |= VP_F_RELEASED;
 			c->released_ns = now;
-			c->leaked = pinned;
 		}
 	}
 	emit(type, cid, tgid, dmas, pinned, locked, 0, 0, 0, 0);
@@ -422,7 +422,7 @@ static __always_inline int on_dma_remove(__u32 cid, __u32 tgid, __u64 iova,
 
 	if (c) {
 		dec(&c->mapped_pages, size >> VP_PAGE_SHIFT);
-		inc(&c->dma_leaked, leaked);
+		inc(&c->leaked, leaked);
 	}
 	emit(VP_EV_DMA_REMOVE, cid, tgid, iova, size, leaked, 0, 0, 0, 0);
 	return 0;

@@ -127,8 +127,11 @@ struct vp_container {
 	__u64 inv_devices;
 
 	/* teardown */
-	__u64 leaked;		/* external pins left at container release */
-	__u64 dma_leaked;	/* dma_remove leaked, summed */
+	/*
+	 * external pins abandoned when their mapping was removed: by the
+	 * last group leaving or by the container's release, whichever first
+	 */
+	__u64 leaked;
 
 	struct vp_hist pin_ns;		/* per vfio_pin_pages call */
 	struct vp_hist pin_page_ns;	/* per page pinned (call / pages) */

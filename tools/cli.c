@@ -56,6 +56,8 @@ static const struct argp_option common_options[] = {
 	  "Containers tracked at once (default 2048; more are counted as drops)", 1 },
 	{ "ringbuf-kb", OPT_RINGBUF_KB, "KB", 0,
 	  "Event ring buffer size, a power of two (default 4096)", 1 },
+	{ "output", 'o', "FILE", 0,
+	  "Write the output to FILE (COMMAND keeps standard output)", 1 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 1 },
 	{ 0 },
 };
@@ -82,6 +84,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_VERBOSE:
 		c->bpf.verbose = true;
+		break;
+	case 'o':
+		c->output = arg;
 		break;
 	case ARGP_KEY_ARG:
 		/* everything from the first non-option on is COMMAND */
@@ -110,6 +115,32 @@ void vp_arg_id(struct argp_state *state, const char *opt, const char *arg,
 	if (!vp_parse_u32(arg, out) || !*out)
 		argp_error(state, "%s takes %s (1 or more), not '%s'", opt,
 			   strcmp(opt, "--pid") ? "a container id" : "a process id", arg);
+}
+
+bool vp_output_open(struct vp_common *c)
+{
+	c->out = stdout;
+	if (!c->output)
+		return true;
+	c->out = fopen(c->output, "w");
+	if (!c->out) {
+		fprintf(stderr, "vfiopin: cannot write %s: %s\n", c->output, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+bool vp_output_close(struct vp_common *c)
+{
+	bool ok = !ferror(c->out) && !fflush(c->out);
+
+	if (c->out != stdout && fclose(c->out))
+		ok = false;
+	if (!ok)
+		fprintf(stderr, "vfiopin: writing %s failed\n",
+			c->output ? c->output : "the output");
+	c->out = NULL;
+	return ok;
 }
 
 static void on_stop(int sig)

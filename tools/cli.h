@@ -5,6 +5,7 @@
 
 #include <argp.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "loader.h"
 
@@ -17,6 +18,8 @@ struct vp_common {
 	struct vp_opts bpf;
 	double duration;	/* seconds; 0: until interrupted or COMMAND ends */
 	char **cmd;		/* argv of COMMAND after "--", or NULL */
+	const char *output;	/* -o FILE; NULL: standard output */
+	FILE *out;		/* where the output goes (vp_output_open) */
 };
 
 extern const struct argp vp_common_argp;
@@ -43,6 +46,11 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 
 /* SIGINT/SIGTERM set vp_stop; SIGUSR1 asks vp_collect for a snapshot. */
 void vp_signals_install(void);
+
+/* Open -o FILE (or take standard output) into c->out; false on failure. */
+bool vp_output_open(struct vp_common *c);
+/* Flush and close c->out; false if anything failed to be written. */
+bool vp_output_close(struct vp_common *c);
 
 /* Set by SIGINT/SIGTERM. */
 extern volatile int vp_stop;

@@ -69,11 +69,15 @@ int cmd_hist(int argc, char **argv)
 	struct vp_snapshot s;
 	struct vp_loader l;
 	struct vp_row *one = NULL, total;
+	FILE *out;
 	int rc, err;
 
 	vp_common_target = &o.common;
 	argp_parse(&hist_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.announce = true;
+	if (!vp_output_open(&o.common))
+		return VP_EXIT_FAIL;
+	out = o.common.out;
 	if (vp_open(&l, &o.common.bpf, NULL, NULL))
 		return VP_EXIT_FAIL;
 	rc = vp_collect(&l, &o.common, 0, NULL, NULL);
@@ -104,19 +108,21 @@ int cmd_hist(int argc, char **argv)
 		json_object_set_new(j, "containers", a);
 		if (!one)
 			json_object_set_new(j, "total", vp_json_row(&total, true));
-		if (vp_json_print(stdout, j))
+		if (vp_json_print(out, j))
 			rc = VP_EXIT_FAIL;
 		json_decref(j);
 	} else if (o.total || (!one && !s.n)) {
-		vp_print_hists(stdout, &total);
+		vp_print_hists(out, &total);
 	} else {
 		for (size_t i = 0; i < s.n; i++) {
 			if (one && &s.rows[i] != one)
 				continue;
-			vp_print_hists(stdout, &s.rows[i]);
-			printf("\n");
+			vp_print_hists(out, &s.rows[i]);
+			fprintf(out, "\n");
 		}
 	}
 	vp_snapshot_free(&s);
+	if (!vp_output_close(&o.common))
+		return VP_EXIT_FAIL;
 	return rc < 0 ? VP_EXIT_FAIL : rc;
 }

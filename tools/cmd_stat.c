@@ -117,12 +117,12 @@ static int print_snapshot(void *ctx, bool usr1)
 	if (o->json) {
 		json_t *j = vp_json_snapshot(&s, o->hists);
 
-		if (vp_json_print(stdout, j))
+		if (vp_json_print(o->common.out, j))
 			o->failed = 1;
 		json_decref(j);
 	} else {
-		vp_print_table(stdout, &s, 0);
-		fflush(stdout);
+		vp_print_table(o->common.out, &s, 0);
+		fflush(o->common.out);
 	}
 	vp_snapshot_free(&s);
 	return o->failed;
@@ -137,6 +137,8 @@ int cmd_stat(int argc, char **argv)
 	vp_common_target = &o.common;
 	argp_parse(&stat_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.announce = true;
+	if (!vp_output_open(&o.common))
+		return VP_EXIT_FAIL;
 	if (vp_open(&l, &o.common.bpf, NULL, NULL))
 		return VP_EXIT_FAIL;
 	o.l = &l;
@@ -144,7 +146,7 @@ int cmd_stat(int argc, char **argv)
 	if (!o.failed)
 		print_snapshot(&o, false);
 	vp_close(&l);
-	if (o.failed)
+	if (!vp_output_close(&o.common) || o.failed)
 		return VP_EXIT_FAIL;
 	if (o.cid && !o.seen_cid) {
 		fprintf(stderr, "vfiopin stat: no container with id %u was seen\n", o.cid);

@@ -81,12 +81,12 @@ static int on_event(void *ctx, const void *data, size_t len)
 	if (o->json) {
 		json_t *j = vp_json_event(e);
 
-		if (vp_json_print(stdout, j))
+		if (vp_json_print(o->common.out, j))
 			o->failed = 1;
 		json_decref(j);
 	} else {
 		vp_format_event(line, sizeof(line), e, o->t0);
-		if (printf("%s\n", line) < 0)
+		if (fprintf(o->common.out, "%s\n", line) < 0)
 			o->failed = 1;
 	}
 	o->shown++;
@@ -109,13 +109,12 @@ int cmd_trace(int argc, char **argv)
 	if (vp_open(&l, &o.common.bpf, on_event, &o))
 		return VP_EXIT_FAIL;
 	if (!o.json) {
-		printf("%10s %-16s %7s %-9s %-12s %-17s %s\n", "TIME(s)", "TASK", "TASK-PID",
+		fprintf(o.common.out, "%10s %-16s %7s %-9s %-12s %-17s %s\n", "TIME(s)", "TASK", "TASK-PID",
 		       "CID", "OWNER", "EVENT", "FIELDS");
-		fflush(stdout);
+		fflush(o.common.out);
 	}
 	rc = vp_collect(&l, &o.common, 0, NULL, NULL);
 	vp_poll(&l, 0);
-	fflush(stdout);
 	if (!vp_snapshot(&l, &s)) {
 		drops = s.g.drop_ringbuf;
 		vp_snapshot_free(&s);
@@ -126,7 +125,7 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, ", %llu LOST: the ring buffer was full (raise --ringbuf-kb)",
 			(unsigned long long)drops);
 	fprintf(stderr, "\n");
-	if (o.failed && rc >= 0)
+	if (!vp_output_close(&o.common) || (o.failed && rc >= 0))
 		return VP_EXIT_FAIL;
 	return rc < 0 ? VP_EXIT_FAIL : rc;
 }

@@ -186,7 +186,6 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 	json_object_set_new(o, "limit_hits", jint(c->limit_hits));
 	json_object_set_new(o, "account_failures", jint(c->account_failures));
 	json_object_set_new(o, "leaked_pins", jint(c->leaked));
-	json_object_set_new(o, "dma_leaked_pages", jint(c->dma_leaked));
 	json_object_set_new(o, "pins_per_s", json_real(r->pins_per_s));
 	json_object_set_new(o, "latency", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		"pin", jlat(&c->pin_ns), "pin_page", jlat(&c->pin_page_ns),

@@ -142,10 +142,10 @@ void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 	memset(&t, 0, sizeof(t));
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vp_container *c = &s->rows[i].c;
-		/* every __u64 counter from locked_vm to dma_leaked adds up */
+		/* every __u64 counter from locked_vm to leaked adds up */
 		const __u64 *src = &c->locked_vm;
 		__u64 *dst = &t.locked_vm;
-		size_t k, nfield = (size_t)(&c->dma_leaked - &c->locked_vm) + 1;
+		size_t k, nfield = (size_t)(&c->leaked - &c->locked_vm) + 1;
 
 		for (k = 0; k < nfield; k++)
 			dst[k] += src[k];

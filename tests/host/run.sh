@@ -73,6 +73,8 @@ expect_fail "vfiopin: unknown command" "unknown command 'frob'" $V frob
 expect_fail "vfiopin stat: zero duration" "positive number of seconds" $V stat -d 0
 expect_fail "vfiopin stat: unknown sort key" "unknown sort key 'size'" $V stat -s size
 expect_fail "vfiopin stat: bad container id" "container id" $V stat -c abc
+expect_fail "vfiopin stat: an output file it cannot write" "cannot write /nonexistent/out.json" \
+	$V stat -o /nonexistent/out.json -d 1
 expect_fail "vfiopin hist: --total with --cid" "exclude each other" $V hist --total -c 3
 expect_fail "vfiopin top: zero iterations" "count of 1 or more" $V top -b -n 0
 expect_fail "vfiopin top: bad delay" "0.05 or more" $V top -b -d 0.001
