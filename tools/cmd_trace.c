@@ -106,6 +106,8 @@ int cmd_trace(int argc, char **argv)
 	argp_parse(&trace_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.events = true;
 	o.common.bpf.announce = true;
+	if (!vp_output_open(&o.common))
+		return VP_EXIT_FAIL;
 	if (vp_open(&l, &o.common.bpf, on_event, &o))
 		return VP_EXIT_FAIL;
 	if (!o.json) {
