@@ -112,7 +112,7 @@ check-scenarios: kernel tools
 
 # The matrix on the lockdep + KASAN + kmemleak kernel (slow: see README).
 check-debug: kernel-debug tools
-	@tests/lab/run-in-lab.sh debug --flavour debug --mem 3G -- tests/lab/debug-check.sh
+	@tests/lab/run-in-lab.sh debug --flavour debug --mem 3G --timeout 5400 -- tests/lab/debug-check.sh
 
 check-host: deps tools host-tests
 	@tests/host/run.sh
