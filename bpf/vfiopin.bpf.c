@@ -52,7 +52,11 @@ struct span {
 	__u64 arg;
 };
 
-/* begin events waiting for their end: key (tid << 8 | enum vp_span) */
+/*
+ * begin events waiting for their end: key (tid << 8 | enum vp_span); arg
+ * is what the end needs from the begin (replay: pages to pin;
+ * invalidate: pages pinned before), 0 for the others
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -316,7 +320,7 @@ static __always_inline int on_pin_call(__u32 type, __u32 cid, __u32 tgid,
 	__u32 kind = pin ? VP_SPAN_PIN : VP_SPAN_UNPIN;
 
 	if (type == VP_EV_PIN_BEGIN || type == VP_EV_UNPIN_BEGIN) {
-		span_begin(kind, now, npage);
+		span_begin(kind, now, 0);
 		if (c && pin) {
 			inc(&c->pin_calls, 1);
 			inc(&c->pin_pages_req, npage > 0 ? npage : 0);
@@ -380,7 +384,7 @@ static __always_inline int on_map(__u32 type, __u32 cid, __u32 tgid,
 	struct vp_container *c = container(type, cid, tgid, now);
 
 	if (type == VP_EV_DMA_MAP_BEGIN) {
-		span_begin(VP_SPAN_MAP, now, pin);
+		span_begin(VP_SPAN_MAP, now, 0);
 	} else {
 		dur = span_end(VP_SPAN_MAP, now, &arg);
 		if (c && !ret) {

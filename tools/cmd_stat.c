@@ -40,8 +40,7 @@ static const struct argp_option stat_options[] = {
 	{ "hist", 'H', NULL, 0, "Include the full histograms in JSON", 0 },
 	{ "cid", 'c', "CID", 0, "Only container CID (an error if never seen)", 0 },
 	{ "pid", 'p', "TGID", 0, "Only containers owned by process TGID", 0 },
-	{ "sort", 's', "KEY", 0,
-	  "Sort by cid, tgid, locked, headroom, mdev, pt, rate, p99, inv, hits, leaks", 0 },
+	{ "sort", 's', "KEY", 0, VP_SORT_DOC, 0 },
 	{ 0 },
 };
 

@@ -60,6 +60,8 @@ enum vp_sort {
 };
 
 extern const char *const vp_sort_names[VP_SORT_MAX];
+/* The --sort option's help, in vp_sort_names' order. */
+#define VP_SORT_DOC "Sort by cid, tgid, locked, headroom, mdev, pt, rate, p99, inv, hits, leaks"
 /* The key named @name, or -1. */
 int vp_sort_parse(const char *name);
 void vp_sort_rows(struct vp_row *rows, size_t n, enum vp_sort key);
