@@ -39,7 +39,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I. -Ibpf
 TOOL_SRCS := $(filter-out tools/vfiopin.c,$(wildcard tools/*.c))
 TOOL_HDRS := $(wildcard tools/*.h) bpf/vfiopin.h $(BUILD)/vfiopin.skel.h
 TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE -Ibpf -Itools -I$(BUILD)
-TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson) -lm
+TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson libmicrohttpd) -lpthread -lm
 
 $(BUILD)/vfiopin.bpf.o: bpf/vfiopin.bpf.c bpf/vfiopin.h vmlinux.h | $(BUILD)
 	clang $(BPF_CFLAGS) -c $< -o $@
@@ -68,10 +68,21 @@ $(BUILD)/test_unit-san: $(UNIT_SRCS) $(TOOL_HDRS)
 $(BUILD)/test_bpf: tests/host/bpf/test_bpf.c $(TOOL_HDRS)
 	$(CC) $(TOOL_CFLAGS) -O1 $(SAN) -o $@ $< $(TOOL_LIBS) -lcmocka
 
-host-tests: $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf
+host-tests: $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf $(BUILD)/export_synth-san
 
-$(BUILD)/bench_top: tests/host/bench/bench_top.c $(TOOL_SRCS) $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_SRCS) $(TOOL_LIBS)
+SYNTH := tests/host/bench/synth.c tests/host/bench/synth.h
+
+$(BUILD)/bench_top: tests/host/bench/bench_top.c $(SYNTH) $(TOOL_SRCS) $(TOOL_HDRS)
+	$(CC) $(TOOL_CFLAGS) -Itests/host/bench -o $@ $< tests/host/bench/synth.c $(TOOL_SRCS) $(TOOL_LIBS)
+
+# The exporter over synthetic containers: under ASan + UBSan for the host
+# tests, plain for its benchmark.
+$(BUILD)/export_synth: tests/host/bench/export_synth.c $(SYNTH) $(TOOL_SRCS) $(TOOL_HDRS)
+	$(CC) $(TOOL_CFLAGS) -Itests/host/bench -o $@ $< tests/host/bench/synth.c $(TOOL_SRCS) $(TOOL_LIBS)
+
+$(BUILD)/export_synth-san: tests/host/bench/export_synth.c $(SYNTH) $(TOOL_SRCS) $(TOOL_HDRS)
+	$(CC) $(TOOL_CFLAGS) -O1 $(SAN) -Itests/host/bench -o $@ $< tests/host/bench/synth.c \
+		$(TOOL_SRCS) $(TOOL_LIBS)
 
 # Benchmarks (ratios and costs measured in one run, written as JSON; never
 # asserted): vfiopin-top's refresh over 1,000 synthetic containers and the

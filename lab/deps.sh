@@ -12,6 +12,8 @@ PKGS=(
 	# BPF and userspace
 	clang llvm bpftool libbpf-dev pkg-config libcmocka-dev libncurses-dev
 	libjansson-dev tmux
+	# exporter, capture plots, Prometheus rules and the end-to-end scrape
+	libmicrohttpd-dev gnuplot-nox prometheus
 )
 
 missing=()

@@ -59,5 +59,6 @@ int cmd_top(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * vfiopin: observability for VFIO type1 page pinning.
  *
- *   vfiopin top | stat | hist | trace [OPTION...]
+ *   vfiopin top | stat | hist | trace | export [OPTION...]
  *
  * Called as vfiopin-top, it is `vfiopin top`.  Each subcommand lives in
  * cmd_<name>.c; they share the loader (loader.c) and the BPF programs
@@ -24,6 +24,7 @@ static const struct {
 	{ "stat", cmd_stat, "per-container figures, one snapshot, text or JSON" },
 	{ "hist", cmd_hist, "latency and refcount histograms" },
 	{ "trace", cmd_trace, "the event stream, text or JSON lines" },
+	{ "export", cmd_export, "Prometheus exporter (HTTP /metrics)" },
 };
 
 static void usage(FILE *f)

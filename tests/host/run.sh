@@ -99,5 +99,8 @@ else
 	bad "vfiopin-top --help"
 fi
 
+# --- vfiopin export over synthetic containers
+. tests/host/export.sh
+
 echo "check-host: $pass passed, $failed failed"
 [ $failed -eq 0 ]

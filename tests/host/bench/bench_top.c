@@ -9,7 +9,6 @@
  *
  *   bench_top [CONTAINERS [REFRESHES]]     (root: loads BPF programs)
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +17,8 @@
 #include <bpf/libbpf.h>
 #include "loader.h"
 #include "output.h"
+#include "synth.h"
 #include "vfiopin.skel.h"
-
-static void fire(struct bpf_program *prog, int n, ...)
-{
-	__u64 args[8] = { 0 };
-	va_list ap;
-
-	va_start(ap, n);
-	for (int i = 0; i < n; i++)
-		args[i] = va_arg(ap, __u64);
-	va_end(ap);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
-		    .ctx_size_in = n * sizeof(__u64));
-	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)) {
-		perror("bench_top: BPF_PROG_TEST_RUN");
-		exit(1);
-	}
-}
 
 static double cpu_s(void)
 {
@@ -64,21 +47,8 @@ int main(int argc, char **argv)
 	}
 	if (vp_open(&l, &o, NULL, NULL))
 		return 1;
-	for (unsigned int c = 1; c <= n; c++) {
-		struct vfiopin_bpf *k = l.skel;
-		__u64 cid = c, tgid = 10000 + c;
-
-		fire(k->progs.tp_container_open, 5, cid, tgid, 0ULL, 0ULL, 0ULL);
-		fire(k->progs.tp_group_attach, 5, cid, tgid, 100ULL + c, 1ULL, 0ULL);
-		fire(k->progs.tp_account, 8, cid, tgid, 16ULL, 16ULL, 64ULL << 20, 0ULL, 0ULL, 0ULL);
-		for (__u64 p = 0; p < 4; p++) {
-			fire(k->progs.tp_pin_begin, 6, cid, tgid, p << 12, 4ULL, 3ULL, 0ULL);
-			for (__u64 q = 0; q < 4; q++)
-				fire(k->progs.tp_pin_page, 5, cid, tgid, (p + q) << 12,
-				     1ULL + (q < p), (__u64)(q >= p));
-			fire(k->progs.tp_pin_end, 6, cid, tgid, p << 12, 4ULL, 3ULL, 4ULL);
-		}
-	}
+	for (unsigned int c = 1; c <= n; c++)
+		synth_container(l.skel, c, SYNTH_TGID(c));
 	/* the first refresh sees them all */
 	if (vp_snapshot(&l, &s))
 		return 1;

@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "hist.h"
 #include "output.h"
+#include "export.h"
+#include "prom.h"
 #include "snapshot.h"
 
 static void test_slot_bounds(void **state)
@@ -396,6 +398,86 @@ static void test_arg_helpers(void **state)
 	assert_false(vp_parse_seconds("2s", &d));
 }
 
+/* The exposition of hand-built rows: escaping, omitted unknowns, buckets. */
+static void test_prom(void **state)
+{
+	struct vp_container c[3] = { mk(1, 256, 4096 << 10), mk(2, 16, VP_LIMIT_UNLIMITED),
+				     mk(3, 0, 0) };
+	struct vp_row rows[3];
+	struct vp_snapshot s = { .n = 3, .rows = rows };
+	struct vp_prom_info info = { .version = "t", .mode = "tracepoint", .scrape_prev_s = -1 };
+	char esc[64], *buf = NULL;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	vp_prom_label(esc, sizeof(esc), "a\"b\\c\nd\x01\xc3");
+	assert_string_equal(esc, "a\\\"b\\\\c\\nd??");
+	/* never cut an escape in half */
+	vp_prom_label(esc, 4, "\"\"\"");
+	assert_string_equal(esc, "\\\"");
+
+	c[2].flags &= ~VP_F_LIMIT_KNOWN;
+	/* pin latencies: 3 calls of 100 ns (slot 7), 1 of 5000 ns (slot 13) */
+	c[0].pin_ns.slots[7] = 3;
+	c[0].pin_ns.slots[13] = 1;
+	c[0].pin_ns.count = 4;
+	c[0].pin_ns.sum = 5300;
+	c[0].ref_live.slots[1] = 2;
+	c[0].ref_live.slots[3] = 1;
+	for (int i = 0; i < 3; i++)
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(vp_prom_write(f, &s, &info), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "vfiopin_locked_bytes{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 1048576\n"));
+	assert_non_null(strstr(buf, "vfiopin_limit_bytes{cid=\"2\",tgid=\"1002\",comm=\"qemu-vm\"} +Inf\n"));
+	assert_non_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 0.75\n"));
+	/* unknown limit (3) and unlimited (2): no headroom, not 0 */
+	assert_null(strstr(buf, "vfiopin_limit_bytes{cid=\"3\""));
+	assert_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"2\""));
+	assert_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"3\""));
+	/* 100 ns <= 256 ns; 5000 ns only from le=16.384 us on; +Inf == count */
+	assert_non_null(strstr(buf, "vfiopin_pin_duration_seconds_bucket{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\",le=\"2.56e-07\"} 3\n"));
+	assert_non_null(strstr(buf, "le=\"4.096e-06\"} 3\n"));
+	assert_non_null(strstr(buf, "le=\"1.6384e-05\"} 4\n"));
+	assert_non_null(strstr(buf, "le=\"+Inf\"} 4\n"));
+	assert_non_null(strstr(buf, "vfiopin_pin_duration_seconds_sum{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 5.3e-06\n"));
+	/* containers without samples have no histogram series */
+	assert_null(strstr(buf, "vfiopin_pin_duration_seconds_count{cid=\"2\""));
+	assert_null(strstr(buf, "vfiopin_unpin_duration_seconds_count"));
+	/* refcounts 1..3 for container 1, none for the others */
+	assert_non_null(strstr(buf, "vfiopin_pinned_pages_by_refcount{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\",refcount=\"2\"} 0\n"));
+	assert_non_null(strstr(buf, "refcount=\"3\"} 1\n"));
+	assert_null(strstr(buf, "refcount=\"4\""));
+	assert_null(strstr(buf, "vfiopin_pinned_pages_by_refcount{cid=\"2\""));
+	/* one TYPE per family */
+	assert_non_null(strstr(buf, "# TYPE vfiopin_pin_duration_seconds histogram\n"));
+	assert_null(strstr(strstr(buf, "# TYPE vfiopin_locked_bytes ") + 1, "# TYPE vfiopin_locked_bytes "));
+	free(buf);
+}
+
+static void test_listen_parse(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[160];
+
+	(void)state;
+	assert_true(vp_listen_parse("127.0.0.1:9739", &ss, &len, err, sizeof(err)));
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_true(vp_listen_parse(":0", &ss, &len, err, sizeof(err)));
+	assert_true(vp_listen_parse("[::1]:80", &ss, &len, err, sizeof(err)));
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_false(vp_listen_parse("127.0.0.1", &ss, &len, err, sizeof(err)));
+	assert_false(vp_listen_parse("127.0.0.1:", &ss, &len, err, sizeof(err)));
+	assert_false(vp_listen_parse("127.0.0.1:-1", &ss, &len, err, sizeof(err)));
+	assert_false(vp_listen_parse("127.0.0.1:65536", &ss, &len, err, sizeof(err)));
+	assert_false(vp_listen_parse("[::1:80", &ss, &len, err, sizeof(err)));
+	assert_false(vp_listen_parse("localhost:80", &ss, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a numeric"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +491,8 @@ int main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_format_row),
 		cmocka_unit_test(test_arg_helpers),
+		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_listen_parse),
 	};
 
 	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);

@@ -1,0 +1,106 @@
+# Host tier, sourced by run.sh: `vfiopin export`'s HTTP server and its
+# exposition over 1,000 synthetic containers (build/export_synth-san: the
+# real loader, maps and server under ASan + UBSan), checked against what
+# the synthetic events put in (tests/host/bench/synth.h), by
+# tests/promcheck.py and by promtool.
+
+V=build/vfiopin
+expect_fail "vfiopin export: --listen without a port" "is not ADDR:PORT" $V export --listen localhost
+expect_fail "vfiopin export: --listen port out of range" "port must be 0..65535" \
+	$V export --listen 127.0.0.1:70000
+expect_fail "vfiopin export: --listen a host name" "not a numeric IPv4 or IPv6 address" \
+	$V export --listen example.org:9739
+expect_fail "vfiopin export: -o does not apply" "serves over HTTP; -o does not apply" $V export -o /tmp/x
+
+tmp=$(mktemp -d)
+build/export_synth-san 1000 > "$tmp/port" 2> "$tmp/err" &
+synth=$!
+for _ in $(seq 100); do
+	[ -s "$tmp/port" ] && break
+	sleep 0.2
+done
+port=$(awk '/^port/{print $2}' "$tmp/port")
+if [ -z "$port" ]; then
+	bad "export_synth did not start: $(cat "$tmp/err")"
+else
+	url=http://127.0.0.1:$port
+	# a port in use is found before anything is loaded
+	expect_fail "vfiopin export: port in use" "cannot listen on 127.0.0.1:$port: Address already in use" \
+		$V export --listen 127.0.0.1:"$port"
+
+	# the first scrape: status, Content-Type, structure, promtool
+	ct=$(curl -s -o "$tmp/m1" -w '%{http_code} %{content_type}' "$url/metrics")
+	[ "$ct" = "200 text/plain; version=0.0.4; charset=utf-8" ] &&
+		ok "export: /metrics 200 with the 0.0.4 Content-Type" || bad "export: /metrics: $ct"
+	out=$(python3 tests/promcheck.py "$tmp/m1") &&
+		ok "export: exposition structure ($out)" || bad "export: promcheck: $out"
+	out=$(promtool check metrics < "$tmp/m1" 2>&1) &&
+		ok "export: promtool check metrics" || bad "export: promtool: $out"
+
+	# values against what the synthetic events put in
+	get() { python3 tests/promcheck.py "$tmp/$1" --get "$2" | awk '{print $NF}'; }
+	expect_value() {
+		local file=$1 sel=$2 want=$3 got
+		got=$(get "$file" "$sel")
+		[ "$got" = "$want" ] && ok "export: $sel = $want" || bad "export: $sel = '$got', want $want"
+	}
+	expect_value m1 'vfiopin_containers' 1000
+	expect_value m1 'vfiopin_locked_bytes{cid="500"}' $((16 * 4096))
+	expect_value m1 'vfiopin_limit_bytes{cid="500"}' $((64 << 20))
+	expect_value m1 'vfiopin_headroom_bytes{cid="500"}' $(((64 << 20) - 16 * 4096))
+	expect_value m1 'vfiopin_headroom_ratio{cid="500"}' 0.9990234375
+	expect_value m1 'vfiopin_pin_calls_total{cid="500"}' 4
+	expect_value m1 'vfiopin_pins_total{cid="500"}' 10
+	expect_value m1 'vfiopin_pin_duration_seconds_count{cid="500"}' 4
+	expect_value m1 'vfiopin_pin_duration_seconds_bucket{cid="500",le="+Inf"}' 4
+	expect_value m1 'vfiopin_events_total{event="pin_page"}' 16000
+	# a quote, a backslash and a newline in a comm, escaped
+	expect_value m1 'vfiopin_locked_bytes{cid="1",comm="q\"b\\s\nx"}' 65536
+	expect_value m1 'vfiopin_container_released{cid="2"}' 1
+	# the released container was served once; now it is gone
+	curl -s -o "$tmp/m2" "$url/metrics"
+	if ! grep -q 'cid="2"' "$tmp/m2" && grep -q 'cid="3"' "$tmp/m2"; then
+		ok "export: a released container is served once, then dropped"
+	else
+		bad "export: container 2 still served after its release was reported"
+	fi
+	expect_value m2 'vfiopin_retired_containers_total' 1
+	expect_value m2 'vfiopin_containers' 999
+
+	# other paths and methods
+	code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+	[ "$(code "$url/healthz")" = 200 ] && ok "export: /healthz 200" || bad "export: /healthz"
+	[ "$(code "$url/")" = 404 ] && ok "export: / is 404" || bad "export: / not 404"
+	[ "$(code "$url/metrics/x")" = 404 ] && ok "export: /metrics/x is 404" || bad "export: /metrics/x"
+	[ "$(code -X POST -d x=1 "$url/metrics")" = 405 ] && ok "export: POST is 405" ||
+		bad "export: POST not 405"
+	c=$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$url/metrics")
+	[ "${c:0:1}" = 4 ] && ok "export: an oversized request gets $c" || bad "export: oversized request: $c"
+	c=$(exec 3<>/dev/tcp/127.0.0.1/"$port"; printf 'NOT HTTP AT ALL\r\n\r\n' >&3;
+	    timeout 5 head -1 <&3 | tr -d '\r')
+	[[ $c == "HTTP/1.1 400"* ]] && ok "export: a malformed request gets '$c'" ||
+		bad "export: malformed request: '$c'"
+	[ "$(code "$url/healthz")" = 200 ] && ok "export: still serving after bad requests" ||
+		bad "export: not serving after bad requests"
+
+	# concurrent scrapes are all served whole
+	pids=()
+	for i in 1 2 3 4 5 6; do
+		curl -s -o "$tmp/c$i" -w '%{http_code}\n' "$url/metrics" > "$tmp/c$i.code" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	n=0
+	for i in 1 2 3 4 5 6; do
+		[ "$(cat "$tmp/c$i.code")" = 200 ] && [ "$(tail -c 1 "$tmp/c$i" | od -An -c | tr -d ' ')" = '\n' ] &&
+			cmp -s <(grep -v exporter_last_render "$tmp/c$i") <(grep -v exporter_last_render "$tmp/m2") &&
+			n=$((n + 1))
+	done
+	[ $n = 6 ] && ok "export: 6 concurrent scrapes, all whole and equal" ||
+		bad "export: only $n of 6 concurrent scrapes whole and equal"
+
+	kill -TERM $synth
+	wait $synth && ok "export_synth: clean exit under ASan/UBSan" ||
+		bad "export_synth: exit $?: $(tail -20 "$tmp/err")"
+fi
+rm -rf "$tmp"

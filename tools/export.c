@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exporter's HTTP server.  libmicrohttpd runs a thread per connection
+ * (at most VP_MAX_CONN of them, each with a timeout and a bounded request
+ * buffer), so a slow or broken client never holds up a scrape.  Each
+ * /metrics request takes a snapshot under one lock: a released container
+ * is in exactly one response, then it is retired and its series go.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include "export.h"
+#include "prom.h"
+
+#define VP_MAX_CONN 32
+#define VP_CONN_TIMEOUT_S 10
+#define VP_CONN_MEMORY (16 * 1024)
+
+extern const char *argp_program_version;
+
+bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss,
+		     socklen_t *sslen, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	char host[64], *end;
+	const char *colon, *port;
+	unsigned long p;
+	int rc;
+
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+
+		if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof(host)) {
+			snprintf(err, errlen, "'%s' is not [IPV6]:PORT", spec);
+			return false;
+		}
+		memcpy(host, spec + 1, rb - spec - 1);
+		host[rb - spec - 1] = 0;
+		port = rb + 2;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon || (size_t)(colon - spec) >= sizeof(host)) {
+			snprintf(err, errlen, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:%d)", spec,
+				 VP_EXPORT_PORT);
+			return false;
+		}
+		memcpy(host, spec, colon - spec);
+		host[colon - spec] = 0;
+		if (!host[0])
+			strcpy(host, "127.0.0.1");
+		port = colon + 1;
+	}
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (!*port || *end || errno || p > 65535 || port[0] == '-' || port[0] == '+') {
+		snprintf(err, errlen, "'%s': the port must be 0..65535", spec);
+		return false;
+	}
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc || !res) {
+		snprintf(err, errlen, "'%s': '%s' is not a numeric IPv4 or IPv6 address", spec,
+			 host);
+		return false;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return true;
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static void describe(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
+			     const char *type, char *body, size_t len, bool owned)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body,
+					    owned ? MHD_RESPMEM_MUST_FREE :
+						    MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		if (owned)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status,
+			    const char *msg)
+{
+	return reply(conn, status, "text/plain; charset=utf-8", (char *)msg,
+		     strlen(msg), false);
+}
+
+/* Render /metrics; NULL on failure. */
+static char *render(struct vp_exporter *e, size_t *len)
+{
+	struct vp_prom_info info = { .version = argp_program_version, .mode = e->mode };
+	struct vp_snapshot s;
+	char *buf = NULL;
+	FILE *f;
+	double t0 = now_s();
+	int err;
+
+	pthread_mutex_lock(&e->lock);
+	info.scrape_prev_s = e->last_render_s;
+	err = vp_snapshot(e->l, &s);
+	if (err) {
+		e->failures++;
+		pthread_mutex_unlock(&e->lock);
+		fprintf(stderr, "vfiopin export: cannot read the container map: %s\n",
+			strerror(-err));
+		return NULL;
+	}
+	vp_sort_rows(s.rows, s.n, VP_SORT_CID);
+	f = open_memstream(&buf, len);
+	if (!f || vp_prom_write(f, &s, &info) || fclose(f)) {
+		if (f && buf)
+			free(buf);
+		buf = NULL;
+		e->failures++;
+	} else {
+		e->scrapes++;
+		e->last_render_s = now_s() - t0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	vp_snapshot_free(&s);
+	return buf;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version,
+			      const char *upload_data, size_t *upload_data_size,
+			      void **req_cls)
+{
+	static int first;
+	struct vp_exporter *e = cls;
+	size_t len;
+	char *body;
+
+	(void)version;
+	(void)upload_data;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method not allowed: GET or HEAD only\n");
+	/* a GET with a body: answer once the headers are in, ignore the rest */
+	if (!*req_cls) {
+		*req_cls = &first;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (!strcmp(url, "/healthz"))
+		return text(conn, MHD_HTTP_OK, "ok\n");
+	if (strcmp(url, "/metrics"))
+		return text(conn, MHD_HTTP_NOT_FOUND,
+			    "not found: vfiopin export serves /metrics and /healthz\n");
+	body = render(e, &len);
+	if (!body)
+		return text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "vfiopin export: reading the BPF maps failed; see its log\n");
+	return reply(conn, MHD_HTTP_OK, VP_PROM_CONTENT_TYPE, body, len, true);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	/* client mistakes (bad requests, timeouts) are answered, not logged */
+	if (getenv("VFIOPIN_HTTP_DEBUG")) {
+		fputs("vfiopin export: http: ", stderr);
+		vfprintf(stderr, fmt, ap);
+	}
+}
+
+bool vp_export_bind(struct vp_exporter *e, const char *listen_spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen, blen = sizeof(ss);
+	char err[160];
+	int one = 1;
+
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+	e->last_render_s = -1;
+	if (!vp_listen_parse(listen_spec, &ss, &sslen, err, sizeof(err))) {
+		fprintf(stderr, "vfiopin export: --listen %s\n", err);
+		return false;
+	}
+	e->loopback = is_loopback(&ss);
+	e->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (e->fd < 0) {
+		fprintf(stderr, "vfiopin export: socket: %s\n", strerror(errno));
+		return false;
+	}
+	setsockopt(e->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(e->fd, (struct sockaddr *)&ss, sslen) || listen(e->fd, 64)) {
+		int en = errno;
+
+		describe(&ss, e->where, sizeof(e->where));
+		fprintf(stderr, "vfiopin export: cannot listen on %s: %s%s\n", e->where,
+			strerror(en),
+			en == EADDRINUSE ? " (is another exporter running? pick a port with --listen)" :
+			en == EADDRNOTAVAIL ? " (no interface of this host has that address)" :
+			en == EACCES ? " (a port below 1024 needs CAP_NET_BIND_SERVICE)" : "");
+		close(e->fd);
+		e->fd = -1;
+		return false;
+	}
+	getsockname(e->fd, (struct sockaddr *)&ss, &blen);
+	describe(&ss, e->where, sizeof(e->where));
+	return true;
+}
+
+bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mode)
+{
+	e->l = l;
+	e->mode = mode;
+	pthread_mutex_init(&e->lock, NULL);
+	e->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+					MHD_USE_ERROR_LOG,
+				0, NULL, NULL, handle, e,
+				MHD_OPTION_LISTEN_SOCKET, e->fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)VP_MAX_CONN,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)VP_CONN_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)VP_CONN_MEMORY,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_END);
+	if (!e->d) {
+		fprintf(stderr, "vfiopin export: cannot start the HTTP server on %s\n", e->where);
+		pthread_mutex_destroy(&e->lock);
+		return false;
+	}
+	return true;
+}
+
+void vp_export_stop(struct vp_exporter *e)
+{
+	if (e->d) {
+		/* closes the listening socket too */
+		MHD_stop_daemon(e->d);
+		pthread_mutex_destroy(&e->lock);
+		e->fd = -1;
+	}
+	if (e->fd >= 0)
+		close(e->fd);
+	e->d = NULL;
+	e->fd = -1;
+}

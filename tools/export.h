@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The HTTP side of `vfiopin export` (libmicrohttpd): /metrics renders a
+ * fresh snapshot per scrape, /healthz answers "ok", everything else 404.
+ */
+#ifndef VFIOPIN_EXPORT_H
+#define VFIOPIN_EXPORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "loader.h"
+
+#define VP_EXPORT_PORT 9739
+#define VP_EXPORT_DEFAULT_LISTEN "127.0.0.1:9739"
+
+struct MHD_Daemon;
+
+struct vp_exporter {
+	struct vp_loader *l;
+	const char *mode;
+	pthread_mutex_t lock;	/* the loader's snapshot state */
+	struct MHD_Daemon *d;
+	int fd;
+	char where[80];		/* "127.0.0.1:9739" as bound */
+	bool loopback;
+	double last_render_s;	/* -1 before the first scrape */
+	uint64_t scrapes;
+	uint64_t failures;
+};
+
+/*
+ * Parse "ADDR:PORT", "[ADDR6]:PORT" or ":PORT" (loopback) into @ss.
+ * Returns false, with a message in @err, if it is not one of those.
+ */
+bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss,
+		     socklen_t *sslen, char *err, size_t errlen);
+
+/*
+ * Bind and listen on @listen (before loading anything: a port in use is
+ * found at once); false with a message on stderr.
+ */
+bool vp_export_bind(struct vp_exporter *e, const char *listen);
+/* Serve scrapes from @l; false with a message on stderr. */
+bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mode);
+void vp_export_stop(struct vp_exporter *e);
+
+#endif
