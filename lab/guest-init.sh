@@ -45,6 +45,15 @@ for var in VFIOPIN_TOP VFIOPIN_PWD; do
 done
 ulimit -l unlimited 2>/dev/null
 hostname vfiopin-lab 2>/dev/null
+# Loopback always; QEMU user networking's address when lab/run.sh --hostfwd
+# gave the guest a network device.
+ip link set lo up 2>/dev/null
+for nic in /sys/class/net/*; do
+	nic=${nic##*/}
+	[ "$nic" = lo ] && continue
+	ip addr add 10.0.2.15/24 dev "$nic" 2>/dev/null && ip link set "$nic" up 2>/dev/null
+	break
+done
 
 status=127
 if [ -r /tmp/out/cmd ]; then

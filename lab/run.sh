@@ -18,12 +18,15 @@
 #   --timeout SECONDS     kill the guest after this long (default 900)
 #   --out DIR             results directory (default build/lab-out)
 #   --append ARGS         extra kernel command line
+#   --hostfwd HPORT:GPORT forward 127.0.0.1:HPORT on this machine to the
+#                         guest's TCP port GPORT (user networking, restricted:
+#                         the guest reaches nothing outside)
 #   --quiet               do not copy the console to stdout
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 flavour=lab kernel= mem=2G cpus=2 edu=2 timeout=900 out=$TOP/build/lab-out
-append= quiet=0
+append= quiet=0 hostfwd=
 
 die() { echo "lab/run.sh: $*" >&2; exit 2; }
 
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--hostfwd) hostfwd=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -45,6 +49,8 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || die "no command given (usage: lab/run.sh [options] -- COMMAND...)"
 case $cpus$edu$timeout in *[!0-9]*) die "--cpus, --edu and --timeout take numbers" ;; esac
+[ -z "$hostfwd" ] || [[ $hostfwd =~ ^[0-9]+:[0-9]+$ ]] ||
+	die "--hostfwd takes HOSTPORT:GUESTPORT, not '$hostfwd'"
 
 command -v qemu-system-x86_64 >/dev/null ||
 	die "qemu-system-x86_64 not found: install Debian's qemu-system-x86 ('make deps')"
@@ -74,6 +80,10 @@ rm -f "$out/status" "$out/console.log"
 
 devs=()
 for ((i = 0; i < edu; i++)); do devs+=(-device edu); done
+if [ -n "$hostfwd" ]; then
+	devs+=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${hostfwd%%:*}-:${hostfwd#*:}"
+		-device virtio-net-pci,netdev=n0)
+fi
 
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 	-machine q35,kernel-irqchip=split -accel tcg

@@ -12,28 +12,28 @@ struct export_opts {
 };
 
 static const char export_doc[] =
-	"Serve every container's figures to Prometheus.\n"
-	"\n"
-	"Attaches like the other subcommands and serves, over HTTP, /metrics "
-	"(Prometheus text format 0.0.4: locked bytes, RLIMIT_MEMLOCK, headroom, "
-	"pinned pages, pin/unpin/invalidation/limit-hit/leak counters, latency "
-	"histograms in seconds, drops) and /healthz.  Every scrape reads the "
-	"BPF maps afresh; a torn-down container is served once more, then its "
-	"series are dropped.  Listens on " VP_EXPORT_DEFAULT_LISTEN " unless "
-	"--listen says otherwise; an address other than loopback exposes the "
-	"owners' process ids and command names to whoever can reach the port."
-	"\v"
-	"Examples:\n"
-	"  vfiopin export                          serve on " VP_EXPORT_DEFAULT_LISTEN "\n"
-	"  vfiopin export --listen 0.0.0.0:9739    every interface (see above)\n"
-	"  vfiopin export --listen [::1]:9739      IPv6 loopback\n"
-	"  curl -s localhost:9739/metrics | grep vfiopin_locked_bytes\n";
+    "Serve every container's figures to Prometheus.\n"
+    "\n"
+    "Attaches like the other subcommands and serves, over HTTP, /metrics "
+    "(Prometheus text format 0.0.4: locked bytes, RLIMIT_MEMLOCK, headroom, "
+    "pinned pages, pin/unpin/invalidation/limit-hit/leak counters, latency "
+    "histograms in seconds, drops) and /healthz.  Every scrape reads the "
+    "BPF maps afresh; a torn-down container is served once more, then its "
+    "series are dropped.  Listens on " VP_EXPORT_DEFAULT_LISTEN " unless "
+    "--listen says otherwise; an address other than loopback exposes the "
+    "owners' process ids and command names to whoever can reach the port."
+    "\v"
+    "Examples:\n"
+    "  vfiopin export                          serve on " VP_EXPORT_DEFAULT_LISTEN "\n"
+    "  vfiopin export --listen 0.0.0.0:9739    every interface (see above)\n"
+    "  vfiopin export --listen [::1]:9739      IPv6 loopback\n"
+    "  curl -s localhost:9739/metrics | grep vfiopin_locked_bytes\n";
 
 static const struct argp_option export_options[] = {
-	{ "listen", 'l', "ADDR:PORT", 0,
-	  "Where to serve (default " VP_EXPORT_DEFAULT_LISTEN "; :PORT is loopback; port 0 picks one)",
-	  0 },
-	{ 0 },
+    {"listen", 'l', "ADDR:PORT", 0,
+     "Where to serve (default " VP_EXPORT_DEFAULT_LISTEN "; :PORT is loopback; port 0 picks one)",
+     0},
+    {0},
 };
 
 static error_t export_parse(int key, char *arg, struct argp_state *state)
@@ -60,16 +60,16 @@ static error_t export_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp export_argp = {
-	.options = export_options,
-	.parser = export_parse,
-	.args_doc = "[-- COMMAND [ARG...]]",
-	.doc = export_doc,
-	.children = vp_common_children,
+    .options = export_options,
+    .parser = export_parse,
+    .args_doc = "[-- COMMAND [ARG...]]",
+    .doc = export_doc,
+    .children = vp_common_children,
 };
 
 int cmd_export(int argc, char **argv)
 {
-	struct export_opts o = { .listen = VP_EXPORT_DEFAULT_LISTEN };
+	struct export_opts o = {.listen = VP_EXPORT_DEFAULT_LISTEN};
 	struct vp_exporter e;
 	struct vp_loader l;
 	int rc;

@@ -19,17 +19,17 @@
 #include "export.h"
 #include "prom.h"
 
-#define VP_MAX_CONN 32
+#define VP_MAX_CONN	  32
 #define VP_CONN_TIMEOUT_S 10
-#define VP_CONN_MEMORY (16 * 1024)
+#define VP_CONN_MEMORY	  (16 * 1024)
 
 extern const char *argp_program_version;
 
-bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss,
-		     socklen_t *sslen, char *err, size_t errlen)
+bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+		     size_t errlen)
 {
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				 .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
 	char host[64], *end;
 	const char *colon, *port;
@@ -109,15 +109,14 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
-			     const char *type, char *body, size_t len, bool owned)
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
+			     char *body, size_t len, bool owned)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
 	r = MHD_create_response_from_buffer(len, body,
-					    owned ? MHD_RESPMEM_MUST_FREE :
-						    MHD_RESPMEM_PERSISTENT);
+					    owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		if (owned)
 			free(body);
@@ -131,17 +130,15 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 	return ret;
 }
 
-static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status,
-			    const char *msg)
+static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status, const char *msg)
 {
-	return reply(conn, status, "text/plain; charset=utf-8", (char *)msg,
-		     strlen(msg), false);
+	return reply(conn, status, "text/plain; charset=utf-8", (char *)msg, strlen(msg), false);
 }
 
 /* Render /metrics; NULL on failure. */
 static char *render(struct vp_exporter *e, size_t *len)
 {
-	struct vp_prom_info info = { .version = argp_program_version, .mode = e->mode };
+	struct vp_prom_info info = {.version = argp_program_version, .mode = e->mode};
 	struct vp_snapshot s;
 	char *buf = NULL;
 	FILE *f;
@@ -175,9 +172,8 @@ static char *render(struct vp_exporter *e, size_t *len)
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-			      const char *method, const char *version,
-			      const char *upload_data, size_t *upload_data_size,
-			      void **req_cls)
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
 {
 	static int first;
 	struct vp_exporter *e = cls;
@@ -245,11 +241,12 @@ bool vp_export_bind(struct vp_exporter *e, const char *listen_spec)
 		int en = errno;
 
 		describe(&ss, e->where, sizeof(e->where));
-		fprintf(stderr, "vfiopin export: cannot listen on %s: %s%s\n", e->where,
-			strerror(en),
-			en == EADDRINUSE ? " (is another exporter running? pick a port with --listen)" :
-			en == EADDRNOTAVAIL ? " (no interface of this host has that address)" :
-			en == EACCES ? " (a port below 1024 needs CAP_NET_BIND_SERVICE)" : "");
+		fprintf(
+		    stderr, "vfiopin export: cannot listen on %s: %s%s\n", e->where, strerror(en),
+		    en == EADDRINUSE ? " (is another exporter running? pick a port with --listen)"
+		    : en == EADDRNOTAVAIL ? " (no interface of this host has that address)"
+		    : en == EACCES	  ? " (a port below 1024 needs CAP_NET_BIND_SERVICE)"
+					  : "");
 		close(e->fd);
 		e->fd = -1;
 		return false;
@@ -264,15 +261,12 @@ bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mod
 	e->l = l;
 	e->mode = mode;
 	pthread_mutex_init(&e->lock, NULL);
-	e->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-					MHD_USE_ERROR_LOG,
-				0, NULL, NULL, handle, e,
-				MHD_OPTION_LISTEN_SOCKET, e->fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)VP_MAX_CONN,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)VP_CONN_TIMEOUT_S,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)VP_CONN_MEMORY,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_END);
+	e->d = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
+	    NULL, NULL, handle, e, MHD_OPTION_LISTEN_SOCKET, e->fd, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)VP_MAX_CONN, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)VP_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)VP_CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!e->d) {
 		fprintf(stderr, "vfiopin export: cannot start the HTTP server on %s\n", e->where);
 		pthread_mutex_destroy(&e->lock);

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include "loader.h"
 
-#define VP_EXPORT_PORT 9739
+#define VP_EXPORT_PORT		 9739
 #define VP_EXPORT_DEFAULT_LISTEN "127.0.0.1:9739"
 
 struct MHD_Daemon;
@@ -20,12 +20,12 @@ struct MHD_Daemon;
 struct vp_exporter {
 	struct vp_loader *l;
 	const char *mode;
-	pthread_mutex_t lock;	/* the loader's snapshot state */
+	pthread_mutex_t lock; /* the loader's snapshot state */
 	struct MHD_Daemon *d;
 	int fd;
-	char where[80];		/* "127.0.0.1:9739" as bound */
+	char where[80]; /* "127.0.0.1:9739" as bound */
 	bool loopback;
-	double last_render_s;	/* -1 before the first scrape */
+	double last_render_s; /* -1 before the first scrape */
 	uint64_t scrapes;
 	uint64_t failures;
 };
@@ -34,8 +34,8 @@ struct vp_exporter {
  * Parse "ADDR:PORT", "[ADDR6]:PORT" or ":PORT" (loopback) into @ss.
  * Returns false, with a message in @err, if it is not one of those.
  */
-bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss,
-		     socklen_t *sslen, char *err, size_t errlen);
+bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+		     size_t errlen);
 
 /*
  * Bind and listen on @listen (before loading anything: a port in use is

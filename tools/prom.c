@@ -49,8 +49,8 @@ static void row_labels(struct labels *lb, const struct vp_row *r)
 	char comm[3 * VP_COMM_LEN + 1];
 
 	vp_prom_label(comm, sizeof(comm), r->comm);
-	snprintf(lb->s, sizeof(lb->s), "cid=\"%u\",tgid=\"%u\",comm=\"%s\"",
-		 r->c.cid, r->c.tgid, comm);
+	snprintf(lb->s, sizeof(lb->s), "cid=\"%u\",tgid=\"%u\",comm=\"%s\"", r->c.cid, r->c.tgid,
+		 comm);
 }
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
@@ -72,68 +72,61 @@ struct simple {
 	const char *name;
 	const char *type;
 	const char *help;
-	size_t off;		/* of a __u64 in struct vp_container */
-	unsigned int shift;	/* pages to bytes: VP_PAGE_SHIFT */
+	size_t off;	    /* of a __u64 in struct vp_container */
+	unsigned int shift; /* pages to bytes: VP_PAGE_SHIFT */
 };
 
 #define F(field) offsetof(struct vp_container, field)
 
 static const struct simple simples[] = {
-	{ "locked_bytes", "gauge",
-	  "Locked memory charged to the container's owner (mm->locked_vm, as type1 last accounted it).",
-	  F(locked_vm), VP_PAGE_SHIFT },
-	{ "locked_peak_bytes", "gauge", "Highest locked memory seen for the container.",
-	  F(locked_peak), VP_PAGE_SHIFT },
-	{ "mdev_pinned_pages", "gauge",
-	  "Distinct guest pages pinned now through vfio_pin_pages (mdev/vendor drivers).",
-	  F(pages_pinned), 0 },
-	{ "mdev_pin_references", "gauge",
-	  "References held now on mdev-pinned pages (sum of vfio_pfn ref_count).",
-	  F(pin_refs), 0 },
-	{ "passthrough_pages", "gauge",
-	  "Pages pinned and mapped into an IOMMU domain for passthrough devices.",
-	  F(pt_pages), 0 },
-	{ "mapped_pages", "gauge", "Pages covered by the container's live DMA mappings.",
-	  F(mapped_pages), 0 },
-	{ "pin_calls_total", "counter", "vfio_pin_pages calls.", F(pin_calls), 0 },
-	{ "pin_failures_total", "counter", "vfio_pin_pages calls that failed.",
-	  F(pin_failures), 0 },
-	{ "pin_pages_requested_total", "counter", "Pages asked for by vfio_pin_pages calls.",
-	  F(pin_pages_req), 0 },
-	{ "pins_total", "counter",
-	  "Pages newly pinned through vfio_pin_pages (a vfio_pfn created).", F(pin_new), 0 },
-	{ "pin_refcount_raises_total", "counter",
-	  "vfio_pin_pages of a page already pinned (its ref_count raised).", F(pin_bumps), 0 },
-	{ "unpin_calls_total", "counter", "vfio_unpin_pages calls.", F(unpin_calls), 0 },
-	{ "unpins_total", "counter",
-	  "Pages released by vfio_unpin_pages (their last reference dropped).",
-	  F(unpin_released), 0 },
-	{ "dma_maps_total", "counter", "VFIO_IOMMU_MAP_DMA calls.", F(dma_maps), 0 },
-	{ "dma_map_failures_total", "counter", "VFIO_IOMMU_MAP_DMA calls that failed.",
-	  F(dma_map_failures), 0 },
-	{ "dma_unmaps_total", "counter", "DMA mappings removed by VFIO_IOMMU_UNMAP_DMA.",
-	  F(dma_unmaps), 0 },
-	{ "replays_total", "counter",
-	  "Replays of existing mappings into a newly attached IOMMU domain.", F(replays), 0 },
-	{ "replay_pages_total", "counter", "Pages pinned by replays.", F(replay_pages), 0 },
-	{ "reaccounts_total", "counter",
-	  "Re-accountings of locked memory (the last passthrough group left).",
-	  F(reaccounts), 0 },
-	{ "invalidations_total", "counter",
-	  "Invalidations of vendor-driver pins by a DMA unmap.", F(invalidations), 0 },
-	{ "invalidated_pages_total", "counter",
-	  "Pinned pages the invalidation notifications dropped.", F(inv_pages), 0 },
-	{ "invalidation_retries_total", "counter",
-	  "Times a DMA unmap had to notify vendor drivers again.", F(inv_retries), 0 },
-	{ "limit_hits_total", "counter",
-	  "Locked-memory charges refused with ENOMEM (RLIMIT_MEMLOCK exceeded).",
-	  F(limit_hits), 0 },
-	{ "account_failures_total", "counter",
-	  "Locked-memory charges that failed for another reason (the owner gone).",
-	  F(account_failures), 0 },
-	{ "leaked_pins_total", "counter",
-	  "mdev pins still held when their mapping was removed (a vendor driver leak).",
-	  F(leaked), 0 },
+    {"locked_bytes", "gauge",
+     "Locked memory charged to the container's owner (mm->locked_vm, as type1 last accounted it).",
+     F(locked_vm), VP_PAGE_SHIFT},
+    {"locked_peak_bytes", "gauge", "Highest locked memory seen for the container.", F(locked_peak),
+     VP_PAGE_SHIFT},
+    {"mdev_pinned_pages", "gauge",
+     "Distinct guest pages pinned now through vfio_pin_pages (mdev/vendor drivers).",
+     F(pages_pinned), 0},
+    {"mdev_pin_references", "gauge",
+     "References held now on mdev-pinned pages (sum of vfio_pfn ref_count).", F(pin_refs), 0},
+    {"passthrough_pages", "gauge",
+     "Pages pinned and mapped into an IOMMU domain for passthrough devices.", F(pt_pages), 0},
+    {"mapped_pages", "gauge", "Pages covered by the container's live DMA mappings.",
+     F(mapped_pages), 0},
+    {"pin_calls_total", "counter", "vfio_pin_pages calls.", F(pin_calls), 0},
+    {"pin_failures_total", "counter", "vfio_pin_pages calls that failed.", F(pin_failures), 0},
+    {"pin_pages_requested_total", "counter", "Pages asked for by vfio_pin_pages calls.",
+     F(pin_pages_req), 0},
+    {"pins_total", "counter", "Pages newly pinned through vfio_pin_pages (a vfio_pfn created).",
+     F(pin_new), 0},
+    {"pin_refcount_raises_total", "counter",
+     "vfio_pin_pages of a page already pinned (its ref_count raised).", F(pin_bumps), 0},
+    {"unpin_calls_total", "counter", "vfio_unpin_pages calls.", F(unpin_calls), 0},
+    {"unpins_total", "counter",
+     "Pages released by vfio_unpin_pages (their last reference dropped).", F(unpin_released), 0},
+    {"dma_maps_total", "counter", "VFIO_IOMMU_MAP_DMA calls.", F(dma_maps), 0},
+    {"dma_map_failures_total", "counter", "VFIO_IOMMU_MAP_DMA calls that failed.",
+     F(dma_map_failures), 0},
+    {"dma_unmaps_total", "counter", "DMA mappings removed by VFIO_IOMMU_UNMAP_DMA.", F(dma_unmaps),
+     0},
+    {"replays_total", "counter", "Replays of existing mappings into a newly attached IOMMU domain.",
+     F(replays), 0},
+    {"replay_pages_total", "counter", "Pages pinned by replays.", F(replay_pages), 0},
+    {"reaccounts_total", "counter",
+     "Re-accountings of locked memory (the last passthrough group left).", F(reaccounts), 0},
+    {"invalidations_total", "counter", "Invalidations of vendor-driver pins by a DMA unmap.",
+     F(invalidations), 0},
+    {"invalidated_pages_total", "counter", "Pinned pages the invalidation notifications dropped.",
+     F(inv_pages), 0},
+    {"invalidation_retries_total", "counter",
+     "Times a DMA unmap had to notify vendor drivers again.", F(inv_retries), 0},
+    {"limit_hits_total", "counter",
+     "Locked-memory charges refused with ENOMEM (RLIMIT_MEMLOCK exceeded).", F(limit_hits), 0},
+    {"account_failures_total", "counter",
+     "Locked-memory charges that failed for another reason (the owner gone).", F(account_failures),
+     0},
+    {"leaked_pins_total", "counter",
+     "mdev pins still held when their mapping was removed (a vendor driver leak).", F(leaked), 0},
 };
 
 /* Latency histograms, from the log2 nanosecond histograms. */
@@ -142,18 +135,16 @@ static const struct {
 	const char *help;
 	size_t off;
 } hists[] = {
-	{ "pin_duration_seconds", "Time of one vfio_pin_pages call.", F(pin_ns) },
-	{ "pin_page_duration_seconds", "Time per page of vfio_pin_pages calls (call time / pages).",
-	  F(pin_page_ns) },
-	{ "unpin_duration_seconds", "Time of one vfio_unpin_pages call.", F(unpin_ns) },
-	{ "unpin_page_duration_seconds", "Time per page of vfio_unpin_pages calls.",
-	  F(unpin_page_ns) },
-	{ "invalidation_duration_seconds",
-	  "Time to invalidate vendor-driver pins for one DMA unmap.", F(inv_ns) },
-	{ "dma_map_duration_seconds", "Time of a VFIO_IOMMU_MAP_DMA that pinned pages.",
-	  F(map_ns) },
-	{ "replay_duration_seconds", "Time to replay the mappings into a new IOMMU domain.",
-	  F(replay_ns) },
+    {"pin_duration_seconds", "Time of one vfio_pin_pages call.", F(pin_ns)},
+    {"pin_page_duration_seconds", "Time per page of vfio_pin_pages calls (call time / pages).",
+     F(pin_page_ns)},
+    {"unpin_duration_seconds", "Time of one vfio_unpin_pages call.", F(unpin_ns)},
+    {"unpin_page_duration_seconds", "Time per page of vfio_unpin_pages calls.", F(unpin_page_ns)},
+    {"invalidation_duration_seconds", "Time to invalidate vendor-driver pins for one DMA unmap.",
+     F(inv_ns)},
+    {"dma_map_duration_seconds", "Time of a VFIO_IOMMU_MAP_DMA that pinned pages.", F(map_ns)},
+    {"replay_duration_seconds", "Time to replay the mappings into a new IOMMU domain.",
+     F(replay_ns)},
 };
 
 static __u64 field(const struct vp_row *r, size_t off)
@@ -164,8 +155,7 @@ static __u64 field(const struct vp_row *r, size_t off)
 	return v;
 }
 
-static void write_hist(FILE *f, const char *name, const struct vp_hist *h,
-		       const struct labels *lb)
+static void write_hist(FILE *f, const char *name, const struct vp_hist *h, const struct labels *lb)
 {
 	/* the slots' own total: a read racing an update never breaks +Inf == count */
 	__u64 count = vp_slots_total(h->slots, VP_LOG2_SLOTS), cum = 0;
@@ -178,8 +168,7 @@ static void write_hist(FILE *f, const char *name, const struct vp_hist *h,
 		fprintf(f, P "%s_bucket{%s,le=\"%.12g\"} %llu\n", name, lb->s,
 			(double)(1ULL << i) / 1e9, (unsigned long long)cum);
 	}
-	fprintf(f, P "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, lb->s,
-		(unsigned long long)count);
+	fprintf(f, P "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, lb->s, (unsigned long long)count);
 	fprintf(f, P "%s_sum{%s} %.9g\n", name, lb->s, (double)h->sum / 1e9);
 	fprintf(f, P "%s_count{%s} %llu\n", name, lb->s, (unsigned long long)count);
 }
@@ -217,11 +206,10 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
 	}
 }
 
-int vp_prom_write(FILE *f, const struct vp_snapshot *s,
-		  const struct vp_prom_info *info)
+int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_info *info)
 {
-	static const char *const drops[] = { "map_full", "ringbuf", "inflight" };
-	const __u64 dropv[] = { s->g.drop_map_full, s->g.drop_ringbuf, s->g.drop_inflight };
+	static const char *const drops[] = {"map_full", "ringbuf", "inflight"};
+	const __u64 dropv[] = {s->g.drop_map_full, s->g.drop_ringbuf, s->g.drop_inflight};
 	struct labels *lb = s->n ? calloc(s->n, sizeof(*lb)) : NULL;
 
 	if (s->n && !lb)
@@ -229,7 +217,8 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s,
 	for (size_t i = 0; i < s->n; i++)
 		row_labels(&lb[i], &s->rows[i]);
 
-	family(f, "info", "gauge", "Constant 1; the exporter's version and how it observes the kernel.");
+	family(f, "info", "gauge",
+	       "Constant 1; the exporter's version and how it observes the kernel.");
 	fprintf(f, P "info{version=\"%s\",mode=\"%s\"} 1\n", info->version, info->mode);
 	family(f, "containers", "gauge", "Containers the exporter reports now.");
 	fprintf(f, P "containers %zu\n", s->n);
@@ -237,7 +226,8 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s,
 	       "Released containers reported once and then dropped.");
 	fprintf(f, P "retired_containers_total %llu\n", (unsigned long long)s->retired);
 	family(f, "drops_total", "counter",
-	       "Observations lost: no room for a container, the event stream full, or no room to remember a call in flight.");
+	       "Observations lost: no room for a container, the event stream full, or no room to "
+	       "remember a call in flight.");
 	for (size_t i = 0; i < 3; i++)
 		fprintf(f, P "drops_total{reason=\"%s\"} %llu\n", drops[i],
 			(unsigned long long)dropv[i]);
@@ -269,7 +259,8 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s,
 	}
 
 	family(f, "limit_bytes", "gauge",
-	       "The owner's RLIMIT_MEMLOCK (+Inf: unlimited or CAP_IPC_LOCK); absent until type1 first charges the container.");
+	       "The owner's RLIMIT_MEMLOCK (+Inf: unlimited or CAP_IPC_LOCK); absent until type1 "
+	       "first charges the container.");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vp_row *r = &s->rows[i];
 
@@ -280,13 +271,15 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s,
 		fputc('\n', f);
 	}
 	family(f, "headroom_bytes", "gauge",
-	       "RLIMIT_MEMLOCK minus locked memory (negative: over the limit); absent when the limit is unknown or unlimited.");
+	       "RLIMIT_MEMLOCK minus locked memory (negative: over the limit); absent when the "
+	       "limit is unknown or unlimited.");
 	for (size_t i = 0; i < s->n; i++)
 		if (!isnan(s->rows[i].headroom_ratio))
 			fprintf(f, P "headroom_bytes{%s} %lld\n", lb[i].s,
 				(long long)s->rows[i].headroom_bytes);
 	family(f, "headroom_ratio", "gauge",
-	       "Headroom as a fraction of RLIMIT_MEMLOCK (1: nothing locked, 0: at the limit); absent when unknown or unlimited.");
+	       "Headroom as a fraction of RLIMIT_MEMLOCK (1: nothing locked, 0: at the limit); "
+	       "absent when unknown or unlimited.");
 	for (size_t i = 0; i < s->n; i++)
 		if (!isnan(s->rows[i].headroom_ratio)) {
 			fprintf(f, P "headroom_ratio{%s} ", lb[i].s);
@@ -297,10 +290,12 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s,
 	/* refcount series from 1 up to the highest ref_count each container reached */
 	family(f, "pinned_pages_by_refcount", "gauge",
 	       "mdev-pinned pages now, by their vfio_pfn ref_count (\"15+\": 15 or more).");
-	write_refcounts(f, "pinned_pages_by_refcount", s, lb, offsetof(struct vp_container, ref_live));
+	write_refcounts(f, "pinned_pages_by_refcount", s, lb,
+			offsetof(struct vp_container, ref_live));
 	family(f, "pins_by_refcount_total", "counter",
 	       "Pages pinned through vfio_pin_pages, by the ref_count the pin left.");
-	write_refcounts(f, "pins_by_refcount_total", s, lb, offsetof(struct vp_container, ref_bump));
+	write_refcounts(f, "pins_by_refcount_total", s, lb,
+			offsetof(struct vp_container, ref_bump));
 
 	for (size_t k = 0; k < sizeof(hists) / sizeof(hists[0]); k++) {
 		family(f, hists[k].name, "histogram", hists[k].help);

@@ -15,18 +15,17 @@
 
 /* Log2 slots whose upper bounds become `le` buckets (2^i ns, i = 8, 10, ... 34). */
 #define VP_PROM_LE_FIRST 8
-#define VP_PROM_LE_LAST 34
-#define VP_PROM_LE_STEP 2
+#define VP_PROM_LE_LAST	 34
+#define VP_PROM_LE_STEP	 2
 
 struct vp_prom_info {
 	const char *version;
-	const char *mode;	/* how the kernel is observed: "tracepoint", ... */
-	double scrape_prev_s;	/* the previous scrape's render time; <0: none */
+	const char *mode;     /* how the kernel is observed: "tracepoint", ... */
+	double scrape_prev_s; /* the previous scrape's render time; <0: none */
 };
 
 /* Write every metric family of @s to @f; returns -1 on a write error. */
-int vp_prom_write(FILE *f, const struct vp_snapshot *s,
-		  const struct vp_prom_info *info);
+int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_info *info);
 
 /*
  * Copy @in into @out (of @len bytes) as a label value: backslash, double

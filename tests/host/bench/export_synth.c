@@ -32,7 +32,7 @@ static void on_term(int sig)
 int main(int argc, char **argv)
 {
 	unsigned int n = argc > 1 ? (unsigned int)atoi(argv[1]) : 0;
-	struct vp_opts o = { .no_attach = true, .max_containers = n + 16 };
+	struct vp_opts o = {.no_attach = true, .max_containers = n + 16};
 	char listen[32];
 	struct vp_exporter e;
 	struct vp_loader l;

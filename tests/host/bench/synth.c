@@ -10,15 +10,14 @@
 
 void synth_fire(struct bpf_program *prog, int n, ...)
 {
-	__u64 args[8] = { 0 };
+	__u64 args[8] = {0};
 	va_list ap;
 
 	va_start(ap, n);
 	for (int i = 0; i < n; i++)
 		args[i] = va_arg(ap, __u64);
 	va_end(ap);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
-		    .ctx_size_in = n * sizeof(__u64));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = n * sizeof(__u64));
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)) {
 		perror("synthetic events: BPF_PROG_TEST_RUN");
 		exit(1);
@@ -44,6 +43,5 @@ void synth_container(struct vfiopin_bpf *k, __u32 c, __u32 owner)
 
 void synth_release(struct vfiopin_bpf *k, __u32 c, __u32 owner)
 {
-	synth_fire(k->progs.tp_container_release, 5, (__u64)c, (__u64)owner, 0ULL,
-		   0ULL, 0ULL);
+	synth_fire(k->progs.tp_container_release, 5, (__u64)c, (__u64)owner, 0ULL, 0ULL, 0ULL);
 }

@@ -14,10 +14,10 @@ struct bpf_program;
 
 /* What each synthetic container is given (the oracle for tests). */
 #define SYNTH_LOCKED_PAGES 16ULL
-#define SYNTH_LIMIT (64ULL << 20)
-#define SYNTH_PIN_CALLS 4
-#define SYNTH_NEW_PINS 10	/* pin_page edges of the 4 calls */
-#define SYNTH_TGID(cid) (10000 + (cid))
+#define SYNTH_LIMIT	   (64ULL << 20)
+#define SYNTH_PIN_CALLS	   4
+#define SYNTH_NEW_PINS	   10 /* pin_page edges of the 4 calls */
+#define SYNTH_TGID(cid)	   (10000 + (cid))
 
 /* Run @prog once with the @n tracepoint arguments that follow. */
 void synth_fire(struct bpf_program *prog, int n, ...);

@@ -1,0 +1,83 @@
+#!/bin/bash
+# Host half of the exporter's end-to-end test: boot the lab with the
+# exporter's port forwarded to 127.0.0.1 here, run tests/lab/export.sh in
+# the guest, and have Debian's Prometheus server on this machine scrape it.
+# A query through Prometheus's HTTP API must return the VMM's VmLck, and
+# the alert rules (dashboards/prometheus/) must load and evaluate.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP"
+OUT=$TOP/build/lab-export
+pass=0 failed=0
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+command -v prometheus > /dev/null || { echo "export-e2e: prometheus missing ('make deps')"; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+fwd=$(free_port)
+mkdir -p "$OUT"
+rm -f "$OUT/export-ready" "$OUT/export-done"
+
+tests/lab/run-in-lab.sh export --hostfwd "$fwd:9739" -- tests/lab/export.sh > "$OUT/guest.txt" 2>&1 &
+lab=$!
+for _ in $(seq 2400); do
+	[ -s "$OUT/export-ready" ] && break
+	kill -0 $lab 2> /dev/null || break
+	sleep 0.5
+done
+read -r vm kb < "$OUT/export-ready" 2> /dev/null || true
+if [ -z "${vm:-}" ]; then
+	bad "the guest never got ready"
+else
+	tmp=$(mktemp -d)
+	pport=$(free_port)
+	cat > "$tmp/prometheus.yml" <<-EOF
+	global:
+	  scrape_interval: 1s
+	  evaluation_interval: 1s
+	rule_files:
+	  - $TOP/dashboards/prometheus/vfiopin-rules.yml
+	scrape_configs:
+	  - job_name: vfiopin
+	    static_configs:
+	      - targets: ['127.0.0.1:$fwd']
+	        labels:
+	          host: lab
+	EOF
+	prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
+		--web.listen-address="127.0.0.1:$pport" --log.level=warn > "$tmp/prom.log" 2>&1 &
+	prom=$!
+	api=http://127.0.0.1:$pport/api/v1
+	q() { curl -s --get "$api/query" --data-urlencode "query=$1"; }
+	val() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if len(r)==1 else "%d results" % len(r))' 2> /dev/null; }
+	got=
+	for _ in $(seq 240); do
+		got=$(val "vfiopin_locked_bytes{tgid=\"$vm\"}")
+		[[ $got =~ ^[0-9]+$ ]] && break
+		sleep 0.5
+	done
+	[ "$got" = $((kb * 1024)) ] && ok "Prometheus: vfiopin_locked_bytes of the VM = VmLck ($kb kB)" ||
+		bad "Prometheus: vfiopin_locked_bytes{tgid=\"$vm\"} = '$got', VmLck $kb kB"
+	[ "$(val 'up{job="vfiopin"}')" = 1 ] && ok "Prometheus: the target is up" || bad "Prometheus: target not up"
+	got=$(val "vfiopin_locked_bytes{tgid=\"$vm\"} / vfiopin_limit_bytes{tgid=\"$vm\"}")
+	[ "$got" = 0.0625 ] && ok "Prometheus: locked / limit = 0.0625" || bad "Prometheus: locked / limit = '$got'"
+	# the rules loaded and evaluate without errors
+	rules=$(curl -s "$api/rules")
+	if python3 - "$rules" <<-'EOF'; then ok "Prometheus: every rule loaded and evaluates healthy"; else bad "Prometheus: rules: $rules"; fi
+	import json, sys
+	groups = json.loads(sys.argv[1])["data"]["groups"]
+	rules = [r for g in groups for r in g["rules"]]
+	bad = [r["name"] for r in rules if r.get("health") not in ("ok", "unknown")]
+	sys.exit(1 if not rules or bad else 0)
+	EOF
+	kill $prom
+	wait $prom 2> /dev/null
+	rm -rf "$tmp"
+fi
+touch "$OUT/export-done"
+wait $lab
+rc=$?
+cat "$OUT/guest.txt"
+[ $rc -eq 0 ] && ok "the guest half passed" || bad "the guest half failed (status $rc)"
+echo "export-e2e (host): $pass passed, $failed failed"
+[ $failed -eq 0 ]
