@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps kernel kernel-debug tools host-tests bench-top bench-events bench-overhead lab demo check check-host \
+.PHONY: all deps kernel kernel-debug tools host-tests bench-top bench-export bench-events bench-overhead lab demo check check-host \
 	check-patches check-lab check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -95,6 +95,9 @@ $(BUILD)/bench_events: tests/host/bench/bench_events.c $(TOOL_SRCS) $(TOOL_HDRS)
 bench-events: $(BUILD)/bench_events
 	$(BUILD)/bench_events | tee $(BUILD)/bench-events.json
 
+bench-export: $(BUILD)/export_synth
+	tests/host/bench/bench-export.sh 1000 20 | tee $(BUILD)/bench-export.json
+
 bench-top: $(BUILD)/bench_top
 	$(BUILD)/bench_top 1000 50 | tee $(BUILD)/bench-top.json
 
@@ -136,6 +139,7 @@ check-lab: kernel tools
 	@tests/lab/run-in-lab.sh smoke -- tests/lab/smoke.sh
 	@tests/lab/run-in-lab.sh top-tty -- tests/lab/top-tty.sh
 	@tests/lab/run-in-lab.sh frontends -- tests/lab/frontends.sh
+	@tests/lab/export-e2e.sh
 	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh
 
 clean:

@@ -2,7 +2,8 @@
 # exposition over 1,000 synthetic containers (build/export_synth-san: the
 # real loader, maps and server under ASan + UBSan), checked against what
 # the synthetic events put in (tests/host/bench/synth.h), by
-# tests/promcheck.py and by promtool.
+# tests/promcheck.py and by promtool; the Prometheus rules (promtool) and
+# the Grafana dashboard (tests/dashcheck.py) against that exposition.
 
 V=build/vfiopin
 expect_fail "vfiopin export: --listen without a port" "is not ADDR:PORT" $V export --listen localhost
@@ -98,6 +99,15 @@ else
 	done
 	[ $n = 6 ] && ok "export: 6 concurrent scrapes, all whole and equal" ||
 		bad "export: only $n of 6 concurrent scrapes whole and equal"
+
+	# the rules and the dashboard, against this exposition
+	out=$(promtool check rules dashboards/prometheus/vfiopin-rules.yml 2>&1) &&
+		ok "promtool check rules: $(grep -o 'SUCCESS.*' <<< "$out")" || bad "promtool check rules: $out"
+	out=$(cd dashboards/prometheus && promtool test rules vfiopin-rules.test.yml 2>&1) &&
+		ok "promtool test rules (alerts on synthetic series)" || bad "promtool test rules: $out"
+	out=$(python3 tests/dashcheck.py dashboards/grafana/vfiopin.json \
+		dashboards/prometheus/vfiopin-rules.yml "$tmp/m1" "$tmp") &&
+		ok "grafana dashboard: $out" || bad "grafana dashboard: $out"
 
 	kill -TERM $synth
 	wait $synth && ok "export_synth: clean exit under ASan/UBSan" ||

@@ -13,6 +13,16 @@ PORT=${VFIOPIN_EXPORT_PORT:-9739}
 load_mpin
 M1=$(create_mdev 1)
 
+# Start before the VM: a container becomes known through its events.
+# Every interface: the forwarded port arrives on the guest's NIC.
+"$TOP/build/vfiopin" export --listen "0.0.0.0:$PORT" 2> "$OUT/export.err" &
+exporter=$!
+url=http://127.0.0.1:$PORT
+for _ in $(seq 300); do curl -sf -o /dev/null "$url/healthz" && break; sleep 0.1; done
+check_cmd "export: serving /healthz" curl -sf -o /dev/null "$url/healthz"
+grep -q "not loopback" "$OUT/export.err" && pass "export: says a non-loopback listen is reachable" ||
+	fail "export: no warning for 0.0.0.0 in: $(cat "$OUT/export.err")"
+
 rm -f /tmp/vm.in
 mkfifo /tmp/vm.in
 "$VMM" --mem 16M --memlock 16M attach "$M1" map 0 16M pin "$M1" 0 256 pin "$M1" 0 16 hold \
@@ -22,15 +32,6 @@ exec 7> /tmp/vm.in
 for _ in $(seq 200); do grep -q holding "$OUT/export-vm.json" && break; sleep 0.05; done
 kb=$(vmlck_kb $vm)
 check_eq "the VM holds its pins (VmLck kB)" "$kb" 1024
-
-# every interface: the forwarded port arrives on the guest's NIC
-"$TOP/build/vfiopin" export --listen "0.0.0.0:$PORT" 2> "$OUT/export.err" &
-exporter=$!
-url=http://127.0.0.1:$PORT
-for _ in $(seq 300); do curl -sf -o /dev/null "$url/healthz" && break; sleep 0.1; done
-check_cmd "export: serving /healthz" curl -sf -o /dev/null "$url/healthz"
-grep -q "not loopback" "$OUT/export.err" && pass "export: says a non-loopback listen is reachable" ||
-	fail "export: no warning for 0.0.0.0 in: $(cat "$OUT/export.err")"
 
 scrape() { curl -s -o "$OUT/$1" -w '%{http_code}' "$url/metrics"; }
 get() { python3 "$TOP/tests/promcheck.py" "$OUT/$1" --get "$2" | awk '{print $NF}'; }
