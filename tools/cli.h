@@ -60,5 +60,6 @@ int cmd_stat(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

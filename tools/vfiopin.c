@@ -2,7 +2,7 @@
 /*
  * vfiopin: observability for VFIO type1 page pinning.
  *
- *   vfiopin top | stat | hist | trace | export [OPTION...]
+ *   vfiopin top | stat | hist | trace | export | compare [OPTION...]
  *
  * Called as vfiopin-top, it is `vfiopin top`.  Each subcommand lives in
  * cmd_<name>.c; they share the loader (loader.c) and the BPF programs
@@ -25,6 +25,7 @@ static const struct {
 	{ "hist", cmd_hist, "latency and refcount histograms" },
 	{ "trace", cmd_trace, "the event stream, text or JSON lines" },
 	{ "export", cmd_export, "Prometheus exporter (HTTP /metrics)" },
+	{ "compare", cmd_compare, "compare two bench files: change, CI, p-value, verdict" },
 };
 
 static void usage(FILE *f)

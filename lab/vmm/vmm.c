@@ -22,6 +22,7 @@
  *   sleep MS               wait
  *   hold                   wait for a line on stdin (or EOF, or SIGTERM)
  *   status                 print VmLck and the mpin devices' counters
+ * Every step's line has "step_ns", the time the step itself took.
  * A step written STEP=ERRNO (e.g. pin=ENOMEM) must fail with that errno.
  */
 #define _GNU_SOURCE
@@ -518,7 +519,8 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc;) {
 		char step[32], *eq;
 		int expect = 0, ret = 0;
-		uint64_t a = 0, b = 0, unmapped = 0, cycle_ns = 0, count = 0;
+		uint64_t a = 0, b = 0, unmapped = 0, cycle_ns = 0, count = 0, step_ns;
+		struct timespec s0, s1;
 		const char *name = NULL;
 		int need;
 
@@ -567,6 +569,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 
+		clock_gettime(CLOCK_MONOTONIC, &s0);
 		if (!strcmp(step, "attach")) {
 			name = argv[i];
 			ret = do_attach(name);
@@ -625,6 +628,9 @@ int main(int argc, char **argv)
 			if (!stop && !fgets(line, sizeof(line), stdin))
 				clearerr(stdin);
 		}
+		clock_gettime(CLOCK_MONOTONIC, &s1);
+		step_ns = (uint64_t)(s1.tv_sec - s0.tv_sec) * 1000000000ULL +
+			  (uint64_t)s1.tv_nsec - (uint64_t)s0.tv_nsec;
 		i += need;
 
 		printf("{\"step\":%d,\"op\":\"%s\"", vm.step++, step);
@@ -637,7 +643,7 @@ int main(int argc, char **argv)
 			printf(",\"count\":%" PRIu64 ",\"ns\":%" PRIu64, count, cycle_ns);
 		if (!strcmp(step, "unmap") && !ret)
 			printf(",\"unmapped\":%" PRIu64, unmapped);
-		printf(",\"ret\":%d", ret);
+		printf(",\"ret\":%d,\"step_ns\":%" PRIu64, ret, step_ns);
 		if (ret < 0)
 			printf(",\"errno\":\"%s\"", strerrorname_np(-ret) ? strerrorname_np(-ret) : "?");
 		printf(",\"vmlck_kb\":%ld", vmlck_kb());

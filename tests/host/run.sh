@@ -99,8 +99,9 @@ else
 	bad "vfiopin-top --help"
 fi
 
-# --- vfiopin export over synthetic containers
+# --- vfiopin export over synthetic containers; vfiopin compare
 . tests/host/export.sh
+. tests/host/compare.sh
 
 echo "check-host: $pass passed, $failed failed"
 [ $failed -eq 0 ]

@@ -18,6 +18,7 @@
 #include "output.h"
 #include "export.h"
 #include "prom.h"
+#include "stats.h"
 #include "snapshot.h"
 
 static void test_slot_bounds(void **state)
@@ -478,6 +479,67 @@ static void test_listen_parse(void **state)
 	assert_non_null(strstr(err, "not a numeric"));
 }
 
+/* Mann-Whitney U and Hodges-Lehmann against cases computed by hand. */
+static void test_stats(void **state)
+{
+	double a[] = { 1, 2, 3 }, b[] = { 4, 5, 6 }, c[] = { 1, 3, 5 }, d[] = { 2, 4, 6 };
+	double e[] = { 1, 2, 3, 4, 5 }, f[] = { 6, 7, 8, 9, 10 };
+	double t1[] = { 1, 1, 2 }, t2[] = { 2, 3, 3 };
+	double x[10], y[10], m[] = { 5, 1, 4, 2, 3, 6 };
+	struct vp_mwu u;
+	struct vp_shift s;
+
+	(void)state;
+	assert_true(isnan(vp_median(m, 0)));
+	assert_float_equal(vp_median(m, 6), 3.5, 1e-12);
+	assert_float_equal(vp_median(m, 5), 3, 1e-12); /* 1..5 after sorting */
+	/* completely separated, 3 vs 3: 1 of C(6,3) = 20 arrangements per tail */
+	assert_int_equal(vp_mann_whitney(a, 3, b, 3, &u), 0);
+	assert_true(u.exact);
+	assert_float_equal(u.u, 0, 0);
+	assert_float_equal(u.p, 0.1, 1e-12);
+	assert_float_equal(vp_mwu_min_p(3, 3), 0.1, 1e-12);
+	/* 5 vs 5: 2 / C(10,5) = 2/252 */
+	vp_mann_whitney(e, 5, f, 5, &u);
+	assert_float_equal(u.p, 2.0 / 252, 1e-12);
+	/* interleaved: U = 3; P(U <= 3) = 7/20 (counts 1,1,2,3 for U = 0..3) */
+	vp_mann_whitney(c, 3, d, 3, &u);
+	assert_float_equal(u.u, 3, 0);
+	assert_float_equal(u.p, 0.7, 1e-12);
+	/* ties: normal approximation; U = 0.5, var = 0.75 * (7 - 18/30) = 4.8,
+	 * z = (4.5 - 0.5 - 0.5) / sqrt(4.8), p = erfc(z / sqrt 2) */
+	vp_mann_whitney(t1, 3, t2, 3, &u);
+	assert_false(u.exact);
+	assert_float_equal(u.u, 0.5, 0);
+	assert_float_equal(u.p, 0.110148924, 1e-8);
+	/* HL shift of 3 vs 3: differences 1,2,2,3,3,3,4,4,5: median 3; too
+	 * few pairs for a 95 % interval: the whole range */
+	vp_hodges_lehmann(a, 3, b, 3, 0.95, &s);
+	assert_float_equal(s.est, 3, 0);
+	assert_true(s.ci_full);
+	assert_float_equal(s.lo, 1, 0);
+	assert_float_equal(s.hi, 5, 0);
+	/* x = 0..9, y = x + 10: differences 10 + (j - i); k = floor(50 -
+	 * 1.96 * sqrt(100 * 21 / 12)) = 24: the 25th smallest (7) and the
+	 * 25th largest (13) */
+	for (int i = 0; i < 10; i++) {
+		x[i] = i;
+		y[i] = i + 10;
+	}
+	vp_hodges_lehmann(x, 10, y, 10, 0.95, &s);
+	assert_float_equal(s.est, 10, 0);
+	assert_false(s.ci_full);
+	assert_float_equal(s.lo, 7, 0);
+	assert_float_equal(s.hi, 13, 0);
+	vp_mann_whitney(x, 10, y, 10, &u);
+	assert_float_equal(u.p, 2 / 184756.0, 1e-15); /* 2 / C(20,10) */
+	/* the same sample against itself: p = 1, no shift */
+	vp_mann_whitney(x, 10, x, 10, &u);
+	assert_float_equal(u.p, 1, 1e-12);
+	assert_float_equal(vp_norm_quantile(0.975), 1.959963985, 1e-8);
+	assert_float_equal(vp_norm_quantile(0.01), -2.326347874, 1e-8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_arg_helpers),
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_stats),
 	};
 
 	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);

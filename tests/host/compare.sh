@@ -1,0 +1,91 @@
+# Host tier, sourced by run.sh: `vfiopin compare` on bench files with known
+# shifts (deterministic pseudo-random samples), its verdicts and exit
+# statuses, its three output formats, and the input it must refuse.
+
+tmp=$(mktemp -d)
+# mkbench FILE SCALE [N] [MODE]: a vfiopin.bench file whose latency samples
+# are SCALE times a fixed noisy base (and pages/s divided by it)
+mkbench() {
+	python3 - "$@" <<-'PY'
+	import json, random, sys
+	path, scale = sys.argv[1], float(sys.argv[2])
+	n = int(sys.argv[3]) if len(sys.argv) > 3 else 30
+	mode = sys.argv[4] if len(sys.argv) > 4 else "mdev"
+	rng = random.Random(7 if scale == 1.0 else 11)  # another draw of the same noise
+	lat = [scale * 100000 * rng.lognormvariate(0, 0.05) for _ in range(n)]
+	json.dump({"schema": "vfiopin.bench", "version": 1,
+	           "workload": {"mode": mode, "pages_per_call": 64, "total_pages": 1024,
+	                        "hugepages": False},
+	           "run": {"repetitions": n},
+	           "environment": {"kernel_release": "test"},
+	           "metrics": {
+	               "pin_call_ns": {"unit": "ns", "better": "lower", "samples": lat},
+	               "pin_pages_per_s": {"unit": "1/s", "better": "higher",
+	                                   "samples": [64e9 / v for v in lat]}}},
+	          open(path, "w"))
+	PY
+}
+mkbench "$tmp/base.json" 1.0
+mkbench "$tmp/same.json" 1.0
+mkbench "$tmp/aa.json" 1.0001       # another draw, no real shift
+mkbench "$tmp/slow.json" 1.2
+mkbench "$tmp/fast.json" 0.8
+mkbench "$tmp/few.json" 1.2 3
+mkbench "$tmp/pt.json" 1.0 30 passthrough
+
+cmp_rc() { build/vfiopin compare "$@" > "$tmp/out" 2> "$tmp/err"; echo $?; }
+verdicts() { awk '$1 ~ /^pin_/ { print $NF }' "$tmp/out" | tr '\n' ' '; }
+
+rc=$(cmp_rc "$tmp/base.json" "$tmp/same.json")
+[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && ok "compare: identical files: unchanged, exit 0" ||
+	bad "compare: identical: exit $rc, $(verdicts)"
+rc=$(cmp_rc "$tmp/base.json" "$tmp/aa.json")
+[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && ok "compare: two draws of the same noise: unchanged" ||
+	bad "compare: A/A: exit $rc, $(cat "$tmp/out")"
+rc=$(cmp_rc "$tmp/base.json" "$tmp/slow.json")
+[ "$rc $(verdicts)" = "1 regressed regressed " ] &&
+	ok "compare: 20 % slower: both metrics regressed (latency up, pages/s down), exit 1" ||
+	bad "compare: slow: exit $rc, $(cat "$tmp/out")"
+rc=$(cmp_rc "$tmp/base.json" "$tmp/fast.json")
+[ "$rc $(verdicts)" = "0 improved improved " ] && ok "compare: 20 % faster: improved, exit 0" ||
+	bad "compare: fast: exit $rc, $(cat "$tmp/out")"
+rc=$(cmp_rc --threshold 30 "$tmp/base.json" "$tmp/slow.json")
+[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && ok "compare: a shift inside --threshold 30 is no verdict" ||
+	bad "compare: threshold: exit $rc, $(cat "$tmp/out")"
+# the estimate and its interval bracket the true +20 %
+rc=$(cmp_rc --json "$tmp/base.json" "$tmp/slow.json")
+if python3 -c '
+import json, sys
+m = {x["metric"]: x for x in json.load(open(sys.argv[1]))["metrics"]}["pin_call_ns"]
+ok = m["ci_low"] < 0.2 < m["ci_high"] and abs(m["change"] - 0.2) < 0.03 and m["p"] < 1e-6
+sys.exit(0 if ok and m["n_base"] == 30 and m["verdict"] == "regressed" else 1)' "$tmp/out"; then
+	ok "compare --json: change ~ +20 % inside its interval, p < 1e-6"
+else
+	bad "compare --json: $(cat "$tmp/out")"
+fi
+rc=$(cmp_rc --format markdown "$tmp/base.json" "$tmp/slow.json")
+grep -q '^| pin_call_ns | ns |.*| \*\*regressed\*\* |$' "$tmp/out" && ok "compare: markdown table" ||
+	bad "compare: markdown: $(cat "$tmp/out")"
+rc=$(cmp_rc "$tmp/base.json" "$tmp/few.json")
+[ "$rc" = 0 ] && grep -q "too few samples (30 vs 3)" "$tmp/out" &&
+	ok "compare: 3 samples: a warning, no verdict possible" || bad "compare: few: exit $rc, $(cat "$tmp/out")"
+
+# refused input: exit 2 with the file and the position
+expect_fail "compare: different workloads are refused" \
+	"different workloads \(mode: \"mdev\" vs \"passthrough\"\)" build/vfiopin compare "$tmp/base.json" "$tmp/pt.json"
+head -c 200 "$tmp/base.json" > "$tmp/trunc.json"
+expect_fail "compare: a truncated file: file and position" "trunc.json:1:[0-9]+ \(byte 200\)" \
+	build/vfiopin compare "$tmp/base.json" "$tmp/trunc.json"
+printf '{"schema": "vfiopin.bench",\n "version": 1,\n "workload": {,}}\n' > "$tmp/bad.json"
+expect_fail "compare: malformed JSON: file and line" "bad.json:3:" build/vfiopin compare "$tmp/bad.json" "$tmp/base.json"
+sed 's/"samples": \[/"samples": ["x", /' "$tmp/base.json" > "$tmp/str.json"
+expect_fail "compare: a sample that is not a number" "metrics.pin_call_ns.samples\[0\] is not a finite number" \
+	build/vfiopin compare "$tmp/base.json" "$tmp/str.json"
+echo '{"schema": "vfiopin.stat", "version": 1}' > "$tmp/stat.json"
+expect_fail "compare: not a bench file" "not a vfiopin bench file" build/vfiopin compare "$tmp/stat.json" "$tmp/base.json"
+expect_fail "compare: a missing file" "nosuch.json: unable to open" build/vfiopin compare "$tmp/nosuch.json" "$tmp/base.json"
+expect_fail "compare: one file only" "takes two files" build/vfiopin compare "$tmp/base.json"
+expect_fail "compare: bad --alpha" "--alpha takes" build/vfiopin compare --alpha 2 "$tmp/base.json" "$tmp/base.json"
+rc=$(cmp_rc "$tmp/base.json" "$tmp/trunc.json")
+[ "$rc" = 2 ] && ok "compare: bad input exits 2" || bad "compare: bad input exits $rc"
+rm -rf "$tmp"

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiopin compare BASE.json NEW.json: per metric of two `vfiopin bench`
+ * files (schema vfiopin.bench), the median change with a Hodges-Lehmann
+ * confidence interval, a Mann-Whitney U p-value and a verdict.
+ *
+ * A metric regressed when the difference is significant (p < alpha) and
+ * the estimated shift, relative to the base median, is worse than the
+ * noise threshold in the metric's bad direction; improved the same way in
+ * the good direction; otherwise unchanged.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "cli.h"
+#include "stats.h"
+
+#define VP_BENCH_SCHEMA "vfiopin.bench"
+#define VP_COMPARE_SCHEMA "vfiopin.compare"
+#define MIN_SAMPLES 8
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_MD };
+
+struct compare_opts {
+	const char *files[2];
+	int nfiles;
+	double threshold;	/* relative, e.g. 0.05 */
+	double alpha;
+	double conf;
+	enum fmt fmt;
+	const char *output;
+};
+
+static const char compare_doc[] =
+	"Compare two benchmark files from `vfiopin bench` metric by metric.\n"
+	"\n"
+	"For every metric in both: the medians, the change of NEW against BASE "
+	"(the Hodges-Lehmann shift, relative to BASE's median) with its "
+	"confidence interval, the two-sided Mann-Whitney U p-value, and a "
+	"verdict.  A metric regressed when p < --alpha and the change is worse "
+	"than --threshold in the metric's bad direction (slower, fewer pages per "
+	"second); improved likewise the other way; otherwise unchanged.  Too few "
+	"samples for the test to reach --alpha get a warning.  Files of different "
+	"workloads are refused.  Exit status: 0 nothing regressed, 1 something "
+	"regressed, 2 bad arguments or input."
+	"\v"
+	"Examples:\n"
+	"  vfiopin compare base.json new.json\n"
+	"  vfiopin compare --format markdown base.json new.json >> $GITHUB_STEP_SUMMARY\n"
+	"  vfiopin compare --threshold 2 --json base.json new.json\n";
+
+enum { OPT_FORMAT = 0x100, OPT_ALPHA, OPT_THRESHOLD, OPT_CONF };
+
+static const struct argp_option compare_options[] = {
+	{ "format", OPT_FORMAT, "FMT", 0, "text (default), json or markdown", 0 },
+	{ "json", 'j', NULL, 0, "Same as --format json", 0 },
+	{ "threshold", OPT_THRESHOLD, "PERCENT", 0,
+	  "Noise threshold: smaller changes are never a verdict (default 5)", 0 },
+	{ "alpha", OPT_ALPHA, "P", 0, "Significance level (default 0.05)", 0 },
+	{ "confidence", OPT_CONF, "LEVEL", 0, "Of the interval (default 0.95)", 0 },
+	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 0 },
+	{ 0 },
+};
+
+static bool parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return *s && !*end && !errno && *out >= lo && *out <= hi;
+}
+
+static error_t compare_parse(int key, char *arg, struct argp_state *state)
+{
+	struct compare_opts *o = state->input;
+
+	switch (key) {
+	case OPT_FORMAT:
+		if (!strcmp(arg, "text"))
+			o->fmt = FMT_TEXT;
+		else if (!strcmp(arg, "json"))
+			o->fmt = FMT_JSON;
+		else if (!strcmp(arg, "markdown") || !strcmp(arg, "md"))
+			o->fmt = FMT_MD;
+		else
+			argp_error(state, "--format takes text, json or markdown, not '%s'", arg);
+		break;
+	case 'j':
+		o->fmt = FMT_JSON;
+		break;
+	case OPT_THRESHOLD:
+		if (!parse_double(arg, 0, 1000, &o->threshold))
+			argp_error(state, "--threshold takes a percentage 0..1000, not '%s'", arg);
+		o->threshold /= 100;
+		break;
+	case OPT_ALPHA:
+		if (!parse_double(arg, 1e-9, 0.5, &o->alpha))
+			argp_error(state, "--alpha takes a probability in (0, 0.5], not '%s'", arg);
+		break;
+	case OPT_CONF:
+		if (!parse_double(arg, 0.5, 0.999999, &o->conf))
+			argp_error(state, "--confidence takes 0.5..0.999999, not '%s'", arg);
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	case ARGP_KEY_ARG:
+		if (o->nfiles == 2)
+			argp_error(state, "takes two files, BASE.json and NEW.json");
+		o->files[o->nfiles++] = arg;
+		break;
+	case ARGP_KEY_END:
+		if (o->nfiles != 2)
+			argp_error(state, "takes two files, BASE.json and NEW.json");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp compare_argp = {
+	.options = compare_options,
+	.parser = compare_parse,
+	.args_doc = "BASE.json NEW.json",
+	.doc = compare_doc,
+};
+
+/* A loaded bench file: the whole document and its checked parts. */
+struct bench {
+	const char *path;
+	json_t *root;
+	json_t *workload;
+	json_t *metrics;
+};
+
+static bool load(struct bench *b, const char *path)
+{
+	json_error_t err;
+	json_t *v;
+	const char *name;
+
+	memset(b, 0, sizeof(*b));
+	b->path = path;
+	b->root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (!b->root) {
+		if (err.line < 0)
+			fprintf(stderr, "vfiopin compare: %s: %s\n", path, err.text);
+		else
+			fprintf(stderr, "vfiopin compare: %s:%d:%d (byte %d): %s\n", path,
+				err.line, err.column, err.position, err.text);
+		return false;
+	}
+	v = json_object_get(b->root, "schema");
+	if (!json_is_string(v) || strcmp(json_string_value(v), VP_BENCH_SCHEMA)) {
+		fprintf(stderr, "vfiopin compare: %s: not a vfiopin bench file (\"schema\" is not \"%s\")\n",
+			path, VP_BENCH_SCHEMA);
+		return false;
+	}
+	v = json_object_get(b->root, "version");
+	if (!json_is_integer(v) || json_integer_value(v) != 1) {
+		fprintf(stderr, "vfiopin compare: %s: bench file version %s; this vfiopin reads version 1\n",
+			path, json_is_integer(v) ? "other than 1" : "missing");
+		return false;
+	}
+	b->workload = json_object_get(b->root, "workload");
+	b->metrics = json_object_get(b->root, "metrics");
+	if (!json_is_object(b->workload) || !json_is_object(b->metrics)) {
+		fprintf(stderr, "vfiopin compare: %s: \"workload\" and \"metrics\" must be objects\n",
+			path);
+		return false;
+	}
+	json_object_foreach(b->metrics, name, v) {
+		json_t *s = json_object_get(v, "samples"), *x;
+		json_t *better = json_object_get(v, "better");
+		size_t i;
+
+		if (!json_is_array(s) || !json_is_string(better) ||
+		    (strcmp(json_string_value(better), "lower") &&
+		     strcmp(json_string_value(better), "higher"))) {
+			fprintf(stderr,
+				"vfiopin compare: %s: metrics.%s needs \"samples\" (an array) and \"better\" (\"lower\" or \"higher\")\n",
+				path, name);
+			return false;
+		}
+		json_array_foreach(s, i, x) {
+			if (!json_is_number(x) || !isfinite(json_number_value(x))) {
+				fprintf(stderr, "vfiopin compare: %s: metrics.%s.samples[%zu] is not a finite number\n",
+					path, name, i);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static double *samples(json_t *metric, size_t *n)
+{
+	json_t *s = json_object_get(metric, "samples"), *x;
+	double *v;
+	size_t i;
+
+	*n = json_array_size(s);
+	v = malloc((*n ? *n : 1) * sizeof(double));
+	if (!v)
+		return NULL;
+	json_array_foreach(s, i, x)
+		v[i] = json_number_value(x);
+	return v;
+}
+
+struct result {
+	const char *name;
+	const char *unit;
+	bool lower_better;
+	size_t nb, nn;
+	double mb, mn;		/* medians */
+	double change, lo, hi;	/* relative to mb */
+	double p;
+	bool exact, ci_full;
+	const char *verdict;
+	char warning[160];
+};
+
+static void compare_metric(const struct compare_opts *o, const char *name, json_t *mb,
+			   json_t *mn, struct result *r)
+{
+	double *x, *y;
+	struct vp_mwu u;
+	struct vp_shift s;
+	json_t *unit = json_object_get(mb, "unit");
+
+	memset(r, 0, sizeof(*r));
+	r->name = name;
+	r->unit = json_is_string(unit) ? json_string_value(unit) : "";
+	r->lower_better = !strcmp(json_string_value(json_object_get(mb, "better")), "lower");
+	x = samples(mb, &r->nb);
+	y = samples(mn, &r->nn);
+	r->verdict = "unchanged";
+	r->change = r->lo = r->hi = r->p = NAN;
+	if (!x || !y || !r->nb || !r->nn) {
+		snprintf(r->warning, sizeof(r->warning), "no samples on one side");
+		r->verdict = "no data";
+		goto out;
+	}
+	vp_mann_whitney(x, r->nb, y, r->nn, &u);
+	vp_hodges_lehmann(x, r->nb, y, r->nn, o->conf, &s);
+	r->mb = vp_median(x, r->nb);
+	r->mn = vp_median(y, r->nn);
+	r->p = u.p;
+	r->exact = u.exact;
+	r->ci_full = s.ci_full;
+	if (r->mb != 0) {
+		r->change = s.est / fabs(r->mb);
+		r->lo = s.lo / fabs(r->mb);
+		r->hi = s.hi / fabs(r->mb);
+	}
+	if (vp_mwu_min_p(r->nb, r->nn) >= o->alpha)
+		snprintf(r->warning, sizeof(r->warning),
+			 "too few samples (%zu vs %zu): no difference can reach p < %g", r->nb,
+			 r->nn, o->alpha);
+	else if (r->nb < MIN_SAMPLES || r->nn < MIN_SAMPLES)
+		snprintf(r->warning, sizeof(r->warning),
+			 "few samples (%zu vs %zu; %d or more each recommended)", r->nb, r->nn,
+			 MIN_SAMPLES);
+	if (r->p < o->alpha && isfinite(r->change)) {
+		double worse = r->lower_better ? r->change : -r->change;
+
+		if (worse > o->threshold)
+			r->verdict = "regressed";
+		else if (worse < -o->threshold)
+			r->verdict = "improved";
+	}
+out:
+	free(x);
+	free(y);
+}
+
+static const char *pct(char *buf, size_t len, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%+.1f%%", 100 * v);
+	return buf;
+}
+
+static const char *num(char *buf, size_t len, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "-");
+	else if (fabs(v) >= 1e6 || (fabs(v) < 0.01 && v != 0))
+		snprintf(buf, len, "%.4g", v);
+	else
+		snprintf(buf, len, "%.2f", v);
+	return buf;
+}
+
+static void print_text(FILE *f, const struct result *r, size_t n, bool md,
+		       const struct compare_opts *o)
+{
+	char a[32], b[32], c[32], lo[32], hi[32];
+
+	if (md) {
+		fprintf(f, "| metric | unit | base median | new median | change | %g%% CI | p | verdict |\n",
+			100 * o->conf);
+		fprintf(f, "|---|---|---:|---:|---:|---|---:|---|\n");
+	} else {
+		fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s  %s\n", "metric", "unit",
+			"base median", "new median", "change", "CI", "p", "verdict");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct result *x = &r[i];
+		char ci[80], pv[16];
+
+		snprintf(ci, sizeof(ci), "[%s, %s]", pct(lo, sizeof(lo), x->lo),
+			 pct(hi, sizeof(hi), x->hi));
+		snprintf(pv, sizeof(pv), isfinite(x->p) ? "%.4f" : "-", x->p);
+		if (md)
+			fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s%s |\n", x->name, x->unit,
+				num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
+				pct(c, sizeof(c), x->change), ci, pv,
+				!strcmp(x->verdict, "regressed") ? "**regressed**" : x->verdict,
+				x->warning[0] ? " ⚠" : "");
+		else
+			fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s  %s\n", x->name, x->unit,
+				num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
+				pct(c, sizeof(c), x->change), ci, pv, x->verdict);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (r[i].warning[0])
+			fprintf(f, md ? "\n⚠ %s: %s\n" : "warning: %s: %s\n", r[i].name, r[i].warning);
+}
+
+static json_t *jnum(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *to_json(const struct result *r, size_t n, const struct compare_opts *o,
+		       int regressions)
+{
+	json_t *root = json_object(), *arr = json_array();
+
+	json_object_set_new(root, "schema", json_string(VP_COMPARE_SCHEMA));
+	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "base", json_string(o->files[0]));
+	json_object_set_new(root, "new", json_string(o->files[1]));
+	json_object_set_new(root, "threshold", json_real(o->threshold));
+	json_object_set_new(root, "alpha", json_real(o->alpha));
+	json_object_set_new(root, "confidence", json_real(o->conf));
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = json_object();
+
+		json_object_set_new(m, "metric", json_string(r[i].name));
+		json_object_set_new(m, "unit", json_string(r[i].unit));
+		json_object_set_new(m, "better", json_string(r[i].lower_better ? "lower" : "higher"));
+		json_object_set_new(m, "n_base", json_integer((json_int_t)r[i].nb));
+		json_object_set_new(m, "n_new", json_integer((json_int_t)r[i].nn));
+		json_object_set_new(m, "median_base", jnum(r[i].mb));
+		json_object_set_new(m, "median_new", jnum(r[i].mn));
+		json_object_set_new(m, "change", jnum(r[i].change));
+		json_object_set_new(m, "ci_low", jnum(r[i].lo));
+		json_object_set_new(m, "ci_high", jnum(r[i].hi));
+		json_object_set_new(m, "ci_whole_range", json_boolean(r[i].ci_full));
+		json_object_set_new(m, "p", jnum(r[i].p));
+		json_object_set_new(m, "p_exact", json_boolean(r[i].exact));
+		json_object_set_new(m, "verdict", json_string(r[i].verdict));
+		json_object_set_new(m, "warning", r[i].warning[0] ? json_string(r[i].warning) :
+								     json_null());
+		json_array_append_new(arr, m);
+	}
+	json_object_set_new(root, "metrics", arr);
+	json_object_set_new(root, "regressions", json_integer(regressions));
+	return root;
+}
+
+/* The first field in which two workloads differ, for the refusal. */
+static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(a, k, v) {
+		json_t *w = json_object_get(b, k);
+
+		if (!w || !json_equal(v, w)) {
+			char *sa = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			char *sb = w ? json_dumps(w, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+			snprintf(buf, len, "%s: %s vs %s", k, sa ? sa : "?", sb ? sb : "(absent)");
+			free(sa);
+			free(sb);
+			return;
+		}
+	}
+	json_object_foreach(b, k, v) {
+		if (!json_object_get(a, k)) {
+			snprintf(buf, len, "%s: (absent) vs present", k);
+			return;
+		}
+	}
+	snprintf(buf, len, "?");
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct compare_opts o = { .threshold = 0.05, .alpha = 0.05, .conf = 0.95 };
+	struct bench b[2] = { 0 };
+	struct result *res = NULL;
+	size_t n = 0;
+	int regressions = 0, rc = VP_EXIT_USAGE;
+	const char *name;
+	json_t *mb;
+	FILE *out = stdout;
+	char diff[256];
+
+	argp_parse(&compare_argp, argc, argv, 0, NULL, &o);
+	if (!load(&b[0], o.files[0]) || !load(&b[1], o.files[1]))
+		goto done;
+	if (!json_equal(b[0].workload, b[1].workload)) {
+		first_difference(b[0].workload, b[1].workload, diff, sizeof(diff));
+		fprintf(stderr, "vfiopin compare: %s and %s ran different workloads (%s); refusing to compare\n",
+			o.files[0], o.files[1], diff);
+		goto done;
+	}
+	res = calloc(json_object_size(b[0].metrics) + 1, sizeof(*res));
+	if (!res)
+		goto done;
+	json_object_foreach(b[0].metrics, name, mb) {
+		json_t *mn = json_object_get(b[1].metrics, name);
+
+		if (!mn) {
+			fprintf(stderr, "vfiopin compare: warning: %s has no metric %s\n", o.files[1], name);
+			continue;
+		}
+		compare_metric(&o, name, mb, mn, &res[n]);
+		if (!strcmp(res[n].verdict, "regressed"))
+			regressions++;
+		n++;
+	}
+	if (!n) {
+		fprintf(stderr, "vfiopin compare: the files have no metric in common\n");
+		goto done;
+	}
+	if (o.output && !(out = fopen(o.output, "w"))) {
+		fprintf(stderr, "vfiopin compare: cannot write %s: %s\n", o.output, strerror(errno));
+		out = stdout;
+		goto done;
+	}
+	if (o.fmt == FMT_JSON) {
+		json_t *j = to_json(res, n, &o, regressions);
+
+		json_dumpf(j, out, JSON_INDENT(2));
+		fputc('\n', out);
+		json_decref(j);
+	} else {
+		print_text(out, res, n, o.fmt == FMT_MD, &o);
+		fprintf(out, o.fmt == FMT_MD ? "\n%d regressed (threshold %g%%, alpha %g)\n" :
+					       "%d regressed (threshold %g%%, alpha %g)\n",
+			regressions, 100 * o.threshold, o.alpha);
+	}
+	if (ferror(out) || fflush(out)) {
+		fprintf(stderr, "vfiopin compare: writing %s failed\n", o.output ? o.output : "the output");
+		goto done;
+	}
+	rc = regressions ? 1 : 0;
+done:
+	if (out != stdout)
+		fclose(out);
+	free(res);
+	json_decref(b[0].root);
+	json_decref(b[1].root);
+	return rc;
+}
