@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps kernel kernel-debug tools host-tests bench-top bench-export bench-events bench-overhead lab demo check check-host \
+.PHONY: all deps kernel kernel-debug tools host-tests bench bench-top bench-export bench-events bench-overhead lab demo check check-host \
 	check-patches check-lab check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -101,6 +101,14 @@ bench-export: $(BUILD)/export_synth
 bench-top: $(BUILD)/bench_top
 	$(BUILD)/bench_top 1000 50 | tee $(BUILD)/bench-top.json
 
+# The benchmark suite in the lab: vfiopin bench over mdev, mixed and
+# passthrough workloads, A/A pairs and an injected slowdown judged by
+# vfiopin compare (build/lab-bench/bench/), then the overhead ratios.
+bench: kernel tools
+	@tests/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- \
+		bash -c 'tests/lab/bench.sh && tests/lab/bench-overhead.sh'
+	@cat $(BUILD)/lab-bench/bench/summary.json $(BUILD)/lab-bench/bench-overhead.json
+
 bench-overhead: kernel tools
 	@tests/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- tests/lab/bench-overhead.sh
 	@cp $(BUILD)/lab-bench/bench-overhead.json $(BUILD)/ && cat $(BUILD)/bench-overhead.json
@@ -139,6 +147,7 @@ check-lab: kernel tools
 	@tests/lab/run-in-lab.sh smoke -- tests/lab/smoke.sh
 	@tests/lab/run-in-lab.sh top-tty -- tests/lab/top-tty.sh
 	@tests/lab/run-in-lab.sh frontends -- tests/lab/frontends.sh
+	@tests/lab/run-in-lab.sh bench-check -- tests/lab/bench.sh --small
 	@tests/lab/export-e2e.sh
 	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh
 

@@ -61,5 +61,6 @@ int cmd_hist(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -87,6 +87,14 @@ expect_fail "compare: not a bench file" "not a vfiopin bench file" build/vfiopin
 expect_fail "compare: a missing file" "nosuch.json: unable to open" build/vfiopin compare "$tmp/nosuch.json" "$tmp/base.json"
 expect_fail "compare: one file only" "takes two files" build/vfiopin compare "$tmp/base.json"
 expect_fail "compare: bad --alpha" "alpha takes a probability" build/vfiopin compare --alpha 2 "$tmp/base.json" "$tmp/base.json"
+expect_fail "bench: mdev mode needs --mdev" "needs --mdev UUID" build/vfiopin bench
+expect_fail "bench: passthrough needs --pci" "needs --pci ADDR" build/vfiopin bench --mode passthrough
+expect_fail "bench: an unknown mode" "mdev, passthrough or mixed" build/vfiopin bench --mode gpu
+expect_fail "bench: pages per call out of range" "takes 1..512" build/vfiopin bench --mdev x --pages-per-call 513
+expect_fail "bench: a client that is not there" "is not there" build/vfiopin bench --mdev x --vmm /nonexistent
+if [ ! -e /dev/vfio/vfio ]; then
+	expect_fail "bench: no VFIO here: the client says so" "client failed" build/vfiopin bench --mdev x --no-hists --repeat 1
+fi
 rc=$(cmp_rc "$tmp/base.json" "$tmp/trunc.json")
 [ "$rc" = 2 ] && ok "compare: bad input exits 2" || bad "compare: bad input exits $rc"
 rm -rf "$tmp"

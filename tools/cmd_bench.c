@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiopin bench: run a parameterised pinning workload with the VFIO client
+ * (vfiopin-vmm) several times and write one JSON file (schema
+ * vfiopin.bench, version 1, documented in tools/README.md): the workload,
+ * the environment, raw samples per metric, and vfiopin's own histograms
+ * of the runs.  `vfiopin compare` reads two of them.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <jansson.h>
+#include "cli.h"
+#include "output.h"
+
+#define VP_BENCH_SCHEMA "vfiopin.bench"
+#define PAGE 4096ULL
+#define HUGE (2ULL << 20)
+
+enum mode { MODE_MDEV, MODE_PT, MODE_MIXED };
+static const char *const mode_names[] = { "mdev", "passthrough", "mixed" };
+
+/* Metrics, in the order they are written. */
+enum metric {
+	M_PIN_CALL,
+	M_UNPIN_CALL,
+	M_PIN_PPS,
+	M_MAP,
+	M_MAP_PPS,
+	M_REPLAY,
+	M_UNMAP,
+	M_MAX,
+};
+
+static const struct {
+	const char *name, *unit, *better, *what;
+} metric_info[M_MAX] = {
+	[M_PIN_CALL] = { "pin_call_ns", "ns", "lower", "one vfio_pin_pages call through the mdev" },
+	[M_UNPIN_CALL] = { "unpin_call_ns", "ns", "lower", "one vfio_unpin_pages call" },
+	[M_PIN_PPS] = { "pin_pages_per_s", "1/s", "higher", "pages per second of each pin call" },
+	[M_MAP] = { "map_ns", "ns", "lower", "VFIO_IOMMU_MAP_DMA of the whole guest RAM" },
+	[M_MAP_PPS] = { "map_pages_per_s", "1/s", "higher",
+			"pages per second pinned and mapped by MAP_DMA (passthrough)" },
+	[M_REPLAY] = { "replay_ns", "ns", "lower",
+		       "attaching a passthrough group to a container with mappings (replay)" },
+	[M_UNMAP] = { "unmap_ns", "ns", "lower", "VFIO_IOMMU_UNMAP_DMA of the whole guest RAM" },
+};
+
+struct bench_opts {
+	struct vp_common common;
+	enum mode mode;
+	uint32_t per_call;
+	uint32_t total;
+	uint32_t repeat;
+	const char *hugetlb;
+	const char *mdev;
+	const char *pci;
+	const char *vmm;
+	bool no_hists;
+	char **argv;
+	int argc;
+};
+
+struct series {
+	double *v;
+	size_t n, cap;
+};
+
+static const char bench_doc[] =
+	"Run a pinning workload with the VFIO client and write its samples as JSON.\n"
+	"\n"
+	"Each repetition starts a fresh vfiopin-vmm: attach the devices, map the "
+	"guest RAM (--total-pages, 4 KiB pages, optionally from hugetlbfs), pin "
+	"it through the mdev in calls of --pages-per-call pages, unpin, unmap, "
+	"detach.  mdev: only the mdev; passthrough: only the vfio-pci device "
+	"(MAP_DMA pins everything); mixed: the mdev pins, then the passthrough "
+	"device is hot-plugged (replay) and unplugged.  Every call's time is a "
+	"sample.  The JSON (schema \"vfiopin.bench\" version 1, tools/README.md) "
+	"has the workload, the environment (kernel release and build, command "
+	"line, CPUs, type1's disable_hugepages), the samples per metric and, "
+	"unless --no-hists, vfiopin's histograms of the runs.  Needs root, VFIO "
+	"and the mpin sample driver (for mdev and mixed)."
+	"\v"
+	"Examples:\n"
+	"  vfiopin bench --mdev $UUID -o base.json\n"
+	"  vfiopin bench --mode passthrough --pci 0000:00:03.0 --hugetlb /mnt/huge -o pt.json\n"
+	"  vfiopin compare base.json new.json\n";
+
+enum { OPT_MODE = 0x100, OPT_PER_CALL, OPT_TOTAL, OPT_REPEAT, OPT_HUGETLB, OPT_MDEV, OPT_PCI,
+       OPT_VMM, OPT_NO_HISTS };
+
+static const struct argp_option bench_options[] = {
+	{ "mode", OPT_MODE, "MODE", 0, "mdev (default), passthrough or mixed", 0 },
+	{ "pages-per-call", OPT_PER_CALL, "N", 0, "Pages per pin/unpin call, 1..512 (default 64)", 0 },
+	{ "total-pages", OPT_TOTAL, "N", 0, "Guest RAM in 4 KiB pages (default 1024)", 0 },
+	{ "repeat", OPT_REPEAT, "N", 0, "Repetitions, each a fresh client (default 10)", 0 },
+	{ "hugetlb", OPT_HUGETLB, "DIR", 0, "Back guest RAM with 2 MiB pages from hugetlbfs DIR", 0 },
+	{ "mdev", OPT_MDEV, "UUID", 0, "The mpin mdev to pin through (mdev, mixed)", 0 },
+	{ "pci", OPT_PCI, "ADDR", 0, "The vfio-pci device (passthrough, mixed)", 0 },
+	{ "vmm", OPT_VMM, "PATH", 0, "The client (default: vfiopin-vmm beside vfiopin)", 0 },
+	{ "no-hists", OPT_NO_HISTS, NULL, 0, "Do not attach vfiopin (no histograms)", 0 },
+	{ 0 },
+};
+
+static void arg_u32(struct argp_state *state, const char *opt, const char *arg, uint32_t lo,
+		    uint32_t hi, uint32_t *out)
+{
+	if (!vp_parse_u32(arg, out) || *out < lo || *out > hi)
+		argp_error(state, "%s takes %u..%u, not '%s'", opt, lo, hi, arg);
+}
+
+static error_t bench_parse(int key, char *arg, struct argp_state *state)
+{
+	struct bench_opts *o = state->input;
+
+	switch (key) {
+	case OPT_MODE:
+		for (o->mode = 0; o->mode <= MODE_MIXED; o->mode++)
+			if (!strcmp(arg, mode_names[o->mode]))
+				return 0;
+		argp_error(state, "--mode takes mdev, passthrough or mixed, not '%s'", arg);
+		break;
+	case OPT_PER_CALL:
+		arg_u32(state, "--pages-per-call", arg, 1, 512, &o->per_call);
+		break;
+	case OPT_TOTAL:
+		arg_u32(state, "--total-pages", arg, 1, 1u << 22, &o->total);
+		break;
+	case OPT_REPEAT:
+		arg_u32(state, "--repeat", arg, 1, 100000, &o->repeat);
+		break;
+	case OPT_HUGETLB:
+		o->hugetlb = arg;
+		break;
+	case OPT_MDEV:
+		o->mdev = arg;
+		break;
+	case OPT_PCI:
+		o->pci = arg;
+		break;
+	case OPT_VMM:
+		o->vmm = arg;
+		break;
+	case OPT_NO_HISTS:
+		o->no_hists = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "takes no arguments ('%s')", arg);
+		break;
+	case ARGP_KEY_END:
+		if (o->mode != MODE_PT && !o->mdev)
+			argp_error(state, "--mode %s needs --mdev UUID", mode_names[o->mode]);
+		if (o->mode != MODE_MDEV && !o->pci)
+			argp_error(state, "--mode %s needs --pci ADDR", mode_names[o->mode]);
+		if (o->mode == MODE_PT && o->mdev)
+			argp_error(state, "--mode passthrough does not use --mdev");
+		if (o->mode == MODE_MDEV && o->pci)
+			argp_error(state, "--mode mdev does not use --pci");
+		if (o->common.cmd || o->common.duration > 0)
+			argp_error(state, "bench runs its own workload: no -d or COMMAND");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp bench_argp = {
+	.options = bench_options,
+	.parser = bench_parse,
+	.doc = bench_doc,
+	.children = vp_common_children,
+};
+
+static bool push(struct series *s, double v)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		double *nv = realloc(s->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return false;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = v;
+	return true;
+}
+
+/* argv for one repetition of the client */
+struct args {
+	char **v;
+	size_t n, cap;
+};
+
+static void add(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 64;
+		a->v = realloc(a->v, a->cap * sizeof(*a->v));
+		if (!a->v) {
+			perror("vfiopin bench");
+			exit(VP_EXIT_FAIL);
+		}
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		perror("vfiopin bench");
+		exit(VP_EXIT_FAIL);
+	}
+	va_end(ap);
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
+}
+
+static void pins(struct args *a, const struct bench_opts *o, const char *op)
+{
+	for (uint32_t p = 0; p < o->total; p += o->per_call) {
+		uint32_t n = o->total - p < o->per_call ? o->total - p : o->per_call;
+
+		add(a, "%s", op);
+		add(a, "%s", o->mdev);
+		add(a, "0x%llx", (unsigned long long)p * PAGE);
+		add(a, "%u", n);
+	}
+}
+
+static uint64_t ram_bytes(const struct bench_opts *o)
+{
+	uint64_t b = (uint64_t)o->total * PAGE;
+
+	return o->hugetlb ? (b + HUGE - 1) / HUGE * HUGE : b;
+}
+
+static void build_args(struct args *a, const struct bench_opts *o)
+{
+	uint64_t ram = ram_bytes(o);
+
+	add(a, "%s", o->vmm);
+	add(a, "--mem");
+	add(a, "%llu", (unsigned long long)ram);
+	add(a, "--memlock");
+	add(a, "%llu", (unsigned long long)(2 * ram));
+	if (o->hugetlb) {
+		add(a, "--hugetlb");
+		add(a, "%s", o->hugetlb);
+	}
+	add(a, "attach");
+	add(a, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
+	add(a, "map");
+	add(a, "0");
+	add(a, "%llu", (unsigned long long)ram);
+	if (o->mode != MODE_PT)
+		pins(a, o, "pin");
+	if (o->mode == MODE_MIXED) {
+		add(a, "attach");
+		add(a, "%s", o->pci);
+		add(a, "detach");
+		add(a, "%s", o->pci);
+	}
+	if (o->mode != MODE_PT)
+		pins(a, o, "unpin");
+	add(a, "unmap");
+	add(a, "0");
+	add(a, "%llu", (unsigned long long)ram);
+	add(a, "detach");
+	add(a, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
+}
+
+/* One repetition: run the client, turn its step lines into samples. */
+static int run_once(const struct bench_opts *o, struct series *m, int rep)
+{
+	struct args a = { 0 };
+	int pfd[2], status, rc = 0;
+	char line[4096];
+	pid_t pid;
+	FILE *f;
+
+	build_args(&a, o);
+	if (pipe(pfd)) {
+		perror("vfiopin bench: pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(a.v[0], a.v);
+		fprintf(stderr, "vfiopin bench: cannot run the client %s: %s\n", a.v[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	f = fdopen(pfd[0], "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *op = json_string_value(json_object_get(j, "op"));
+		json_int_t ret = json_integer_value(json_object_get(j, "ret"));
+		double ns = (double)json_integer_value(json_object_get(j, "step_ns"));
+		const char *dev = json_string_value(json_object_get(j, "dev"));
+		double np = (double)json_integer_value(json_object_get(j, "npages"));
+
+		if (op && ret >= 0 && ns > 0) {
+			if (!strcmp(op, "pin")) {
+				push(&m[M_PIN_CALL], ns);
+				push(&m[M_PIN_PPS], np * 1e9 / ns);
+			} else if (!strcmp(op, "unpin")) {
+				push(&m[M_UNPIN_CALL], ns);
+			} else if (!strcmp(op, "map")) {
+				push(&m[M_MAP], ns);
+				if (o->mode == MODE_PT)
+					push(&m[M_MAP_PPS], o->total * 1e9 / ns);
+			} else if (!strcmp(op, "unmap")) {
+				push(&m[M_UNMAP], ns);
+			} else if (!strcmp(op, "attach") && o->mode == MODE_MIXED && dev &&
+				   !strcmp(dev, o->pci)) {
+				push(&m[M_REPLAY], ns);
+			}
+		}
+		json_decref(j);
+	}
+	if (f)
+		fclose(f);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "vfiopin bench: repetition %d: the client failed (%s %d); its messages are above\n",
+			rep, WIFEXITED(status) ? "exit" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		rc = -1;
+	}
+	for (size_t i = 0; i < a.n; i++)
+		free(a.v[i]);
+	free(a.v);
+	return rc;
+}
+
+static char *slurp_line(const char *path)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	char *nl;
+
+	if (!f)
+		return NULL;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = 0;
+	return strdup(buf);
+}
+
+/* FNV-1a over a file's bytes, folded into @h. */
+static uint64_t fnv_file(uint64_t h, const char *path)
+{
+	unsigned char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return h;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		for (size_t i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ULL;
+	fclose(f);
+	return h;
+}
+
+static json_t *jstr_free(char *s)
+{
+	json_t *j = s ? json_string(s) : json_null();
+
+	free(s);
+	return j;
+}
+
+static json_t *environment(const struct bench_opts *o)
+{
+	json_t *e = json_object(), *cmd = json_array();
+	struct utsname u;
+	const char *kdir = getenv("VFIOPIN_KERNEL");
+	char build[64];
+	char *dh = slurp_line("/sys/module/vfio_iommu_type1/parameters/disable_hugepages");
+
+	uname(&u);
+	json_object_set_new(e, "kernel_release", json_string(u.release));
+	json_object_set_new(e, "kernel_version", jstr_free(slurp_line("/proc/version")));
+	/* the lab kernel's cache key is the hash of its sources, patches and config */
+	if (kdir && strrchr(kdir, '/')) {
+		json_object_set_new(e, "kernel_build", json_string(strrchr(kdir, '/') + 1));
+	} else {
+		uint64_t h = fnv_file(fnv_file(0xcbf29ce484222325ULL, "/proc/version"),
+				      "/proc/config.gz");
+
+		snprintf(build, sizeof(build), "fnv1a-%016llx", (unsigned long long)h);
+		json_object_set_new(e, "kernel_build", json_string(build));
+	}
+	json_object_set_new(e, "kernel_cmdline", jstr_free(slurp_line("/proc/cmdline")));
+	json_object_set_new(e, "clocksource",
+			    jstr_free(slurp_line("/sys/devices/system/clocksource/clocksource0/current_clocksource")));
+	json_object_set_new(e, "type1_disable_hugepages",
+			    dh ? json_boolean(dh[0] == 'Y' || dh[0] == '1') : json_null());
+	free(dh);
+	json_object_set_new(e, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_set_new(e, "vfiopin_attached", json_boolean(!o->no_hists));
+	json_object_set_new(e, "vfiopin_version", json_string(argp_program_version));
+	for (int i = 0; i < o->argc; i++)
+		json_array_append_new(cmd, json_string(o->argv[i]));
+	json_object_set_new(e, "command", cmd);
+	return e;
+}
+
+static const char *default_vmm(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	char *slash;
+
+	if (n <= 0)
+		return "vfiopin-vmm";
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	strcpy(slash + 1, "vfiopin-vmm");
+	return path;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct bench_opts o = { .per_call = 64, .total = 1024, .repeat = 10,
+				.argv = argv, .argc = argc };
+	struct series m[M_MAX] = { 0 };
+	struct vp_loader l;
+	bool attached = false;
+	json_t *root = NULL, *w, *metrics;
+	int rc = VP_EXIT_FAIL;
+
+	vp_common_target = &o.common;
+	argp_parse(&bench_argp, argc, argv, 0, NULL, &o);
+	if (!o.vmm)
+		o.vmm = default_vmm();
+	if (access(o.vmm, X_OK)) {
+		fprintf(stderr, "vfiopin bench: the client %s is not there (build it: make tools; or --vmm PATH)\n",
+			o.vmm);
+		return VP_EXIT_FAIL;
+	}
+	if (!vp_output_open(&o.common))
+		return VP_EXIT_FAIL;
+	if (!o.no_hists) {
+		if (vp_open(&l, &o.common.bpf, NULL, NULL))
+			goto out;
+		attached = true;
+	}
+	vp_signals_install();
+	for (uint32_t r = 0; r < o.repeat && !vp_stop; r++)
+		if (run_once(&o, m, (int)r + 1))
+			goto out;
+	if (vp_stop) {
+		fprintf(stderr, "vfiopin bench: interrupted; nothing written\n");
+		goto out;
+	}
+
+	root = json_object();
+	json_object_set_new(root, "schema", json_string(VP_BENCH_SCHEMA));
+	json_object_set_new(root, "version", json_integer(1));
+	w = json_object();
+	json_object_set_new(w, "mode", json_string(mode_names[o.mode]));
+	json_object_set_new(w, "pages_per_call", json_integer(o.mode == MODE_PT ? 0 : o.per_call));
+	json_object_set_new(w, "total_pages", json_integer(o.total));
+	json_object_set_new(w, "hugepages", json_boolean(o.hugetlb != NULL));
+	json_object_set_new(root, "workload", w);
+	json_object_set_new(root, "run", json_pack("{s:i}", "repetitions", (json_int_t)o.repeat));
+	json_object_set_new(root, "environment", environment(&o));
+	metrics = json_object();
+	for (int i = 0; i < M_MAX; i++) {
+		json_t *s;
+
+		if (!m[i].n)
+			continue;
+		s = json_array();
+		for (size_t k = 0; k < m[i].n; k++)
+			json_array_append_new(s, json_real(m[i].v[k]));
+		json_object_set_new(metrics, metric_info[i].name,
+				    json_pack("{s:s,s:s,s:s,s:o}", "unit", metric_info[i].unit,
+					      "better", metric_info[i].better, "what",
+					      metric_info[i].what, "samples", s));
+	}
+	json_object_set_new(root, "metrics", metrics);
+	if (attached) {
+		struct vp_snapshot s;
+		struct vp_row total;
+
+		if (vp_snapshot(&l, &s)) {
+			fprintf(stderr, "vfiopin bench: cannot read vfiopin's maps\n");
+			goto out;
+		}
+		vp_total(&s, &total);
+		json_object_set_new(root, "containers", json_integer((json_int_t)s.n));
+		json_object_set_new(root, "vfiopin", vp_json_row(&total, true));
+		vp_snapshot_free(&s);
+	}
+	if (json_dumpf(root, o.common.out, JSON_INDENT(1)) || fputc('\n', o.common.out) == EOF)
+		goto out;
+	rc = 0;
+out:
+	json_decref(root);
+	if (attached)
+		vp_close(&l);
+	for (int i = 0; i < M_MAX; i++)
+		free(m[i].v);
+	if (!vp_output_close(&o.common))
+		rc = VP_EXIT_FAIL;
+	return rc;
+}
