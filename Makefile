@@ -147,6 +147,7 @@ check-lab: kernel tools
 	@tests/lab/run-in-lab.sh smoke -- tests/lab/smoke.sh
 	@tests/lab/run-in-lab.sh top-tty -- tests/lab/top-tty.sh
 	@tests/lab/run-in-lab.sh frontends -- tests/lab/frontends.sh
+	@tests/lab/run-in-lab.sh capture -- tests/lab/capture.sh
 	@tests/lab/run-in-lab.sh bench-check -- tests/lab/bench.sh --small
 	@tests/lab/export-e2e.sh
 	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh

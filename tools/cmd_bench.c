@@ -19,12 +19,11 @@
 #include "cli.h"
 #include "output.h"
 
-#define VP_BENCH_SCHEMA "vfiopin.bench"
-#define PAGE 4096ULL
-#define HUGE (2ULL << 20)
+#define PAGE		4096ULL
+#define HUGE		(2ULL << 20)
 
 enum mode { MODE_MDEV, MODE_PT, MODE_MIXED };
-static const char *const mode_names[] = { "mdev", "passthrough", "mixed" };
+static const char *const mode_names[] = {"mdev", "passthrough", "mixed"};
 
 /* Metrics, in the order they are written. */
 enum metric {
@@ -41,15 +40,15 @@ enum metric {
 static const struct {
 	const char *name, *unit, *better, *what;
 } metric_info[M_MAX] = {
-	[M_PIN_CALL] = { "pin_call_ns", "ns", "lower", "one vfio_pin_pages call through the mdev" },
-	[M_UNPIN_CALL] = { "unpin_call_ns", "ns", "lower", "one vfio_unpin_pages call" },
-	[M_PIN_PPS] = { "pin_pages_per_s", "1/s", "higher", "pages per second of each pin call" },
-	[M_MAP] = { "map_ns", "ns", "lower", "VFIO_IOMMU_MAP_DMA of the whole guest RAM" },
-	[M_MAP_PPS] = { "map_pages_per_s", "1/s", "higher",
-			"pages per second pinned and mapped by MAP_DMA (passthrough)" },
-	[M_REPLAY] = { "replay_ns", "ns", "lower",
-		       "attaching a passthrough group to a container with mappings (replay)" },
-	[M_UNMAP] = { "unmap_ns", "ns", "lower", "VFIO_IOMMU_UNMAP_DMA of the whole guest RAM" },
+    [M_PIN_CALL] = {"pin_call_ns", "ns", "lower", "one vfio_pin_pages call through the mdev"},
+    [M_UNPIN_CALL] = {"unpin_call_ns", "ns", "lower", "one vfio_unpin_pages call"},
+    [M_PIN_PPS] = {"pin_pages_per_s", "1/s", "higher", "pages per second of each pin call"},
+    [M_MAP] = {"map_ns", "ns", "lower", "VFIO_IOMMU_MAP_DMA of the whole guest RAM"},
+    [M_MAP_PPS] = {"map_pages_per_s", "1/s", "higher",
+		   "pages per second pinned and mapped by MAP_DMA (passthrough)"},
+    [M_REPLAY] = {"replay_ns", "ns", "lower",
+		  "attaching a passthrough group to a container with mappings (replay)"},
+    [M_UNMAP] = {"unmap_ns", "ns", "lower", "VFIO_IOMMU_UNMAP_DMA of the whole guest RAM"},
 };
 
 struct bench_opts {
@@ -73,39 +72,48 @@ struct series {
 };
 
 static const char bench_doc[] =
-	"Run a pinning workload with the VFIO client and write its samples as JSON.\n"
-	"\n"
-	"Each repetition starts a fresh vfiopin-vmm: attach the devices, map the "
-	"guest RAM (--total-pages, 4 KiB pages, optionally from hugetlbfs), pin "
-	"it through the mdev in calls of --pages-per-call pages, unpin, unmap, "
-	"detach.  mdev: only the mdev; passthrough: only the vfio-pci device "
-	"(MAP_DMA pins everything); mixed: the mdev pins, then the passthrough "
-	"device is hot-plugged (replay) and unplugged.  Every call's time is a "
-	"sample.  The JSON (schema \"vfiopin.bench\" version 1, tools/README.md) "
-	"has the workload, the environment (kernel release and build, command "
-	"line, CPUs, type1's disable_hugepages), the samples per metric and, "
-	"unless --no-hists, vfiopin's histograms of the runs.  Needs root, VFIO "
-	"and the mpin sample driver (for mdev and mixed)."
-	"\v"
-	"Examples:\n"
-	"  vfiopin bench --mdev $UUID -o base.json\n"
-	"  vfiopin bench --mode passthrough --pci 0000:00:03.0 --hugetlb /mnt/huge -o pt.json\n"
-	"  vfiopin compare base.json new.json\n";
+    "Run a pinning workload with the VFIO client and write its samples as JSON.\n"
+    "\n"
+    "Each repetition starts a fresh vfiopin-vmm: attach the devices, map the "
+    "guest RAM (--total-pages, 4 KiB pages, optionally from hugetlbfs), pin "
+    "it through the mdev in calls of --pages-per-call pages, unpin, unmap, "
+    "detach.  mdev: only the mdev; passthrough: only the vfio-pci device "
+    "(MAP_DMA pins everything); mixed: the mdev pins, then the passthrough "
+    "device is hot-plugged (replay) and unplugged.  Every call's time is a "
+    "sample.  The JSON (schema \"vfiopin.bench\" version 1, tools/README.md) "
+    "has the workload, the environment (kernel release and build, command "
+    "line, CPUs, type1's disable_hugepages), the samples per metric and, "
+    "unless --no-hists, vfiopin's histograms of the runs.  Needs root, VFIO "
+    "and the mpin sample driver (for mdev and mixed)."
+    "\v"
+    "Examples:\n"
+    "  vfiopin bench --mdev $UUID -o base.json\n"
+    "  vfiopin bench --mode passthrough --pci 0000:00:03.0 --hugetlb /mnt/huge -o pt.json\n"
+    "  vfiopin compare base.json new.json\n";
 
-enum { OPT_MODE = 0x100, OPT_PER_CALL, OPT_TOTAL, OPT_REPEAT, OPT_HUGETLB, OPT_MDEV, OPT_PCI,
-       OPT_VMM, OPT_NO_HISTS };
+enum {
+	OPT_MODE = 0x100,
+	OPT_PER_CALL,
+	OPT_TOTAL,
+	OPT_REPEAT,
+	OPT_HUGETLB,
+	OPT_MDEV,
+	OPT_PCI,
+	OPT_VMM,
+	OPT_NO_HISTS
+};
 
 static const struct argp_option bench_options[] = {
-	{ "mode", OPT_MODE, "MODE", 0, "mdev (default), passthrough or mixed", 0 },
-	{ "pages-per-call", OPT_PER_CALL, "N", 0, "Pages per pin/unpin call, 1..512 (default 64)", 0 },
-	{ "total-pages", OPT_TOTAL, "N", 0, "Guest RAM in 4 KiB pages (default 1024)", 0 },
-	{ "repeat", OPT_REPEAT, "N", 0, "Repetitions, each a fresh client (default 10)", 0 },
-	{ "hugetlb", OPT_HUGETLB, "DIR", 0, "Back guest RAM with 2 MiB pages from hugetlbfs DIR", 0 },
-	{ "mdev", OPT_MDEV, "UUID", 0, "The mpin mdev to pin through (mdev, mixed)", 0 },
-	{ "pci", OPT_PCI, "ADDR", 0, "The vfio-pci device (passthrough, mixed)", 0 },
-	{ "vmm", OPT_VMM, "PATH", 0, "The client (default: vfiopin-vmm beside vfiopin)", 0 },
-	{ "no-hists", OPT_NO_HISTS, NULL, 0, "Do not attach vfiopin (no histograms)", 0 },
-	{ 0 },
+    {"mode", OPT_MODE, "MODE", 0, "mdev (default), passthrough or mixed", 0},
+    {"pages-per-call", OPT_PER_CALL, "N", 0, "Pages per pin/unpin call, 1..512 (default 64)", 0},
+    {"total-pages", OPT_TOTAL, "N", 0, "Guest RAM in 4 KiB pages (default 1024)", 0},
+    {"repeat", OPT_REPEAT, "N", 0, "Repetitions, each a fresh client (default 10)", 0},
+    {"hugetlb", OPT_HUGETLB, "DIR", 0, "Back guest RAM with 2 MiB pages from hugetlbfs DIR", 0},
+    {"mdev", OPT_MDEV, "UUID", 0, "The mpin mdev to pin through (mdev, mixed)", 0},
+    {"pci", OPT_PCI, "ADDR", 0, "The vfio-pci device (passthrough, mixed)", 0},
+    {"vmm", OPT_VMM, "PATH", 0, "The client (default: vfiopin-vmm beside vfiopin)", 0},
+    {"no-hists", OPT_NO_HISTS, NULL, 0, "Do not attach vfiopin (no histograms)", 0},
+    {0},
 };
 
 static void arg_u32(struct argp_state *state, const char *opt, const char *arg, uint32_t lo,
@@ -172,10 +180,10 @@ static error_t bench_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp bench_argp = {
-	.options = bench_options,
-	.parser = bench_parse,
-	.doc = bench_doc,
-	.children = vp_common_children,
+    .options = bench_options,
+    .parser = bench_parse,
+    .doc = bench_doc,
+    .children = vp_common_children,
 };
 
 static bool push(struct series *s, double v)
@@ -281,7 +289,7 @@ static void build_args(struct args *a, const struct bench_opts *o)
 /* One repetition: run the client, turn its step lines into samples. */
 static int run_once(const struct bench_opts *o, struct series *m, int rep)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	int pfd[2], status, rc = 0;
 	char line[4096];
 	pid_t pid;
@@ -335,7 +343,9 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 		fclose(f);
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "vfiopin bench: repetition %d: the client failed (%s %d); its messages are above\n",
+		fprintf(stderr,
+			"vfiopin bench: repetition %d: the client failed (%s %d); its messages are "
+			"above\n",
 			rep, WIFEXITED(status) ? "exit" : "signal",
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		rc = -1;
@@ -404,15 +414,17 @@ static json_t *environment(const struct bench_opts *o)
 	if (kdir && strrchr(kdir, '/')) {
 		json_object_set_new(e, "kernel_build", json_string(strrchr(kdir, '/') + 1));
 	} else {
-		uint64_t h = fnv_file(fnv_file(0xcbf29ce484222325ULL, "/proc/version"),
-				      "/proc/config.gz");
+		uint64_t h =
+		    fnv_file(fnv_file(0xcbf29ce484222325ULL, "/proc/version"), "/proc/config.gz");
 
 		snprintf(build, sizeof(build), "fnv1a-%016llx", (unsigned long long)h);
 		json_object_set_new(e, "kernel_build", json_string(build));
 	}
 	json_object_set_new(e, "kernel_cmdline", jstr_free(slurp_line("/proc/cmdline")));
-	json_object_set_new(e, "clocksource",
-			    jstr_free(slurp_line("/sys/devices/system/clocksource/clocksource0/current_clocksource")));
+	json_object_set_new(
+	    e, "clocksource",
+	    jstr_free(
+		slurp_line("/sys/devices/system/clocksource/clocksource0/current_clocksource")));
 	json_object_set_new(e, "type1_disable_hugepages",
 			    dh ? json_boolean(dh[0] == 'Y' || dh[0] == '1') : json_null());
 	free(dh);
@@ -441,9 +453,9 @@ static const char *default_vmm(void)
 
 int cmd_bench(int argc, char **argv)
 {
-	struct bench_opts o = { .per_call = 64, .total = 1024, .repeat = 10,
-				.argv = argv, .argc = argc };
-	struct series m[M_MAX] = { 0 };
+	struct bench_opts o = {
+	    .per_call = 64, .total = 1024, .repeat = 10, .argv = argv, .argc = argc};
+	struct series m[M_MAX] = {0};
 	struct vp_loader l;
 	bool attached = false;
 	json_t *root = NULL, *w, *metrics;
@@ -454,7 +466,9 @@ int cmd_bench(int argc, char **argv)
 	if (!o.vmm)
 		o.vmm = default_vmm();
 	if (access(o.vmm, X_OK)) {
-		fprintf(stderr, "vfiopin bench: the client %s is not there (build it: make tools; or --vmm PATH)\n",
+		fprintf(stderr,
+			"vfiopin bench: the client %s is not there (build it: make tools; or --vmm "
+			"PATH)\n",
 			o.vmm);
 		return VP_EXIT_FAIL;
 	}

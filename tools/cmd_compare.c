@@ -16,18 +16,19 @@
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
+#include "output.h"
 #include "stats.h"
 
-#define VP_BENCH_SCHEMA "vfiopin.bench"
+#define VP_BENCH_SCHEMA	  "vfiopin.bench"
 #define VP_COMPARE_SCHEMA "vfiopin.compare"
-#define MIN_SAMPLES 8
+#define MIN_SAMPLES	  8
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_MD };
 
 struct compare_opts {
 	const char *files[2];
 	int nfiles;
-	double threshold;	/* relative, e.g. 0.05 */
+	double threshold; /* relative, e.g. 0.05 */
 	double alpha;
 	double conf;
 	enum fmt fmt;
@@ -35,34 +36,34 @@ struct compare_opts {
 };
 
 static const char compare_doc[] =
-	"Compare two benchmark files from `vfiopin bench` metric by metric.\n"
-	"\n"
-	"For every metric in both: the medians, the change of NEW against BASE "
-	"(the Hodges-Lehmann shift, relative to BASE's median) with its "
-	"confidence interval, the two-sided Mann-Whitney U p-value, and a "
-	"verdict.  A metric regressed when p < --alpha and the change is worse "
-	"than --threshold in the metric's bad direction (slower, fewer pages per "
-	"second); improved likewise the other way; otherwise unchanged.  Too few "
-	"samples for the test to reach --alpha get a warning.  Files of different "
-	"workloads are refused.  Exit status: 0 nothing regressed, 1 something "
-	"regressed, 2 bad arguments or input."
-	"\v"
-	"Examples:\n"
-	"  vfiopin compare base.json new.json\n"
-	"  vfiopin compare --format markdown base.json new.json >> $GITHUB_STEP_SUMMARY\n"
-	"  vfiopin compare --threshold 2 --json base.json new.json\n";
+    "Compare two benchmark files from `vfiopin bench` metric by metric.\n"
+    "\n"
+    "For every metric in both: the medians, the change of NEW against BASE "
+    "(the Hodges-Lehmann shift, relative to BASE's median) with its "
+    "confidence interval, the two-sided Mann-Whitney U p-value, and a "
+    "verdict.  A metric regressed when p < --alpha and the change is worse "
+    "than --threshold in the metric's bad direction (slower, fewer pages per "
+    "second); improved likewise the other way; otherwise unchanged.  Too few "
+    "samples for the test to reach --alpha get a warning.  Files of different "
+    "workloads are refused.  Exit status: 0 nothing regressed, 1 something "
+    "regressed, 2 bad arguments or input."
+    "\v"
+    "Examples:\n"
+    "  vfiopin compare base.json new.json\n"
+    "  vfiopin compare --format markdown base.json new.json >> $GITHUB_STEP_SUMMARY\n"
+    "  vfiopin compare --threshold 2 --json base.json new.json\n";
 
 enum { OPT_FORMAT = 0x100, OPT_ALPHA, OPT_THRESHOLD, OPT_CONF };
 
 static const struct argp_option compare_options[] = {
-	{ "format", OPT_FORMAT, "FMT", 0, "text (default), json or markdown", 0 },
-	{ "json", 'j', NULL, 0, "Same as --format json", 0 },
-	{ "threshold", OPT_THRESHOLD, "PERCENT", 0,
-	  "Noise threshold: smaller changes are never a verdict (default 5)", 0 },
-	{ "alpha", OPT_ALPHA, "P", 0, "Significance level (default 0.05)", 0 },
-	{ "confidence", OPT_CONF, "LEVEL", 0, "Of the interval (default 0.95)", 0 },
-	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 0 },
-	{ 0 },
+    {"format", OPT_FORMAT, "FMT", 0, "text (default), json or markdown", 0},
+    {"json", 'j', NULL, 0, "Same as --format json", 0},
+    {"threshold", OPT_THRESHOLD, "PERCENT", 0,
+     "Noise threshold: smaller changes are never a verdict (default 5)", 0},
+    {"alpha", OPT_ALPHA, "P", 0, "Significance level (default 0.05)", 0},
+    {"confidence", OPT_CONF, "LEVEL", 0, "Of the interval (default 0.95)", 0},
+    {"output", 'o', "FILE", 0, "Write to FILE instead of standard output", 0},
+    {0},
 };
 
 static bool parse_double(const char *s, double lo, double hi, double *out)
@@ -124,10 +125,10 @@ static error_t compare_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp compare_argp = {
-	.options = compare_options,
-	.parser = compare_parse,
-	.args_doc = "BASE.json NEW.json",
-	.doc = compare_doc,
+    .options = compare_options,
+    .parser = compare_parse,
+    .args_doc = "BASE.json NEW.json",
+    .doc = compare_doc,
 };
 
 /* A loaded bench file: the whole document and its checked parts. */
@@ -151,30 +152,36 @@ static bool load(struct bench *b, const char *path)
 		if (err.line < 0)
 			fprintf(stderr, "vfiopin compare: %s: %s\n", path, err.text);
 		else
-			fprintf(stderr, "vfiopin compare: %s:%d:%d (byte %d): %s\n", path,
-				err.line, err.column, err.position, err.text);
+			fprintf(stderr, "vfiopin compare: %s:%d:%d (byte %d): %s\n", path, err.line,
+				err.column, err.position, err.text);
 		return false;
 	}
 	v = json_object_get(b->root, "schema");
 	if (!json_is_string(v) || strcmp(json_string_value(v), VP_BENCH_SCHEMA)) {
-		fprintf(stderr, "vfiopin compare: %s: not a vfiopin bench file (\"schema\" is not \"%s\")\n",
-			path, VP_BENCH_SCHEMA);
+		fprintf(
+		    stderr,
+		    "vfiopin compare: %s: not a vfiopin bench file (\"schema\" is not \"%s\")\n",
+		    path, VP_BENCH_SCHEMA);
 		return false;
 	}
 	v = json_object_get(b->root, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
-		fprintf(stderr, "vfiopin compare: %s: bench file version %s; this vfiopin reads version 1\n",
-			path, json_is_integer(v) ? "other than 1" : "missing");
+		fprintf(
+		    stderr,
+		    "vfiopin compare: %s: bench file version %s; this vfiopin reads version 1\n",
+		    path, json_is_integer(v) ? "other than 1" : "missing");
 		return false;
 	}
 	b->workload = json_object_get(b->root, "workload");
 	b->metrics = json_object_get(b->root, "metrics");
 	if (!json_is_object(b->workload) || !json_is_object(b->metrics)) {
-		fprintf(stderr, "vfiopin compare: %s: \"workload\" and \"metrics\" must be objects\n",
+		fprintf(stderr,
+			"vfiopin compare: %s: \"workload\" and \"metrics\" must be objects\n",
 			path);
 		return false;
 	}
-	json_object_foreach(b->metrics, name, v) {
+	json_object_foreach(b->metrics, name, v)
+	{
 		json_t *s = json_object_get(v, "samples"), *x;
 		json_t *better = json_object_get(v, "better");
 		size_t i;
@@ -183,13 +190,17 @@ static bool load(struct bench *b, const char *path)
 		    (strcmp(json_string_value(better), "lower") &&
 		     strcmp(json_string_value(better), "higher"))) {
 			fprintf(stderr,
-				"vfiopin compare: %s: metrics.%s needs \"samples\" (an array) and \"better\" (\"lower\" or \"higher\")\n",
+				"vfiopin compare: %s: metrics.%s needs \"samples\" (an array) and "
+				"\"better\" (\"lower\" or \"higher\")\n",
 				path, name);
 			return false;
 		}
-		json_array_foreach(s, i, x) {
+		json_array_foreach(s, i, x)
+		{
 			if (!json_is_number(x) || !isfinite(json_number_value(x))) {
-				fprintf(stderr, "vfiopin compare: %s: metrics.%s.samples[%zu] is not a finite number\n",
+				fprintf(stderr,
+					"vfiopin compare: %s: metrics.%s.samples[%zu] is not a "
+					"finite number\n",
 					path, name, i);
 				return false;
 			}
@@ -208,8 +219,7 @@ static double *samples(json_t *metric, size_t *n)
 	v = malloc((*n ? *n : 1) * sizeof(double));
 	if (!v)
 		return NULL;
-	json_array_foreach(s, i, x)
-		v[i] = json_number_value(x);
+	json_array_foreach(s, i, x) v[i] = json_number_value(x);
 	return v;
 }
 
@@ -218,16 +228,16 @@ struct result {
 	const char *unit;
 	bool lower_better;
 	size_t nb, nn;
-	double mb, mn;		/* medians */
-	double change, lo, hi;	/* relative to mb */
+	double mb, mn;	       /* medians */
+	double change, lo, hi; /* relative to mb */
 	double p;
 	bool exact, ci_full;
 	const char *verdict;
 	char warning[160];
 };
 
-static void compare_metric(const struct compare_opts *o, const char *name, json_t *mb,
-			   json_t *mn, struct result *r)
+static void compare_metric(const struct compare_opts *o, const char *name, json_t *mb, json_t *mn,
+			   struct result *r)
 {
 	double *x, *y;
 	struct vp_mwu u;
@@ -306,7 +316,9 @@ static void print_text(FILE *f, const struct result *r, size_t n, bool md,
 	char a[32], b[32], c[32], lo[32], hi[32];
 
 	if (md) {
-		fprintf(f, "| metric | unit | base median | new median | change | %g%% CI | p | verdict |\n",
+		fprintf(f,
+			"| metric | unit | base median | new median | change | %g%% CI | p | "
+			"verdict |\n",
 			100 * o->conf);
 		fprintf(f, "|---|---|---:|---:|---:|---|---:|---|\n");
 	} else {
@@ -321,8 +333,8 @@ static void print_text(FILE *f, const struct result *r, size_t n, bool md,
 			 pct(hi, sizeof(hi), x->hi));
 		snprintf(pv, sizeof(pv), isfinite(x->p) ? "%.4f" : "-", x->p);
 		if (md)
-			fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s%s |\n", x->name, x->unit,
-				num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
+			fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s%s |\n", x->name,
+				x->unit, num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
 				pct(c, sizeof(c), x->change), ci, pv,
 				!strcmp(x->verdict, "regressed") ? "**regressed**" : x->verdict,
 				x->warning[0] ? " ⚠" : "");
@@ -333,7 +345,8 @@ static void print_text(FILE *f, const struct result *r, size_t n, bool md,
 	}
 	for (size_t i = 0; i < n; i++)
 		if (r[i].warning[0])
-			fprintf(f, md ? "\n⚠ %s: %s\n" : "warning: %s: %s\n", r[i].name, r[i].warning);
+			fprintf(f, md ? "\n⚠ %s: %s\n" : "warning: %s: %s\n", r[i].name,
+				r[i].warning);
 }
 
 static json_t *jnum(double v)
@@ -358,7 +371,8 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 
 		json_object_set_new(m, "metric", json_string(r[i].name));
 		json_object_set_new(m, "unit", json_string(r[i].unit));
-		json_object_set_new(m, "better", json_string(r[i].lower_better ? "lower" : "higher"));
+		json_object_set_new(m, "better",
+				    json_string(r[i].lower_better ? "lower" : "higher"));
 		json_object_set_new(m, "n_base", json_integer((json_int_t)r[i].nb));
 		json_object_set_new(m, "n_new", json_integer((json_int_t)r[i].nn));
 		json_object_set_new(m, "median_base", jnum(r[i].mb));
@@ -370,8 +384,8 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 		json_object_set_new(m, "p", jnum(r[i].p));
 		json_object_set_new(m, "p_exact", json_boolean(r[i].exact));
 		json_object_set_new(m, "verdict", json_string(r[i].verdict));
-		json_object_set_new(m, "warning", r[i].warning[0] ? json_string(r[i].warning) :
-								     json_null());
+		json_object_set_new(m, "warning",
+				    r[i].warning[0] ? json_string(r[i].warning) : json_null());
 		json_array_append_new(arr, m);
 	}
 	json_object_set_new(root, "metrics", arr);
@@ -385,7 +399,8 @@ static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(a, k, v) {
+	json_object_foreach(a, k, v)
+	{
 		json_t *w = json_object_get(b, k);
 
 		if (!w || !json_equal(v, w)) {
@@ -398,7 +413,8 @@ static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 			return;
 		}
 	}
-	json_object_foreach(b, k, v) {
+	json_object_foreach(b, k, v)
+	{
 		if (!json_object_get(a, k)) {
 			snprintf(buf, len, "%s: (absent) vs present", k);
 			return;
@@ -409,8 +425,8 @@ static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 
 int cmd_compare(int argc, char **argv)
 {
-	struct compare_opts o = { .threshold = 0.05, .alpha = 0.05, .conf = 0.95 };
-	struct bench b[2] = { 0 };
+	struct compare_opts o = {.threshold = 0.05, .alpha = 0.05, .conf = 0.95};
+	struct bench b[2] = {0};
 	struct result *res = NULL;
 	size_t n = 0;
 	int regressions = 0, rc = VP_EXIT_USAGE;
@@ -424,18 +440,22 @@ int cmd_compare(int argc, char **argv)
 		goto done;
 	if (!json_equal(b[0].workload, b[1].workload)) {
 		first_difference(b[0].workload, b[1].workload, diff, sizeof(diff));
-		fprintf(stderr, "vfiopin compare: %s and %s ran different workloads (%s); refusing to compare\n",
+		fprintf(stderr,
+			"vfiopin compare: %s and %s ran different workloads (%s); refusing to "
+			"compare\n",
 			o.files[0], o.files[1], diff);
 		goto done;
 	}
 	res = calloc(json_object_size(b[0].metrics) + 1, sizeof(*res));
 	if (!res)
 		goto done;
-	json_object_foreach(b[0].metrics, name, mb) {
+	json_object_foreach(b[0].metrics, name, mb)
+	{
 		json_t *mn = json_object_get(b[1].metrics, name);
 
 		if (!mn) {
-			fprintf(stderr, "vfiopin compare: warning: %s has no metric %s\n", o.files[1], name);
+			fprintf(stderr, "vfiopin compare: warning: %s has no metric %s\n",
+				o.files[1], name);
 			continue;
 		}
 		compare_metric(&o, name, mb, mn, &res[n]);
@@ -448,7 +468,8 @@ int cmd_compare(int argc, char **argv)
 		goto done;
 	}
 	if (o.output && !(out = fopen(o.output, "w"))) {
-		fprintf(stderr, "vfiopin compare: cannot write %s: %s\n", o.output, strerror(errno));
+		fprintf(stderr, "vfiopin compare: cannot write %s: %s\n", o.output,
+			strerror(errno));
 		out = stdout;
 		goto done;
 	}
@@ -460,12 +481,14 @@ int cmd_compare(int argc, char **argv)
 		json_decref(j);
 	} else {
 		print_text(out, res, n, o.fmt == FMT_MD, &o);
-		fprintf(out, o.fmt == FMT_MD ? "\n%d regressed (threshold %g%%, alpha %g)\n" :
-					       "%d regressed (threshold %g%%, alpha %g)\n",
+		fprintf(out,
+			o.fmt == FMT_MD ? "\n%d regressed (threshold %g%%, alpha %g)\n"
+					: "%d regressed (threshold %g%%, alpha %g)\n",
 			regressions, 100 * o.threshold, o.alpha);
 	}
 	if (ferror(out) || fflush(out)) {
-		fprintf(stderr, "vfiopin compare: writing %s failed\n", o.output ? o.output : "the output");
+		fprintf(stderr, "vfiopin compare: writing %s failed\n",
+			o.output ? o.output : "the output");
 		goto done;
 	}
 	rc = regressions ? 1 : 0;

@@ -63,8 +63,7 @@ static double *u_counts(size_t m, size_t n)
 	return out;
 }
 
-int vp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
-		    struct vp_mwu *out)
+int vp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, struct vp_mwu *out)
 {
 	size_t n = nx + ny;
 	double u = 0, tie_sum = 0;
@@ -119,8 +118,8 @@ int vp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
 	}
 
 	double mean = (double)nx * ny / 2;
-	double var = (double)nx * ny / 12 *
-		     ((double)n + 1 - tie_sum / ((double)n * ((double)n - 1)));
+	double var =
+	    (double)nx * ny / 12 * ((double)n + 1 - tie_sum / ((double)n * ((double)n - 1)));
 	double d = fabs(u - mean);
 
 	out->exact = false;
@@ -136,14 +135,13 @@ int vp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
 double vp_mwu_min_p(size_t nx, size_t ny)
 {
 	/* the most extreme arrangement: 1 of C(nx + ny, nx), both tails */
-	double lc = lgamma((double)nx + ny + 1) - lgamma((double)nx + 1) -
-		    lgamma((double)ny + 1);
+	double lc = lgamma((double)nx + ny + 1) - lgamma((double)nx + 1) - lgamma((double)ny + 1);
 
 	return fmin(1.0, 2 * exp(-lc));
 }
 
-int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny,
-		      double conf, struct vp_shift *out)
+int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, double conf,
+		      struct vp_shift *out)
 {
 	size_t m = nx * ny, k = 0;
 	double *d, z, ck;
@@ -173,17 +171,17 @@ int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny,
 
 double vp_norm_quantile(double p)
 {
-	static const double a[] = { -3.969683028665376e+01, 2.209460984245205e+02,
-				    -2.759285104469687e+02, 1.383577518672690e+02,
-				    -3.066479806614716e+01, 2.506628277459239e+00 };
-	static const double b[] = { -5.447609879822406e+01, 1.615858368580409e+02,
-				    -1.556989798598866e+02, 6.680131188771972e+01,
-				    -1.328068155288572e+01 };
-	static const double c[] = { -7.784894002430293e-03, -3.223964580411365e-01,
-				    -2.400758277161838e+00, -2.549732539343734e+00,
-				    4.374664141464968e+00,  2.938163982698783e+00 };
-	static const double d[] = { 7.784695709041462e-03, 3.224671290700398e-01,
-				    2.445134137142996e+00, 3.754408661907416e+00 };
+	static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+				   -2.759285104469687e+02, 1.383577518672690e+02,
+				   -3.066479806614716e+01, 2.506628277459239e+00};
+	static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+				   -1.556989798598866e+02, 6.680131188771972e+01,
+				   -1.328068155288572e+01};
+	static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+				   -2.400758277161838e+00, -2.549732539343734e+00,
+				   4.374664141464968e+00,  2.938163982698783e+00};
+	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+				   2.445134137142996e+00, 3.754408661907416e+00};
 	double q, r;
 
 	if (p <= 0)

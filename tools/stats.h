@@ -15,9 +15,9 @@
 double vp_median(double *v, size_t n);
 
 struct vp_mwu {
-	double u;	/* U of the first sample: pairs (x, y) with x > y, ties 1/2 */
-	double p;	/* two-sided p-value */
-	bool exact;	/* from the exact null distribution (small, no ties) */
+	double u;   /* U of the first sample: pairs (x, y) with x > y, ties 1/2 */
+	double p;   /* two-sided p-value */
+	bool exact; /* from the exact null distribution (small, no ties) */
 };
 
 /*
@@ -25,13 +25,12 @@ struct vp_mwu {
  * nx * ny <= 400 and there are no ties, otherwise the normal approximation
  * with tie and continuity corrections.  Returns -1 if either is empty.
  */
-int vp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
-		    struct vp_mwu *out);
+int vp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, struct vp_mwu *out);
 
 struct vp_shift {
-	double est;	/* Hodges-Lehmann: median of all y_j - x_i */
-	double lo, hi;	/* confidence interval for the shift */
-	bool ci_full;	/* too few samples: the interval is the whole range */
+	double est;    /* Hodges-Lehmann: median of all y_j - x_i */
+	double lo, hi; /* confidence interval for the shift */
+	bool ci_full;  /* too few samples: the interval is the whole range */
 };
 
 /*
@@ -41,8 +40,8 @@ struct vp_shift {
  * normal approximation of U's null distribution.  Returns -1 if either
  * sample is empty or out of memory.
  */
-int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny,
-		      double conf, struct vp_shift *out);
+int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, double conf,
+		      struct vp_shift *out);
 
 /* The smallest two-sided p-value samples of these sizes can reach. */
 double vp_mwu_min_p(size_t nx, size_t ny);

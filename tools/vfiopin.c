@@ -2,7 +2,8 @@
 /*
  * vfiopin: observability for VFIO type1 page pinning.
  *
- *   vfiopin top | stat | hist | trace | export | bench | compare [OPTION...]
+ *   vfiopin top | stat | hist | trace | export | capture | bench | compare
+ *           [OPTION...]
  *
  * Called as vfiopin-top, it is `vfiopin top`.  Each subcommand lives in
  * cmd_<name>.c; they share the loader (loader.c) and the BPF programs
@@ -25,6 +26,7 @@ static const struct {
 	{ "hist", cmd_hist, "latency and refcount histograms" },
 	{ "trace", cmd_trace, "the event stream, text or JSON lines" },
 	{ "export", cmd_export, "Prometheus exporter (HTTP /metrics)" },
+	{ "capture", cmd_capture, "perf capture around a command: timeline per container, plot" },
 	{ "bench", cmd_bench, "run a pinning benchmark with the VFIO client, write JSON" },
 	{ "compare", cmd_compare, "compare two bench files: change, CI, p-value, verdict" },
 };

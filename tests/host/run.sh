@@ -99,9 +99,9 @@ else
 	bad "vfiopin-top --help"
 fi
 
-# --- vfiopin export over synthetic containers; vfiopin compare
+# --- vfiopin export over synthetic containers; compare, bench, capture
 . tests/host/export.sh
-. tests/host/compare.sh
+. tests/host/bench.sh
 
 echo "check-host: $pass passed, $failed failed"
 [ $failed -eq 0 ]

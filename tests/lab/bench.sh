@@ -44,12 +44,16 @@ run() {
 	fi
 	pass "bench $name ($*)"
 }
-# verdicts BASE NEW: compare; print "rc regressed-metrics"
+# compare BASE NEW: print "rc regressed-metrics other-verdict-metrics"
 compare() {
 	"$V" compare --json "$B/$1.json" "$B/$2.json" > "$B/cmp-$1-$2.json" 2> "$B/cmp-$1-$2.err"
 	local rc=$?
 	"$V" compare "$B/$1.json" "$B/$2.json" > "$B/cmp-$1-$2.txt" 2>&1
-	echo "$rc $(python3 -c 'import json,sys; print(",".join(m["metric"] for m in json.load(open(sys.argv[1]))["metrics"] if m["verdict"] == "regressed") or "-")' "$B/cmp-$1-$2.json" 2> /dev/null)"
+	echo "$rc $(python3 -c '
+import json, sys
+ms = json.load(open(sys.argv[1]))["metrics"]
+for v in ("regressed", "improved"):
+    print(",".join(m["metric"] for m in ms if m["verdict"] == v) or "-", end=" ")' "$B/cmp-$1-$2.json" 2> /dev/null)"
 }
 
 echo 0 > $DH
@@ -82,25 +86,26 @@ sys.exit(1 if errs else 0)
 EOF
 
 # A/A: the same workload again on the same kernel
-aa_alarms=0 aa_metrics=0
+aa_alarms=0 aa_improved=0 aa_metrics=0
 for i in $(seq $PAIRS); do
 	run mdev-b$i --mdev "$M1" --total-pages $MDEV_PAGES --pages-per-call $PER_CALL
 	run pt-huge-b$i --mode passthrough --pci "$E1" --total-pages $PT_PAGES --hugetlb /mnt/huge
 	for w in mdev pt-huge; do
-		read -r rc reg <<< "$(compare $w-a $w-b$i)"
+		read -r rc reg imp <<< "$(compare $w-a $w-b$i)"
 		n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["metrics"]))' "$B/cmp-$w-a-$w-b$i.json" 2> /dev/null || echo 0)
 		aa_metrics=$((aa_metrics + n))
 		[ "$reg" = - ] || aa_alarms=$((aa_alarms + $(tr ',' '\n' <<< "$reg" | wc -l)))
-		echo "A/A $w pair $i: exit $rc, regressed: $reg"
+		[ "$imp" = - ] || aa_improved=$((aa_improved + $(tr ',' '\n' <<< "$imp" | wc -l)))
+		echo "A/A $w pair $i: exit $rc, regressed: $reg, improved: $imp"
 	done
 done
-echo "A/A: $aa_alarms false alarms in $aa_metrics metric comparisons"
+echo "A/A: $aa_alarms false regressions and $aa_improved false improvements in $aa_metrics metric comparisons"
 
 # the injected slowdown: type1 maps 4 KiB at a time instead of 2 MiB
 echo 1 > $DH
 run pt-huge-nohuge --mode passthrough --pci "$E1" --total-pages $PT_PAGES --hugetlb /mnt/huge
 echo 0 > $DH
-read -r rc reg <<< "$(compare pt-huge-a pt-huge-nohuge)"
+read -r rc reg _ <<< "$(compare pt-huge-a pt-huge-nohuge)"
 echo "disable_hugepages=1: exit $rc, regressed: $reg"
 cat "$B/cmp-pt-huge-a-pt-huge-nohuge.txt"
 check_eq "compare: disable_hugepages=1 on hugepage-backed RAM is a regression (exit)" "$rc" 1
@@ -109,13 +114,14 @@ case ",$reg," in
 *) fail "compare: map_ns not found regressed: $reg" ;;
 esac
 if [ $SMALL = 1 ]; then
-	check_eq "A/A: no false alarm in $aa_metrics metric comparisons" "$aa_alarms" 0
+	check_eq "A/A: no false regression in $aa_metrics metric comparisons" "$aa_alarms" 0
 fi
 
-python3 - "$B" "$aa_alarms" "$aa_metrics" <<-'EOF' > "$B/summary.json"
+python3 - "$B" "$aa_alarms" "$aa_metrics" "$aa_improved" <<-'EOF' > "$B/summary.json"
 import json, sys, glob, os
 d, alarms, metrics = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-out = {"aa_false_alarms": alarms, "aa_metric_comparisons": metrics, "comparisons": {}}
+out = {"aa_false_regressions": alarms, "aa_false_improvements": int(sys.argv[4]),
+       "aa_metric_comparisons": metrics, "comparisons": {}}
 for f in sorted(glob.glob(os.path.join(d, "cmp-*.json"))):
     c = json.load(open(f))
     out["comparisons"][os.path.basename(f)[4:-5]] = {m["metric"]: {"change": m["change"], "p": m["p"], "verdict": m["verdict"]} for m in c["metrics"]}

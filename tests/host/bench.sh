@@ -1,6 +1,7 @@
 # Host tier, sourced by run.sh: `vfiopin compare` on bench files with known
 # shifts (deterministic pseudo-random samples), its verdicts and exit
-# statuses, its three output formats, and the input it must refuse.
+# statuses, its three output formats, and the input it must refuse; the
+# arguments and missing pieces `vfiopin bench` and `vfiopin capture` refuse.
 
 tmp=$(mktemp -d)
 # mkbench FILE SCALE [N] [MODE]: a vfiopin.bench file whose latency samples
@@ -94,6 +95,14 @@ expect_fail "bench: pages per call out of range" "takes 1..512" build/vfiopin be
 expect_fail "bench: a client that is not there" "is not there" build/vfiopin bench --mdev x --vmm /nonexistent
 if [ ! -e /dev/vfio/vfio ]; then
 	expect_fail "bench: no VFIO here: the client says so" "client failed" build/vfiopin bench --mdev x --no-hists --repeat 1
+fi
+expect_fail "capture: no COMMAND" "what to run while capturing" build/vfiopin capture -o "$tmp/c"
+expect_fail "capture: --report with a COMMAND" "takes neither" build/vfiopin capture --report "$tmp" -- true
+expect_fail "capture --report: no perf.data" "no $tmp/nothere/perf.data" build/vfiopin capture --report "$tmp/nothere"
+expect_fail "capture: perf missing" "perf not found: install Debian's linux-perf" \
+	env PATH=/nonexistent "$PWD/build/vfiopin" capture -o "$tmp/c" -- true
+if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then
+	expect_fail "capture: no tracepoints" "no vfio_type1 tracepoints" build/vfiopin capture -o "$tmp/c" -- true
 fi
 rc=$(cmp_rc "$tmp/base.json" "$tmp/trunc.json")
 [ "$rc" = 2 ] && ok "compare: bad input exits 2" || bad "compare: bad input exits $rc"

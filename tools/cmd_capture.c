@@ -1,0 +1,821 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiopin capture: record the vfio_type1 tracepoints and the IOMMU's map
+ * and unmap events with perf, system-wide, while a command runs (a VM
+ * hotplug, say), then render what happened per container:
+ *
+ *   DIR/perf.data       perf's recording (perf script/report read it)
+ *   DIR/timeline.txt    per container, its phases in order with counts
+ *                       and durations, and totals
+ *   DIR/timeline.json   the same, for programs
+ *   DIR/capture.svg     locked memory and pin rate over time (gnuplot)
+ *
+ * `vfiopin capture --report DIR` renders again from DIR/perf.data.
+ * Phases: attach (container open, group attach), map (MAP_DMA), replay
+ * (pinning the existing mappings for a new IOMMU domain; replaying none,
+ * for the first domain, is part of attach), pins (steady
+ * vfio_pin_pages/vfio_unpin_pages), invalidate, unmap (mappings unmapped
+ * from the IOMMU or removed), reaccount, detach (group detach, release).  Consecutive events of one
+ * phase form one segment; accounting events belong to the segment they
+ * happen in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <jansson.h>
+#include "cli.h"
+
+#define TRACEFS	  "/sys/kernel/tracing"
+#define PIN_BIN_S 0.01 /* pin-rate plot resolution */
+
+enum phase {
+	PH_ATTACH,
+	PH_MAP,
+	PH_REPLAY,
+	PH_PINS,
+	PH_INVALIDATE,
+	PH_UNMAP,
+	PH_REACCOUNT,
+	PH_DETACH,
+	PH_NONE
+};
+static const char *const phase_names[] = {"attach",	"map",	 "replay",    "pins",
+					  "invalidate", "unmap", "reaccount", "detach"};
+
+struct segment {
+	enum phase phase;
+	double start, end;
+	uint64_t events, calls, pages, iommu_maps, iommu_unmaps;
+};
+
+struct point {
+	double t;
+	double v;
+};
+
+struct totals {
+	uint64_t pin_calls, pin_pages, unpin_calls, unpin_pages, dma_maps, dma_unmaps;
+	uint64_t replays, invalidations, reaccounts, group_attaches, group_detaches;
+	uint64_t iommu_maps, iommu_unmaps, iommu_map_bytes, limit_hits, leaked;
+	uint64_t locked_peak_kb, locked_last_kb;
+};
+
+struct container {
+	unsigned int cid;
+	int tgid;
+	char comm[32];
+	struct segment *seg;
+	size_t nseg, capseg;
+	struct point *locked; /* kB after each accounting */
+	size_t nlocked, caplocked;
+	double *pin_t; /* time of each page pinned */
+	size_t npin, cappin;
+	struct totals t;
+	int open_span; /* in a map/replay/unmap span: iommu events are ours */
+	int span_tid;
+	bool released;
+	bool empty_replay; /* the first IOMMU domain: a replay of nothing */
+};
+
+struct capture {
+	struct container *c;
+	size_t n, cap;
+	double t0;
+	bool have_t0;
+	uint64_t lines, unattributed_iommu;
+};
+
+struct capture_opts {
+	struct vp_common common;
+	const char *dir;
+	const char *report;
+};
+
+static const char capture_doc[] =
+    "Record the pin path with perf while COMMAND runs; render a timeline and a plot.\n"
+    "\n"
+    "Runs perf record system-wide on the vfio_type1 tracepoints and the "
+    "iommu map/unmap events from just before COMMAND starts until it ends, "
+    "then writes DIR/perf.data, DIR/timeline.txt (per container: its phases "
+    "in order with counts and durations, and totals), DIR/timeline.json and "
+    "DIR/capture.svg (locked memory and pin rate over time, if gnuplot is "
+    "installed).  COMMAND's exit status becomes vfiopin's; the capture is "
+    "written even when COMMAND fails.  --report DIR renders an existing "
+    "capture again.  Needs perf (Debian's linux-perf) and CAP_PERFMON or root."
+    "\v"
+    "Examples:\n"
+    "  vfiopin capture -o hotplug -- virsh attach-device vm1 gpu.xml\n"
+    "  vfiopin capture -o s5 -- ./vfiopin-vmm attach $MDEV map 0 16M ...\n"
+    "  vfiopin capture --report hotplug\n";
+
+enum { OPT_REPORT = 0x100 };
+
+static const struct argp_option capture_options[] = {
+    {"output", 'o', "DIR", 0, "Where to write (default: vfiopin-capture)", 0},
+    {"report", OPT_REPORT, "DIR", 0, "Render DIR/perf.data again; record nothing", 0},
+    {0},
+};
+
+static error_t capture_parse(int key, char *arg, struct argp_state *state)
+{
+	struct capture_opts *o = state->input;
+
+	switch (key) {
+	case 'o':
+		o->dir = arg;
+		break;
+	case OPT_REPORT:
+		o->report = arg;
+		break;
+	case ARGP_KEY_ARG:
+		/* everything from the first non-option on is COMMAND */
+		o->common.cmd = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (o->report && (o->common.cmd || o->dir))
+			argp_error(state, "--report DIR takes neither -o nor COMMAND");
+		if (!o->report && !o->common.cmd)
+			argp_error(
+			    state,
+			    "what to run while capturing: vfiopin capture [-o DIR] -- COMMAND...");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp capture_argp = {
+    .options = capture_options,
+    .parser = capture_parse,
+    .args_doc = "-- COMMAND [ARG...]\n--report DIR",
+    .doc = capture_doc,
+};
+
+#define GROW(arr, n, cap)                                                                          \
+	do {                                                                                       \
+		if ((n) == (cap)) {                                                                \
+			size_t nc_ = (cap) ? 2 * (cap) : 16;                                       \
+			void *p_ = realloc((arr), nc_ * sizeof(*(arr)));                           \
+			if (!p_) {                                                                 \
+				perror("vfiopin capture");                                         \
+				exit(VP_EXIT_FAIL);                                                \
+			}                                                                          \
+			(arr) = p_;                                                                \
+			(cap) = nc_;                                                               \
+		}                                                                                  \
+	} while (0)
+
+static struct container *find(struct capture *cap, unsigned int cid, int tgid)
+{
+	for (size_t i = 0; i < cap->n; i++)
+		if (cap->c[i].cid == cid && !cap->c[i].released)
+			return &cap->c[i];
+	GROW(cap->c, cap->n, cap->cap);
+	memset(&cap->c[cap->n], 0, sizeof(cap->c[0]));
+	cap->c[cap->n].cid = cid;
+	cap->c[cap->n].tgid = tgid;
+	return &cap->c[cap->n++];
+}
+
+/* The value of KEY=... in a trace line, as a signed 64-bit number. */
+static bool field(const char *s, const char *key, long long *out)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = s; (p = strstr(p, key)); p += kl) {
+		if ((p == s || p[-1] == ' ') && p[kl] == '=') {
+			*out = strtoll(p + kl + 1, NULL, 0);
+			return true;
+		}
+	}
+	return false;
+}
+
+static long long fv(const char *s, const char *key)
+{
+	long long v = 0;
+
+	field(s, key, &v);
+	return v;
+}
+
+static struct segment *segment(struct container *c, enum phase ph, double t)
+{
+	struct segment *s = c->nseg ? &c->seg[c->nseg - 1] : NULL;
+
+	if (!s || s->phase != ph) {
+		GROW(c->seg, c->nseg, c->capseg);
+		s = &c->seg[c->nseg++];
+		memset(s, 0, sizeof(*s));
+		s->phase = ph;
+		s->start = t;
+	}
+	s->end = t;
+	s->events++;
+	return s;
+}
+
+/* The phase of a vfio_type1 event, or PH_NONE for accounting. */
+static enum phase phase_of(const char *ev)
+{
+	static const struct {
+		const char *prefix;
+		enum phase ph;
+	} map[] = {
+	    {"container_open", PH_ATTACH},
+	    {"group_attach", PH_ATTACH},
+	    {"dma_map_", PH_MAP},
+	    {"replay_", PH_REPLAY},
+	    {"pin_", PH_PINS},
+	    {"unpin_", PH_PINS},
+	    {"invalidate_", PH_INVALIDATE},
+	    {"dma_unmap", PH_UNMAP},
+	    {"reaccount", PH_REACCOUNT},
+	    {"group_detach", PH_DETACH},
+	    {"dma_remove", PH_UNMAP},
+	    {"container_release", PH_DETACH},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strncmp(ev, map[i].prefix, strlen(map[i].prefix)))
+			return map[i].ph;
+	return PH_NONE;
+}
+
+static void on_type1(struct capture *cap, int tid, double t, const char *ev, const char *tr)
+{
+	struct container *c = find(cap, (unsigned int)fv(tr, "cid"), (int)fv(tr, "tgid"));
+	enum phase ph = phase_of(ev);
+	struct segment *s;
+	struct totals *x = &c->t;
+
+	if (!strcmp(ev, "account")) {
+		long long kb = fv(tr, "locked_vm") * 4;
+
+		if (fv(tr, "ret") == -ENOMEM)
+			x->limit_hits++;
+		if (fv(tr, "ret") == 0 || fv(tr, "ret") == -ESRCH) {
+			GROW(c->locked, c->nlocked, c->caplocked);
+			c->locked[c->nlocked++] = (struct point){t, (double)kb};
+			x->locked_last_kb = (uint64_t)kb;
+			if ((uint64_t)kb > x->locked_peak_kb)
+				x->locked_peak_kb = (uint64_t)kb;
+		}
+		if (c->nseg)
+			c->seg[c->nseg - 1].events++;
+		return;
+	}
+	if (ph == PH_NONE)
+		return;
+	/* replaying no mappings (the first IOMMU group) is part of its attach */
+	if (!strcmp(ev, "replay_begin"))
+		c->empty_replay = fv(tr, "dmas") == 0;
+	if (ph == PH_REPLAY && c->empty_replay) {
+		ph = PH_ATTACH;
+		if (!strcmp(ev, "replay_end"))
+			c->empty_replay = false;
+		segment(c, ph, t);
+		return;
+	}
+	s = segment(c, ph, t);
+	if (!strcmp(ev, "pin_end")) {
+		x->pin_calls++;
+		s->calls++;
+		if (fv(tr, "ret") > 0) {
+			x->pin_pages += (uint64_t)fv(tr, "ret");
+			s->pages += (uint64_t)fv(tr, "ret");
+		}
+	} else if (!strcmp(ev, "unpin_end")) {
+		x->unpin_calls++;
+		s->calls++;
+		if (fv(tr, "ret") > 0)
+			x->unpin_pages += (uint64_t)fv(tr, "ret");
+	} else if (!strcmp(ev, "pin_page")) {
+		if (fv(tr, "edge")) {
+			GROW(c->pin_t, c->npin, c->cappin);
+			c->pin_t[c->npin++] = t;
+		}
+	} else if (!strcmp(ev, "dma_map_begin") || !strcmp(ev, "replay_begin")) {
+		c->open_span = 1;
+		c->span_tid = tid;
+		if (ev[0] == 'r')
+			s->pages += (uint64_t)fv(tr, "pin_pages");
+	} else if (!strcmp(ev, "dma_map_end")) {
+		c->open_span = 0;
+		x->dma_maps++;
+		s->calls++;
+		if (fv(tr, "pin"))
+			s->pages += (uint64_t)fv(tr, "size") / 4096;
+	} else if (!strcmp(ev, "replay_end")) {
+		c->open_span = 0;
+		x->replays++;
+		s->calls++;
+	} else if (!strcmp(ev, "dma_unmap")) {
+		x->dma_unmaps++;
+		s->calls++;
+		s->pages += (uint64_t)fv(tr, "size") / 4096;
+	} else if (!strcmp(ev, "invalidate_end")) {
+		x->invalidations++;
+		s->calls++;
+	} else if (!strcmp(ev, "reaccount")) {
+		x->reaccounts++;
+		s->calls++;
+	} else if (!strcmp(ev, "group_attach")) {
+		x->group_attaches++;
+		s->calls++;
+	} else if (!strcmp(ev, "group_detach")) {
+		x->group_detaches++;
+		s->calls++;
+	} else if (!strcmp(ev, "dma_remove")) {
+		x->leaked += (uint64_t)fv(tr, "leaked");
+	} else if (!strcmp(ev, "container_release")) {
+		c->released = true;
+	}
+}
+
+/* An iommu:map/unmap: the container whose map/replay span is open in this thread. */
+static void on_iommu(struct capture *cap, int tid, double t, bool map, const char *tr)
+{
+	long long size = fv(tr, "size");
+
+	(void)t;
+	for (size_t i = 0; i < cap->n; i++) {
+		struct container *c = &cap->c[i];
+		bool unmapping = c->nseg && c->seg[c->nseg - 1].phase == PH_UNMAP;
+
+		if (c->released || c->span_tid != tid || !(c->open_span || unmapping || !map))
+			continue;
+		if (!c->nseg)
+			continue;
+		if (map) {
+			c->t.iommu_maps++;
+			c->t.iommu_map_bytes += (uint64_t)size;
+			c->seg[c->nseg - 1].iommu_maps++;
+		} else {
+			c->t.iommu_unmaps++;
+			c->seg[c->nseg - 1].iommu_unmaps++;
+		}
+		return;
+	}
+	cap->unattributed_iommu++;
+}
+
+/*
+ * One `perf script -F trace:tid,time,event,trace --ns` line:
+ * "  TID SEC.NSEC: SYSTEM:EVENT: TRACE".
+ */
+static void parse_line(struct capture *cap, const char *line)
+{
+	char ev[96];
+	int tid, n = 0;
+	double t;
+	const char *tr;
+
+	if (sscanf(line, " %d %lf: %95[^: ]:%n", &tid, &t, ev, &n) < 3 || !n)
+		return;
+	{
+		const char *name = line + n;
+		char evname[96];
+		int m = 0;
+
+		if (sscanf(name, "%95[^:]:%n", evname, &m) < 1 || !m)
+			return;
+		tr = name + m;
+		if (!cap->have_t0) {
+			cap->t0 = t;
+			cap->have_t0 = true;
+		}
+		t -= cap->t0;
+		cap->lines++;
+		if (!strcmp(ev, "vfio_type1") && !strncmp(evname, "vfio_type1_", 11))
+			on_type1(cap, tid, t, evname + 11, tr);
+		else if (!strcmp(ev, "iommu") &&
+			 (!strcmp(evname, "map") || !strcmp(evname, "unmap")))
+			on_iommu(cap, tid, t, evname[0] == 'm', tr);
+	}
+}
+
+static void fmt_dur(char *buf, size_t len, double s)
+{
+	if (s >= 1)
+		snprintf(buf, len, "%.3f s", s);
+	else if (s >= 1e-3)
+		snprintf(buf, len, "%.3f ms", s * 1e3);
+	else
+		snprintf(buf, len, "%.1f us", s * 1e6);
+}
+
+static void write_text(FILE *f, const struct capture *cap, const char *data)
+{
+	fprintf(f, "vfiopin capture of %s: %zu container(s), %llu events\n", data, cap->n,
+		(unsigned long long)cap->lines);
+	for (size_t i = 0; i < cap->n; i++) {
+		const struct container *c = &cap->c[i];
+		const struct totals *x = &c->t;
+		char d[32];
+
+		fprintf(f, "\ncontainer %u (owner tgid %d)%s\n", c->cid, c->tgid,
+			c->released ? ", released" : "");
+		fprintf(f, "  %-12s %-10s %7s %8s %8s %9s %s\n", "start", "phase", "events",
+			"calls", "pages", "iommu", "duration");
+		for (size_t k = 0; k < c->nseg; k++) {
+			const struct segment *s = &c->seg[k];
+			char io[32];
+
+			fmt_dur(d, sizeof(d), s->end - s->start);
+			snprintf(io, sizeof(io), "%llu/%llu", (unsigned long long)s->iommu_maps,
+				 (unsigned long long)s->iommu_unmaps);
+			fprintf(f, "  +%-11.6f %-10s %7llu %8llu %8llu %9s %s\n", s->start,
+				phase_names[s->phase], (unsigned long long)s->events,
+				(unsigned long long)s->calls, (unsigned long long)s->pages, io, d);
+		}
+		fprintf(f,
+			"  totals: pin calls %llu (%llu pages), unpin calls %llu (%llu pages), "
+			"MAP_DMA %llu, unmaps %llu, replays %llu, invalidations %llu, "
+			"reaccounts %llu,\n          iommu maps %llu (%llu bytes), unmaps %llu, "
+			"locked peak %llu kB, last %llu kB, limit hits %llu, leaked pins %llu\n",
+			(unsigned long long)x->pin_calls, (unsigned long long)x->pin_pages,
+			(unsigned long long)x->unpin_calls, (unsigned long long)x->unpin_pages,
+			(unsigned long long)x->dma_maps, (unsigned long long)x->dma_unmaps,
+			(unsigned long long)x->replays, (unsigned long long)x->invalidations,
+			(unsigned long long)x->reaccounts, (unsigned long long)x->iommu_maps,
+			(unsigned long long)x->iommu_map_bytes, (unsigned long long)x->iommu_unmaps,
+			(unsigned long long)x->locked_peak_kb,
+			(unsigned long long)x->locked_last_kb, (unsigned long long)x->limit_hits,
+			(unsigned long long)x->leaked);
+	}
+	if (cap->unattributed_iommu)
+		fprintf(f,
+			"\n%llu iommu map/unmap events outside any container's MAP_DMA, replay or "
+			"unmap\n",
+			(unsigned long long)cap->unattributed_iommu);
+}
+
+static json_t *to_json(const struct capture *cap)
+{
+	json_t *root = json_object(), *cs = json_array();
+
+	json_object_set_new(root, "schema", json_string("vfiopin.capture"));
+	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "events", json_integer((json_int_t)cap->lines));
+	json_object_set_new(root, "unattributed_iommu_events",
+			    json_integer((json_int_t)cap->unattributed_iommu));
+	for (size_t i = 0; i < cap->n; i++) {
+		const struct container *c = &cap->c[i];
+		const struct totals *x = &c->t;
+		json_t *o = json_object(), *segs = json_array();
+
+		json_object_set_new(o, "cid", json_integer(c->cid));
+		json_object_set_new(o, "tgid", json_integer(c->tgid));
+		json_object_set_new(o, "released", json_boolean(c->released));
+		for (size_t k = 0; k < c->nseg; k++) {
+			const struct segment *s = &c->seg[k];
+
+			json_array_append_new(
+			    segs,
+			    json_pack("{s:s,s:f,s:f,s:I,s:I,s:I,s:I,s:I}", "phase",
+				      phase_names[s->phase], "start_s", s->start, "duration_s",
+				      s->end - s->start, "events", (json_int_t)s->events, "calls",
+				      (json_int_t)s->calls, "pages", (json_int_t)s->pages,
+				      "iommu_maps", (json_int_t)s->iommu_maps, "iommu_unmaps",
+				      (json_int_t)s->iommu_unmaps));
+		}
+		json_object_set_new(o, "phases", segs);
+		json_object_set_new(
+		    o, "totals",
+		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			      "pin_calls", (json_int_t)x->pin_calls, "pin_pages",
+			      (json_int_t)x->pin_pages, "unpin_calls", (json_int_t)x->unpin_calls,
+			      "unpin_pages", (json_int_t)x->unpin_pages, "dma_maps",
+			      (json_int_t)x->dma_maps, "dma_unmaps", (json_int_t)x->dma_unmaps,
+			      "replays", (json_int_t)x->replays, "invalidations",
+			      (json_int_t)x->invalidations, "reaccounts", (json_int_t)x->reaccounts,
+			      "iommu_maps", (json_int_t)x->iommu_maps, "iommu_unmaps",
+			      (json_int_t)x->iommu_unmaps, "iommu_map_bytes",
+			      (json_int_t)x->iommu_map_bytes, "locked_peak_kb",
+			      (json_int_t)x->locked_peak_kb, "locked_last_kb",
+			      (json_int_t)x->locked_last_kb, "limit_hits",
+			      (json_int_t)x->limit_hits, "leaked", (json_int_t)x->leaked));
+		json_array_append_new(cs, o);
+	}
+	json_object_set_new(root, "containers", cs);
+	return root;
+}
+
+/* Data files and a gnuplot script; runs gnuplot if it is there. */
+static int plot(const struct capture *cap, const char *dir)
+{
+	char path[4096];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/plot.dat", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	/* one gnuplot data block per container: locked kB, then pin rate */
+	for (size_t i = 0; i < cap->n; i++) {
+		const struct container *c = &cap->c[i];
+
+		fprintf(f, "# container %u locked_kb\n0 0\n", c->cid);
+		for (size_t k = 0; k < c->nlocked; k++)
+			fprintf(f, "%.6f %.0f\n", c->locked[k].t, c->locked[k].v);
+		fprintf(f, "\n\n# container %u pages pinned per second\n", c->cid);
+		if (c->npin) {
+			double t = c->pin_t[0] - PIN_BIN_S, end = c->pin_t[c->npin - 1] + PIN_BIN_S;
+			size_t k = 0;
+
+			for (; t <= end; t += PIN_BIN_S) {
+				size_t n = 0;
+
+				while (k < c->npin && c->pin_t[k] < t + PIN_BIN_S) {
+					k++;
+					n++;
+				}
+				fprintf(f, "%.6f %.1f\n", t, n / PIN_BIN_S);
+			}
+		} else {
+			fprintf(f, "0 0\n");
+		}
+		fprintf(f, "\n\n");
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/plot.gp", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f,
+		"set terminal svg size 1000,700 dynamic background '#ffffff'\n"
+		"set output '%s/capture.svg'\n"
+		"set multiplot layout 2,1 title 'vfiopin capture'\n"
+		"set xlabel 'seconds'\nset grid\nset key outside right\n"
+		"set ylabel 'locked memory (kB)'\n",
+		dir);
+	fprintf(f, "plot ");
+	for (size_t i = 0; i < cap->n; i++)
+		fprintf(f, "%s'%s/plot.dat' index %zu with steps lw 2 title 'cid %u'",
+			i ? ", " : "", dir, 2 * i, cap->c[i].cid);
+	fprintf(f, "%s\nset ylabel 'pages pinned per second (mdev)'\nplot ", cap->n ? "" : "NaN");
+	for (size_t i = 0; i < cap->n; i++)
+		fprintf(f, "%s'%s/plot.dat' index %zu with steps lw 2 title 'cid %u'",
+			i ? ", " : "", dir, 2 * i + 1, cap->c[i].cid);
+	fprintf(f, "%s\nunset multiplot\n", cap->n ? "" : "NaN");
+	fclose(f);
+	if (system("command -v gnuplot > /dev/null 2>&1")) {
+		fprintf(stderr,
+			"vfiopin capture: gnuplot not found: no capture.svg (install gnuplot-nox; "
+			"the data is in plot.dat, the script in plot.gp)\n");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "gnuplot '%s/plot.gp' 2> '%s/gnuplot.err'", dir, dir);
+	rc = system(path);
+	if (rc) {
+		fprintf(stderr, "vfiopin capture: gnuplot failed; see %s/gnuplot.err\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int report(const char *dir)
+{
+	struct capture cap = {0};
+	char cmd[4200], path[4096], line[8192];
+	FILE *p, *f;
+	json_t *j;
+	int rc = 0, st;
+
+	snprintf(path, sizeof(path), "%s/perf.data", dir);
+	if (access(path, R_OK)) {
+		fprintf(stderr, "vfiopin capture: no %s: %s\n", path, strerror(errno));
+		return VP_EXIT_FAIL;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "perf script -i '%s' -F trace:tid,time,event,trace --ns 2> '%s/script.err'", path,
+		 dir);
+	p = popen(cmd, "r");
+	if (!p) {
+		fprintf(stderr, "vfiopin capture: cannot run perf script: %s\n", strerror(errno));
+		return VP_EXIT_FAIL;
+	}
+	while (fgets(line, sizeof(line), p))
+		parse_line(&cap, line);
+	st = pclose(p);
+	if (st) {
+		fprintf(stderr, "vfiopin capture: perf script failed on %s; see %s/script.err\n",
+			path, dir);
+		rc = VP_EXIT_FAIL;
+	}
+	snprintf(path, sizeof(path), "%s/timeline.txt", dir);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "vfiopin capture: cannot write %s: %s\n", path, strerror(errno));
+		return VP_EXIT_FAIL;
+	}
+	write_text(f, &cap, dir);
+	/* perf's own warnings (lost events) belong with the figures */
+	snprintf(path, sizeof(path), "%s/script.err", dir);
+	p = fopen(path, "r");
+	while (p && fgets(line, sizeof(line), p))
+		if (strcasestr(line, "lost"))
+			fprintf(f, "\nperf: %s", line);
+	if (p)
+		fclose(p);
+	if (fclose(f))
+		rc = VP_EXIT_FAIL;
+	j = to_json(&cap);
+	snprintf(path, sizeof(path), "%s/timeline.json", dir);
+	if (json_dump_file(j, path, JSON_INDENT(1))) {
+		fprintf(stderr, "vfiopin capture: cannot write %s\n", path);
+		rc = VP_EXIT_FAIL;
+	}
+	json_decref(j);
+	if (plot(&cap, dir) < 0)
+		rc = VP_EXIT_FAIL;
+	fprintf(stderr, "vfiopin capture: %zu container(s), %llu events: %s/timeline.txt\n", cap.n,
+		(unsigned long long)cap.lines, dir);
+	for (size_t i = 0; i < cap.n; i++) {
+		free(cap.c[i].seg);
+		free(cap.c[i].locked);
+		free(cap.c[i].pin_t);
+	}
+	free(cap.c);
+	return rc;
+}
+
+static bool have_events(const char *sys)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/%s", sys);
+	return !access(path, F_OK);
+}
+
+/* Wait up to @ms for perf's "ack" on @fd. */
+static bool wait_ack(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char buf[16];
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return false;
+	return read(fd, buf, sizeof(buf)) > 0 && !strncmp(buf, "ack", 3);
+}
+
+static int record(struct capture_opts *o)
+{
+	char data[4096], ctl[4200], ack[4200], perf_err[4096], fifo[8500], tmp[4096];
+	pid_t perf, child;
+	int ctl_fd = -1, ack_fd = -1, status = 0, rc;
+	char *argv[32];
+	int n = 0;
+
+	if (system("command -v perf > /dev/null 2>&1")) {
+		fprintf(stderr, "vfiopin capture: perf not found: install Debian's linux-perf\n");
+		return VP_EXIT_FAIL;
+	}
+	if (!have_events("vfio_type1")) {
+		fprintf(
+		    stderr,
+		    "vfiopin capture: no vfio_type1 tracepoints in %s/events: boot a kernel with "
+		    "the vfiopin patch series (kernel-patch/)\n",
+		    TRACEFS);
+		return VP_EXIT_FAIL;
+	}
+	if (mkdir(o->dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "vfiopin capture: cannot create %s: %s\n", o->dir, strerror(errno));
+		return VP_EXIT_FAIL;
+	}
+	snprintf(data, sizeof(data), "%s/perf.data", o->dir);
+	snprintf(perf_err, sizeof(perf_err), "%s/perf-record.log", o->dir);
+	/* perf's control fifos: in a private directory (DIR may be on a share without fifos) */
+	snprintf(tmp, sizeof(tmp), "%s/vfiopin-capture.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmp)) {
+		fprintf(stderr,
+			"vfiopin capture: cannot create a directory for perf's control fifos (%s): "
+			"%s\n",
+			tmp, strerror(errno));
+		return VP_EXIT_FAIL;
+	}
+	snprintf(ctl, sizeof(ctl), "%s/ctl", tmp);
+	snprintf(ack, sizeof(ack), "%s/ack", tmp);
+	if (mkfifo(ctl, 0600) || mkfifo(ack, 0600)) {
+		fprintf(stderr, "vfiopin capture: mkfifo in %s: %s\n", tmp, strerror(errno));
+		unlink(ctl);
+		rmdir(tmp);
+		return VP_EXIT_FAIL;
+	}
+	snprintf(fifo, sizeof(fifo), "fifo:%s,%s", ctl, ack);
+	argv[n++] = "perf";
+	argv[n++] = "record";
+	argv[n++] = "-a";
+	argv[n++] = "-q";
+	argv[n++] = "-m";
+	argv[n++] = "8M";
+	argv[n++] = "-D";
+	argv[n++] = "-1";
+	argv[n++] = "--control";
+	argv[n++] = fifo;
+	argv[n++] = "-o";
+	argv[n++] = data;
+	argv[n++] = "-e";
+	argv[n++] = "vfio_type1:*";
+	if (have_events("iommu/map")) {
+		argv[n++] = "-e";
+		argv[n++] = "iommu:map";
+		argv[n++] = "-e";
+		argv[n++] = "iommu:unmap";
+	}
+	argv[n] = NULL;
+	perf = fork();
+	if (perf == 0) {
+		int fd = open(perf_err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		execvp("perf", argv);
+		_exit(127);
+	}
+	/* perf opens the control fifo when it starts; both ends block until then */
+	ctl_fd = open(ctl, O_WRONLY);
+	ack_fd = open(ack, O_RDONLY | O_NONBLOCK);
+	if (ctl_fd < 0 || ack_fd < 0 || write(ctl_fd, "enable\n", 7) != 7 ||
+	    !wait_ack(ack_fd, 30000)) {
+		char msg[512] = "";
+		FILE *f;
+
+		kill(perf, SIGINT);
+		waitpid(perf, NULL, 0);
+		f = fopen(perf_err, "r");
+		if (f) {
+			size_t k = fread(msg, 1, sizeof(msg) - 1, f);
+
+			msg[k] = 0;
+			fclose(f);
+		}
+		fprintf(stderr, "vfiopin capture: perf record did not start%s%s\n%s",
+			strstr(msg, "ermission") || strstr(msg, "paranoid")
+			    ? ": it needs CAP_PERFMON (or root, or kernel.perf_event_paranoid=-1) "
+			      "to record system-wide"
+			    : "",
+			msg[0] ? "; perf said:" : "", msg);
+		rc = VP_EXIT_FAIL;
+		goto out;
+	}
+	vp_signals_install();
+	child = fork();
+	if (child == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(o->common.cmd[0], o->common.cmd);
+		fprintf(stderr, "vfiopin capture: cannot run %s: %s\n", o->common.cmd[0],
+			strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		if (vp_stop)
+			kill(child, SIGTERM);
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (write(ctl_fd, "disable\n", 8) == 8)
+		wait_ack(ack_fd, 5000);
+	kill(perf, SIGINT);
+	waitpid(perf, NULL, 0);
+	if (rc)
+		fprintf(stderr,
+			"vfiopin capture: %s exited with status %d; writing the capture anyway\n",
+			o->common.cmd[0], rc);
+	if (report(o->dir) && !rc)
+		rc = VP_EXIT_FAIL;
+out:
+	if (ctl_fd >= 0)
+		close(ctl_fd);
+	if (ack_fd >= 0)
+		close(ack_fd);
+	unlink(ctl);
+	unlink(ack);
+	rmdir(tmp);
+	return rc;
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	struct capture_opts o = {0};
+
+	argp_parse(&capture_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	if (o.report)
+		return report(o.report);
+	if (!o.dir)
+		o.dir = "vfiopin-capture";
+	return record(&o);
+}
