@@ -35,7 +35,7 @@ vmlinux-h: kernel
 tools: $(BUILD)/vfiopin-vmm $(BUILD)/vfiopin $(BUILD)/vfiopin-top
 
 # --- vfiopin: BPF programs (bpf/) and the one CLI on top of them (tools/)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I. -Ibpf
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I. -Ibpf
 TOOL_SRCS := $(filter-out tools/vfiopin.c,$(wildcard tools/*.c))
 TOOL_HDRS := $(wildcard tools/*.h) bpf/vfiopin.h $(BUILD)/vfiopin.skel.h
 TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE -Ibpf -Itools -I$(BUILD)
@@ -147,6 +147,7 @@ check-lab: kernel tools
 	@tests/lab/run-in-lab.sh smoke -- tests/lab/smoke.sh
 	@tests/lab/run-in-lab.sh top-tty -- tests/lab/top-tty.sh
 	@tests/lab/run-in-lab.sh frontends -- tests/lab/frontends.sh
+	@tests/lab/run-in-lab.sh modes -- tests/lab/modes.sh
 	@tests/lab/run-in-lab.sh capture -- tests/lab/capture.sh
 	@tests/lab/run-in-lab.sh bench-check -- tests/lab/bench.sh --small
 	@tests/lab/export-e2e.sh

@@ -47,6 +47,8 @@ enum {
 	OPT_VERBOSE = 0x100,
 	OPT_MAX_CONTAINERS,
 	OPT_RINGBUF_KB,
+	OPT_MODE,
+	OPT_WAIT_MODULES,
 };
 
 static const struct argp_option common_options[] = {
@@ -59,6 +61,12 @@ static const struct argp_option common_options[] = {
 	{ "output", 'o', "FILE", 0,
 	  "Write the output to FILE (COMMAND keeps standard output)", 1 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 1 },
+	{ "mode", OPT_MODE, "MODE", 0,
+	  "How to observe the kernel: auto (default: the first that attaches), tracepoint, "
+	  "fentry or kprobe (the last two on kernels without the vfiopin patches, with fewer "
+	  "figures)", 1 },
+	{ "wait-modules", OPT_WAIT_MODULES, NULL, 0,
+	  "If VFIO's type1 driver is not loaded yet, wait for it", 1 },
 	{ 0 },
 };
 
@@ -84,6 +92,16 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_VERBOSE:
 		c->bpf.verbose = true;
+		break;
+	case OPT_MODE:
+		for (c->bpf.mode = 0; c->bpf.mode < VP_MODE_MAX; c->bpf.mode++)
+			if (!strcmp(arg, vp_mode_names[c->bpf.mode]))
+				break;
+		if (c->bpf.mode == VP_MODE_MAX)
+			argp_error(state, "--mode takes auto, tracepoint, fentry or kprobe, not '%s'", arg);
+		break;
+	case OPT_WAIT_MODULES:
+		c->bpf.wait_modules = true;
 		break;
 	case 'o':
 		c->output = arg;

@@ -83,7 +83,7 @@ int cmd_export(int argc, char **argv)
 		vp_export_stop(&e);
 		return VP_EXIT_FAIL;
 	}
-	if (!vp_export_serve(&e, &l, "tracepoint")) {
+	if (!vp_export_serve(&e, &l, vp_mode_names[l.mode])) {
 		vp_export_stop(&e);
 		vp_close(&l);
 		return VP_EXIT_FAIL;

@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cli.h"
 #include "loader.h"
 #include "vfiopin.skel.h"
 
@@ -75,28 +76,61 @@ static int check_caps(void)
 	return -EPERM;
 }
 
-static int attach_all(struct vfiopin_bpf *skel, int *n)
+const char *const vp_mode_names[VP_MODE_MAX] = {
+	[VP_MODE_AUTO] = "auto",
+	[VP_MODE_TRACEPOINT] = "tracepoint",
+	[VP_MODE_FENTRY] = "fentry",
+	[VP_MODE_KPROBE] = "kprobe",
+};
+
+/* The type1 functions the fallback modes attach to (bpf/vfiopin.bpf.c). */
+static const char fallback_fns[] =
+	"vfio_iommu_type1_open, _release, _attach_group, _detach_group, _pin_pages, "
+	"_unpin_pages, _ioctl, mm_lock_acct, vfio_pin_pages_remote, vfio_unpin_pages_remote";
+
+/* The mode a program belongs to, by its name's prefix. */
+static enum vp_mode prog_mode(const struct bpf_program *prog)
+{
+	const char *n = bpf_program__name(prog);
+
+	if (!strncmp(n, "tp_", 3))
+		return VP_MODE_TRACEPOINT;
+	if (!strncmp(n, "fe_", 3) || !strncmp(n, "fx_", 3))
+		return VP_MODE_FENTRY;
+	return VP_MODE_KPROBE;
+}
+
+/* Attach every loaded program; on failure say why, in @mode's terms. */
+static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, int *n)
 {
 	struct bpf_program *prog;
 
 	*n = 0;
 	bpf_object__for_each_program(prog, skel->obj) {
-		const char *tp = bpf_program__section_name(prog) + strlen("raw_tp/");
-		struct bpf_link *link = bpf_program__attach_raw_tracepoint(prog, tp);
-		int err = -errno;
+		const char *sec = bpf_program__section_name(prog);
+		const char *target = strchr(sec, '/') + 1;
+		struct bpf_link *link;
+		int err;
 
+		if (prog_mode(prog) != mode)
+			continue;
+		link = mode == VP_MODE_TRACEPOINT ? bpf_program__attach_raw_tracepoint(prog, target) :
+						    bpf_program__attach(prog);
+		err = link ? 0 : -errno;
 		if (!link) {
-			if (err == -ENOENT)
+			if (quiet)
+				return err;
+			if (mode == VP_MODE_TRACEPOINT && err == -ENOENT)
 				fprintf(stderr,
 					"vfiopin: the running kernel has no vfio_type1 "
 					"tracepoints (looked for the raw tracepoint %s): "
 					"boot a kernel with the vfiopin patch series "
 					"(kernel-patch/), or, if VFIO's type1 driver is a "
 					"module, load it first (modprobe vfio_iommu_type1)\n",
-					tp);
+					target);
 			else
-				fprintf(stderr, "vfiopin: cannot attach to tracepoint %s: %s\n",
-					tp, strerror(-err));
+				fprintf(stderr, "vfiopin: cannot attach %s to %s: %s\n",
+					vp_mode_names[mode], target, strerror(-err));
 			return err;
 		}
 		(*n)++;
@@ -107,6 +141,12 @@ static int attach_all(struct vfiopin_bpf *skel, int *n)
 				*skel->skeleton->progs[i].link = link;
 	}
 	return 0;
+}
+
+/* Whether type1 is there (built in, or its module loaded). */
+static bool type1_loaded(void)
+{
+	return !access("/sys/module/vfio_iommu_type1", F_OK);
 }
 
 struct rb_ctx {
@@ -123,11 +163,72 @@ static int rb_cb(void *ctx, void *data, size_t len)
 	return c->fn(c->ctx, data, len);
 }
 
+/*
+ * Open, configure, load and attach the programs of one mode.  @quiet: an
+ * attempt of --mode=auto that may fail (the caller says what was tried).
+ */
+static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode mode, bool quiet,
+		    int *n)
+{
+	struct vfiopin_bpf *skel;
+	struct bpf_program *prog;
+	int err;
+
+	skel = vfiopin_bpf__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "vfiopin: cannot open the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	/* configure: one family of programs, the options */
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog_mode(prog) == mode);
+	skel->rodata->emit_events = o->events;
+	skel->rodata->filter_cid = o->filter_cid;
+	skel->rodata->filter_tgid = o->filter_tgid;
+	if (o->max_containers) {
+		bpf_map__set_max_entries(skel->maps.containers, o->max_containers);
+		bpf_map__set_max_entries(skel->maps.retired, o->max_containers);
+		bpf_map__set_max_entries(skel->maps.fb_ids, o->max_containers);
+	}
+	if (o->ringbuf_kb)
+		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
+	/* load */
+	err = vfiopin_bpf__load(skel);
+	if (err) {
+		if (!quiet && mode == VP_MODE_TRACEPOINT)
+			fprintf(stderr, "vfiopin: the kernel refused the BPF programs: %s "
+				"(run with --verbose for the verifier's log)\n", strerror(-err));
+		else if (!quiet)
+			fprintf(stderr, "vfiopin: cannot load the %s programs on %s: %s (run with "
+				"--verbose for libbpf's reasons: a function inlined or without BTF?)\n",
+				vp_mode_names[mode], fallback_fns, strerror(-err));
+		goto fail;
+	}
+	/* attach */
+	*n = 0;
+	err = o->no_attach ? 0 : attach_all(skel, mode, quiet, n);
+	if (err)
+		goto fail;
+	l->skel = skel;
+	l->mode = mode;
+	return 0;
+fail:
+	vfiopin_bpf__destroy(skel);
+	return err;
+}
+
+static bool has_tracepoints(void)
+{
+	return !access("/sys/kernel/tracing/events/vfio_type1", F_OK) ||
+	       !access("/sys/kernel/debug/tracing/events/vfio_type1", F_OK);
+}
+
 int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 	    void *ctx)
 {
-	struct vfiopin_bpf *skel;
-	int err, n;
+	enum vp_mode mode = o->no_attach ? VP_MODE_TRACEPOINT : o->mode;
+	int err, n = 0;
 
 	memset(l, 0, sizeof(*l));
 	verbose = o->verbose;
@@ -142,56 +243,68 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 			BTF_PATH);
 		return -ENOTSUP;
 	}
+	if (!o->no_attach && !type1_loaded()) {
+		if (!o->wait_modules) {
+			fprintf(stderr,
+				"vfiopin: VFIO's type1 driver is not loaded yet (no "
+				"/sys/module/vfio_iommu_type1): load it (modprobe "
+				"vfio_iommu_type1), or pass --wait-modules to start once it is\n");
+			return -ENOENT;
+		}
+		fprintf(stderr, "vfiopin: waiting for vfio_iommu_type1 to be loaded\n");
+		while (!type1_loaded() && !vp_stop)
+			usleep(200000);
+		if (vp_stop)
+			return -EINTR;
+	}
 
-	skel = vfiopin_bpf__open();
-	if (!skel) {
-		err = -errno;
-		fprintf(stderr, "vfiopin: cannot open the BPF object: %s\n", strerror(-err));
-		return err;
+	if (mode == VP_MODE_AUTO) {
+		/* by what attaches: the tracepoints, else fentry, else kprobes */
+		for (int m = VP_MODE_TRACEPOINT; m < VP_MODE_MAX; m++) {
+			if (m == VP_MODE_TRACEPOINT && !has_tracepoints())
+				continue;
+			err = try_mode(l, o, m, true, &n);
+			if (!err)
+				break;
+		}
+		if (err || !l->skel) {
+			fprintf(stderr,
+				"vfiopin: no way to observe VFIO type1 on this kernel: no "
+				"vfio_type1 tracepoints (the vfiopin patch series, kernel-patch/), "
+				"and neither fentry nor kprobes attach to %s (run with --verbose "
+				"for libbpf's reasons)\n", fallback_fns);
+			return err ? err : -ENOENT;
+		}
+	} else {
+		err = try_mode(l, o, mode, false, &n);
+		if (err)
+			return err;
 	}
-	/* configure */
-	skel->rodata->emit_events = o->events;
-	skel->rodata->filter_cid = o->filter_cid;
-	skel->rodata->filter_tgid = o->filter_tgid;
-	if (o->max_containers) {
-		bpf_map__set_max_entries(skel->maps.containers, o->max_containers);
-		bpf_map__set_max_entries(skel->maps.retired, o->max_containers);
-	}
-	if (o->ringbuf_kb)
-		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
-	/* load */
-	err = vfiopin_bpf__load(skel);
-	if (err) {
-		fprintf(stderr, "vfiopin: the kernel refused the BPF programs: %s "
-			"(run with --verbose for the verifier's log)\n", strerror(-err));
-		goto fail;
-	}
-	/* attach */
-	n = 0;
-	err = o->no_attach ? 0 : attach_all(skel, &n);
-	if (err)
-		goto fail;
-	l->skel = skel;
+
 	if (o->events && fn) {
 		rb_ctx.fn = fn;
 		rb_ctx.ctx = ctx;
-		l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), rb_cb,
+		l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), rb_cb,
 					 &rb_ctx, NULL);
 		if (!l->rb) {
 			err = -errno;
 			fprintf(stderr, "vfiopin: cannot set up the event ring buffer: %s\n",
 				strerror(-err));
+			vfiopin_bpf__destroy(l->skel);
 			l->skel = NULL;
-			goto fail;
+			return err;
 		}
 	}
 	l->last_ts = vp_now_ns();
-	if (o->announce)
+	if (o->announce && l->mode == VP_MODE_TRACEPOINT)
 		fprintf(stderr, "vfiopin: attached to %d vfio_type1 tracepoints; Ctrl-C ends\n", n);
+	else if (o->announce)
+		fprintf(stderr,
+			"vfiopin: attached to %d type1 functions with %s (no vfio_type1 "
+			"tracepoints: per-page pins, refcounts, invalidations, re-accounting "
+			"and leaks are unavailable); Ctrl-C ends\n",
+			n, vp_mode_names[l->mode]);
 	return 0;
-fail:
-	vfiopin_bpf__destroy(skel);
-	return err;
 }
 
 static int cmp_cid(const void *a, const void *b)
@@ -252,12 +365,14 @@ int vp_snapshot(struct vp_loader *l, struct vp_snapshot *s)
 		if (l->prev)
 			prev = bsearch(&raw[i], l->prev, l->nprev, sizeof(*raw), cmp_cid);
 		vp_row_derive(&s->rows[i], &raw[i], prev, s->interval_s);
+		s->rows[i].partial = l->mode != VP_MODE_TRACEPOINT;
 		if (raw[i].flags & VP_F_RELEASED)
 			l->reported[l->nreported++] = raw[i].cid;
 	}
 	s->n = n;
 	s->g = l->skel->bss->globals;
 	s->retired = l->retired;
+	s->mode = vp_mode_names[l->mode];
 	free(l->prev);
 	l->prev = raw;
 	l->nprev = n;

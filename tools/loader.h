@@ -11,7 +11,20 @@
 #include <stdint.h>
 #include "snapshot.h"
 
+/* How the kernel is observed (--mode). */
+enum vp_mode {
+	VP_MODE_AUTO,		/* the first of the three that attaches */
+	VP_MODE_TRACEPOINT,	/* the vfio_type1 tracepoints (patched kernel) */
+	VP_MODE_FENTRY,		/* fentry/fexit on type1 functions */
+	VP_MODE_KPROBE,		/* kprobes/kretprobes on the same */
+	VP_MODE_MAX,
+};
+
+extern const char *const vp_mode_names[VP_MODE_MAX];
+
 struct vp_opts {
+	enum vp_mode mode;
+	bool wait_modules;	/* fallback: wait for vfio_iommu_type1 to be loaded */
 	bool events;		/* stream events into the ring buffer */
 	uint32_t filter_cid;	/* events of this container only (0: all) */
 	uint32_t filter_tgid;	/* events of this process only (0: all) */
@@ -27,6 +40,7 @@ struct ring_buffer;
 
 struct vp_loader {
 	struct vfiopin_bpf *skel;
+	enum vp_mode mode;	/* the one attached */
 	struct ring_buffer *rb;
 	uint64_t last_ts;
 	/* the previous snapshot's entries, sorted by cid (for rates) */

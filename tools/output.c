@@ -194,6 +194,21 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 		"replay", jlat(&c->replay_ns)));
 	json_object_set_new(o, "refcount", json_pack("{s:o,s:o}",
 		"live", jrefhist(&c->ref_live), "bumps", jrefhist(&c->ref_bump)));
+	if (r->partial) {
+		/* what fentry/kprobe mode cannot see: unavailable, not 0 */
+		static const char *const mdev_na[] = { "pages_pinned", "pin_refs", "new_pins",
+						       "refcount_bumps", "released_pages",
+						       "refcount_drops" };
+		json_t *m = json_object_get(o, "mdev");
+
+		for (size_t i = 0; i < sizeof(mdev_na) / sizeof(mdev_na[0]); i++)
+			json_object_set_new(m, mdev_na[i], json_null());
+		json_object_set_new(json_object_get(o, "passthrough"), "reaccounts", json_null());
+		json_object_set_new(o, "invalidations", json_null());
+		json_object_set_new(o, "leaked_pins", json_null());
+		json_object_set_new(json_object_get(o, "latency"), "invalidate", json_null());
+		json_object_set_new(o, "refcount", json_null());
+	}
 	if (hists) {
 		h = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 			      "pin_ns", jhist(&c->pin_ns),
@@ -203,6 +218,8 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 			      "invalidate_ns", jhist(&c->inv_ns),
 			      "dma_map_ns", jhist(&c->map_ns),
 			      "replay_ns", jhist(&c->replay_ns));
+		if (r->partial)
+			json_object_set_new(h, "invalidate_ns", json_null());
 		json_object_set_new(o, "histograms", h);
 	}
 	return o;
@@ -214,6 +231,7 @@ json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists)
 
 	json_object_set_new(o, "schema", json_string(VP_STAT_SCHEMA));
 	json_object_set_new(o, "version", json_integer(VP_STAT_VERSION));
+	json_object_set_new(o, "mode", s->mode ? json_string(s->mode) : json_null());
 	json_object_set_new(o, "ts_ns", jint(s->ts_ns));
 	json_object_set_new(o, "interval_s", json_real(s->interval_s));
 	json_object_set_new(o, "drops", json_pack("{s:I,s:I,s:I}",
@@ -342,7 +360,7 @@ int vp_format_heading(char *buf, size_t len)
 
 int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 {
-	char locked[16], limit[16], head[16], p50[16], p99[16];
+	char locked[16], limit[16], head[16], p50[16], p99[16], mdev[24], inv[24], leak[24];
 	const char *mark = (r->c.flags & VP_F_RELEASED) ? "x" :
 			   (r->c.flags & VP_F_SEEN_OPEN) ? "" : "~";
 
@@ -357,16 +375,23 @@ int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 		snprintf(head, sizeof(head), "%.1f", r->headroom_ratio * 100);
 	else
 		snprintf(head, sizeof(head), "-");
+	/* "-": what this mode cannot see */
+	if (r->partial) {
+		strcpy(mdev, "-");
+		strcpy(inv, "-");
+		strcpy(leak, "-");
+	} else {
+		snprintf(mdev, sizeof(mdev), "%llu", (unsigned long long)r->c.pages_pinned);
+		snprintf(inv, sizeof(inv), "%llu", (unsigned long long)r->c.invalidations);
+		snprintf(leak, sizeof(leak), "%llu", (unsigned long long)r->c.leaked);
+	}
 	return snprintf(buf, len,
-			"%4u%-1s %7u %-15.15s %8s %8s %6s %7llu %7llu %8.1f %8s %8s %5llu %5llu %5llu",
+			"%4u%-1s %7u %-15.15s %8s %8s %6s %7s %7llu %8.1f %8s %8s %5s %5llu %5s",
 			r->c.cid, mark, r->c.tgid, r->comm[0] ? r->comm : "?", locked,
-			limit, head, (unsigned long long)r->c.pages_pinned,
-			(unsigned long long)r->c.pt_pages, r->pins_per_s,
+			limit, head, mdev, (unsigned long long)r->c.pt_pages, r->pins_per_s,
 			vp_fmt_ns(p50, sizeof(p50), r->pin_p50_ns),
-			vp_fmt_ns(p99, sizeof(p99), r->pin_p99_ns),
-			(unsigned long long)r->c.invalidations,
-			(unsigned long long)r->c.limit_hits,
-			(unsigned long long)r->c.leaked);
+			vp_fmt_ns(p99, sizeof(p99), r->pin_p99_ns), inv,
+			(unsigned long long)r->c.limit_hits, leak);
 }
 
 void vp_print_header(FILE *f, const struct vp_snapshot *s)

@@ -74,6 +74,7 @@ struct simple {
 	const char *help;
 	size_t off;	    /* of a __u64 in struct vp_container */
 	unsigned int shift; /* pages to bytes: VP_PAGE_SHIFT */
+	bool tp_only;	    /* only the tracepoints give it (not fentry/kprobe) */
 };
 
 #define F(field) offsetof(struct vp_container, field)
@@ -81,52 +82,57 @@ struct simple {
 static const struct simple simples[] = {
     {"locked_bytes", "gauge",
      "Locked memory charged to the container's owner (mm->locked_vm, as type1 last accounted it).",
-     F(locked_vm), VP_PAGE_SHIFT},
+     F(locked_vm), VP_PAGE_SHIFT, false},
     {"locked_peak_bytes", "gauge", "Highest locked memory seen for the container.", F(locked_peak),
-     VP_PAGE_SHIFT},
+     VP_PAGE_SHIFT, false},
     {"mdev_pinned_pages", "gauge",
      "Distinct guest pages pinned now through vfio_pin_pages (mdev/vendor drivers).",
-     F(pages_pinned), 0},
+     F(pages_pinned), 0, true},
     {"mdev_pin_references", "gauge",
-     "References held now on mdev-pinned pages (sum of vfio_pfn ref_count).", F(pin_refs), 0},
+     "References held now on mdev-pinned pages (sum of vfio_pfn ref_count).", F(pin_refs), 0, true},
     {"passthrough_pages", "gauge",
-     "Pages pinned and mapped into an IOMMU domain for passthrough devices.", F(pt_pages), 0},
+     "Pages pinned and mapped into an IOMMU domain for passthrough devices.", F(pt_pages), 0,
+     false},
     {"mapped_pages", "gauge", "Pages covered by the container's live DMA mappings.",
-     F(mapped_pages), 0},
-    {"pin_calls_total", "counter", "vfio_pin_pages calls.", F(pin_calls), 0},
-    {"pin_failures_total", "counter", "vfio_pin_pages calls that failed.", F(pin_failures), 0},
+     F(mapped_pages), 0, false},
+    {"pin_calls_total", "counter", "vfio_pin_pages calls.", F(pin_calls), 0, false},
+    {"pin_failures_total", "counter", "vfio_pin_pages calls that failed.", F(pin_failures), 0,
+     false},
     {"pin_pages_requested_total", "counter", "Pages asked for by vfio_pin_pages calls.",
-     F(pin_pages_req), 0},
+     F(pin_pages_req), 0, false},
     {"pins_total", "counter", "Pages newly pinned through vfio_pin_pages (a vfio_pfn created).",
-     F(pin_new), 0},
+     F(pin_new), 0, true},
     {"pin_refcount_raises_total", "counter",
-     "vfio_pin_pages of a page already pinned (its ref_count raised).", F(pin_bumps), 0},
-    {"unpin_calls_total", "counter", "vfio_unpin_pages calls.", F(unpin_calls), 0},
+     "vfio_pin_pages of a page already pinned (its ref_count raised).", F(pin_bumps), 0, true},
+    {"unpin_calls_total", "counter", "vfio_unpin_pages calls.", F(unpin_calls), 0, false},
     {"unpins_total", "counter",
-     "Pages released by vfio_unpin_pages (their last reference dropped).", F(unpin_released), 0},
-    {"dma_maps_total", "counter", "VFIO_IOMMU_MAP_DMA calls.", F(dma_maps), 0},
+     "Pages released by vfio_unpin_pages (their last reference dropped).", F(unpin_released), 0,
+     true},
+    {"dma_maps_total", "counter", "VFIO_IOMMU_MAP_DMA calls.", F(dma_maps), 0, false},
     {"dma_map_failures_total", "counter", "VFIO_IOMMU_MAP_DMA calls that failed.",
-     F(dma_map_failures), 0},
+     F(dma_map_failures), 0, false},
     {"dma_unmaps_total", "counter", "DMA mappings removed by VFIO_IOMMU_UNMAP_DMA.", F(dma_unmaps),
-     0},
+     0, false},
     {"replays_total", "counter", "Replays of existing mappings into a newly attached IOMMU domain.",
-     F(replays), 0},
-    {"replay_pages_total", "counter", "Pages pinned by replays.", F(replay_pages), 0},
+     F(replays), 0, false},
+    {"replay_pages_total", "counter", "Pages pinned by replays.", F(replay_pages), 0, false},
     {"reaccounts_total", "counter",
-     "Re-accountings of locked memory (the last passthrough group left).", F(reaccounts), 0},
+     "Re-accountings of locked memory (the last passthrough group left).", F(reaccounts), 0, true},
     {"invalidations_total", "counter", "Invalidations of vendor-driver pins by a DMA unmap.",
-     F(invalidations), 0},
+     F(invalidations), 0, true},
     {"invalidated_pages_total", "counter", "Pinned pages the invalidation notifications dropped.",
-     F(inv_pages), 0},
+     F(inv_pages), 0, true},
     {"invalidation_retries_total", "counter",
-     "Times a DMA unmap had to notify vendor drivers again.", F(inv_retries), 0},
+     "Times a DMA unmap had to notify vendor drivers again.", F(inv_retries), 0, true},
     {"limit_hits_total", "counter",
-     "Locked-memory charges refused with ENOMEM (RLIMIT_MEMLOCK exceeded).", F(limit_hits), 0},
+     "Locked-memory charges refused with ENOMEM (RLIMIT_MEMLOCK exceeded).", F(limit_hits), 0,
+     false},
     {"account_failures_total", "counter",
      "Locked-memory charges that failed for another reason (the owner gone).", F(account_failures),
-     0},
+     0, false},
     {"leaked_pins_total", "counter",
-     "mdev pins still held when their mapping was removed (a vendor driver leak).", F(leaked), 0},
+     "mdev pins still held when their mapping was removed (a vendor driver leak).", F(leaked), 0,
+     true},
 };
 
 /* Latency histograms, from the log2 nanosecond histograms. */
@@ -198,6 +204,9 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vp_refhist *h = (const void *)((const char *)&s->rows[i].c + off);
 
+		if (s->rows[i].partial)
+			continue;
+
 		for (int b = 1; b <= ref_top(&s->rows[i]); b++) {
 			refcount_label(buf, sizeof(buf), b);
 			fprintf(f, P "%s{%s,refcount=\"%s\"} %llu\n", name, lb[i].s, buf,
@@ -253,9 +262,10 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 	for (size_t k = 0; k < sizeof(simples) / sizeof(simples[0]); k++) {
 		family(f, simples[k].name, simples[k].type, simples[k].help);
 		for (size_t i = 0; i < s->n; i++)
-			fprintf(f, P "%s{%s} %llu\n", simples[k].name, lb[i].s,
-				(unsigned long long)(field(&s->rows[i], simples[k].off)
-						     << simples[k].shift));
+			if (!simples[k].tp_only || !s->rows[i].partial)
+				fprintf(f, P "%s{%s} %llu\n", simples[k].name, lb[i].s,
+					(unsigned long long)(field(&s->rows[i], simples[k].off)
+							     << simples[k].shift));
 	}
 
 	family(f, "limit_bytes", "gauge",
@@ -304,7 +314,8 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 
 			memcpy(&h, (const char *)&s->rows[i].c + hists[k].off, sizeof(h));
 			/* a container's histogram appears with its first observation */
-			if (vp_slots_total(h.slots, VP_LOG2_SLOTS))
+			if (vp_slots_total(h.slots, VP_LOG2_SLOTS) &&
+			    !(s->rows[i].partial && hists[k].off == F(inv_ns)))
 				write_hist(f, hists[k].name, &h, &lb[i]);
 		}
 	}

@@ -166,6 +166,7 @@ void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 	t.limit = 0;
 	t.locked_peak = 0;
 	vp_row_derive(out, &t, NULL, 0);
+	out->partial = s->n && s->rows[0].partial;
 	out->pins_per_s = rate;
 	snprintf(out->comm, sizeof(out->comm), "total");
 }

@@ -25,6 +25,11 @@ struct vp_row {
 	double pin_p50_ns, pin_p99_ns;	/* -1 without samples */
 	double unpin_p50_ns, unpin_p99_ns;
 	double inv_p99_ns;
+	/*
+	 * observed without the tracepoints (fentry/kprobe): per-page pins,
+	 * refcounts, invalidations, re-accounting and leaks are unavailable
+	 */
+	bool partial;
 };
 
 struct vp_snapshot {
@@ -34,6 +39,7 @@ struct vp_snapshot {
 	struct vp_row *rows;
 	struct vp_globals g;
 	uint64_t retired;	/* containers dropped after being reported */
+	const char *mode;	/* how the kernel was observed ("tracepoint", ...) */
 };
 
 /*

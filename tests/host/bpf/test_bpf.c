@@ -64,8 +64,12 @@ static struct vfiopin_bpf *load(__u32 max_containers, __u32 ringbuf,
 				bool emit, __u32 filter_cid)
 {
 	struct vfiopin_bpf *s = vfiopin_bpf__open();
+	struct bpf_program *prog;
 
 	assert_non_null(s);
+	/* the raw_tp programs only: the fallback ones need type1's functions */
+	bpf_object__for_each_program(prog, s->obj)
+		bpf_program__set_autoload(prog, !strncmp(bpf_program__name(prog), "tp_", 3));
 	if (max_containers)
 		assert_int_equal(bpf_map__set_max_entries(s->maps.containers,
 							  max_containers), 0);
