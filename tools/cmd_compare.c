@@ -5,9 +5,9 @@
  * confidence interval, a Mann-Whitney U p-value and a verdict.
  *
  * A metric regressed when the difference is significant (p < alpha) and
- * the estimated shift, relative to the base median, is worse than the
- * noise threshold in the metric's bad direction; improved the same way in
- * the good direction; otherwise unchanged.
+ * the whole confidence interval of the shift, relative to the base median,
+ * lies beyond the noise threshold in the metric's bad direction; improved
+ * the same way in the good direction; otherwise unchanged.
  */
 #include <errno.h>
 #include <math.h>
@@ -277,12 +277,18 @@ static void compare_metric(const struct compare_opts *o, const char *name, json_
 		snprintf(r->warning, sizeof(r->warning),
 			 "few samples (%zu vs %zu; %d or more each recommended)", r->nb, r->nn,
 			 MIN_SAMPLES);
-	if (r->p < o->alpha && isfinite(r->change)) {
-		double worse = r->lower_better ? r->change : -r->change;
+	/*
+	 * a verdict needs significance and the whole interval beyond the
+	 * threshold: a point estimate past it with an interval reaching back
+	 * into the noise is not enough
+	 */
+	if (r->p < o->alpha && isfinite(r->lo) && isfinite(r->hi)) {
+		double worse_lo = r->lower_better ? r->lo : -r->hi;
+		double better_lo = r->lower_better ? -r->hi : r->lo;
 
-		if (worse > o->threshold)
+		if (worse_lo > o->threshold)
 			r->verdict = "regressed";
-		else if (worse < -o->threshold)
+		else if (better_lo > o->threshold)
 			r->verdict = "improved";
 	}
 out:
