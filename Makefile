@@ -14,7 +14,7 @@ KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
 .PHONY: all deps kernel kernel-debug tools host-tests bench bench-top bench-export bench-events bench-overhead lab demo check check-host \
-	check-patches check-lab check-scenarios check-debug vmlinux-h clean
+	check-patches check-lab check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
 
@@ -126,7 +126,13 @@ lab: kernel tools
 demo: kernel tools
 	@$(LAB) --timeout 600 -- tests/lab/demo.sh
 
-check: check-host check-patches check-lab
+check: check-host check-patches check-lab check-stock
+
+# The scenario matrix on Debian's own, unpatched 6.1 kernel (lab/stock/),
+# with vfiopin in a fallback mode (fentry, or kprobes).
+check-stock: deps tools
+	@tests/lab/run-in-lab.sh stock-start --kernel "$$(lab/stock/stock.sh build)" -- tests/lab/stock-start.sh
+	@tests/lab/run-in-lab.sh stock --kernel "$$(lab/stock/stock.sh path)" -- tests/lab/scenarios.sh
 
 # The seed's test matrix S1-S9 (also part of check-lab).
 check-scenarios: kernel tools

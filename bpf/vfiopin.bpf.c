@@ -668,6 +668,8 @@ struct fb_call {
 struct fb_cur {
 	__u32 cid;
 	__u32 in_attach;
+	__u32 acct_hit;		/* mm_lock_acct refused with ENOMEM in this call */
+	__u32 pad;
 	__u64 replay_pages;
 	__u64 map_pinned;
 };
@@ -987,6 +989,12 @@ static __always_inline int fb_acct_exit(__s32 ret)
 
 	if (!fb_unstash(FB_ACCT, &k) || !k.cid)
 		return 0;
+	if (ret == -ENOMEM) {
+		struct fb_cur *cur = fb_current();
+
+		if (cur)
+			cur->acct_hit = 1;
+	}
 	task = (struct task_struct *)k.a[0];
 	mm = (struct mm_struct *)k.a[1];
 	locked = BPF_CORE_READ(mm, locked_vm);
@@ -1019,6 +1027,12 @@ static __always_inline int fb_remote_exit(__u32 fn, __s64 ret)
 		dec(&c->pt_pages, k.a[0]);
 		return 0;
 	}
+	/*
+	 * vfio_pin_pages_remote checks RLIMIT_MEMLOCK itself before charging:
+	 * its ENOMEM is a limit hit mm_lock_acct never saw
+	 */
+	if (ret == -ENOMEM && !(cur && cur->acct_hit))
+		inc(&c->limit_hits, 1);
 	if (ret <= 0)
 		return 0;
 	inc(&c->pt_pages, ret);

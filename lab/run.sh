@@ -58,6 +58,9 @@ if [ -z "$kernel" ]; then
 	kernel=$("$TOP/lab/kernel.sh" build "$flavour")
 fi
 [ -r "$kernel/bzImage" ] || die "no bzImage in $kernel: run 'make kernel'"
+# a kernel whose 9p and virtio are modules (the stock lab) brings an initramfs
+initrd=
+[ -r "$kernel/initrd.img" ] && initrd=$kernel/initrd.img
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -96,7 +99,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 	-device virtio-9p-pci,fsdev=root,mount_tag=root
 	-fsdev local,id=out,path="$out",security_model=none,multidevs=remap
 	-device virtio-9p-pci,fsdev=out,mount_tag=vfiopin-out
-	-kernel "$kernel/bzImage"
+	-kernel "$kernel/bzImage" ${initrd:+-initrd "$initrd"}
 	-append "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288 ro console=ttyS0 intel_iommu=on panic=-1 oops=panic loglevel=4 init=$TOP/lab/guest-init.sh $append")
 
 t0=$(date +%s.%N)

@@ -1,8 +1,9 @@
 #!/bin/bash
 # What attaching vfiopin costs the pin path: the same pin/unpin loop through
-# an mpin device with nothing attached, with vfiopin attached, and (for
-# reference) with the vfio_type1 events enabled into ftrace's ring buffer,
-# rotated in one run, for 512-page and 1-page calls.  Reports throughput
+# an mpin device with nothing attached, with vfiopin attached in each mode
+# (tracepoint, fentry, kprobe), and (for reference) with the vfio_type1
+# events enabled into ftrace's ring buffer, rotated in one run, for 512-page
+# and 1-page calls.  Reports throughput
 # ratios against the untraced loop per call size in
 # $OUT/bench-overhead.json, with the clocksource in use (every timed event
 # reads it).  A benchmark: nothing here is asserted about time.
@@ -24,8 +25,11 @@ ftraced() {
 	cycle_ns "$@"
 	echo 0 > "$TRACEFS/events/vfio_type1/enable"
 }
+# attached MODE NPAGES COUNT: the loop with vfiopin attached in MODE
 attached() {
-	"$VFIOPIN" stat -d 3600 > /dev/null 2> /tmp/bench-vp.err &
+	local mode=$1
+	shift
+	"$VFIOPIN" stat --mode "$mode" -d 3600 > /dev/null 2> /tmp/bench-vp.err &
 	VP=$!
 	for _ in $(seq 200); do grep -q 'attached to' /tmp/bench-vp.err && break; sleep 0.05; done
 	grep -q 'attached to' /tmp/bench-vp.err || die "vfiopin did not attach: $(cat /tmp/bench-vp.err)"
@@ -34,42 +38,57 @@ attached() {
 	echo "$ns"
 }
 
+MODES=(detached tracepoint fentry kprobe ftrace)
 cases=
 for spec in "512 20" "1 2000"; do
 	read -r npages count <<< "$spec"
-	off=() on=() ft=()
+	declare -A t=()
 	cycle_ns "$npages" 2 > /dev/null # warm up
+	# each round runs every configuration, starting from a different one
 	for ((r = 0; r < ROUNDS; r++)); do
-		for ((m = 0; m < 3; m++)); do
-			case $(((r + m) % 3)) in
-			0) off+=("$(cycle_ns "$npages" "$count")") ;;
-			1) on+=("$(attached "$npages" "$count")") ;;
-			2) ft+=("$(ftraced "$npages" "$count")") ;;
+		for ((m = 0; m < ${#MODES[@]}; m++)); do
+			mode=${MODES[$(((r + m) % ${#MODES[@]}))]}
+			case $mode in
+			detached) v=$(cycle_ns "$npages" "$count") ;;
+			ftrace) v=$(ftraced "$npages" "$count") ;;
+			*) v=$(attached "$mode" "$npages" "$count") ;;
 			esac
+			[ -n "$v" ] || die "a benchmark loop failed ($mode)"
+			t[$mode]+="$v "
 		done
 	done
-	for v in "${off[@]}" "${on[@]}" "${ft[@]}"; do [ -n "$v" ] || die "a benchmark loop failed"; done
-	cases+=$(python3 - "$npages" "$count" "${off[*]}" "${on[*]}" "${ft[*]}" <<'EOF'
+	cases+=$(python3 - "$npages" "$count" "${t[detached]}" "${t[tracepoint]}" "${t[fentry]}" \
+		"${t[kprobe]}" "${t[ftrace]}" <<'EOF'
 import json, statistics, sys
 npages, count = int(sys.argv[1]), int(sys.argv[2])
-off, on, ft = ([int(x) for x in a.split()] for a in sys.argv[3:6])
+names = ["detached", "tracepoint", "fentry", "kprobe", "ftrace"]
+ns = {n: [int(x) for x in a.split()] for n, a in zip(names, sys.argv[3:8])}
 calls = 2 * count
 med = statistics.median
-print(json.dumps({
-    "npages": npages, "pin_unpin_pairs": count,
-    "detached_ns": off, "attached_ns": on, "ftrace_ns": ft,
-    "detached_calls_per_s": calls / (med(off) / 1e9),
-    "attached_calls_per_s": calls / (med(on) / 1e9),
-    "throughput_ratio": med(off) / med(on),
-    "ftrace_throughput_ratio": med(off) / med(ft),
-}) + ",")
+out = {"npages": npages, "pin_unpin_pairs": count}
+for n in names:
+    out[n + "_ns"] = ns[n]
+out["detached_calls_per_s"] = calls / (med(ns["detached"]) / 1e9)
+for n in names[1:]:
+    out[n + "_throughput_ratio"] = med(ns["detached"]) / med(ns[n])
+    # what one pin or unpin call costs more than untraced
+    out[n + "_extra_ns_per_call"] = (med(ns[n]) - med(ns["detached"])) / calls
+print(json.dumps(out) + ",")
 EOF
 )
+	unset t
 done
 cat > "$OUT/bench-overhead.json" <<EOF
 {"bench":"vfiopin-overhead","kernel":"$(uname -r)","cpus":$(nproc),"rounds":$ROUNDS,
  "clocksource":"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)",
- "note":"throughput_ratio = median time untraced / median time with vfiopin attached (1.0 = no cost); ftrace_throughput_ratio the same with the events enabled into ftrace instead; TCG-emulated lab",
+ "note":"X_throughput_ratio = median time untraced / median time with vfiopin attached in mode X (1.0 = no cost), ftrace: the events enabled into ftrace instead; X_extra_ns_per_call = the added time per pin or unpin call; TCG-emulated lab",
  "cases":[${cases%,}]}
 EOF
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [print("ok: %d-page calls: throughput with vfiopin %.3f, with ftrace %.3f of untraced (clocksource %s)" % (c["npages"], c["throughput_ratio"], c["ftrace_throughput_ratio"], d["clocksource"])) for c in d["cases"]]' "$OUT/bench-overhead.json"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for c in d["cases"]:
+    print("ok: %d-page calls, throughput of untraced (extra ns per call): " % c["npages"] +
+          ", ".join("%s %.3f (%+.0f)" % (m, c[m + "_throughput_ratio"], c[m + "_extra_ns_per_call"])
+                    for m in ("tracepoint", "fentry", "kprobe", "ftrace")) +
+          " (clocksource %s)" % d["clocksource"])' "$OUT/bench-overhead.json"

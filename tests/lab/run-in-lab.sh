@@ -9,7 +9,7 @@ out=$TOP/build/lab-$name
 "$TOP/lab/run.sh" --timeout 2400 --quiet --out "$out" "$@"
 rc=$?
 tr -d '\r' < "$out/console.log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]' |
-	sed -n '/^ok: /p; /^FAIL: /p; /^=== /p; /^scen /,/passed, /p; / passed, [0-9]* failed$/p' | awk '!seen[$0]++ || !/passed, /'
+	sed -n '/^ok: /p; /^FAIL: /p; /^=== /p; /^scen /,/passed, /p; / passed, [0-9]* failed/p' | awk '!seen[$0]++ || !/passed, /'
 if [ $rc -ne 0 ]; then
 	echo "lab test '$name' failed (status $rc); console log: $out/console.log"
 	tail -40 "$out/console.log"

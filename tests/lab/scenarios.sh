@@ -13,6 +13,22 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 RAM=16M RAM_KB=16384 RAM_PAGES=4096
+# On the stock kernel (make check-stock) there are no vfio_type1 events to
+# compare with, and vfiopin runs in a fallback mode that cannot see per-page
+# pins, refcounts, invalidations, re-accounting or leaks: those checks are
+# skipped (and counted); the oracles (VmLck, the drivers' counters, the
+# client's results) and every figure the fallback gives are still checked.
+if [ "$STOCK" = 1 ]; then
+	SKIP_RE='account deltas|vs the trace|\(trace\)|trace pins|MAP_DMA pinned through the IOMMU'
+	SKIP_RE+='|peak locked_vm|running locked_vm|charged in all|charges =|replays and reaccounts'
+	SKIP_RE+='|S5: no limit hit$|limit hit at locked_vm|passthrough limit hit reported once'
+	SKIP_RE+='|container released$|no leaked pins on DMA removal|four distinct container ids'
+	SKIP_RE+='|account deltas sum|invalidation range|pin_page events seen'
+	SKIP_RE+='|emulated attaches/detaches so far|nothing pinned after the notification'
+	SKIP_RE+='|vfiopin: (mdev references|no mdev references left|no leaked pins|distinct pages pinned'
+	SKIP_RE+='|live refcounts|replays, reaccounts|released, nothing leaked|invalidation'
+	SKIP_RE+='|its container.s references)'
+fi
 [ -x "$VMM" ] || die "$VMM is not built (make tools)"
 read -r -a EDU <<< "$(bind_edu)"
 [ ${#EDU[@]} -ge 2 ] || die "the matrix needs two edu devices (lab/run.sh --edu 2)"
@@ -317,7 +333,7 @@ S6() {
 	check_eq "S6: vfiopin: the failed MAP_DMA" "$(vpc a passthrough.dma_map_failures)" 1
 	release a
 	finish a; check_eq "S6: client status (ENOMEM was expected)" $? 0
-	grep -q '"op":"map","iova":16777216,"size":4096,"ret":-12,"errno":"ENOMEM"' "${VJSON[a]}" &&
+	grep -qE '"op":"map","iova":16777216,"size":4096,"ret":-12,("step_ns":[0-9]+,)?"errno":"ENOMEM"' "${VJSON[a]}" &&
 		pass "S6: MAP_DMA returned ENOMEM" || fail "S6: MAP_DMA did not return ENOMEM"
 	# mdev: pin the whole limit, then one more page
 	local steps=() off
@@ -351,7 +367,10 @@ S7() {
 	wait "${VPID[a]}" 2>/dev/null
 	local fd=fd_a; eval "exec ${!fd}>&-"
 	# The release happens as the process's files close; give it a moment.
-	for _ in $(seq 100); do [ "$(count_ev "$c" container_release)" = 1 ] && break; sleep 0.1; done
+	for _ in $(seq 100); do
+		[ "$STOCK" = 1 ] || [ "$(count_ev "$c" container_release)" = 1 ] && break
+		sleep 0.1
+	done
 	check_eq "S7: container released" "$(count_ev "$c" container_release)" 1
 	check_eq "S7: nothing left at release (trace)" "$(events "$TRACEFS/trace" vfio_type1_container_release | grep "cid=$c " | sed -E 's/.*(dmas=)/\1/')" "dmas=0 pinned=0 locked=0"
 	check_eq "S7: no leaked pins on DMA removal" "$(events "$TRACEFS/trace" vfio_type1_dma_remove | grep "cid=$c " | grep -vc 'leaked=0')" 0

@@ -43,7 +43,9 @@ def main():
         return
     rows = snap["containers"]
     if sel == "all":
-        print(show(sum(get(r, path) for r in rows)))
+        vals = [get(r, path) for r in rows]
+        # a figure the mode cannot give (null) has no sum
+        print(show(None if None in vals else sum(vals)))
         return
     key, _, val = sel.partition("=")
     match = [r for r in rows if str(r.get(key)) == val]

@@ -1,0 +1,42 @@
+#!/bin/bash
+# vfiopin starting on Debian's stock kernel (make check-stock), before and
+# after VFIO's modules are loaded: type1 missing is said plainly, with
+# --wait-modules it waits and then attaches with fentry; --mode tracepoint
+# names what is missing; --mode kprobe attaches too.  Does not source
+# lib.sh first: that loads the modules.
+set -uo pipefail
+TOP=${VFIOPIN_TOP:?run inside the lab (lab/run.sh)}
+KDIR=${VFIOPIN_KERNEL:?}
+OUT=${VFIOPIN_OUT:-/tmp/out}
+V=$TOP/build/vfiopin
+pass=0 failed=0
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+[ -d "$KDIR/root/lib/modules/$(uname -r)" ] || { echo "stock-start: not the stock kernel"; exit 1; }
+[ ! -e /sys/module/vfio_iommu_type1 ] && ok "type1 is not loaded at boot" || bad "type1 already loaded"
+
+err=$("$V" stat -d 1 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q "type1 driver is not loaded yet.*--wait-modules" <<< "$err" &&
+	ok "no type1: said plainly, with --wait-modules offered (exit 1)" || bad "no type1: exit $rc: $err"
+
+"$V" stat --json --wait-modules -d 4 > "$OUT/stock-wait.json" 2> "$OUT/stock-wait.err" &
+vp=$!
+sleep 2
+grep -q "waiting for vfio_iommu_type1" "$OUT/stock-wait.err" && ok "--wait-modules waits" ||
+	bad "--wait-modules: $(cat "$OUT/stock-wait.err")"
+/sbin/modprobe -d "$KDIR/root" vfio_iommu_type1 || bad "modprobe vfio_iommu_type1"
+wait $vp; rc=$?
+[ $rc = 0 ] && grep -q "attached to 19 type1 functions with fentry" "$OUT/stock-wait.err" &&
+	ok "then attaches with fentry (auto), exit 0" || bad "after the wait: exit $rc: $(cat "$OUT/stock-wait.err")"
+[ "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["mode"])' "$OUT/stock-wait.json")" = fentry ] &&
+	ok "its snapshot says mode fentry" || bad "snapshot mode: $(tail -c 300 "$OUT/stock-wait.json")"
+
+err=$("$V" stat --mode tracepoint -d 1 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q "no vfio_type1 tracepoints" <<< "$err" &&
+	ok "--mode tracepoint on the stock kernel: names the missing tracepoints" || bad "tracepoint mode: $rc: $err"
+err=$("$V" stat --mode kprobe -d 1 2>&1 >/dev/null); rc=$?
+[ $rc = 0 ] && grep -q "attached to 19 type1 functions with kprobe" <<< "$err" &&
+	ok "--mode kprobe attaches" || bad "kprobe mode: $rc: $err"
+echo "$pass passed, $failed failed"
+[ $failed = 0 ]
