@@ -26,6 +26,10 @@ abi() {
 build() {
 	local ver dir debs tmp m
 	ver=$(abi)
+	if [ -z "$ver" ] && [ "$(id -u)" = 0 ]; then
+		apt-get update -qq >&2 || true
+		ver=$(abi)
+	fi
 	[ -n "$ver" ] || die "cannot tell which linux-image-6.1.*-amd64 Debian has (apt-get update?)"
 	dir=$CACHE/stock/$ver
 	if [ -r "$dir/done" ] && [ "$(cat "$dir/done")" = "$(sha256sum < "$0") $(sha256sum < "$TOP/lab/stock/init.c")" ]; then
