@@ -379,8 +379,9 @@ static __always_inline int on_page(__u32 type, __u32 cid, __u32 tgid,
 	return 0;
 }
 
-static __always_inline int on_map(__u32 type, __u32 cid, __u32 tgid,
-				  __u64 iova, __u64 size, bool pin, __s32 ret)
+/* Returns the MAP_DMA's duration at its end (0 at the begin, or unmatched). */
+static __always_inline __u64 on_map(__u32 type, __u32 cid, __u32 tgid,
+				    __u64 iova, __u64 size, bool pin, __s32 ret)
 {
 	__u64 now = bpf_ktime_get_ns(), dur = 0, arg;
 	struct vp_container *c = container(type, cid, tgid, now);
@@ -402,7 +403,7 @@ static __always_inline int on_map(__u32 type, __u32 cid, __u32 tgid,
 		}
 	}
 	emit(type, cid, tgid, iova, size, pin, ret, 0, 0, dur);
-	return 0;
+	return dur;
 }
 
 static __always_inline int on_dma_unmap(__u32 cid, __u32 tgid, __u64 iova,
@@ -574,14 +575,16 @@ SEC("raw_tp/vfio_type1_dma_map_begin")
 int BPF_PROG(tp_dma_map_begin, unsigned int cid, int tgid, u64 iova, u64 size,
 	     bool pin, int ret)
 {
-	return on_map(VP_EV_DMA_MAP_BEGIN, cid, tgid, iova, size, pin, ret);
+	on_map(VP_EV_DMA_MAP_BEGIN, cid, tgid, iova, size, pin, ret);
+	return 0;
 }
 
 SEC("raw_tp/vfio_type1_dma_map_end")
 int BPF_PROG(tp_dma_map_end, unsigned int cid, int tgid, u64 iova, u64 size,
 	     bool pin, int ret)
 {
-	return on_map(VP_EV_DMA_MAP_END, cid, tgid, iova, size, pin, ret);
+	on_map(VP_EV_DMA_MAP_END, cid, tgid, iova, size, pin, ret);
+	return 0;
 }
 
 SEC("raw_tp/vfio_type1_dma_unmap")
@@ -655,7 +658,7 @@ int BPF_PROG(tp_invalidate_end, unsigned int cid, int tgid, u64 iova, u64 size,
 #define FB_MAX_ERRNO 4095
 
 enum fb_fn { FB_OPEN, FB_RELEASE, FB_ATTACH, FB_DETACH, FB_PIN, FB_UNPIN, FB_IOCTL, FB_ACCT,
-	     FB_PIN_REMOTE, FB_UNPIN_REMOTE, FB_FN_MAX };
+	     FB_PIN_REMOTE, FB_UNPIN_REMOTE };
 
 /* what an entry leaves for its exit (key: tid << 8 | fn) */
 struct fb_call {
@@ -949,12 +952,10 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 		return 0;
 	fb_leave();
 	if (k.a[0] == FB_MAP_DMA) {
-		__u64 key = span_key(VP_SPAN_MAP);
-		struct span *s = bpf_map_lookup_elem(&inflight, &key);
-		__u64 dur = s && now > s->ts ? now - s->ts : 0;
-
 		/* pinned pages are counted as vfio_pin_pages_remote returns them */
-		on_map(VP_EV_DMA_MAP_END, k.cid, k.tgid, k.a[2], k.a[3], false, (__s32)ret);
+		__u64 dur = on_map(VP_EV_DMA_MAP_END, k.cid, k.tgid, k.a[2], k.a[3], false,
+				   (__s32)ret);
+
 		c = container(VP_EV_MAX, k.cid, k.tgid, now);
 		if (c && !ret && pinned && dur)
 			hist_add(&c->map_ns, dur);

@@ -32,7 +32,6 @@
 #include <jansson.h>
 #include "cli.h"
 
-#define TRACEFS	  "/sys/kernel/tracing"
 #define PIN_BIN_S 0.01 /* pin-rate plot resolution */
 
 enum phase {
@@ -651,14 +650,6 @@ static int report(const char *dir)
 	return rc;
 }
 
-static bool have_events(const char *sys)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), TRACEFS "/events/%s", sys);
-	return !access(path, F_OK);
-}
-
 /* Wait up to @ms for perf's "ack" on @fd. */
 static bool wait_ack(int fd, int ms)
 {
@@ -682,12 +673,9 @@ static int record(struct capture_opts *o)
 		fprintf(stderr, "vfiopin capture: perf not found: install Debian's linux-perf\n");
 		return VP_EXIT_FAIL;
 	}
-	if (!have_events("vfio_type1")) {
-		fprintf(
-		    stderr,
-		    "vfiopin capture: no vfio_type1 tracepoints in %s/events: boot a kernel with "
-		    "the vfiopin patch series (kernel-patch/)\n",
-		    TRACEFS);
+	if (!vp_trace_events("vfio_type1")) {
+		fprintf(stderr, "vfiopin capture: no vfio_type1 tracepoints in tracefs: boot a "
+				"kernel with the vfiopin patch series (kernel-patch/)\n");
 		return VP_EXIT_FAIL;
 	}
 	if (mkdir(o->dir, 0755) && errno != EEXIST) {
@@ -729,7 +717,7 @@ static int record(struct capture_opts *o)
 	argv[n++] = data;
 	argv[n++] = "-e";
 	argv[n++] = "vfio_type1:*";
-	if (have_events("iommu/map")) {
+	if (vp_trace_events("iommu/map")) {
 		argv[n++] = "-e";
 		argv[n++] = "iommu:map";
 		argv[n++] = "-e";

@@ -218,10 +218,17 @@ fail:
 	return err;
 }
 
-static bool has_tracepoints(void)
+bool vp_trace_events(const char *path)
 {
-	return !access("/sys/kernel/tracing/events/vfio_type1", F_OK) ||
-	       !access("/sys/kernel/debug/tracing/events/vfio_type1", F_OK);
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s/events/%s", roots[i], path);
+		if (!access(buf, F_OK))
+			return true;
+	}
+	return false;
 }
 
 int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
@@ -261,7 +268,7 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 	if (mode == VP_MODE_AUTO) {
 		/* by what attaches: the tracepoints, else fentry, else kprobes */
 		for (int m = VP_MODE_TRACEPOINT; m < VP_MODE_MAX; m++) {
-			if (m == VP_MODE_TRACEPOINT && !has_tracepoints())
+			if (m == VP_MODE_TRACEPOINT && !vp_trace_events("vfio_type1"))
 				continue;
 			err = try_mode(l, o, m, true, &n);
 			if (!err)

@@ -68,4 +68,7 @@ void vp_close(struct vp_loader *l);
 
 uint64_t vp_now_ns(void);
 
+/* Whether tracefs has events/@path ("vfio_type1", "iommu/map"), wherever it is mounted. */
+bool vp_trace_events(const char *path);
+
 #endif
