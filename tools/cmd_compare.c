@@ -2,12 +2,17 @@
 /*
  * vfiopin compare BASE.json NEW.json: per metric of two `vfiopin bench`
  * files (schema vfiopin.bench), the median change with a Hodges-Lehmann
- * confidence interval, a Mann-Whitney U p-value and a verdict.
+ * confidence interval, a Mann-Whitney U p-value and a verdict.  Either side
+ * may be several files of the same workload (BASE... vs NEW...), their
+ * samples pooled: runs of A and B taken in turn share whatever drifts on the
+ * machine, which one long run of A and then one of B do not.
  *
- * A metric regressed when the difference is significant (p < alpha) and
- * the whole confidence interval of the shift, relative to the base median,
- * lies beyond the noise threshold in the metric's bad direction; improved
- * the same way in the good direction; otherwise unchanged.
+ * A metric regressed when the difference is significant (p < alpha after
+ * Holm's correction over all metrics of the comparison, so that the chance
+ * of any false verdict among them stays at alpha) and the whole confidence
+ * interval of the shift, relative to the base median, lies beyond the
+ * noise threshold in the metric's bad direction; improved the same way in
+ * the good direction; otherwise unchanged.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,12 +30,18 @@
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_MD };
 
+/* one side of the comparison: the files named for it */
+struct side {
+	char **files;
+	int n;
+};
+
 struct compare_opts {
-	const char *files[2];
-	int nfiles;
+	struct side side[2];
 	double threshold; /* relative, e.g. 0.05 */
 	double alpha;
 	double conf;
+	bool holm;
 	enum fmt fmt;
 	const char *output;
 };
@@ -38,22 +49,32 @@ struct compare_opts {
 static const char compare_doc[] =
     "Compare two benchmark files from `vfiopin bench` metric by metric.\n"
     "\n"
+    "With `vs` between them, either side may be several files of the same "
+    "workload, their samples pooled: run the base and the new kernel or "
+    "setting in turn (A B A B ...) so that a slow drift of the machine lands "
+    "on both sides instead of looking like a change.\n"
+    "\n"
     "For every metric in both: the medians, the change of NEW against BASE "
     "(the Hodges-Lehmann shift, relative to BASE's median) with its "
     "confidence interval, the two-sided Mann-Whitney U p-value, and a "
-    "verdict.  A metric regressed when p < --alpha and the change is worse "
-    "than --threshold in the metric's bad direction (slower, fewer pages per "
-    "second); improved likewise the other way; otherwise unchanged.  Too few "
+    "verdict.  The p-values are adjusted by Holm's method over all the "
+    "metrics compared, so that --alpha bounds the chance of any false "
+    "verdict in the whole comparison, not in each metric.  A metric regressed "
+    "when its adjusted p < --alpha and the whole confidence interval of the "
+    "change lies beyond --threshold in the metric's bad direction (slower, "
+    "fewer pages per second); improved likewise the other way; otherwise "
+    "unchanged.  Too few "
     "samples for the test to reach --alpha get a warning.  Files of different "
     "workloads are refused.  Exit status: 0 nothing regressed, 1 something "
     "regressed, 2 bad arguments or input."
     "\v"
     "Examples:\n"
     "  vfiopin compare base.json new.json\n"
+    "  vfiopin compare a1.json a2.json a3.json vs b1.json b2.json b3.json\n"
     "  vfiopin compare --format markdown base.json new.json >> $GITHUB_STEP_SUMMARY\n"
     "  vfiopin compare --threshold 2 --json base.json new.json\n";
 
-enum { OPT_FORMAT = 0x100, OPT_ALPHA, OPT_THRESHOLD, OPT_CONF };
+enum { OPT_FORMAT = 0x100, OPT_ALPHA, OPT_THRESHOLD, OPT_CONF, OPT_CORRECTION };
 
 static const struct argp_option compare_options[] = {
     {"format", OPT_FORMAT, "FMT", 0, "text (default), json or markdown", 0},
@@ -62,6 +83,10 @@ static const struct argp_option compare_options[] = {
      "Noise threshold: smaller changes are never a verdict (default 5)", 0},
     {"alpha", OPT_ALPHA, "P", 0, "Significance level (default 0.05)", 0},
     {"confidence", OPT_CONF, "LEVEL", 0, "Of the interval (default 0.95)", 0},
+    {"correction", OPT_CORRECTION, "METHOD", 0,
+     "For testing many metrics at once: holm (default) or none (each metric "
+     "on its own at --alpha)",
+     0},
     {"output", 'o', "FILE", 0, "Write to FILE instead of standard output", 0},
     {0},
 };
@@ -106,17 +131,46 @@ static error_t compare_parse(int key, char *arg, struct argp_state *state)
 		if (!parse_double(arg, 0.5, 0.999999, &o->conf))
 			argp_error(state, "--confidence takes 0.5..0.999999, not '%s'", arg);
 		break;
+	case OPT_CORRECTION:
+		if (!strcmp(arg, "holm"))
+			o->holm = true;
+		else if (!strcmp(arg, "none"))
+			o->holm = false;
+		else
+			argp_error(state, "--correction takes holm or none, not '%s'", arg);
+		break;
 	case 'o':
 		o->output = arg;
 		break;
-	case ARGP_KEY_ARG:
-		if (o->nfiles == 2)
-			argp_error(state, "takes two files, BASE.json and NEW.json");
-		o->files[o->nfiles++] = arg;
+	case ARGP_KEY_ARGS: {
+		char **v = state->argv + state->next;
+		int n = state->argc - state->next, vs = -1;
+
+		for (int i = 0; i < n; i++) {
+			if (strcmp(v[i], "vs"))
+				continue;
+			if (vs >= 0)
+				argp_error(state, "`vs` may appear once");
+			vs = i;
+		}
+		if (vs < 0 && n != 2)
+			argp_error(state, "takes two files, BASE.json and NEW.json, or "
+					  "BASE.json... vs NEW.json...");
+		if (vs == 0 || vs == n - 1)
+			argp_error(state, "`vs` needs files on both sides");
+		if (vs < 0) {
+			o->side[0] = (struct side){.files = v, .n = 1};
+			o->side[1] = (struct side){.files = v + 1, .n = 1};
+		} else {
+			o->side[0] = (struct side){.files = v, .n = vs};
+			o->side[1] = (struct side){.files = v + vs + 1, .n = n - vs - 1};
+		}
+		state->next = state->argc;
 		break;
-	case ARGP_KEY_END:
-		if (o->nfiles != 2)
-			argp_error(state, "takes two files, BASE.json and NEW.json");
+	}
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "takes two files, BASE.json and NEW.json, or BASE.json... vs "
+				  "NEW.json...");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -127,7 +181,7 @@ static error_t compare_parse(int key, char *arg, struct argp_state *state)
 static const struct argp compare_argp = {
     .options = compare_options,
     .parser = compare_parse,
-    .args_doc = "BASE.json NEW.json",
+    .args_doc = "BASE.json NEW.json\nBASE.json... vs NEW.json...",
     .doc = compare_doc,
 };
 
@@ -209,17 +263,25 @@ static bool load(struct bench *b, const char *path)
 	return true;
 }
 
-static double *samples(json_t *metric, size_t *n)
+/* The samples of metric @name pooled over the @n files of one side. */
+static double *samples(const struct bench *b, int n, const char *name, size_t *count)
 {
-	json_t *s = json_object_get(metric, "samples"), *x;
+	size_t total = 0, i;
 	double *v;
-	size_t i;
+	json_t *x;
 
-	*n = json_array_size(s);
-	v = malloc((*n ? *n : 1) * sizeof(double));
+	for (int f = 0; f < n; f++)
+		total += json_array_size(
+		    json_object_get(json_object_get(b[f].metrics, name), "samples"));
+	v = malloc((total ? total : 1) * sizeof(double));
 	if (!v)
 		return NULL;
-	json_array_foreach(s, i, x) v[i] = json_number_value(x);
+	*count = 0;
+	for (int f = 0; f < n; f++) {
+		json_t *s = json_object_get(json_object_get(b[f].metrics, name), "samples");
+
+		json_array_foreach(s, i, x) v[(*count)++] = json_number_value(x);
+	}
 	return v;
 }
 
@@ -230,28 +292,29 @@ struct result {
 	size_t nb, nn;
 	double mb, mn;	       /* medians */
 	double change, lo, hi; /* relative to mb */
-	double p;
+	double p, p_adj;       /* raw, and adjusted for the number of metrics */
 	bool exact, ci_full;
 	const char *verdict;
 	char warning[160];
 };
 
-static void compare_metric(const struct compare_opts *o, const char *name, json_t *mb, json_t *mn,
+static void compare_metric(const struct compare_opts *o, const char *name, struct bench *const b[2],
 			   struct result *r)
 {
 	double *x, *y;
 	struct vp_mwu u;
 	struct vp_shift s;
+	json_t *mb = json_object_get(b[0][0].metrics, name);
 	json_t *unit = json_object_get(mb, "unit");
 
 	memset(r, 0, sizeof(*r));
 	r->name = name;
 	r->unit = json_is_string(unit) ? json_string_value(unit) : "";
 	r->lower_better = !strcmp(json_string_value(json_object_get(mb, "better")), "lower");
-	x = samples(mb, &r->nb);
-	y = samples(mn, &r->nn);
+	x = samples(b[0], o->side[0].n, name, &r->nb);
+	y = samples(b[1], o->side[1].n, name, &r->nn);
 	r->verdict = "unchanged";
-	r->change = r->lo = r->hi = r->p = NAN;
+	r->change = r->lo = r->hi = r->p = r->p_adj = NAN;
 	if (!x || !y || !r->nb || !r->nn) {
 		snprintf(r->warning, sizeof(r->warning), "no samples on one side");
 		r->verdict = "no data";
@@ -269,31 +332,74 @@ static void compare_metric(const struct compare_opts *o, const char *name, json_
 		r->lo = s.lo / fabs(r->mb);
 		r->hi = s.hi / fabs(r->mb);
 	}
-	if (vp_mwu_min_p(r->nb, r->nn) >= o->alpha)
-		snprintf(r->warning, sizeof(r->warning),
-			 "too few samples (%zu vs %zu): no difference can reach p < %g", r->nb,
-			 r->nn, o->alpha);
-	else if (r->nb < MIN_SAMPLES || r->nn < MIN_SAMPLES)
-		snprintf(r->warning, sizeof(r->warning),
-			 "few samples (%zu vs %zu; %d or more each recommended)", r->nb, r->nn,
-			 MIN_SAMPLES);
-	/*
-	 * a verdict needs significance and the whole interval beyond the
-	 * threshold: a point estimate past it with an interval reaching back
-	 * into the noise is not enough
-	 */
-	if (r->p < o->alpha && isfinite(r->lo) && isfinite(r->hi)) {
-		double worse_lo = r->lower_better ? r->lo : -r->hi;
-		double better_lo = r->lower_better ? -r->hi : r->lo;
-
-		if (worse_lo > o->threshold)
-			r->verdict = "regressed";
-		else if (better_lo > o->threshold)
-			r->verdict = "improved";
-	}
 out:
 	free(x);
 	free(y);
+}
+
+/*
+ * The verdicts of @n compared metrics, once every p-value is known: Holm's
+ * adjustment over the @m of them that have one, then significance and the
+ * interval against the threshold.
+ */
+static int decide(const struct compare_opts *o, struct result *r, size_t n)
+{
+	double *p = malloc((n ? n : 1) * sizeof(*p)), *adj = malloc((n ? n : 1) * sizeof(*adj));
+	size_t m = 0;
+
+	if (!p || !adj) {
+		free(p);
+		free(adj);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		p[i] = r[i].p;
+		m += !isnan(p[i]);
+	}
+	if (o->holm) {
+		if (vp_holm(p, n, adj)) {
+			free(p);
+			free(adj);
+			return -1;
+		}
+	} else {
+		memcpy(adj, p, n * sizeof(*p));
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct result *x = &r[i];
+		/* what the smallest p must beat: alpha / m under Holm */
+		double level = o->holm && m ? o->alpha / (double)m : o->alpha;
+
+		x->p_adj = adj[i];
+		if (isnan(x->p))
+			continue;
+		if (vp_mwu_min_p(x->nb, x->nn) >= level)
+			snprintf(x->warning, sizeof(x->warning),
+				 "too few samples (%zu vs %zu): no difference can reach p < %g%s",
+				 x->nb, x->nn, level,
+				 o->holm && m > 1 ? " (alpha over the metrics compared)" : "");
+		else if (x->nb < MIN_SAMPLES || x->nn < MIN_SAMPLES)
+			snprintf(x->warning, sizeof(x->warning),
+				 "few samples (%zu vs %zu; %d or more each recommended)", x->nb,
+				 x->nn, MIN_SAMPLES);
+		/*
+		 * a verdict needs significance and the whole interval beyond
+		 * the threshold: a point estimate past it with an interval
+		 * reaching back into the noise is not enough
+		 */
+		if (x->p_adj < o->alpha && isfinite(x->lo) && isfinite(x->hi)) {
+			double worse_lo = x->lower_better ? x->lo : -x->hi;
+			double better_lo = x->lower_better ? -x->hi : x->lo;
+
+			if (worse_lo > o->threshold)
+				x->verdict = "regressed";
+			else if (better_lo > o->threshold)
+				x->verdict = "improved";
+		}
+	}
+	free(p);
+	free(adj);
+	return 0;
 }
 
 static const char *pct(char *buf, size_t len, double v)
@@ -324,30 +430,32 @@ static void print_text(FILE *f, const struct result *r, size_t n, bool md,
 	if (md) {
 		fprintf(f,
 			"| metric | unit | base median | new median | change | %g%% CI | p | "
-			"verdict |\n",
-			100 * o->conf);
-		fprintf(f, "|---|---|---:|---:|---:|---|---:|---|\n");
+			"%s | verdict |\n",
+			100 * o->conf, o->holm ? "p (Holm)" : "p (uncorrected)");
+		fprintf(f, "|---|---|---:|---:|---:|---|---:|---:|---|\n");
 	} else {
-		fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s  %s\n", "metric", "unit",
-			"base median", "new median", "change", "CI", "p", "verdict");
+		fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s %8s  %s\n", "metric", "unit",
+			"base median", "new median", "change", "CI", "p",
+			o->holm ? "p Holm" : "p used", "verdict");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct result *x = &r[i];
-		char ci[80], pv[16];
+		char ci[80], pv[16], pa[16];
 
 		snprintf(ci, sizeof(ci), "[%s, %s]", pct(lo, sizeof(lo), x->lo),
 			 pct(hi, sizeof(hi), x->hi));
 		snprintf(pv, sizeof(pv), isfinite(x->p) ? "%.4f" : "-", x->p);
+		snprintf(pa, sizeof(pa), isfinite(x->p_adj) ? "%.4f" : "-", x->p_adj);
 		if (md)
-			fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s%s |\n", x->name,
+			fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n", x->name,
 				x->unit, num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
-				pct(c, sizeof(c), x->change), ci, pv,
+				pct(c, sizeof(c), x->change), ci, pv, pa,
 				!strcmp(x->verdict, "regressed") ? "**regressed**" : x->verdict,
 				x->warning[0] ? " ⚠" : "");
 		else
-			fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s  %s\n", x->name, x->unit,
-				num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
-				pct(c, sizeof(c), x->change), ci, pv, x->verdict);
+			fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s %8s  %s\n", x->name,
+				x->unit, num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
+				pct(c, sizeof(c), x->change), ci, pv, pa, x->verdict);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (r[i].warning[0])
@@ -367,11 +475,17 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 
 	json_object_set_new(root, "schema", json_string(VP_COMPARE_SCHEMA));
 	json_object_set_new(root, "version", json_integer(1));
-	json_object_set_new(root, "base", json_string(o->files[0]));
-	json_object_set_new(root, "new", json_string(o->files[1]));
+	for (int k = 0; k < 2; k++) {
+		json_t *files = json_array();
+
+		for (int f = 0; f < o->side[k].n; f++)
+			json_array_append_new(files, json_string(o->side[k].files[f]));
+		json_object_set_new(root, k ? "new" : "base", files);
+	}
 	json_object_set_new(root, "threshold", json_real(o->threshold));
 	json_object_set_new(root, "alpha", json_real(o->alpha));
 	json_object_set_new(root, "confidence", json_real(o->conf));
+	json_object_set_new(root, "correction", json_string(o->holm ? "holm" : "none"));
 	for (size_t i = 0; i < n; i++) {
 		json_t *m = json_object();
 
@@ -388,6 +502,7 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 		json_object_set_new(m, "ci_high", jnum(r[i].hi));
 		json_object_set_new(m, "ci_whole_range", json_boolean(r[i].ci_full));
 		json_object_set_new(m, "p", jnum(r[i].p));
+		json_object_set_new(m, "p_adjusted", jnum(r[i].p_adj));
 		json_object_set_new(m, "p_exact", json_boolean(r[i].exact));
 		json_object_set_new(m, "verdict", json_string(r[i].verdict));
 		json_object_set_new(m, "warning",
@@ -431,8 +546,8 @@ static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 
 int cmd_compare(int argc, char **argv)
 {
-	struct compare_opts o = {.threshold = 0.05, .alpha = 0.05, .conf = 0.95};
-	struct bench b[2] = {0};
+	struct compare_opts o = {.threshold = 0.05, .alpha = 0.05, .conf = 0.95, .holm = true};
+	struct bench *b[2] = {NULL, NULL};
 	struct result *res = NULL;
 	size_t n = 0;
 	int regressions = 0, rc = VP_EXIT_USAGE;
@@ -442,37 +557,60 @@ int cmd_compare(int argc, char **argv)
 	char diff[256];
 
 	argp_parse(&compare_argp, argc, argv, 0, NULL, &o);
-	if (!load(&b[0], o.files[0]) || !load(&b[1], o.files[1]))
-		goto done;
-	if (!json_equal(b[0].workload, b[1].workload)) {
-		first_difference(b[0].workload, b[1].workload, diff, sizeof(diff));
-		fprintf(stderr,
-			"vfiopin compare: %s and %s ran different workloads (%s); refusing to "
-			"compare\n",
-			o.files[0], o.files[1], diff);
-		goto done;
+	for (int k = 0; k < 2; k++) {
+		b[k] = calloc(o.side[k].n, sizeof(*b[k]));
+		if (!b[k]) {
+			fprintf(stderr, "vfiopin compare: out of memory\n");
+			goto done;
+		}
+		for (int f = 0; f < o.side[k].n; f++)
+			if (!load(&b[k][f], o.side[k].files[f]))
+				goto done;
 	}
-	res = calloc(json_object_size(b[0].metrics) + 1, sizeof(*res));
+	/* every file, on either side, must have run the first one's workload */
+	for (int k = 0; k < 2; k++) {
+		for (int f = 0; f < o.side[k].n; f++) {
+			const struct bench *x = &b[k][f];
+
+			if (json_equal(b[0][0].workload, x->workload))
+				continue;
+			first_difference(b[0][0].workload, x->workload, diff, sizeof(diff));
+			fprintf(stderr,
+				"vfiopin compare: %s and %s ran different workloads (%s); refusing "
+				"to compare\n",
+				b[0][0].path, x->path, diff);
+			goto done;
+		}
+	}
+	res = calloc(json_object_size(b[0][0].metrics) + 1, sizeof(*res));
 	if (!res)
 		goto done;
-	json_object_foreach(b[0].metrics, name, mb)
+	json_object_foreach(b[0][0].metrics, name, mb)
 	{
-		json_t *mn = json_object_get(b[1].metrics, name);
+		const char *missing = NULL;
 
-		if (!mn) {
-			fprintf(stderr, "vfiopin compare: warning: %s has no metric %s\n",
-				o.files[1], name);
+		for (int k = 0; k < 2 && !missing; k++)
+			for (int f = 0; f < o.side[k].n && !missing; f++)
+				if (!json_object_get(b[k][f].metrics, name))
+					missing = b[k][f].path;
+		if (missing) {
+			fprintf(stderr, "vfiopin compare: warning: %s has no metric %s\n", missing,
+				name);
 			continue;
 		}
-		compare_metric(&o, name, mb, mn, &res[n]);
-		if (!strcmp(res[n].verdict, "regressed"))
-			regressions++;
+		compare_metric(&o, name, b, &res[n]);
 		n++;
 	}
 	if (!n) {
 		fprintf(stderr, "vfiopin compare: the files have no metric in common\n");
 		goto done;
 	}
+	if (decide(&o, res, n)) {
+		fprintf(stderr, "vfiopin compare: out of memory\n");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		regressions += !strcmp(res[i].verdict, "regressed");
 	if (o.output && !(out = fopen(o.output, "w"))) {
 		fprintf(stderr, "vfiopin compare: cannot write %s: %s\n", o.output,
 			strerror(errno));
@@ -488,9 +626,10 @@ int cmd_compare(int argc, char **argv)
 	} else {
 		print_text(out, res, n, o.fmt == FMT_MD, &o);
 		fprintf(out,
-			o.fmt == FMT_MD ? "\n%d regressed (threshold %g%%, alpha %g)\n"
-					: "%d regressed (threshold %g%%, alpha %g)\n",
-			regressions, 100 * o.threshold, o.alpha);
+			o.fmt == FMT_MD ? "\n%d regressed (threshold %g%%, alpha %g%s)\n"
+					: "%d regressed (threshold %g%%, alpha %g%s)\n",
+			regressions, 100 * o.threshold, o.alpha,
+			o.holm ? " over all metrics, Holm" : " per metric");
 	}
 	if (ferror(out) || fflush(out)) {
 		fprintf(stderr, "vfiopin compare: writing %s failed\n",
@@ -502,7 +641,10 @@ done:
 	if (out != stdout)
 		fclose(out);
 	free(res);
-	json_decref(b[0].root);
-	json_decref(b[1].root);
+	for (int k = 0; k < 2; k++) {
+		for (int f = 0; b[k] && f < o.side[k].n; f++)
+			json_decref(b[k][f].root);
+		free(b[k]);
+	}
 	return rc;
 }

@@ -169,6 +169,44 @@ int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, do
 	return 0;
 }
 
+struct holm_ent {
+	double p;
+	size_t i;
+};
+
+static int cmp_holm(const void *a, const void *b)
+{
+	const struct holm_ent *x = a, *y = b;
+
+	if (x->p != y->p)
+		return x->p < y->p ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+int vp_holm(const double *p, size_t n, double *adj)
+{
+	struct holm_ent *e = malloc((n ? n : 1) * sizeof(*e));
+	size_t m = 0;
+	double run = 0;
+
+	if (!e)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		adj[i] = NAN;
+		if (!isnan(p[i]))
+			e[m++] = (struct holm_ent){.p = p[i], .i = i};
+	}
+	qsort(e, m, sizeof(*e), cmp_holm);
+	for (size_t k = 0; k < m; k++) {
+		double a = fmin(1, (double)(m - k) * e[k].p);
+
+		run = fmax(run, a);
+		adj[e[k].i] = run;
+	}
+	free(e);
+	return 0;
+}
+
 double vp_norm_quantile(double p)
 {
 	static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,

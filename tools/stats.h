@@ -43,6 +43,15 @@ struct vp_shift {
 int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, double conf,
 		      struct vp_shift *out);
 
+/*
+ * Holm's step-down adjustment of @n p-values for testing them together:
+ * with the i-th smallest p scaled by (m - i + 1), kept monotone and at most
+ * 1, where m counts the finite ones.  A NAN p stays NAN in @adj and is not
+ * counted.  Rejecting where adj < alpha keeps the chance of any false
+ * verdict among the n at or below alpha.  Returns -1 when out of memory.
+ */
+int vp_holm(const double *p, size_t n, double *adj);
+
 /* The smallest two-sided p-value samples of these sizes can reach. */
 double vp_mwu_min_p(size_t nx, size_t ny);
 

@@ -72,6 +72,72 @@ rc=$(cmp_rc "$tmp/few-base.json" "$tmp/few.json")
 [ "$rc $(verdicts)" = "0 unchanged unchanged " ] && grep -q "too few samples (3 vs 3)" "$tmp/out" &&
 	ok "compare: 3 samples: a warning, no verdict possible" || bad "compare: few: exit $rc, $(cat "$tmp/out")"
 
+# six metrics, one of them shifted by 3.5 % (exact p = 0.029 on its own):
+# significant alone, not once the six are tested together
+python3 - "$tmp/h-base.json" "$tmp/h-new.json" <<-'PY'
+	import json, sys
+	for path, shift in zip(sys.argv[1:], (0, 3.5)):
+	    ms = {"m%d" % j: {"unit": "ns", "better": "lower",
+	                      "samples": [100 + i + (shift if j == 0 else 0.5) for i in range(10)]}
+	          for j in range(6)}
+	    json.dump({"schema": "vfiopin.bench", "version": 1, "workload": {"mode": "mdev"},
+	               "metrics": ms}, open(path, "w"))
+	PY
+rc=$(cmp_rc --json --threshold 0.1 "$tmp/h-base.json" "$tmp/h-new.json")
+if [ "$rc" = 0 ] && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); m = {x["metric"]: x for x in d["metrics"]}
+ok = d["correction"] == "holm" and 0.02 < m["m0"]["p"] < 0.05
+ok = ok and abs(m["m0"]["p_adjusted"] - 6 * m["m0"]["p"]) < 1e-12 and m["m0"]["verdict"] == "unchanged"
+ok = ok and all(m["m%d" % j]["p_adjusted"] == 1 for j in range(1, 6))
+sys.exit(0 if ok else 1)' "$tmp/out"; then
+	ok "compare: Holm over 6 metrics: p 0.029 adjusted to 6p, no verdict, exit 0"
+else
+	bad "compare: Holm: exit $rc, $(cat "$tmp/out")"
+fi
+rc=$(cmp_rc --correction none --threshold 0.1 "$tmp/h-base.json" "$tmp/h-new.json")
+[ "$rc" = 1 ] && grep -q '^m0 .* regressed$' "$tmp/out" && grep -q "alpha 0.05 per metric" "$tmp/out" &&
+	ok "compare --correction none: the same shift regressed on its own, exit 1" ||
+	bad "compare --correction none: exit $rc, $(cat "$tmp/out")"
+
+# a machine that drifts 2 % slower per run of 5 samples: four runs of A and
+# then four of B look like +8 %; the same eight runs taken A B A B ... and
+# pooled with `vs` put the drift on both sides (B trails A by one run, 2 %,
+# inside the threshold)
+python3 - "$tmp" <<-'PY'
+	import json, random, sys
+	rng = random.Random(3)
+	def run(path, t):
+	    lat = [100000 * (1 + 0.02 * t) * rng.lognormvariate(0, 0.005) for _ in range(5)]
+	    json.dump({"schema": "vfiopin.bench", "version": 1, "workload": {"mode": "mdev"},
+	               "metrics": {"pin_call_ns": {"unit": "ns", "better": "lower", "samples": lat}}},
+	              open(path, "w"))
+	for t in range(8):
+	    run("%s/seq-%s%d.json" % (sys.argv[1], "ab"[t // 4], t % 4), t)
+	for t in range(8):
+	    run("%s/alt-%s%d.json" % (sys.argv[1], "ab"[t % 2], t // 2), t)
+	PY
+rc=$(cmp_rc "$tmp"/seq-a*.json vs "$tmp"/seq-b*.json)
+[ "$rc $(verdicts)" = "1 regressed " ] && grep -Eq "^pin_call_ns .* \+[78]\.[0-9]%" "$tmp/out" &&
+	ok "compare: A then B on a drifting machine: the drift looks like ~+8 %, regressed" ||
+	bad "compare: sequential drift: exit $rc, $(cat "$tmp/out")"
+rc=$(cmp_rc --json "$tmp"/alt-a*.json vs "$tmp"/alt-b*.json)
+if [ "$rc" = 0 ] && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); m = d["metrics"][0]
+ok = m["n_base"] == 20 and m["n_new"] == 20 and m["verdict"] == "unchanged" and 0 < m["change"] < 0.04
+sys.exit(0 if ok and len(d["base"]) == 4 and d["new"][0].endswith("alt-b0.json") else 1)' "$tmp/out"; then
+	ok "compare: the same runs in turn, pooled with vs: 20 vs 20 samples, unchanged"
+else
+	bad "compare: pooled: exit $rc, $(cat "$tmp/out")"
+fi
+expect_fail "compare: pooled files of different workloads" \
+	"seq-a0.json and .*/pt.json ran different workloads" build/vfiopin compare "$tmp/seq-a0.json" "$tmp/pt.json" vs "$tmp/seq-b0.json"
+expect_fail "compare: vs with nothing after it" "needs files on both sides" build/vfiopin compare "$tmp/base.json" vs
+expect_fail "compare: vs twice" "may appear once" build/vfiopin compare "$tmp/base.json" vs "$tmp/base.json" vs "$tmp/base.json"
+expect_fail "compare: three files without vs" "or BASE.json... vs NEW.json..." \
+	build/vfiopin compare "$tmp/base.json" "$tmp/base.json" "$tmp/base.json"
+
 # refused input: exit 2 with the file and the position
 expect_fail "compare: different workloads are refused" \
 	"different workloads \(mode: \"mdev\" vs \"passthrough\"\)" build/vfiopin compare "$tmp/base.json" "$tmp/pt.json"
@@ -87,7 +153,9 @@ echo '{"schema": "vfiopin.stat", "version": 1}' > "$tmp/stat.json"
 expect_fail "compare: not a bench file" "not a vfiopin bench file" build/vfiopin compare "$tmp/stat.json" "$tmp/base.json"
 expect_fail "compare: a missing file" "nosuch.json: unable to open" build/vfiopin compare "$tmp/nosuch.json" "$tmp/base.json"
 expect_fail "compare: one file only" "takes two files" build/vfiopin compare "$tmp/base.json"
+expect_fail "compare: no files" "takes two files" build/vfiopin compare
 expect_fail "compare: bad --alpha" "alpha takes a probability" build/vfiopin compare --alpha 2 "$tmp/base.json" "$tmp/base.json"
+expect_fail "compare: bad --correction" "correction takes holm or none" build/vfiopin compare --correction bonf "$tmp/base.json" "$tmp/base.json"
 expect_fail "bench: mdev mode needs --mdev" "needs --mdev UUID" build/vfiopin bench
 expect_fail "bench: passthrough needs --pci" "needs --pci ADDR" build/vfiopin bench --mode passthrough
 expect_fail "bench: an unknown mode" "mdev, passthrough or mixed" build/vfiopin bench --mode gpu

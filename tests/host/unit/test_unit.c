@@ -540,6 +540,33 @@ static void test_stats(void **state)
 	assert_float_equal(vp_norm_quantile(0.01), -2.326347874, 1e-8);
 }
 
+/* Holm's adjustment against hand-computed cases. */
+static void test_holm(void **state)
+{
+	/* m = 4 (the NAN is not counted); sorted 0.005 0.01 0.03 0.04 scaled
+	 * by 4 3 2 1: 0.02 0.03 0.06 0.04, then kept monotone: 0.06 for the last */
+	double p[] = { 0.01, 0.04, 0.03, NAN, 0.005 }, adj[5];
+	double q[] = { 0.5, 0.6 }, qa[2];
+	double t[] = { 0.02, 0.02, 0.02 }, ta[3];
+
+	(void)state;
+	assert_int_equal(vp_holm(p, 5, adj), 0);
+	assert_float_equal(adj[0], 0.03, 1e-12);
+	assert_float_equal(adj[1], 0.06, 1e-12);
+	assert_float_equal(adj[2], 0.06, 1e-12);
+	assert_true(isnan(adj[3]));
+	assert_float_equal(adj[4], 0.02, 1e-12);
+	/* at most 1 */
+	vp_holm(q, 2, qa);
+	assert_float_equal(qa[0], 1, 0);
+	assert_float_equal(qa[1], 1, 0);
+	/* equal p-values: 3p, 2p -> 3p, p -> 3p: all 0.06 */
+	vp_holm(t, 3, ta);
+	for (int i = 0; i < 3; i++)
+		assert_float_equal(ta[i], 0.06, 1e-12);
+	assert_int_equal(vp_holm(NULL, 0, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_holm),
 	};
 
 	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);
