@@ -57,6 +57,7 @@ struct bench_opts {
 	uint32_t per_call;
 	uint32_t total;
 	uint32_t repeat;
+	uint32_t warmup;
 	const char *hugetlb;
 	const char *mdev;
 	const char *pci;
@@ -80,7 +81,10 @@ static const char bench_doc[] =
     "detach.  mdev: only the mdev; passthrough: only the vfio-pci device "
     "(MAP_DMA pins everything); mixed: the mdev pins, then the passthrough "
     "device is hot-plugged (replay) and unplugged.  Every call's time is a "
-    "sample.  The JSON (schema \"vfiopin.bench\" version 1, tools/README.md) "
+    "sample.  --warmup repetitions run first and are not recorded: the first "
+    "run of a code path pays for cold caches (and, under emulation, for "
+    "translating the code), which is not what a comparison should measure.  "
+    "The JSON (schema \"vfiopin.bench\" version 1, tools/README.md) "
     "has the workload, the environment (kernel release and build, command "
     "line, CPUs, type1's disable_hugepages), the samples per metric and, "
     "unless --no-hists, vfiopin's histograms of the runs.  Needs root, VFIO "
@@ -96,6 +100,7 @@ enum {
 	OPT_PER_CALL,
 	OPT_TOTAL,
 	OPT_REPEAT,
+	OPT_WARMUP,
 	OPT_HUGETLB,
 	OPT_MDEV,
 	OPT_PCI,
@@ -108,6 +113,8 @@ static const struct argp_option bench_options[] = {
     {"pages-per-call", OPT_PER_CALL, "N", 0, "Pages per pin/unpin call, 1..512 (default 64)", 0},
     {"total-pages", OPT_TOTAL, "N", 0, "Guest RAM in 4 KiB pages (default 1024)", 0},
     {"repeat", OPT_REPEAT, "N", 0, "Repetitions, each a fresh client (default 10)", 0},
+    {"warmup", OPT_WARMUP, "N", 0,
+     "Unrecorded repetitions first, before vfiopin attaches (default 1)", 0},
     {"hugetlb", OPT_HUGETLB, "DIR", 0, "Back guest RAM with 2 MiB pages from hugetlbfs DIR", 0},
     {"mdev", OPT_MDEV, "UUID", 0, "The mpin mdev to pin through (mdev, mixed)", 0},
     {"pci", OPT_PCI, "ADDR", 0, "The vfio-pci device (passthrough, mixed)", 0},
@@ -142,6 +149,9 @@ static error_t bench_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_REPEAT:
 		arg_u32(state, "--repeat", arg, 1, 100000, &o->repeat);
+		break;
+	case OPT_WARMUP:
+		arg_u32(state, "--warmup", arg, 0, 1000, &o->warmup);
 		break;
 	case OPT_HUGETLB:
 		o->hugetlb = arg;
@@ -286,7 +296,10 @@ static void build_args(struct args *a, const struct bench_opts *o)
 	add(a, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
 }
 
-/* One repetition: run the client, turn its step lines into samples. */
+/*
+ * One repetition: run the client, turn its step lines into samples.  @rep
+ * counts from 1; negative for a warm-up run.
+ */
 static int run_once(const struct bench_opts *o, struct series *m, int rep)
 {
 	struct args a = {0};
@@ -344,9 +357,10 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		fprintf(stderr,
-			"vfiopin bench: repetition %d: the client failed (%s %d); its messages are "
+			"vfiopin bench: %s %d: the client failed (%s %d); its messages are "
 			"above\n",
-			rep, WIFEXITED(status) ? "exit" : "signal",
+			rep < 0 ? "warm-up run" : "repetition", rep < 0 ? -rep : rep,
+			WIFEXITED(status) ? "exit" : "signal",
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		rc = -1;
 	}
@@ -454,8 +468,8 @@ static const char *default_vmm(void)
 int cmd_bench(int argc, char **argv)
 {
 	struct bench_opts o = {
-	    .per_call = 64, .total = 1024, .repeat = 10, .argv = argv, .argc = argc};
-	struct series m[M_MAX] = {0};
+	    .per_call = 64, .total = 1024, .repeat = 10, .warmup = 1, .argv = argv, .argc = argc};
+	struct series m[M_MAX] = {0}, scratch[M_MAX] = {0};
 	struct vp_loader l;
 	bool attached = false;
 	json_t *root = NULL, *w, *metrics;
@@ -474,12 +488,16 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (!vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
-	if (!o.no_hists) {
+	vp_signals_install();
+	/* warm-up runs: samples thrown away, and before vfiopin counts */
+	for (uint32_t r = 0; r < o.warmup && !vp_stop; r++)
+		if (run_once(&o, scratch, -(int)r - 1))
+			goto out;
+	if (!o.no_hists && !vp_stop) {
 		if (vp_open(&l, &o.common.bpf, NULL, NULL))
 			goto out;
 		attached = true;
 	}
-	vp_signals_install();
 	for (uint32_t r = 0; r < o.repeat && !vp_stop; r++)
 		if (run_once(&o, m, (int)r + 1))
 			goto out;
@@ -497,7 +515,9 @@ int cmd_bench(int argc, char **argv)
 	json_object_set_new(w, "total_pages", json_integer(o.total));
 	json_object_set_new(w, "hugepages", json_boolean(o.hugetlb != NULL));
 	json_object_set_new(root, "workload", w);
-	json_object_set_new(root, "run", json_pack("{s:i}", "repetitions", (json_int_t)o.repeat));
+	json_object_set_new(root, "run",
+			    json_pack("{s:i,s:i}", "repetitions", (json_int_t)o.repeat, "warmup",
+				      (json_int_t)o.warmup));
 	json_object_set_new(root, "environment", environment(&o));
 	metrics = json_object();
 	for (int i = 0; i < M_MAX; i++) {
@@ -534,8 +554,10 @@ out:
 	json_decref(root);
 	if (attached)
 		vp_close(&l);
-	for (int i = 0; i < M_MAX; i++)
+	for (int i = 0; i < M_MAX; i++) {
 		free(m[i].v);
+		free(scratch[i].v);
+	}
 	if (!vp_output_close(&o.common))
 		rc = VP_EXIT_FAIL;
 	return rc;

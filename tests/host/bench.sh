@@ -160,6 +160,7 @@ expect_fail "bench: mdev mode needs --mdev" "needs --mdev UUID" build/vfiopin be
 expect_fail "bench: passthrough needs --pci" "needs --pci ADDR" build/vfiopin bench --mode passthrough
 expect_fail "bench: an unknown mode" "mdev, passthrough or mixed" build/vfiopin bench --mode gpu
 expect_fail "bench: pages per call out of range" "takes 1..512" build/vfiopin bench --mdev x --pages-per-call 513
+expect_fail "bench: warm-up runs out of range" "warmup takes 0..1000" build/vfiopin bench --mdev x --warmup 1001
 expect_fail "bench: a client that is not there" "is not there" build/vfiopin bench --mdev x --vmm /nonexistent
 if [ ! -e /dev/vfio/vfio ]; then
 	expect_fail "bench: no VFIO here: the client says so" "client failed" build/vfiopin bench --mdev x --no-hists --repeat 1
