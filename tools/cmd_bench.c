@@ -70,6 +70,7 @@ struct bench_opts {
 struct series {
 	double *v;
 	size_t n, cap;
+	uint32_t *per_run; /* samples each repetition gave; NULL for warm-ups */
 };
 
 static const char bench_doc[] =
@@ -305,9 +306,13 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 	struct args a = {0};
 	int pfd[2], status, rc = 0;
 	char line[4096];
+	size_t before[M_MAX];
+	bool oom = false;
 	pid_t pid;
 	FILE *f;
 
+	for (int i = 0; i < M_MAX; i++)
+		before[i] = m[i].n;
 	build_args(&a, o);
 	if (pipe(pfd)) {
 		perror("vfiopin bench: pipe");
@@ -335,19 +340,19 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 
 		if (op && ret >= 0 && ns > 0) {
 			if (!strcmp(op, "pin")) {
-				push(&m[M_PIN_CALL], ns);
-				push(&m[M_PIN_PPS], np * 1e9 / ns);
+				oom |= !push(&m[M_PIN_CALL], ns);
+				oom |= !push(&m[M_PIN_PPS], np * 1e9 / ns);
 			} else if (!strcmp(op, "unpin")) {
-				push(&m[M_UNPIN_CALL], ns);
+				oom |= !push(&m[M_UNPIN_CALL], ns);
 			} else if (!strcmp(op, "map")) {
-				push(&m[M_MAP], ns);
+				oom |= !push(&m[M_MAP], ns);
 				if (o->mode == MODE_PT)
-					push(&m[M_MAP_PPS], o->total * 1e9 / ns);
+					oom |= !push(&m[M_MAP_PPS], o->total * 1e9 / ns);
 			} else if (!strcmp(op, "unmap")) {
-				push(&m[M_UNMAP], ns);
+				oom |= !push(&m[M_UNMAP], ns);
 			} else if (!strcmp(op, "attach") && o->mode == MODE_MIXED && dev &&
 				   !strcmp(dev, o->pci)) {
-				push(&m[M_REPLAY], ns);
+				oom |= !push(&m[M_REPLAY], ns);
 			}
 		}
 		json_decref(j);
@@ -364,6 +369,13 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		rc = -1;
 	}
+	if (oom) {
+		fprintf(stderr, "vfiopin bench: out of memory for the samples\n");
+		rc = -1;
+	}
+	for (int i = 0; i < M_MAX && rep > 0; i++)
+		if (m[i].per_run)
+			m[i].per_run[rep - 1] = (uint32_t)(m[i].n - before[i]);
 	for (size_t i = 0; i < a.n; i++)
 		free(a.v[i]);
 	free(a.v);
@@ -488,6 +500,13 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (!vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
+	for (int i = 0; i < M_MAX; i++) {
+		m[i].per_run = calloc(o.repeat, sizeof(*m[i].per_run));
+		if (!m[i].per_run) {
+			fprintf(stderr, "vfiopin bench: out of memory\n");
+			goto out;
+		}
+	}
 	vp_signals_install();
 	/* warm-up runs: samples thrown away, and before vfiopin counts */
 	for (uint32_t r = 0; r < o.warmup && !vp_stop; r++)
@@ -521,17 +540,20 @@ int cmd_bench(int argc, char **argv)
 	json_object_set_new(root, "environment", environment(&o));
 	metrics = json_object();
 	for (int i = 0; i < M_MAX; i++) {
-		json_t *s;
+		json_t *s, *pr;
 
 		if (!m[i].n)
 			continue;
 		s = json_array();
 		for (size_t k = 0; k < m[i].n; k++)
 			json_array_append_new(s, json_real(m[i].v[k]));
+		pr = json_array();
+		for (uint32_t k = 0; k < o.repeat; k++)
+			json_array_append_new(pr, json_integer(m[i].per_run[k]));
 		json_object_set_new(metrics, metric_info[i].name,
-				    json_pack("{s:s,s:s,s:s,s:o}", "unit", metric_info[i].unit,
+				    json_pack("{s:s,s:s,s:s,s:o,s:o}", "unit", metric_info[i].unit,
 					      "better", metric_info[i].better, "what",
-					      metric_info[i].what, "samples", s));
+					      metric_info[i].what, "samples", s, "per_run", pr));
 	}
 	json_object_set_new(root, "metrics", metrics);
 	if (attached) {
@@ -556,6 +578,7 @@ out:
 		vp_close(&l);
 	for (int i = 0; i < M_MAX; i++) {
 		free(m[i].v);
+		free(m[i].per_run);
 		free(scratch[i].v);
 	}
 	if (!vp_output_close(&o.common))

@@ -54,6 +54,12 @@ static const char compare_doc[] =
     "setting in turn (A B A B ...) so that a slow drift of the machine lands "
     "on both sides instead of looking like a change.\n"
     "\n"
+    "The unit of comparison is the repetition: where a file says which "
+    "samples each repetition gave (\"per_run\", as `vfiopin bench` writes), "
+    "a metric with many samples per repetition (pin calls) is reduced to "
+    "each repetition's median first, since calls of one run share its "
+    "conditions and are not independent draws.\n"
+    "\n"
     "For every metric in both: the medians, the change of NEW against BASE "
     "(the Hodges-Lehmann shift, relative to BASE's median) with its "
     "confidence interval, the two-sided Mann-Whitney U p-value, and a "
@@ -193,6 +199,35 @@ struct bench {
 	json_t *metrics;
 };
 
+/*
+ * "per_run", when there, counts the samples each repetition gave, in
+ * order; they must add up to the samples.
+ */
+static bool check_per_run(const char *path, const char *name, json_t *metric)
+{
+	json_t *pr = json_object_get(metric, "per_run"), *x;
+	size_t i, sum = 0;
+
+	if (!pr)
+		return true;
+	if (!json_is_array(pr))
+		goto bad;
+	json_array_foreach(pr, i, x)
+	{
+		if (!json_is_integer(x) || json_integer_value(x) < 0)
+			goto bad;
+		sum += (size_t)json_integer_value(x);
+	}
+	if (sum == json_array_size(json_object_get(metric, "samples")))
+		return true;
+bad:
+	fprintf(stderr,
+		"vfiopin compare: %s: metrics.%s.per_run must be counts adding up to the "
+		"samples\n",
+		path, name);
+	return false;
+}
+
 static bool load(struct bench *b, const char *path)
 {
 	json_error_t err;
@@ -259,29 +294,60 @@ static bool load(struct bench *b, const char *path)
 				return false;
 			}
 		}
+		if (!check_per_run(path, name, v))
+			return false;
 	}
 	return true;
 }
 
-/* The samples of metric @name pooled over the @n files of one side. */
-static double *samples(const struct bench *b, int n, const char *name, size_t *count)
+/*
+ * The values metric @name is tested on, pooled over the @n files of one
+ * side: one per repetition (the median of its samples) where the file
+ * says which samples each repetition gave, else one per sample.  Calls of
+ * one run share that run's conditions, so they are not independent draws;
+ * the repetition is.  @count gets the values, @raw the samples.
+ */
+static double *samples(const struct bench *b, int n, const char *name, size_t *count, size_t *raw)
 {
 	size_t total = 0, i;
-	double *v;
+	double *v, *tmp;
 	json_t *x;
 
 	for (int f = 0; f < n; f++)
 		total += json_array_size(
 		    json_object_get(json_object_get(b[f].metrics, name), "samples"));
 	v = malloc((total ? total : 1) * sizeof(double));
-	if (!v)
+	tmp = malloc((total ? total : 1) * sizeof(double));
+	if (!v || !tmp) {
+		free(v);
+		free(tmp);
 		return NULL;
-	*count = 0;
-	for (int f = 0; f < n; f++) {
-		json_t *s = json_object_get(json_object_get(b[f].metrics, name), "samples");
-
-		json_array_foreach(s, i, x) v[(*count)++] = json_number_value(x);
 	}
+	*count = 0;
+	*raw = total;
+	for (int f = 0; f < n; f++) {
+		json_t *metric = json_object_get(b[f].metrics, name);
+		json_t *s = json_object_get(metric, "samples");
+		json_t *pr = json_object_get(metric, "per_run");
+		size_t at = 0;
+
+		if (!pr) {
+			json_array_foreach(s, i, x) v[(*count)++] = json_number_value(x);
+			continue;
+		}
+		json_array_foreach(pr, i, x)
+		{
+			size_t k = (size_t)json_integer_value(x);
+
+			if (!k)
+				continue;
+			for (size_t j = 0; j < k; j++)
+				tmp[j] = json_number_value(json_array_get(s, at + j));
+			v[(*count)++] = vp_median(tmp, k);
+			at += k;
+		}
+	}
+	free(tmp);
 	return v;
 }
 
@@ -289,7 +355,8 @@ struct result {
 	const char *name;
 	const char *unit;
 	bool lower_better;
-	size_t nb, nn;
+	size_t nb, nn;	       /* values tested: repetitions, or samples */
+	size_t sb, sn;	       /* samples */
 	double mb, mn;	       /* medians */
 	double change, lo, hi; /* relative to mb */
 	double p, p_adj;       /* raw, and adjusted for the number of metrics */
@@ -311,8 +378,8 @@ static void compare_metric(const struct compare_opts *o, const char *name, struc
 	r->name = name;
 	r->unit = json_is_string(unit) ? json_string_value(unit) : "";
 	r->lower_better = !strcmp(json_string_value(json_object_get(mb, "better")), "lower");
-	x = samples(b[0], o->side[0].n, name, &r->nb);
-	y = samples(b[1], o->side[1].n, name, &r->nn);
+	x = samples(b[0], o->side[0].n, name, &r->nb, &r->sb);
+	y = samples(b[1], o->side[1].n, name, &r->nn, &r->sn);
 	r->verdict = "unchanged";
 	r->change = r->lo = r->hi = r->p = r->p_adj = NAN;
 	if (!x || !y || !r->nb || !r->nn) {
@@ -495,6 +562,8 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 				    json_string(r[i].lower_better ? "lower" : "higher"));
 		json_object_set_new(m, "n_base", json_integer((json_int_t)r[i].nb));
 		json_object_set_new(m, "n_new", json_integer((json_int_t)r[i].nn));
+		json_object_set_new(m, "samples_base", json_integer((json_int_t)r[i].sb));
+		json_object_set_new(m, "samples_new", json_integer((json_int_t)r[i].sn));
 		json_object_set_new(m, "median_base", jnum(r[i].mb));
 		json_object_set_new(m, "median_new", jnum(r[i].mn));
 		json_object_set_new(m, "change", jnum(r[i].change));

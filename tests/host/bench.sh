@@ -138,6 +138,42 @@ expect_fail "compare: vs twice" "may appear once" build/vfiopin compare "$tmp/ba
 expect_fail "compare: three files without vs" "or BASE.json... vs NEW.json..." \
 	build/vfiopin compare "$tmp/base.json" "$tmp/base.json" "$tmp/base.json"
 
+# three runs a side, 30 calls each, runs 8 % apart: as 90 vs 90 independent
+# calls that is a sure regression; as the 3 vs 3 repetitions they are
+# (per_run), it cannot be told from run-to-run variation
+python3 - "$tmp" <<-'PY'
+	import json, sys
+	def f(path, offsets, per_run=True):
+	    lat = [100000 * (1 + o) * (1 + 0.001 * (c % 7)) for o in offsets for c in range(30)]
+	    m = {"unit": "ns", "better": "lower", "samples": lat}
+	    if per_run:
+	        m["per_run"] = [30] * len(offsets)
+	    json.dump({"schema": "vfiopin.bench", "version": 1, "workload": {"mode": "mdev"},
+	               "metrics": {"pin_call_ns": m}}, open(path, "w"))
+	f(sys.argv[1] + "/runs-a.json", (0, 0.01, 0.02))
+	f(sys.argv[1] + "/runs-b.json", (0.08, 0.09, 0.10))
+	f(sys.argv[1] + "/calls-a.json", (0, 0.01, 0.02), False)
+	f(sys.argv[1] + "/calls-b.json", (0.08, 0.09, 0.10), False)
+	d = json.load(open(sys.argv[1] + "/runs-a.json"))
+	d["metrics"]["pin_call_ns"]["per_run"] = [30, 30, 29]
+	json.dump(d, open(sys.argv[1] + "/runs-bad.json", "w"))
+	PY
+rc=$(cmp_rc --json "$tmp/runs-a.json" "$tmp/runs-b.json")
+if [ "$rc" = 0 ] && python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"][0]
+ok = (m["n_base"], m["n_new"], m["samples_base"], m["samples_new"]) == (3, 3, 90, 90)
+sys.exit(0 if ok and m["verdict"] == "unchanged" and "too few samples (3 vs 3)" in m["warning"] else 1)' "$tmp/out"; then
+	ok "compare: per_run: 3 vs 3 repetitions of 30 calls tested as 3 vs 3, no verdict, a warning"
+else
+	bad "compare: per_run: exit $rc, $(cat "$tmp/out")"
+fi
+rc=$(cmp_rc "$tmp/calls-a.json" "$tmp/calls-b.json")
+[ "$rc $(verdicts)" = "1 regressed " ] && ok "compare: the same calls without per_run: 90 vs 90, regressed" ||
+	bad "compare: calls: exit $rc, $(cat "$tmp/out")"
+expect_fail "compare: per_run not adding up to the samples" "per_run must be counts adding up" \
+	build/vfiopin compare "$tmp/runs-bad.json" "$tmp/runs-a.json"
+
 # refused input: exit 2 with the file and the position
 expect_fail "compare: different workloads are refused" \
 	"different workloads \(mode: \"mdev\" vs \"passthrough\"\)" build/vfiopin compare "$tmp/base.json" "$tmp/pt.json"
