@@ -536,7 +536,7 @@ static json_t *jnum(double v)
 }
 
 static json_t *to_json(const struct result *r, size_t n, const struct compare_opts *o,
-		       int regressions)
+		       int regressions, char kernels[2][160])
 {
 	json_t *root = json_object(), *arr = json_array();
 
@@ -548,6 +548,8 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 		for (int f = 0; f < o->side[k].n; f++)
 			json_array_append_new(files, json_string(o->side[k].files[f]));
 		json_object_set_new(root, k ? "new" : "base", files);
+		json_object_set_new(root, k ? "new_kernel" : "base_kernel",
+				    json_string(kernels[k]));
 	}
 	json_object_set_new(root, "threshold", json_real(o->threshold));
 	json_object_set_new(root, "alpha", json_real(o->alpha));
@@ -581,6 +583,22 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 	json_object_set_new(root, "metrics", arr);
 	json_object_set_new(root, "regressions", json_integer(regressions));
 	return root;
+}
+
+/* "RELEASE (BUILD)" of the kernel a bench file ran on, into @buf. */
+static const char *kernel_of(const struct bench *b, char *buf, size_t len)
+{
+	json_t *e = json_object_get(b->root, "environment");
+	const char *rel = json_string_value(json_object_get(e, "kernel_release"));
+	const char *build = json_string_value(json_object_get(e, "kernel_build"));
+
+	if (!rel)
+		snprintf(buf, len, "unknown");
+	else if (!build)
+		snprintf(buf, len, "%s", rel);
+	else
+		snprintf(buf, len, "%s (%s)", rel, build);
+	return buf;
 }
 
 /* The first field in which two workloads differ, for the refusal. */
@@ -623,7 +641,7 @@ int cmd_compare(int argc, char **argv)
 	const char *name;
 	json_t *mb;
 	FILE *out = stdout;
-	char diff[256];
+	char diff[256], kernels[2][160];
 
 	argp_parse(&compare_argp, argc, argv, 0, NULL, &o);
 	for (int k = 0; k < 2; k++) {
@@ -649,6 +667,20 @@ int cmd_compare(int argc, char **argv)
 				"to compare\n",
 				b[0][0].path, x->path, diff);
 			goto done;
+		}
+	}
+	/* each side's kernel; a side pooling runs of several kernels is odd */
+	for (int k = 0; k < 2; k++) {
+		kernel_of(&b[k][0], kernels[k], sizeof(kernels[k]));
+		for (int f = 1; f < o.side[k].n; f++) {
+			char other[160];
+
+			if (strcmp(kernel_of(&b[k][f], other, sizeof(other)), kernels[k]))
+				fprintf(stderr,
+					"vfiopin compare: warning: %s pools runs of different "
+					"kernels: %s in %s, %s in %s\n",
+					k ? "NEW" : "BASE", kernels[k], b[k][0].path, other,
+					b[k][f].path);
 		}
 	}
 	res = calloc(json_object_size(b[0][0].metrics) + 1, sizeof(*res));
@@ -687,12 +719,19 @@ int cmd_compare(int argc, char **argv)
 		goto done;
 	}
 	if (o.fmt == FMT_JSON) {
-		json_t *j = to_json(res, n, &o, regressions);
+		json_t *j = to_json(res, n, &o, regressions, kernels);
 
 		json_dumpf(j, out, JSON_INDENT(2));
 		fputc('\n', out);
 		json_decref(j);
 	} else {
+		for (int k = 0; k < 2; k++)
+			fprintf(out,
+				o.fmt == FMT_MD ? "- %s: %d file%s, kernel %s\n"
+						: "%s: %d file%s, kernel %s\n",
+				k ? "new" : "base", o.side[k].n, o.side[k].n == 1 ? "" : "s",
+				kernels[k]);
+		fputc('\n', out);
 		print_text(out, res, n, o.fmt == FMT_MD, &o);
 		fprintf(out,
 			o.fmt == FMT_MD ? "\n%d regressed (threshold %g%%, alpha %g%s)\n"

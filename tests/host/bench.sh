@@ -131,6 +131,19 @@ sys.exit(0 if ok and len(d["base"]) == 4 and d["new"][0].endswith("alt-b0.json")
 else
 	bad "compare: pooled: exit $rc, $(cat "$tmp/out")"
 fi
+# the kernels each side ran on are named; a side pooling two kernels is warned of
+python3 - "$tmp/base.json" "$tmp/k2.json" <<-'PY'
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	d["environment"] = {"kernel_release": "6.1.0-vp", "kernel_build": "lab-0123"}
+	json.dump(d, open(sys.argv[2], "w"))
+	PY
+rc=$(cmp_rc "$tmp/base.json" "$tmp/k2.json" vs "$tmp/k2.json")
+[ "$rc" = 0 ] && grep -q "^base: 2 files, kernel test$" "$tmp/out" &&
+	grep -q "^new: 1 file, kernel 6.1.0-vp (lab-0123)$" "$tmp/out" &&
+	grep -q "warning: BASE pools runs of different kernels: test in .*base.json, 6.1.0-vp (lab-0123) in .*k2.json" "$tmp/err" &&
+	ok "compare: each side's kernel named; a side of two kernels warned of" ||
+	bad "compare: kernels: exit $rc, $(cat "$tmp/out" "$tmp/err")"
 expect_fail "compare: pooled files of different workloads" \
 	"seq-a0.json and .*/pt.json ran different workloads" build/vfiopin compare "$tmp/seq-a0.json" "$tmp/pt.json" vs "$tmp/seq-b0.json"
 expect_fail "compare: vs with nothing after it" "needs files on both sides" build/vfiopin compare "$tmp/base.json" vs
