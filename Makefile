@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps kernel kernel-debug tools host-tests bench bench-top bench-export bench-events bench-overhead lab demo check check-host \
+.PHONY: all deps kernel kernel-debug tools host-tests bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
 	check-patches check-lab check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -108,6 +108,11 @@ bench: kernel tools
 	@tests/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- \
 		bash -c 'tests/lab/bench.sh && tests/lab/bench-overhead.sh'
 	@cat $(BUILD)/lab-bench/bench/summary.json $(BUILD)/lab-bench/bench-overhead.json
+
+# The lab kernel against the debug kernel (lockdep, KASAN, kmemleak), boots
+# alternated: compare across kernels must find the debug one regressed.
+bench-kernels: kernel kernel-debug tools
+	@tests/lab/bench-kernels.sh
 
 bench-overhead: kernel tools
 	@tests/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- tests/lab/bench-overhead.sh
