@@ -4,7 +4,7 @@
 #   make check       every test tier: host, kernel patches, lab
 #
 # Other targets: deps kernel kernel-debug vmlinux.h tools lab check-host
-# check-patches check-lab clean.  `make lab CMD='...'` runs a command in the lab.
+# check-patches check-lab bench bench-kernels clean.  `make lab CMD='...'` runs a command in the lab.
 
 SHELL := /bin/bash
 BUILD := build
