@@ -412,30 +412,23 @@ out:
 static int decide(const struct compare_opts *o, struct result *r, size_t n)
 {
 	double *p = malloc((n ? n : 1) * sizeof(*p)), *adj = malloc((n ? n : 1) * sizeof(*adj));
+	double level; /* what the smallest p must beat: alpha / m under Holm */
 	size_t m = 0;
+	int rc = -1;
 
-	if (!p || !adj) {
-		free(p);
-		free(adj);
-		return -1;
-	}
+	if (!p || !adj)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		p[i] = r[i].p;
 		m += !isnan(p[i]);
 	}
-	if (o->holm) {
-		if (vp_holm(p, n, adj)) {
-			free(p);
-			free(adj);
-			return -1;
-		}
-	} else {
+	if (!o->holm)
 		memcpy(adj, p, n * sizeof(*p));
-	}
+	else if (vp_holm(p, n, adj))
+		goto out;
+	level = o->holm && m ? o->alpha / (double)m : o->alpha;
 	for (size_t i = 0; i < n; i++) {
 		struct result *x = &r[i];
-		/* what the smallest p must beat: alpha / m under Holm */
-		double level = o->holm && m ? o->alpha / (double)m : o->alpha;
 
 		x->p_adj = adj[i];
 		if (isnan(x->p))
@@ -464,9 +457,11 @@ static int decide(const struct compare_opts *o, struct result *r, size_t n)
 				x->verdict = "improved";
 		}
 	}
+	rc = 0;
+out:
 	free(p);
 	free(adj);
-	return 0;
+	return rc;
 }
 
 static const char *pct(char *buf, size_t len, double v)
