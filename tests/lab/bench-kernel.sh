@@ -10,11 +10,7 @@ set -uo pipefail
 TAG=$1 R=$2 REP=$3
 V=$TOP/build/vfiopin
 
-load_mpin
-M1=$(create_mdev 1)
-read -r E1 _ <<< "$(bind_edu)"
-echo 64 > /proc/sys/vm/nr_hugepages
-mountpoint -q /mnt/huge || die "no hugetlbfs on /mnt/huge"
+bench_setup
 
 for w in mdev pt-huge; do
 	case $w in

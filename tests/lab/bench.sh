@@ -29,11 +29,7 @@ rm -f "$B"/*.json "$B"/*.txt
 DH=/sys/module/vfio_iommu_type1/parameters/disable_hugepages
 [ -w $DH ] || die "type1's disable_hugepages parameter is not writable ($DH)"
 
-load_mpin
-M1=$(create_mdev 1)
-read -r E1 _ <<< "$(bind_edu)"
-echo 64 > /proc/sys/vm/nr_hugepages
-mountpoint -q /mnt/huge || die "no hugetlbfs on /mnt/huge"
+bench_setup
 
 # REP repetitions per file, ROUNDS files per configuration: REP * ROUNDS
 # samples per side of a comparison, 16 or more: a single hiccup of the

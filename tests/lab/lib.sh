@@ -95,6 +95,16 @@ create_mdev() {
 	echo "$uuid"
 }
 
+# bench_setup: what the bench workloads run on: mpin with mdev 1 (M1), the
+# first edu device bound to vfio-pci (E1), 64 hugepages on /mnt/huge.
+bench_setup() {
+	load_mpin
+	M1=$(create_mdev 1)
+	read -r E1 _ <<< "$(bind_edu)"
+	echo 64 > /proc/sys/vm/nr_hugepages
+	mountpoint -q /mnt/huge || die "no hugetlbfs on /mnt/huge"
+}
+
 remove_mdev() { echo 1 > "/sys/bus/mdev/devices/$1/remove"; }
 
 mdev_counter() { cat "/sys/bus/mdev/devices/$1/mpin/$2"; }
