@@ -24,7 +24,6 @@
 #include "output.h"
 #include "stats.h"
 
-#define VP_BENCH_SCHEMA	  "vfiopin.bench"
 #define VP_COMPARE_SCHEMA "vfiopin.compare"
 #define MIN_SAMPLES	  8
 
@@ -206,25 +205,30 @@ struct bench {
 static bool check_per_run(const char *path, const char *name, json_t *metric)
 {
 	json_t *pr = json_object_get(metric, "per_run"), *x;
-	size_t i, sum = 0;
+	size_t i, left = json_array_size(json_object_get(metric, "samples"));
+	char *safe;
 
 	if (!pr)
 		return true;
 	if (!json_is_array(pr))
 		goto bad;
+	/* each count taken from what is left, so no sum can wrap */
 	json_array_foreach(pr, i, x)
 	{
-		if (!json_is_integer(x) || json_integer_value(x) < 0)
+		if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+		    (uint64_t)json_integer_value(x) > left)
 			goto bad;
-		sum += (size_t)json_integer_value(x);
+		left -= (size_t)json_integer_value(x);
 	}
-	if (sum == json_array_size(json_object_get(metric, "samples")))
+	if (!left)
 		return true;
 bad:
+	safe = vp_printable(name, false);
 	fprintf(stderr,
 		"vfiopin compare: %s: metrics.%s.per_run must be counts adding up to the "
 		"samples\n",
-		path, name);
+		path, safe ? safe : "?");
+	free(safe);
 	return false;
 }
 
@@ -238,7 +242,9 @@ static bool load(struct bench *b, const char *path)
 	b->path = path;
 	b->root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
 	if (!b->root) {
-		if (err.line < 0)
+		if (!err.text[0]) /* jansson says nothing when an allocation fails */
+			fprintf(stderr, "vfiopin compare: %s: cannot load it: out of memory\n", path);
+		else if (err.line < 0)
 			fprintf(stderr, "vfiopin compare: %s: %s\n", path, err.text);
 		else
 			fprintf(stderr, "vfiopin compare: %s:%d:%d (byte %d): %s\n", path, err.line,
@@ -253,12 +259,21 @@ static bool load(struct bench *b, const char *path)
 		    path, VP_BENCH_SCHEMA);
 		return false;
 	}
+	/* 1 and 1.0 are the same number in JSON */
 	v = json_object_get(b->root, "version");
-	if (!json_is_integer(v) || json_integer_value(v) != 1) {
-		fprintf(
-		    stderr,
-		    "vfiopin compare: %s: bench file version %s; this vfiopin reads version 1\n",
-		    path, json_is_integer(v) ? "other than 1" : "missing");
+	if (!json_is_number(v) || json_number_value(v) != 1) {
+		if (!v)
+			fprintf(stderr,
+				"vfiopin compare: %s: no \"version\"; this vfiopin reads bench "
+				"files of version 1\n",
+				path);
+		else if (!json_is_number(v))
+			fprintf(stderr, "vfiopin compare: %s: \"version\" is not a number\n", path);
+		else
+			fprintf(stderr,
+				"vfiopin compare: %s: bench file version %g; this vfiopin reads "
+				"version 1\n",
+				path, json_number_value(v));
 		return false;
 	}
 	b->workload = json_object_get(b->root, "workload");
@@ -278,19 +293,25 @@ static bool load(struct bench *b, const char *path)
 		if (!json_is_array(s) || !json_is_string(better) ||
 		    (strcmp(json_string_value(better), "lower") &&
 		     strcmp(json_string_value(better), "higher"))) {
+			char *safe = vp_printable(name, false);
+
 			fprintf(stderr,
 				"vfiopin compare: %s: metrics.%s needs \"samples\" (an array) and "
 				"\"better\" (\"lower\" or \"higher\")\n",
-				path, name);
+				path, safe ? safe : "?");
+			free(safe);
 			return false;
 		}
 		json_array_foreach(s, i, x)
 		{
 			if (!json_is_number(x) || !isfinite(json_number_value(x))) {
+				char *safe = vp_printable(name, false);
+
 				fprintf(stderr,
 					"vfiopin compare: %s: metrics.%s.samples[%zu] is not a "
 					"finite number\n",
-					path, name, i);
+					path, safe ? safe : "?", i);
+				free(safe);
 				return false;
 			}
 		}
@@ -305,7 +326,8 @@ static bool load(struct bench *b, const char *path)
  * side: one per repetition (the median of its samples) where the file
  * says which samples each repetition gave, else one per sample.  Calls of
  * one run share that run's conditions, so they are not independent draws;
- * the repetition is.  @count gets the values, @raw the samples.
+ * the repetition is.  @count gets the values, @raw the samples.  NULL
+ * when out of memory (load() has checked that each per_run adds up).
  */
 static double *samples(const struct bench *b, int n, const char *name, size_t *count, size_t *raw)
 {
@@ -314,8 +336,14 @@ static double *samples(const struct bench *b, int n, const char *name, size_t *c
 	json_t *x;
 
 	for (int f = 0; f < n; f++)
-		total += json_array_size(
-		    json_object_get(json_object_get(b[f].metrics, name), "samples"));
+		if (__builtin_add_overflow(total,
+					   json_array_size(json_object_get(
+					       json_object_get(b[f].metrics, name), "samples")),
+					   &total))
+			return NULL;
+	*raw = total;
+	if (total > SIZE_MAX / sizeof(double) - 1)
+		return NULL;
 	v = malloc((total ? total : 1) * sizeof(double));
 	tmp = malloc((total ? total : 1) * sizeof(double));
 	if (!v || !tmp) {
@@ -324,7 +352,6 @@ static double *samples(const struct bench *b, int n, const char *name, size_t *c
 		return NULL;
 	}
 	*count = 0;
-	*raw = total;
 	for (int f = 0; f < n; f++) {
 		json_t *metric = json_object_get(b[f].metrics, name);
 		json_t *s = json_object_get(metric, "samples");
@@ -365,14 +392,16 @@ struct result {
 	char warning[160];
 };
 
-static void compare_metric(const struct compare_opts *o, const char *name, struct bench *const b[2],
-			   struct result *r)
+/* One metric of both sides into @r; -1 when out of memory. */
+static int compare_metric(const struct compare_opts *o, const char *name, struct bench *const b[2],
+			  struct result *r)
 {
 	double *x, *y;
 	struct vp_mwu u;
 	struct vp_shift s;
 	json_t *mb = json_object_get(b[0][0].metrics, name);
 	json_t *unit = json_object_get(mb, "unit");
+	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
 	r->name = name;
@@ -382,13 +411,20 @@ static void compare_metric(const struct compare_opts *o, const char *name, struc
 	y = samples(b[1], o->side[1].n, name, &r->nn, &r->sn);
 	r->verdict = "unchanged";
 	r->change = r->lo = r->hi = r->p = r->p_adj = NAN;
-	if (!x || !y || !r->nb || !r->nn) {
-		snprintf(r->warning, sizeof(r->warning), "no samples on one side");
+	if (!x || !y)
+		goto out;
+	rc = 0;
+	if (!r->nb || !r->nn) {
+		snprintf(r->warning, sizeof(r->warning), "no samples on %s",
+			 r->nb || r->nn ? "one side" : "either side");
 		r->verdict = "no data";
 		goto out;
 	}
-	vp_mann_whitney(x, r->nb, y, r->nn, &u);
-	vp_hodges_lehmann(x, r->nb, y, r->nn, o->conf, &s);
+	if (vp_mann_whitney(x, r->nb, y, r->nn, &u) ||
+	    vp_hodges_lehmann(x, r->nb, y, r->nn, o->conf, &s)) {
+		rc = -1;
+		goto out;
+	}
 	r->mb = vp_median(x, r->nb);
 	r->mn = vp_median(y, r->nn);
 	r->p = u.p;
@@ -402,6 +438,7 @@ static void compare_metric(const struct compare_opts *o, const char *name, struc
 out:
 	free(x);
 	free(y);
+	return rc;
 }
 
 /*
@@ -484,8 +521,8 @@ static const char *num(char *buf, size_t len, double v)
 	return buf;
 }
 
-static void print_text(FILE *f, const struct result *r, size_t n, bool md,
-		       const struct compare_opts *o)
+static int print_text(FILE *f, const struct result *r, size_t n, bool md,
+		      const struct compare_opts *o)
 {
 	char a[32], b[32], c[32], lo[32], hi[32];
 
@@ -502,27 +539,44 @@ static void print_text(FILE *f, const struct result *r, size_t n, bool md,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct result *x = &r[i];
+		/* names and units come from the files: never raw to a terminal */
+		char *name = vp_printable(x->name, md), *unit = vp_printable(x->unit, md);
 		char ci[80], pv[16], pa[16];
 
+		if (!name || !unit) {
+			free(name);
+			free(unit);
+			return -1;
+		}
 		snprintf(ci, sizeof(ci), "[%s, %s]", pct(lo, sizeof(lo), x->lo),
 			 pct(hi, sizeof(hi), x->hi));
 		snprintf(pv, sizeof(pv), isfinite(x->p) ? "%.4f" : "-", x->p);
 		snprintf(pa, sizeof(pa), isfinite(x->p_adj) ? "%.4f" : "-", x->p_adj);
 		if (md)
-			fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n", x->name,
-				x->unit, num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
+			fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n", name, unit,
+				num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
 				pct(c, sizeof(c), x->change), ci, pv, pa,
 				!strcmp(x->verdict, "regressed") ? "**regressed**" : x->verdict,
 				x->warning[0] ? " ⚠" : "");
 		else
-			fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s %8s  %s\n", x->name,
-				x->unit, num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
+			fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s %8s  %s\n", name, unit,
+				num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
 				pct(c, sizeof(c), x->change), ci, pv, pa, x->verdict);
+		free(name);
+		free(unit);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (r[i].warning[0])
-			fprintf(f, md ? "\n⚠ %s: %s\n" : "warning: %s: %s\n", r[i].name,
-				r[i].warning);
+	for (size_t i = 0; i < n; i++) {
+		char *name;
+
+		if (!r[i].warning[0])
+			continue;
+		name = vp_printable(r[i].name, false);
+		if (!name)
+			return -1;
+		fprintf(f, md ? "\n⚠ %s: %s\n" : "warning: %s: %s\n", name, r[i].warning);
+		free(name);
+	}
+	return 0;
 }
 
 static json_t *jnum(double v)
@@ -610,7 +664,11 @@ static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 			char *sa = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 			char *sb = w ? json_dumps(w, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 
-			snprintf(buf, len, "%s: %s vs %s", k, sa ? sa : "?", sb ? sb : "(absent)");
+			char *key = vp_printable(k, false);
+
+			snprintf(buf, len, "%s: %s vs %s", key ? key : "?", sa ? sa : "?",
+				 sb ? sb : "(absent)");
+			free(key);
 			free(sa);
 			free(sb);
 			return;
@@ -619,7 +677,10 @@ static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 	json_object_foreach(b, k, v)
 	{
 		if (!json_object_get(a, k)) {
-			snprintf(buf, len, "%s: (absent) vs present", k);
+			char *key = vp_printable(k, false);
+
+			snprintf(buf, len, "%s: (absent) vs present", key ? key : "?");
+			free(key);
 			return;
 		}
 	}
@@ -631,7 +692,7 @@ int cmd_compare(int argc, char **argv)
 	struct compare_opts o = {.threshold = 0.05, .alpha = 0.05, .conf = 0.95, .holm = true};
 	struct bench *b[2] = {NULL, NULL};
 	struct result *res = NULL;
-	size_t n = 0;
+	size_t n = 0, compared = 0;
 	int regressions = 0, rc = VP_EXIT_USAGE;
 	const char *name;
 	json_t *mb;
@@ -670,12 +731,19 @@ int cmd_compare(int argc, char **argv)
 		for (int f = 1; f < o.side[k].n; f++) {
 			char other[160];
 
-			if (strcmp(kernel_of(&b[k][f], other, sizeof(other)), kernels[k]))
-				fprintf(stderr,
-					"vfiopin compare: warning: %s pools runs of different "
-					"kernels: %s in %s, %s in %s\n",
-					k ? "NEW" : "BASE", kernels[k], b[k][0].path, other,
-					b[k][f].path);
+			char *one, *two;
+
+			if (!strcmp(kernel_of(&b[k][f], other, sizeof(other)), kernels[k]))
+				continue;
+			one = vp_printable(kernels[k], false);
+			two = vp_printable(other, false);
+			fprintf(stderr,
+				"vfiopin compare: warning: %s pools runs of different "
+				"kernels: %s in %s, %s in %s\n",
+				k ? "NEW" : "BASE", one ? one : "?", b[k][0].path, two ? two : "?",
+				b[k][f].path);
+			free(one);
+			free(two);
 		}
 	}
 	res = calloc(json_object_size(b[0][0].metrics) + 1, sizeof(*res));
@@ -690,15 +758,34 @@ int cmd_compare(int argc, char **argv)
 				if (!json_object_get(b[k][f].metrics, name))
 					missing = b[k][f].path;
 		if (missing) {
+			char *safe = vp_printable(name, false);
+
 			fprintf(stderr, "vfiopin compare: warning: %s has no metric %s\n", missing,
-				name);
+				safe ? safe : "?");
+			free(safe);
 			continue;
 		}
-		compare_metric(&o, name, b, &res[n]);
+		if (compare_metric(&o, name, b, &res[n])) {
+			fprintf(stderr,
+				"vfiopin compare: out of memory comparing %zu vs %zu "
+				"samples\n",
+				res[n].sb, res[n].sn);
+			goto done;
+		}
+		compared += !isnan(res[n].p);
 		n++;
 	}
 	if (!n) {
 		fprintf(stderr, "vfiopin compare: the files have no metric in common\n");
+		goto done;
+	}
+	/* a gate must not pass on nothing */
+	if (!compared) {
+		fprintf(
+		    stderr,
+		    "vfiopin compare: nothing to compare: none of the %zu metric%s has samples on "
+		    "both sides\n",
+		    n, n == 1 ? "" : "s");
 		goto done;
 	}
 	if (decide(&o, res, n)) {
@@ -720,14 +807,21 @@ int cmd_compare(int argc, char **argv)
 		fputc('\n', out);
 		json_decref(j);
 	} else {
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < 2; k++) {
+			char *kernel = vp_printable(kernels[k], o.fmt == FMT_MD);
+
 			fprintf(out,
 				o.fmt == FMT_MD ? "- %s: %d file%s, kernel %s\n"
 						: "%s: %d file%s, kernel %s\n",
 				k ? "new" : "base", o.side[k].n, o.side[k].n == 1 ? "" : "s",
-				kernels[k]);
+				kernel ? kernel : "?");
+			free(kernel);
+		}
 		fputc('\n', out);
-		print_text(out, res, n, o.fmt == FMT_MD, &o);
+		if (print_text(out, res, n, o.fmt == FMT_MD, &o)) {
+			fprintf(stderr, "vfiopin compare: out of memory\n");
+			goto done;
+		}
 		fprintf(out,
 			o.fmt == FMT_MD ? "\n%d regressed (threshold %g%%, alpha %g%s)\n"
 					: "%d regressed (threshold %g%%, alpha %g%s)\n",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "hist.h"
 #include "output.h"
@@ -61,6 +62,59 @@ static const struct {
 	[VP_EV_INVALIDATE_END] = { { "iova", "size", "pinned", "devices", "retry" },
 				   "xxuud" },
 };
+
+/* the length of the UTF-8 sequence at @s that is safe to print as is; 0 if none */
+static size_t printable_len(const unsigned char *s)
+{
+	unsigned int cp, n, i;
+
+	if (*s >= 0x20 && *s < 0x7f)
+		return 1;
+	if (*s < 0xc2 || *s > 0xf4)
+		return 0; /* a control byte, a stray continuation, an overlong start */
+	n = *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : 2;
+	cp = *s & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong, surrogates, beyond Unicode, and the C1 controls */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return n;
+}
+
+char *vp_printable(const char *s, bool md)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), o = 0;
+	char *out;
+
+	/* at most 4 bytes out for each byte in */
+	if (len > (SIZE_MAX - 1) / 4)
+		return NULL;
+	out = malloc(4 * len + 1);
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t n = printable_len(p);
+
+		if (n == 1 && (*p == '\\' || (md && *p == '|'))) {
+			out[o++] = '\\';
+			out[o++] = (char)*p++;
+		} else if (n) {
+			memcpy(out + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			o += (size_t)sprintf(out + o, "\\x%02x", *p++);
+		}
+	}
+	out[o] = 0;
+	return out;
+}
 
 const char *vp_fmt_bytes(char *buf, size_t len, uint64_t b)
 {

@@ -38,6 +38,14 @@ void vp_print_hists(FILE *f, const struct vp_row *r);
 int vp_format_event(char *buf, size_t len, const struct vp_event *e,
 		    uint64_t t0);
 
+/*
+ * @s made safe to show on a terminal or in a Markdown table: control
+ * bytes, invalid UTF-8 and the C1 controls as \xNN, a backslash doubled,
+ * and with @md a '|' as \|.  A fresh string (free it); NULL when out of
+ * memory.
+ */
+char *vp_printable(const char *s, bool md);
+
 /* "12.5M" style sizes; "unlim" for unlimited. */
 const char *vp_fmt_bytes(char *buf, size_t len, uint64_t bytes);
 

@@ -21,9 +21,10 @@ struct vp_mwu {
 };
 
 /*
- * Mann-Whitney U test of @x (@nx values) against @y (@ny).  Exact when
- * nx * ny <= 400 and there are no ties, otherwise the normal approximation
- * with tie and continuity corrections.  Returns -1 if either is empty.
+ * Mann-Whitney U test of @x (@nx values) against @y (@ny), from the rank
+ * sums of one sort: O((nx + ny) log(nx + ny)).  Exact when nx * ny <= 400
+ * and there are no ties, otherwise the normal approximation with tie and
+ * continuity corrections.  Returns -1 if either is empty or out of memory.
  */
 int vp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, struct vp_mwu *out);
 
@@ -37,8 +38,10 @@ struct vp_shift {
  * Hodges-Lehmann estimate of the shift from @x to @y, with the
  * distribution-free interval at confidence @conf (e.g. 0.95): order
  * statistics k+1 and nx*ny-k of the pairwise differences, k from the
- * normal approximation of U's null distribution.  Returns -1 if either
- * sample is empty or out of memory.
+ * normal approximation of U's null distribution.  The differences are
+ * never formed: each order statistic is selected from the implicit sorted
+ * matrix in O((nx + ny) log(nx * ny)) expected time and O(nx + ny) memory.
+ * Returns -1 if either sample is empty or out of memory.
  */
 int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, double conf,
 		      struct vp_shift *out);

@@ -222,6 +222,68 @@ expect_fail "capture: perf missing" "perf not found: install Debian's linux-perf
 if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then
 	expect_fail "capture: no tracepoints" "no vfio_type1 tracepoints" build/vfiopin capture -o "$tmp/c" -- true
 fi
+# hostile bench files (tests/host/hostile_bench.py): each gets exit 2 and a
+# message, or the right verdict; never a crash or a verdict on nothing
+python3 tests/host/hostile_bench.py "$tmp"
+expect_exit "compare: per_run counts whose sum wraps" 2 "wrap.json: metrics.m.per_run must be counts adding up to the samples" \
+	build/vfiopin compare "$tmp/wrap.json" "$tmp/wrap.json"
+expect_exit "compare: a per_run count beyond the samples" 2 "overcount.json: metrics.m.per_run must be counts" \
+	build/vfiopin compare "$tmp/overcount.json" "$tmp/overcount.json"
+expect_exit "compare: no metric has samples: nothing compared" 2 \
+	"^vfiopin compare: nothing to compare: none of the 2 metrics has samples on both sides$" \
+	build/vfiopin compare "$tmp/empty.json" "$tmp/empty.json"
+expect_exit "compare: version 2.5" 2 "version-2.5.json: bench file version 2.5; this vfiopin reads version 1" \
+	build/vfiopin compare "$tmp/version-2.5.json" "$tmp/base.json"
+expect_exit "compare: version a string" 2 'version-string.json: "version" is not a number' \
+	build/vfiopin compare "$tmp/version-string.json" "$tmp/base.json"
+expect_exit "compare: no version" 2 'version-none.json: no "version"; this vfiopin reads bench files of version 1' \
+	build/vfiopin compare "$tmp/version-none.json" "$tmp/base.json"
+rc=$(cmp_rc "$tmp/version-real.json" "$tmp/version-real.json")
+[ "$rc" = 0 ] && grep -q '^m .* unchanged$' "$tmp/out" && ok "compare: \"version\": 1.0 is version 1" ||
+	bad "compare: version 1.0: exit $rc, $(cat "$tmp/err")"
+# the file's strings reach a terminal or a Markdown table escaped: no ESC,
+# BEL or C1 byte, and no '|' that would split a table cell
+for fmt in text markdown; do
+	rc=$(cmp_rc --format $fmt "$tmp/control.json" "$tmp/control.json")
+	if [ "$rc" = 0 ] && ! grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$tmp/out" &&
+		grep -qF 'pin\x1b[2J\x1b]0;owned\x07' "$tmp/out" && grep -qF 'kernel 6.1\x1b[2J' "$tmp/out"; then
+		ok "compare --format $fmt: control bytes from the file are escaped"
+	else
+		bad "compare --format $fmt: control bytes: exit $rc, $(cat -v "$tmp/out")"
+	fi
+done
+grep -qF '| pin\x1b[2J\x1b]0;owned\x07\|x | n\|s\xc2\x9b |' "$tmp/out" &&
+	[ "$(grep '^| pin' "$tmp/out" | sed 's/\\|//g' | tr -cd '|' | wc -c)" = 10 ] &&
+	ok "compare --format markdown: '|' from the file escaped, the row keeps its 9 cells" ||
+	bad "compare --format markdown: $(cat -v "$tmp/out")"
+# 100,000 samples a side, 20 % slower, in little memory: regressed, exit 1
+rc=$( (ulimit -v 400000; cmp_rc --json "$tmp/large-base.json" "$tmp/large-slow.json") )
+if [ "$rc" = 1 ] && python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"][0]
+ok = m["n_base"] == m["n_new"] == 100000 and m["verdict"] == "regressed"
+ok = ok and 0.19 < m["ci_low"] <= m["change"] <= m["ci_high"] < 0.21
+sys.exit(0 if ok and abs(m["change"] - 0.2) < 0.005 else 1)' "$tmp/out"; then
+	ok "compare: 100,000 vs 100,000 samples under a 400 MB limit: +20 % with a tight interval, exit 1"
+else
+	bad "compare: 100,000 a side: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+fi
+# short of memory at any point: a message and exit 2, never a verdict
+oom=0 lims=""
+for lim in 14000 16000 18000 20000 22000 24000 26000 28000 32000; do
+	(ulimit -v $lim; build/vfiopin --version) > /dev/null 2>&1 || continue
+	rc=$( (ulimit -v $lim; cmp_rc "$tmp/large-base.json" "$tmp/large-slow.json") )
+	lims+=" $lim:$rc"
+	if [ "$rc" = 2 ]; then
+		grep -q "out of memory" "$tmp/err" || { oom=-1; break; }
+		oom=$((oom + 1))
+	elif [ "$rc" != 1 ] || ! grep -q '^m .* regressed$' "$tmp/out"; then
+		oom=-1; break
+	fi
+done
+[ $oom -gt 0 ] && ok "compare under memory limits: exit 2 'out of memory' or the right verdict ($lims)" ||
+	bad "compare under memory limits:$lims: $(cat "$tmp/out" "$tmp/err")"
+
 rc=$(cmp_rc "$tmp/base.json" "$tmp/trunc.json")
 [ "$rc" = 2 ] && ok "compare: bad input exits 2" || bad "compare: bad input exits $rc"
 rm -rf "$tmp"

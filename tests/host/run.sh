@@ -20,6 +20,19 @@ expect_fail() {
 	fi
 }
 
+# expect_exit WHAT STATUS PATTERN COMMAND...: COMMAND exits with exactly
+# STATUS and its stderr matches PATTERN.
+expect_exit() {
+	local what=$1 want=$2 pat=$3 err rc
+	shift 3
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	if [ $rc -eq "$want" ] && grep -qE -- "$pat" <<< "$err"; then
+		ok "$what (exit $rc)"
+	else
+		bad "$what: exit $rc (wanted $want), stderr: $err"
+	fi
+}
+
 VMM=build/vfiopin-vmm
 expect_fail "vmm: zero map size" "size must not be zero" $VMM map 0 0
 expect_fail "vmm: unaligned IOVA" "page aligned" $VMM map 0x1001 4K

@@ -540,6 +540,74 @@ static void test_stats(void **state)
 	assert_float_equal(vp_norm_quantile(0.01), -2.326347874, 1e-8);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The selection-based Hodges-Lehmann and the rank-sum U against the
+ * definitions computed the slow way (all nx * ny pairs formed and sorted),
+ * over samples of many shapes: ties, equal values across the samples,
+ * negative values, sizes where the selection runs many rounds.
+ */
+static void test_stats_vs_pairs(void **state)
+{
+	static const size_t sizes[][2] = { { 1, 1 },	 { 1, 7 },    { 9, 1 },	  { 13, 17 },
+					   { 60, 45 },	 { 200, 150 }, { 333, 401 }, { 2, 900 },
+					   { 700, 300 }, { 3, 40000 }, { 40000, 3 } };
+	uint64_t seed = 42;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(sizes) / sizeof(sizes[0]); c++) {
+		for (int shape = 0; shape < 3; shape++) {
+			size_t nx = sizes[c][0], ny = sizes[c][1], m = nx * ny, k;
+			double *x = malloc(nx * sizeof(*x)), *y = malloc(ny * sizeof(*y));
+			double *d = malloc(m * sizeof(*d)), u = 0, est, z, ck;
+			struct vp_shift s;
+			struct vp_mwu w;
+
+			assert_non_null(x);
+			assert_non_null(y);
+			assert_non_null(d);
+			for (size_t i = 0; i < nx + ny; i++) {
+				double v;
+
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				v = (double)(seed >> 40) / (1 << 24);
+				/* shape 0: continuous; 1: few distinct values (ties); 2: shifted */
+				v = shape == 1 ? floor(v * 5) : v * 1000 - 300;
+				if (i < nx)
+					x[i] = v;
+				else
+					y[i - nx] = v + (shape == 2 ? 37.5 : 0);
+			}
+			for (size_t i = 0; i < nx; i++)
+				for (size_t j = 0; j < ny; j++) {
+					d[i * ny + j] = y[j] - x[i];
+					u += x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0;
+				}
+			qsort(d, m, sizeof(*d), cmp_double);
+			est = m % 2 ? d[m / 2] : (d[m / 2 - 1] + d[m / 2]) / 2;
+			z = vp_norm_quantile(0.975);
+			ck = (double)m / 2 - z * sqrt((double)m * ((double)nx + ny + 1) / 12);
+			k = ck < 1 ? 0 : (size_t)floor(ck);
+			assert_int_equal(vp_hodges_lehmann(x, nx, y, ny, 0.95, &s), 0);
+			assert_true(s.est == est);
+			assert_true(s.lo == d[k]);
+			assert_true(s.hi == d[m - 1 - k]);
+			assert_int_equal(vp_mann_whitney(x, nx, y, ny, &w), 0);
+			assert_float_equal(w.u, u, 0);
+			free(x);
+			free(y);
+			free(d);
+		}
+	}
+	assert_int_equal(vp_hodges_lehmann(NULL, 0, NULL, 3, 0.95, NULL), -1);
+}
+
 /* Holm's adjustment against hand-computed cases. */
 static void test_holm(void **state)
 {
@@ -583,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_stats_vs_pairs),
 		cmocka_unit_test(test_holm),
 	};
 
