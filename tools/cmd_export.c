@@ -92,8 +92,11 @@ int cmd_export(int argc, char **argv)
 		e.loopback ? "" : " (not loopback: reachable from the network)");
 	rc = vp_collect(&l, &o.common, 0, NULL, NULL);
 	vp_export_stop(&e);
-	fprintf(stderr, "vfiopin export: %llu scrapes served, %llu failed\n",
-		(unsigned long long)e.scrapes, (unsigned long long)e.failures);
+	fprintf(stderr,
+		"vfiopin export: %llu scrapes served, %llu failed, %llu connections cut for a "
+		"request not sent or taken within the deadline\n",
+		(unsigned long long)e.scrapes, (unsigned long long)e.failures,
+		(unsigned long long)e.cut);
 	vp_close(&l);
 	return rc < 0 ? VP_EXIT_FAIL : rc;
 }

@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The exporter's HTTP server.  libmicrohttpd runs a thread per connection
- * (at most VP_MAX_CONN of them, each with a timeout and a bounded request
- * buffer), so a slow or broken client never holds up a scrape.  Each
- * /metrics request takes a snapshot under one lock: a released container
- * is in exactly one response, then it is retired and its series go.
+ * The exporter's HTTP server.  libmicrohttpd serves every connection from
+ * one thread over epoll, so a stalled client costs its socket and a
+ * bounded request buffer, never a thread.  What a client may hold:
+ *   - a request must arrive whole, and its response be taken, within
+ *     VP_REQUEST_S of the connection's start or its previous response
+ *     (a watchdog cuts it otherwise: a byte every few seconds does not
+ *     keep a connection alive, as it would under an idle timeout alone);
+ *   - a connection idle for VP_CONN_TIMEOUT_S is closed;
+ *   - at most e->max_conn connections at once (from RLIMIT_NOFILE, up to
+ *     VP_MAX_CONN), each with VP_CONN_MEMORY of request buffer.
+ * Each /metrics request takes a snapshot under one lock: a released
+ * container is in exactly one response, then it is retired and its
+ * series go.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,14 +21,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
 #include "export.h"
 #include "prom.h"
 
-#define VP_MAX_CONN	  32
+#define VP_MAX_CONN	  1024
+#define VP_FD_RESERVE	  128 /* descriptors kept for BPF objects and the rest */
 #define VP_CONN_TIMEOUT_S 10
+#define VP_REQUEST_S	  10
 #define VP_CONN_MEMORY	  (16 * 1024)
 
 extern const char *argp_program_version;
@@ -61,7 +72,8 @@ bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *s
 	}
 	errno = 0;
 	p = strtoul(port, &end, 10);
-	if (!*port || *end || errno || p > 65535 || port[0] == '-' || port[0] == '+') {
+	/* digits only: strtoul alone would take " 80" and "+80" */
+	if (strspn(port, "0123456789") != strlen(port) || !*port || *end || errno || p > 65535) {
 		snprintf(err, errlen, "'%s': the port must be 0..65535", spec);
 		return false;
 	}
@@ -216,6 +228,121 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	}
 }
 
+/*
+ * Paths are served exactly as sent, never decoded: "/metrics%00.txt" must
+ * not become "/metrics" (Prometheus never escapes a path).
+ */
+static size_t no_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+/* A connection's slot: its socket and when its current request is due. */
+struct vp_conn {
+	int fd; /* -1: free */
+	bool cut;
+	double deadline;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct vp_exporter *e = cls;
+	struct vp_conn *c = *socket_context;
+
+	pthread_mutex_lock(&e->conn_lock);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		for (unsigned int i = 0; ci && i < e->max_conn; i++) {
+			if (e->conns[i].fd >= 0)
+				continue;
+			e->conns[i] = (struct vp_conn){.fd = ci->connect_fd,
+						       .deadline = now_s() + VP_REQUEST_S};
+			*socket_context = &e->conns[i];
+			break;
+		}
+	} else if (c) {
+		/* MHD closes the socket after this: the watchdog never sees a reused fd */
+		c->fd = -1;
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&e->conn_lock);
+}
+
+/* A response was taken (or a request failed): the next one gets a fresh deadline. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct vp_exporter *e = cls;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct vp_conn *c = ci ? ci->socket_context : NULL;
+
+	(void)req_cls;
+	(void)toe;
+	if (!c)
+		return;
+	pthread_mutex_lock(&e->conn_lock);
+	c->deadline = now_s() + VP_REQUEST_S;
+	pthread_mutex_unlock(&e->conn_lock);
+}
+
+/* Once a second: cut every connection whose request is overdue. */
+static void *watchdog(void *arg)
+{
+	struct vp_exporter *e = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&e->conn_lock);
+	while (!e->stopping) {
+		double now;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&e->wake, &e->conn_lock, &ts);
+		now = now_s();
+		for (unsigned int i = 0; i < e->max_conn; i++) {
+			struct vp_conn *c = &e->conns[i];
+
+			if (c->fd < 0 || c->cut || c->deadline > now)
+				continue;
+			/* MHD sees the end of the stream and closes it in its own thread */
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = true;
+			e->cut++;
+		}
+	}
+	pthread_mutex_unlock(&e->conn_lock);
+	return NULL;
+}
+
+/*
+ * How many connections may be open at once: what RLIMIT_NOFILE leaves
+ * after VP_FD_RESERVE, up to VP_MAX_CONN (the soft limit is raised to the
+ * hard one first, as far as that takes it).
+ */
+static unsigned int conn_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = VP_MAX_CONN + VP_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 32;
+	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur <= VP_FD_RESERVE + 32)
+		return 32;
+	return rl.rlim_cur - VP_FD_RESERVE > VP_MAX_CONN ? VP_MAX_CONN
+							 : (unsigned int)(rl.rlim_cur - VP_FD_RESERVE);
+}
+
 bool vp_export_bind(struct vp_exporter *e, const char *listen_spec)
 {
 	struct sockaddr_storage ss;
@@ -260,16 +387,42 @@ bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mod
 {
 	e->l = l;
 	e->mode = mode;
+	e->max_conn = conn_limit();
+	e->conns = malloc(e->max_conn * sizeof(*e->conns));
+	if (!e->conns) {
+		fprintf(stderr, "vfiopin export: out of memory\n");
+		return false;
+	}
+	for (unsigned int i = 0; i < e->max_conn; i++)
+		e->conns[i].fd = -1;
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->conn_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&e->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	e->d = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
-	    NULL, NULL, handle, e, MHD_OPTION_LISTEN_SOCKET, e->fd, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)VP_MAX_CONN, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)VP_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)VP_CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
-	if (!e->d) {
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, e,
+	    MHD_OPTION_LISTEN_SOCKET, e->fd, MHD_OPTION_CONNECTION_LIMIT, e->max_conn,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)VP_CONN_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)VP_CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, e, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, e, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	if (!e->d || pthread_create(&e->watchdog, NULL, watchdog, e)) {
 		fprintf(stderr, "vfiopin export: cannot start the HTTP server on %s\n", e->where);
+		if (e->d)
+			MHD_stop_daemon(e->d);
+		e->d = NULL;
 		pthread_mutex_destroy(&e->lock);
+		pthread_mutex_destroy(&e->conn_lock);
+		pthread_cond_destroy(&e->wake);
+		free(e->conns);
+		e->conns = NULL;
 		return false;
 	}
 	return true;
@@ -278,9 +431,18 @@ bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mod
 void vp_export_stop(struct vp_exporter *e)
 {
 	if (e->d) {
+		pthread_mutex_lock(&e->conn_lock);
+		e->stopping = true;
+		pthread_cond_signal(&e->wake);
+		pthread_mutex_unlock(&e->conn_lock);
+		pthread_join(e->watchdog, NULL);
 		/* closes the listening socket too */
 		MHD_stop_daemon(e->d);
 		pthread_mutex_destroy(&e->lock);
+		pthread_mutex_destroy(&e->conn_lock);
+		pthread_cond_destroy(&e->wake);
+		free(e->conns);
+		e->conns = NULL;
 		e->fd = -1;
 	}
 	if (e->fd >= 0)

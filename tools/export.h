@@ -16,12 +16,21 @@
 #define VP_EXPORT_DEFAULT_LISTEN "127.0.0.1:9739"
 
 struct MHD_Daemon;
+struct vp_conn;
 
 struct vp_exporter {
 	struct vp_loader *l;
 	const char *mode;
 	pthread_mutex_t lock; /* the loader's snapshot state */
 	struct MHD_Daemon *d;
+	/* open connections and the watchdog that cuts overdue ones */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t wake;
+	pthread_t watchdog;
+	bool stopping;
+	struct vp_conn *conns;
+	unsigned int max_conn;
+	uint64_t cut; /* connections cut for an overdue request */
 	int fd;
 	char where[80]; /* "127.0.0.1:9739" as bound */
 	bool loopback;

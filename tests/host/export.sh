@@ -11,6 +11,10 @@ expect_fail "vfiopin export: --listen port out of range" "port must be 0..65535"
 	$V export --listen 127.0.0.1:70000
 expect_fail "vfiopin export: --listen a host name" "not a numeric IPv4 or IPv6 address" \
 	$V export --listen example.org:9739
+expect_exit "vfiopin export: --listen with a space before the port" 2 "the port must be 0..65535" \
+	$V export --listen '127.0.0.1: 80'
+expect_exit "vfiopin export: --listen with a signed port" 2 "the port must be 0..65535" \
+	$V export --listen '127.0.0.1:+80'
 expect_fail "vfiopin export: -o does not apply" "serves over HTTP; -o does not apply" $V export -o /tmp/x
 
 tmp=$(mktemp -d)
@@ -73,6 +77,8 @@ else
 	[ "$(code "$url/healthz")" = 200 ] && ok "export: /healthz 200" || bad "export: /healthz"
 	[ "$(code "$url/")" = 404 ] && ok "export: / is 404" || bad "export: / not 404"
 	[ "$(code "$url/metrics/x")" = 404 ] && ok "export: /metrics/x is 404" || bad "export: /metrics/x"
+	[ "$(code --path-as-is "$url/metrics%00.txt")" = 404 ] && ok "export: /metrics%00.txt is 404, not /metrics" ||
+		bad "export: /metrics%00.txt served"
 	[ "$(code -X POST -d x=1 "$url/metrics")" = 405 ] && ok "export: POST is 405" ||
 		bad "export: POST not 405"
 	c=$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$url/metrics")
@@ -99,6 +105,14 @@ else
 	done
 	[ $n = 6 ] && ok "export: 6 concurrent scrapes, all whole and equal" ||
 		bad "export: only $n of 6 concurrent scrapes whole and equal"
+
+	# 40 clients trickling a header a byte every 2-8 s hold no thread and
+	# no slot for long: every scrape beside them is served
+	if out=$(python3 tests/host/slow_clients.py "$port" --clients 40 --seconds 20 --pid $synth); then
+		ok "export: 40 slow clients for 20 s: every scrape served ($out)"
+	else
+		bad "export: slow clients: $out"
+	fi
 
 	# the rules and the dashboard, against this exposition
 	out=$(promtool check rules dashboards/prometheus/vfiopin-rules.yml 2>&1) &&

@@ -3,7 +3,8 @@
 # the exporter's HTTP server over synthetic containers (export_synth, the
 # real loader, maps and rendering), scraped REPEAT times in a row; the
 # median and max scrape time as curl sees it, the response size, and the
-# exporter's resident memory (VmRSS now, VmHWM peak).  Writes JSON.
+# exporter's resident memory (VmRSS now, VmHWM peak); then scrapes during a
+# slow-client attack, with the RSS before and after.  Writes JSON lines.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 n=${1:-1000} repeat=${2:-20}
@@ -25,3 +26,6 @@ sort -n "$tmp/times" | awk -v n="$n" -v rss="$rss" -v hwm="$hwm" '
 		printf "\"scrape_s_median\":%.4f,\"scrape_s_max\":%.4f,", t[int((NR + 1) / 2)], t[NR]
 		printf "\"response_bytes\":%d,\"rss_kib\":%d,\"max_rss_kib\":%d}\n", size, rss, hwm
 	}'
+# the same server under a 60 s slow-client attack (tests/host/slow_clients.py)
+python3 "$TOP/tests/host/slow_clients.py" "$port" --clients "${SLOW_CLIENTS:-40}" \
+	--seconds "${SLOW_SECONDS:-60}" --pid "$pid"
