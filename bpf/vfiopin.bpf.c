@@ -914,13 +914,21 @@ static __always_inline int fb_pin_exit(__u32 fn, __s32 ret)
 			   (__s32)k.a[1], (__s32)k.a[2], ret);
 }
 
+/*
+ * Every type1 ioctl's entry is stashed, the ones not followed (GET_INFO,
+ * dirty tracking, ...) with their command alone, so that each exit finds
+ * its entry and the exit needs no command: a kretprobe has none to filter
+ * on, and an exit without its entry counts as unmatched.
+ */
 static __always_inline int fb_ioctl_entry(void *iommu, __u32 cmd, __u64 arg)
 {
 	__u32 cid;
 	__u64 iova = 0, size = 0;
 
-	if (cmd != FB_MAP_DMA && cmd != FB_UNMAP_DMA)
+	if (cmd != FB_MAP_DMA && cmd != FB_UNMAP_DMA) {
+		fb_stash(FB_IOCTL, 0, cmd, 0, 0, 0, 0);
 		return 0;
+	}
 	cid = fb_cid(iommu);
 	fb_enter(cid);
 	if (cmd == FB_MAP_DMA) {
@@ -948,7 +956,7 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 	struct vp_container *c;
 	struct fb_call k;
 
-	if (!fb_unstash(FB_IOCTL, &k))
+	if (!fb_unstash(FB_IOCTL, &k) || (k.a[0] != FB_MAP_DMA && k.a[0] != FB_UNMAP_DMA))
 		return 0;
 	fb_leave();
 	if (k.a[0] == FB_MAP_DMA) {
@@ -1123,7 +1131,7 @@ int BPF_PROG(fe_ioctl, void *iommu, unsigned int cmd, unsigned long arg)
 SEC("fexit/vfio_iommu_type1_ioctl")
 int BPF_PROG(fx_ioctl, void *iommu, unsigned int cmd, unsigned long arg, long ret)
 {
-	return cmd == FB_MAP_DMA || cmd == FB_UNMAP_DMA ? fb_ioctl_exit(ret) : 0;
+	return fb_ioctl_exit(ret);
 }
 
 SEC("fentry/mm_lock_acct")

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
@@ -53,7 +55,8 @@ enum {
 
 static const struct argp_option common_options[] = {
 	{ "duration", 'd', "SECONDS", 0,
-	  "Collect for this long (default: until Ctrl-C, or until COMMAND ends)", 1 },
+	  "Collect for this long (default: until Ctrl-C, or until COMMAND ends); with "
+	  "--wait-modules, the wait counts", 1 },
 	{ "max-containers", OPT_MAX_CONTAINERS, "N", 0,
 	  "Containers tracked at once (default 2048; more are counted as drops)", 1 },
 	{ "ringbuf-kb", OPT_RINGBUF_KB, "KB", 0,
@@ -79,6 +82,8 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	case 'd':
 		if (!vp_parse_seconds(arg, &c->duration))
 			argp_error(state, "--duration takes a positive number of seconds, not '%s'", arg);
+		/* the whole run, a wait for the modules included */
+		c->bpf.wait_max_s = c->duration;
 		break;
 	case OPT_MAX_CONTAINERS:
 		if (!vp_parse_u32(arg, &v) || v < 1 || v > 1000000)
@@ -137,11 +142,38 @@ void vp_arg_id(struct argp_state *state, const char *opt, const char *arg,
 
 bool vp_output_open(struct vp_common *c)
 {
+	int fd;
+
 	c->out = stdout;
+	c->created = c->begun = false;
 	if (!c->output)
 		return true;
-	c->out = fopen(c->output, "w");
-	if (!c->out) {
+	/* no O_TRUNC: what FILE holds stays until there is output to replace it */
+	fd = open(c->output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd >= 0)
+		c->created = true;
+	else if (errno == EEXIST)
+		fd = open(c->output, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || !(c->out = fdopen(fd, "w"))) {
+		fprintf(stderr, "vfiopin: cannot write %s: %s\n", c->output, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (c->created)
+			unlink(c->output);
+		c->out = NULL;
+		return false;
+	}
+	return true;
+}
+
+bool vp_output_begin(struct vp_common *c)
+{
+	struct stat st;
+
+	if (c->begun || c->out == stdout)
+		return true;
+	c->begun = true;
+	if (!fstat(fileno(c->out), &st) && S_ISREG(st.st_mode) && ftruncate(fileno(c->out), 0)) {
 		fprintf(stderr, "vfiopin: cannot write %s: %s\n", c->output, strerror(errno));
 		return false;
 	}
@@ -150,8 +182,19 @@ bool vp_output_open(struct vp_common *c)
 
 bool vp_output_close(struct vp_common *c)
 {
-	bool ok = !ferror(c->out) && !fflush(c->out);
+	bool ok;
 
+	if (!c->out)
+		return true;
+	if (c->out != stdout && !c->begun) {
+		/* nothing was written: FILE is as it was, or gone if this made it */
+		fclose(c->out);
+		if (c->created)
+			unlink(c->output);
+		c->out = NULL;
+		return true;
+	}
+	ok = !ferror(c->out) && !fflush(c->out);
 	if (c->out != stdout && fclose(c->out))
 		ok = false;
 	if (!ok)
@@ -203,6 +246,8 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 	       int (*tick)(void *ctx, bool usr1), void *ctx)
 {
 	uint64_t t0 = vp_now_ns(), next = t0 + (uint64_t)tick_ms * 1000000ULL;
+	/* --duration bounds the whole run: what vp_open waited counts */
+	double duration = c->duration > 0 ? c->duration - l->waited_s : 0;
 	pid_t child = 0;
 	int status = 0, err;
 
@@ -239,7 +284,7 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 			if (tick && tick(ctx, false))
 				break;
 		}
-		if (c->duration > 0 && (double)(now - t0) / 1e9 >= c->duration)
+		if (c->duration > 0 && (double)(now - t0) / 1e9 >= duration)
 			break;
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			child = 0;

@@ -20,6 +20,8 @@ struct vp_common {
 	char **cmd;		/* argv of COMMAND after "--", or NULL */
 	const char *output;	/* -o FILE; NULL: standard output */
 	FILE *out;		/* where the output goes (vp_output_open) */
+	bool created;		/* -o FILE did not exist before */
+	bool begun;		/* FILE truncated for this run's output */
 };
 
 extern const struct argp vp_common_argp;
@@ -47,9 +49,19 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 /* SIGINT/SIGTERM set vp_stop; SIGUSR1 asks vp_collect for a snapshot. */
 void vp_signals_install(void);
 
-/* Open -o FILE (or take standard output) into c->out; false on failure. */
+/*
+ * Open -o FILE (or take standard output) into c->out; false on failure.
+ * An existing FILE is not truncated yet: a run that fails its checks
+ * leaves it as it was.
+ */
 bool vp_output_open(struct vp_common *c);
-/* Flush and close c->out; false if anything failed to be written. */
+/* The checks passed and output follows: truncate FILE.  False on failure. */
+bool vp_output_begin(struct vp_common *c);
+/*
+ * Flush and close c->out; false if anything failed to be written.  Before
+ * vp_output_begin it writes nothing: FILE is left as it was, or removed
+ * if vp_output_open created it.
+ */
 bool vp_output_close(struct vp_common *c);
 
 /* Set by SIGINT/SIGTERM. */

@@ -262,7 +262,12 @@ static uint64_t ram_bytes(const struct bench_opts *o)
 	return o->hugetlb ? (b + HUGE - 1) / HUGE * HUGE : b;
 }
 
-static void build_args(struct args *a, const struct bench_opts *o)
+/*
+ * The client's command line into @a and its steps into @st: the steps
+ * reach it through a file (--steps), as there may be more of them than a
+ * command line holds (one pin and one unpin per call).
+ */
+static void build_args(struct args *a, struct args *st, const struct bench_opts *o)
 {
 	uint64_t ram = ram_bytes(o);
 
@@ -275,26 +280,28 @@ static void build_args(struct args *a, const struct bench_opts *o)
 		add(a, "--hugetlb");
 		add(a, "%s", o->hugetlb);
 	}
-	add(a, "attach");
-	add(a, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
-	add(a, "map");
-	add(a, "0");
-	add(a, "%llu", (unsigned long long)ram);
+	add(a, "--steps");
+	add(a, "/dev/fd/3");
+	add(st, "attach");
+	add(st, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
+	add(st, "map");
+	add(st, "0");
+	add(st, "%llu", (unsigned long long)ram);
 	if (o->mode != MODE_PT)
-		pins(a, o, "pin");
+		pins(st, o, "pin");
 	if (o->mode == MODE_MIXED) {
-		add(a, "attach");
-		add(a, "%s", o->pci);
-		add(a, "detach");
-		add(a, "%s", o->pci);
+		add(st, "attach");
+		add(st, "%s", o->pci);
+		add(st, "detach");
+		add(st, "%s", o->pci);
 	}
 	if (o->mode != MODE_PT)
-		pins(a, o, "unpin");
-	add(a, "unmap");
-	add(a, "0");
-	add(a, "%llu", (unsigned long long)ram);
-	add(a, "detach");
-	add(a, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
+		pins(st, o, "unpin");
+	add(st, "unmap");
+	add(st, "0");
+	add(st, "%llu", (unsigned long long)ram);
+	add(st, "detach");
+	add(st, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
 }
 
 /*
@@ -303,24 +310,36 @@ static void build_args(struct args *a, const struct bench_opts *o)
  */
 static int run_once(const struct bench_opts *o, struct series *m, int rep)
 {
-	struct args a = {0};
+	struct args a = {0}, st = {0};
 	int pfd[2], status, rc = 0;
 	char line[4096];
 	size_t before[M_MAX];
 	bool oom = false;
 	pid_t pid;
-	FILE *f;
+	FILE *f, *steps = tmpfile();
 
 	for (int i = 0; i < M_MAX; i++)
 		before[i] = m[i].n;
-	build_args(&a, o);
+	build_args(&a, &st, o);
+	for (size_t i = 0; steps && i < st.n; i++)
+		fprintf(steps, "%s\n", st.v[i]);
+	for (size_t i = 0; i < st.n; i++)
+		free(st.v[i]);
+	free(st.v);
+	if (!steps || fflush(steps) || fseek(steps, 0, SEEK_SET)) {
+		perror("vfiopin bench: writing the client's steps");
+		rc = -1;
+		goto out;
+	}
 	if (pipe(pfd)) {
 		perror("vfiopin bench: pipe");
-		return -1;
+		rc = -1;
+		goto out;
 	}
 	pid = fork();
 	if (pid == 0) {
 		dup2(pfd[1], 1);
+		dup2(fileno(steps), 3);
 		close(pfd[0]);
 		close(pfd[1]);
 		execv(a.v[0], a.v);
@@ -376,6 +395,9 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 	for (int i = 0; i < M_MAX && rep > 0; i++)
 		if (m[i].per_run)
 			m[i].per_run[rep - 1] = (uint32_t)(m[i].n - before[i]);
+out:
+	if (steps)
+		fclose(steps);
 	for (size_t i = 0; i < a.n; i++)
 		free(a.v[i]);
 	free(a.v);
@@ -569,7 +591,8 @@ int cmd_bench(int argc, char **argv)
 		json_object_set_new(root, "vfiopin", vp_json_row(&total, true));
 		vp_snapshot_free(&s);
 	}
-	if (json_dumpf(root, o.common.out, JSON_INDENT(1)) || fputc('\n', o.common.out) == EOF)
+	if (!vp_output_begin(&o.common) || json_dumpf(root, o.common.out, JSON_INDENT(1)) ||
+	    fputc('\n', o.common.out) == EOF)
 		goto out;
 	rc = 0;
 out:

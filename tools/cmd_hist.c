@@ -78,14 +78,17 @@ int cmd_hist(int argc, char **argv)
 	if (!vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
 	out = o.common.out;
-	if (vp_open(&l, &o.common.bpf, NULL, NULL))
+	if (vp_open(&l, &o.common.bpf, NULL, NULL)) {
+		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;
+	}
 	rc = vp_collect(&l, &o.common, 0, NULL, NULL);
 	err = vp_snapshot(&l, &s);
 	vp_close(&l);
 	if (err) {
 		fprintf(stderr, "vfiopin hist: cannot read the container map: %s\n",
 			strerror(-err));
+		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;
 	}
 	if (o.cid) {
@@ -93,8 +96,14 @@ int cmd_hist(int argc, char **argv)
 		if (!one) {
 			fprintf(stderr, "vfiopin hist: no container with id %u was seen\n", o.cid);
 			vp_snapshot_free(&s);
+			vp_output_close(&o.common);
 			return VP_EXIT_FAIL;
 		}
+	}
+	if (!vp_output_begin(&o.common)) {
+		vp_snapshot_free(&s);
+		vp_output_close(&o.common);
+		return VP_EXIT_FAIL;
 	}
 	vp_total(&s, &total);
 	total.c.cid = 0;

@@ -138,8 +138,15 @@ int cmd_stat(int argc, char **argv)
 	o.common.bpf.announce = true;
 	if (!vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
-	if (vp_open(&l, &o.common.bpf, NULL, NULL))
+	if (vp_open(&l, &o.common.bpf, NULL, NULL)) {
+		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;
+	}
+	if (!vp_output_begin(&o.common)) {
+		vp_close(&l);
+		vp_output_close(&o.common);
+		return VP_EXIT_FAIL;
+	}
 	o.l = &l;
 	rc = vp_collect(&l, &o.common, 0, print_snapshot, &o);
 	if (!o.failed)

@@ -108,8 +108,15 @@ int cmd_trace(int argc, char **argv)
 	o.common.bpf.announce = true;
 	if (!vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
-	if (vp_open(&l, &o.common.bpf, on_event, &o))
+	if (vp_open(&l, &o.common.bpf, on_event, &o)) {
+		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;
+	}
+	if (!vp_output_begin(&o.common)) {
+		vp_close(&l);
+		vp_output_close(&o.common);
+		return VP_EXIT_FAIL;
+	}
 	if (!o.json) {
 		fprintf(o.common.out, "%10s %-16s %7s %-9s %-12s %-17s %s\n", "TIME(s)", "TASK", "TASK-PID",
 		       "CID", "OWNER", "EVENT", "FIELDS");

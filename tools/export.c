@@ -339,8 +339,9 @@ static unsigned int conn_limit(void)
 	}
 	if (rl.rlim_cur <= VP_FD_RESERVE + 32)
 		return 32;
-	return rl.rlim_cur - VP_FD_RESERVE > VP_MAX_CONN ? VP_MAX_CONN
-							 : (unsigned int)(rl.rlim_cur - VP_FD_RESERVE);
+	return rl.rlim_cur - VP_FD_RESERVE > VP_MAX_CONN
+		   ? VP_MAX_CONN
+		   : (unsigned int)(rl.rlim_cur - VP_FD_RESERVE);
 }
 
 bool vp_export_bind(struct vp_exporter *e, const char *listen_spec)

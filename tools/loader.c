@@ -258,11 +258,23 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 				"vfio_iommu_type1), or pass --wait-modules to start once it is\n");
 			return -ENOENT;
 		}
+		uint64_t t0 = vp_now_ns();
+
 		fprintf(stderr, "vfiopin: waiting for vfio_iommu_type1 to be loaded\n");
-		while (!type1_loaded() && !vp_stop)
-			usleep(200000);
+		while (!type1_loaded() && !vp_stop) {
+			l->waited_s = (double)(vp_now_ns() - t0) / 1e9;
+			if (o->wait_max_s > 0 && l->waited_s >= o->wait_max_s) {
+				fprintf(stderr,
+					"vfiopin: vfio_iommu_type1 was not loaded within the %g s "
+					"of --duration\n",
+					o->wait_max_s);
+				return -ETIMEDOUT;
+			}
+			usleep(100000);
+		}
 		if (vp_stop)
 			return -EINTR;
+		l->waited_s = (double)(vp_now_ns() - t0) / 1e9;
 	}
 
 	if (mode == VP_MODE_AUTO) {

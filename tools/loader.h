@@ -25,6 +25,7 @@ extern const char *const vp_mode_names[VP_MODE_MAX];
 struct vp_opts {
 	enum vp_mode mode;
 	bool wait_modules;	/* fallback: wait for vfio_iommu_type1 to be loaded */
+	double wait_max_s;	/* ... for at most this long (0: no bound) */
 	bool events;		/* stream events into the ring buffer */
 	uint32_t filter_cid;	/* events of this container only (0: all) */
 	uint32_t filter_tgid;	/* events of this process only (0: all) */
@@ -50,6 +51,7 @@ struct vp_loader {
 	uint32_t *reported;
 	size_t nreported;
 	uint64_t retired;
+	double waited_s;	/* spent in vp_open waiting for vfio_iommu_type1 */
 };
 
 typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);

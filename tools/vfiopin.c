@@ -42,26 +42,9 @@ static void usage(FILE *f)
 		   "including what attaching costs (OVERHEAD).\n");
 }
 
-int main(int argc, char **argv)
+/* argv[1] names the command */
+static int run(int argc, char **argv)
 {
-	const char *base = strrchr(argv[0], '/');
-
-	argp_err_exit_status = VP_EXIT_USAGE;
-	base = base ? base + 1 : argv[0];
-	if (!strcmp(base, "vfiopin-top"))
-		return cmd_top(argc, argv);
-	if (argc < 2) {
-		usage(stderr);
-		return VP_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("%s\n", argp_program_version);
-		return 0;
-	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(argv[1], cmds[i].name)) {
 			char name[64];
@@ -75,4 +58,43 @@ int main(int argc, char **argv)
 	fprintf(stderr, "vfiopin: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return VP_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+
+	argp_err_exit_status = VP_EXIT_USAGE;
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "vfiopin-top"))
+		return cmd_top(argc, argv);
+	if (argc < 2) {
+		usage(stderr);
+		return VP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		/* `vfiopin help COMMAND` is `vfiopin COMMAND --help` */
+		if (argc == 3 && !strcmp(argv[1], "help")) {
+			char *help[] = {argv[0], argv[2], "--help", NULL};
+
+			return run(3, help);
+		}
+		if (argc > 2) {
+			fprintf(stderr, "vfiopin: %s takes no arguments but a command name\n",
+				argv[1]);
+			return VP_EXIT_USAGE;
+		}
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		if (argc > 2) {
+			fprintf(stderr, "vfiopin: %s takes no arguments, not '%s'\n", argv[1],
+				argv[2]);
+			return VP_EXIT_USAGE;
+		}
+		printf("%s\n", argp_program_version);
+		return 0;
+	}
+	return run(argc, argv);
 }

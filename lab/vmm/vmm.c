@@ -23,6 +23,8 @@
  *   hold                   wait for a line on stdin (or EOF, or SIGTERM)
  *   status                 print VmLck and the mpin devices' counters
  * Every step's line has "step_ns", the time the step itself took.
+ * With --steps FILE the steps are read from FILE (words separated by
+ * white space) instead of the command line, which bounds their number.
  * A step written STEP=ERRNO (e.g. pin=ENOMEM) must fail with that errno.
  */
 #define _GNU_SOURCE
@@ -420,10 +422,46 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* The words of @path as a fresh argv (the steps of --steps FILE). */
+static void read_steps(const char *path, int *argc, char ***argv)
+{
+	FILE *f = fopen(path, "r");
+	char word[64], fmt[16], **v = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f)
+		die("--steps %s: %s", path, strerror(errno));
+	snprintf(fmt, sizeof(fmt), "%%%zus", sizeof(word) - 1);
+	while (fscanf(f, fmt, word) == 1) {
+		if (strlen(word) == sizeof(word) - 1)
+			die("--steps %s: a word of %zu characters or more", path, sizeof(word) - 1);
+		if (n + 1 >= cap) {
+			if (cap > (size_t)INT_MAX / 2)
+				die("--steps %s: too many steps", path);
+			cap = cap ? 2 * cap : 256;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v)
+				die("--steps %s: out of memory", path);
+		}
+		v[n] = strdup(word);
+		if (!v[n++])
+			die("--steps %s: out of memory", path);
+	}
+	if (ferror(f))
+		die("--steps %s: %s", path, strerror(errno));
+	fclose(f);
+	if (!v)
+		die("--steps %s: no steps in it", path);
+	v[n] = NULL;
+	*argc = (int)n;
+	*argv = v;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: vfiopin-vmm [--mem SIZE] [--memlock BYTES] [--keep-ipc-lock]\n"
 	      "                   [--hugetlb PATH] STEP...\n"
+	      "       vfiopin-vmm [OPTION...] --steps FILE\n"
 	      "steps: attach NAME | detach NAME | map IOVA SIZE | unmap IOVA SIZE |\n"
 	      "       pin NAME IOVA NPAGES | unpin NAME IOVA NPAGES | sleep MS |\n"
 	      "       hold | status     (STEP=ERRNO: the step must fail so)\n",
@@ -437,16 +475,17 @@ int main(int argc, char **argv)
 		{ "memlock", required_argument, NULL, 'l' },
 		{ "keep-ipc-lock", no_argument, NULL, 'k' },
 		{ "hugetlb", required_argument, NULL, 'H' },
+		{ "steps", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t memlock = 0;
 	bool keep_cap = false, have_memlock = false;
-	const char *hugetlb = NULL;
+	const char *hugetlb = NULL, *steps = NULL;
 	int c, failures = 0;
 
 	vm.ram_size = 64ULL << 20;
-	while ((c = getopt_long(argc, argv, "+m:l:kH:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:l:kH:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			vm.ram_size = parse_size(optarg, "--mem");
@@ -461,6 +500,9 @@ int main(int argc, char **argv)
 		case 'H':
 			hugetlb = optarg;
 			break;
+		case 's':
+			steps = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -471,6 +513,12 @@ int main(int argc, char **argv)
 	}
 	if (!vm.ram_size || vm.ram_size % PAGE)
 		die("--mem must be a non-zero multiple of 4 KiB");
+	if (steps) {
+		if (optind != argc)
+			die("steps come from --steps %s or the command line, not both", steps);
+		read_steps(steps, &argc, &argv);
+		optind = 0;
+	}
 	if (optind == argc) {
 		usage(stderr);
 		return 2;

@@ -214,6 +214,20 @@ expect_fail "bench: a client that is not there" "is not there" build/vfiopin ben
 if [ ! -e /dev/vfio/vfio ]; then
 	expect_fail "bench: no VFIO here: the client says so" "client failed" build/vfiopin bench --mdev x --no-hists --repeat 1
 fi
+# more calls than a command line holds: the steps reach the client in a
+# file; the bench file has a sample for every call the client made
+# (tests/host/fake_vmm.py counts them)
+if FAKE_VMM_COUNTS="$tmp/counts" build/vfiopin bench --vmm tests/host/fake_vmm.py --mdev x \
+	--pages-per-call 1 --total-pages 50000 --repeat 2 --warmup 0 --no-hists -o "$tmp/many.json" 2> "$tmp/err" &&
+	python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1])); m = json.load(open(sys.argv[2]))["metrics"]
+ok = c["pin"] == c["unpin"] == 50000 and m["pin_call_ns"]["per_run"] == [c["pin"]] * 2
+sys.exit(0 if ok and m["unpin_call_ns"]["per_run"] == [c["unpin"]] * 2 else 1)' "$tmp/counts" "$tmp/many.json"; then
+	ok "bench: 50,000 one-page calls a run: every one the client made is a sample"
+else
+	bad "bench: 50,000 calls: $(cat "$tmp/err")"
+fi
 expect_fail "capture: no COMMAND" "what to run while capturing" build/vfiopin capture -o "$tmp/c"
 expect_fail "capture: --report with a COMMAND" "takes neither" build/vfiopin capture --report "$tmp" -- true
 expect_fail "capture --report: no perf.data" "no $tmp/nothere/perf.data" build/vfiopin capture --report "$tmp/nothere"

@@ -97,6 +97,26 @@ if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then
 	expect_fail "vfiopin: a kernel without VFIO type1" \
 		"type1 driver is not loaded yet .*--wait-modules" $V stat -d 1
 fi
+expect_exit "vfiopin --version with an argument" 2 "^vfiopin: --version takes no arguments, not 'junk'$" $V --version junk
+expect_exit "vfiopin help with an unknown command" 2 "unknown command 'junk'" $V help junk
+if $V help stat | grep -q '^Usage: vfiopin stat'; then ok "vfiopin help stat is stat's --help"; else bad "vfiopin help stat"; fi
+if [ ! -d /sys/module/vfio_iommu_type1 ]; then
+	# a run that fails its checks leaves -o FILE as it was, and makes none
+	keep=$(mktemp -d)
+	for sub in stat hist trace; do
+		echo "earlier results" > "$keep/$sub.out"
+		expect_exit "vfiopin $sub: a failed start" 1 "type1 driver is not loaded" $V $sub -d 1 -o "$keep/$sub.out"
+		[ "$(cat "$keep/$sub.out")" = "earlier results" ] && ok "vfiopin $sub: -o FILE untouched by a failed start" ||
+			bad "vfiopin $sub: -o FILE now holds: $(cat "$keep/$sub.out")"
+		$V $sub -d 1 -o "$keep/$sub.new" 2> /dev/null
+		[ ! -e "$keep/$sub.new" ] && ok "vfiopin $sub: no -o FILE made by a failed start" ||
+			bad "vfiopin $sub: a failed start made $keep/$sub.new"
+	done
+	rm -rf "$keep"
+	# --duration bounds the whole run, a wait for the modules included
+	expect_exit "vfiopin stat: --duration bounds --wait-modules" 1 \
+		"vfio_iommu_type1 was not loaded within the 1 s of --duration" timeout 120 $V stat --wait-modules -d 1
+fi
 if command -v setpriv > /dev/null; then
 	# a copy the unprivileged user can reach wherever the work tree is
 	nob=$(mktemp -d)

@@ -86,6 +86,10 @@ for m in ("fentry", "kprobe"):
             print("FAIL: %s: VM %d: unavailable figures not null: %r" % (m, i, na)); ok = False
     if snap["drops"] != {"map_full": 0, "ringbuf": 0, "inflight": 0}:
         print("FAIL: %s: drops %r" % (m, snap["drops"])); ok = False
+    # the client's other type1 ioctls (extension checks, GET_INFO) are not
+    # followed, and must not end as unmatched exits
+    if snap["unmatched_end"] != 0:
+        print("FAIL: %s: %d unmatched ends" % (m, snap["unmatched_end"])); ok = False
 print("modes-compare: %s" % ("pass" if ok else "fail"))
 sys.exit(0 if ok else 1)
 EOF
