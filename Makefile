@@ -4,7 +4,7 @@
 #   make check       every test tier: host, kernel patches, lab
 #
 # Other targets: deps kernel kernel-debug vmlinux.h tools lab check-host
-# check-patches check-lab bench bench-kernels clean.  `make lab CMD='...'` runs a command in the lab.
+# check-patches check-lab bench bench-kernels fuzz clean.  `make lab CMD='...'` runs a command in the lab.
 
 SHELL := /bin/bash
 BUILD := build
@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps kernel kernel-debug tools host-tests bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
+.PHONY: all deps kernel kernel-debug tools host-tests fuzz fuzz-build bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
 	check-patches check-lab check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -68,7 +68,25 @@ $(BUILD)/test_unit-san: $(UNIT_SRCS) $(TOOL_HDRS)
 $(BUILD)/test_bpf: tests/host/bpf/test_bpf.c $(TOOL_HDRS)
 	$(CC) $(TOOL_CFLAGS) -O1 $(SAN) -o $@ $< $(TOOL_LIBS) -lcmocka
 
-host-tests: $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf $(BUILD)/export_synth-san
+# libFuzzer targets (tests/fuzz/): every parser of outside input, under
+# ASan + UBSan.  `make fuzz` runs each for FUZZ_SECONDS (default 300);
+# check-host runs each for 30 s.
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -D_GNU_SOURCE -Ibpf -Itools -I$(BUILD) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 300
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(TOOL_SRCS) $(TOOL_HDRS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(TOOL_SRCS) $(TOOL_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: deps tools fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+host-tests: $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf $(BUILD)/export_synth-san \
+	$(FUZZ_TARGETS)
 
 SYNTH := tests/host/bench/synth.c tests/host/bench/synth.h
 

@@ -10,7 +10,7 @@ PKGS=(
 	# lab
 	qemu-system-x86 linux-perf bpftrace bpfcc-tools python3-bpfcc procps
 	# BPF and userspace
-	clang llvm bpftool libbpf-dev pkg-config libcmocka-dev libncurses-dev
+	clang llvm libclang-rt-14-dev bpftool libbpf-dev pkg-config libcmocka-dev libncurses-dev
 	libjansson-dev tmux
 	# exporter, capture plots, Prometheus rules and the end-to-end scrape
 	libmicrohttpd-dev gnuplot-nox prometheus

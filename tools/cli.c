@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -20,7 +21,8 @@ bool vp_parse_u32(const char *s, uint32_t *out)
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	/* a digit first: strtoull would skip white space and take a sign */
+	if (!s || !isdigit((unsigned char)*s))
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 0);
@@ -35,7 +37,7 @@ bool vp_parse_seconds(const char *s, double *out)
 	double v;
 	char *end;
 
-	if (!s || !*s)
+	if (!s || (!isdigit((unsigned char)*s) && *s != '.'))
 		return false;
 	errno = 0;
 	v = strtod(s, &end);

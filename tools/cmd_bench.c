@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <jansson.h>
+#include "benchfile.h"
 #include "cli.h"
 #include "output.h"
 
@@ -281,7 +282,7 @@ static void build_args(struct args *a, struct args *st, const struct bench_opts 
 		add(a, "%s", o->hugetlb);
 	}
 	add(a, "--steps");
-	add(a, "/dev/fd/3");
+	add(a, "/proc/self/fd/3"); /* /dev/fd is not everywhere */
 	add(st, "attach");
 	add(st, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
 	add(st, "map");

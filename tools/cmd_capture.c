@@ -10,14 +10,8 @@
  *   DIR/timeline.json   the same, for programs
  *   DIR/capture.svg     locked memory and pin rate over time (gnuplot)
  *
- * `vfiopin capture --report DIR` renders again from DIR/perf.data.
- * Phases: attach (container open, group attach), map (MAP_DMA), replay
- * (pinning the existing mappings for a new IOMMU domain; replaying none,
- * for the first domain, is part of attach), pins (steady
- * vfio_pin_pages/vfio_unpin_pages), invalidate, unmap (mappings unmapped
- * from the IOMMU or removed), reaccount, detach (group detach, release).  Consecutive events of one
- * phase form one segment; accounting events belong to the segment they
- * happen in.
+ * `vfiopin capture --report DIR` renders again from DIR/perf.data.  The
+ * phases and how perf script's lines become them: timeline.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,65 +25,9 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "cli.h"
+#include "timeline.h"
 
 #define PIN_BIN_S 0.01 /* pin-rate plot resolution */
-
-enum phase {
-	PH_ATTACH,
-	PH_MAP,
-	PH_REPLAY,
-	PH_PINS,
-	PH_INVALIDATE,
-	PH_UNMAP,
-	PH_REACCOUNT,
-	PH_DETACH,
-	PH_NONE
-};
-static const char *const phase_names[] = {"attach",	"map",	 "replay",    "pins",
-					  "invalidate", "unmap", "reaccount", "detach"};
-
-struct segment {
-	enum phase phase;
-	double start, end;
-	uint64_t events, calls, pages, iommu_maps, iommu_unmaps;
-};
-
-struct point {
-	double t;
-	double v;
-};
-
-struct totals {
-	uint64_t pin_calls, pin_pages, unpin_calls, unpin_pages, dma_maps, dma_unmaps;
-	uint64_t replays, invalidations, reaccounts, group_attaches, group_detaches;
-	uint64_t iommu_maps, iommu_unmaps, iommu_map_bytes, limit_hits, leaked;
-	uint64_t locked_peak_kb, locked_last_kb;
-};
-
-struct container {
-	unsigned int cid;
-	int tgid;
-	char comm[32];
-	struct segment *seg;
-	size_t nseg, capseg;
-	struct point *locked; /* kB after each accounting */
-	size_t nlocked, caplocked;
-	double *pin_t; /* time of each page pinned */
-	size_t npin, cappin;
-	struct totals t;
-	int open_span; /* in a map/replay/unmap span: iommu events are ours */
-	int span_tid;
-	bool released;
-	bool empty_replay; /* the first IOMMU domain: a replay of nothing */
-};
-
-struct capture {
-	struct container *c;
-	size_t n, cap;
-	double t0;
-	bool have_t0;
-	uint64_t lines, unattributed_iommu;
-};
 
 struct capture_opts {
 	struct vp_common common;
@@ -159,249 +97,6 @@ static const struct argp capture_argp = {
     .doc = capture_doc,
 };
 
-#define GROW(arr, n, cap)                                                                          \
-	do {                                                                                       \
-		if ((n) == (cap)) {                                                                \
-			size_t nc_ = (cap) ? 2 * (cap) : 16;                                       \
-			void *p_ = realloc((arr), nc_ * sizeof(*(arr)));                           \
-			if (!p_) {                                                                 \
-				perror("vfiopin capture");                                         \
-				exit(VP_EXIT_FAIL);                                                \
-			}                                                                          \
-			(arr) = p_;                                                                \
-			(cap) = nc_;                                                               \
-		}                                                                                  \
-	} while (0)
-
-static struct container *find(struct capture *cap, unsigned int cid, int tgid)
-{
-	for (size_t i = 0; i < cap->n; i++)
-		if (cap->c[i].cid == cid && !cap->c[i].released)
-			return &cap->c[i];
-	GROW(cap->c, cap->n, cap->cap);
-	memset(&cap->c[cap->n], 0, sizeof(cap->c[0]));
-	cap->c[cap->n].cid = cid;
-	cap->c[cap->n].tgid = tgid;
-	return &cap->c[cap->n++];
-}
-
-/* The value of KEY=... in a trace line, as a signed 64-bit number. */
-static bool field(const char *s, const char *key, long long *out)
-{
-	size_t kl = strlen(key);
-
-	for (const char *p = s; (p = strstr(p, key)); p += kl) {
-		if ((p == s || p[-1] == ' ') && p[kl] == '=') {
-			*out = strtoll(p + kl + 1, NULL, 0);
-			return true;
-		}
-	}
-	return false;
-}
-
-static long long fv(const char *s, const char *key)
-{
-	long long v = 0;
-
-	field(s, key, &v);
-	return v;
-}
-
-static struct segment *segment(struct container *c, enum phase ph, double t)
-{
-	struct segment *s = c->nseg ? &c->seg[c->nseg - 1] : NULL;
-
-	if (!s || s->phase != ph) {
-		GROW(c->seg, c->nseg, c->capseg);
-		s = &c->seg[c->nseg++];
-		memset(s, 0, sizeof(*s));
-		s->phase = ph;
-		s->start = t;
-	}
-	s->end = t;
-	s->events++;
-	return s;
-}
-
-/* The phase of a vfio_type1 event, or PH_NONE for accounting. */
-static enum phase phase_of(const char *ev)
-{
-	static const struct {
-		const char *prefix;
-		enum phase ph;
-	} map[] = {
-	    {"container_open", PH_ATTACH},
-	    {"group_attach", PH_ATTACH},
-	    {"dma_map_", PH_MAP},
-	    {"replay_", PH_REPLAY},
-	    {"pin_", PH_PINS},
-	    {"unpin_", PH_PINS},
-	    {"invalidate_", PH_INVALIDATE},
-	    {"dma_unmap", PH_UNMAP},
-	    {"reaccount", PH_REACCOUNT},
-	    {"group_detach", PH_DETACH},
-	    {"dma_remove", PH_UNMAP},
-	    {"container_release", PH_DETACH},
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strncmp(ev, map[i].prefix, strlen(map[i].prefix)))
-			return map[i].ph;
-	return PH_NONE;
-}
-
-static void on_type1(struct capture *cap, int tid, double t, const char *ev, const char *tr)
-{
-	struct container *c = find(cap, (unsigned int)fv(tr, "cid"), (int)fv(tr, "tgid"));
-	enum phase ph = phase_of(ev);
-	struct segment *s;
-	struct totals *x = &c->t;
-
-	if (!strcmp(ev, "account")) {
-		long long kb = fv(tr, "locked_vm") * 4;
-
-		if (fv(tr, "ret") == -ENOMEM)
-			x->limit_hits++;
-		if (fv(tr, "ret") == 0 || fv(tr, "ret") == -ESRCH) {
-			GROW(c->locked, c->nlocked, c->caplocked);
-			c->locked[c->nlocked++] = (struct point){t, (double)kb};
-			x->locked_last_kb = (uint64_t)kb;
-			if ((uint64_t)kb > x->locked_peak_kb)
-				x->locked_peak_kb = (uint64_t)kb;
-		}
-		if (c->nseg)
-			c->seg[c->nseg - 1].events++;
-		return;
-	}
-	if (ph == PH_NONE)
-		return;
-	/* replaying no mappings (the first IOMMU group) is part of its attach */
-	if (!strcmp(ev, "replay_begin"))
-		c->empty_replay = fv(tr, "dmas") == 0;
-	if (ph == PH_REPLAY && c->empty_replay) {
-		ph = PH_ATTACH;
-		if (!strcmp(ev, "replay_end"))
-			c->empty_replay = false;
-		segment(c, ph, t);
-		return;
-	}
-	s = segment(c, ph, t);
-	if (!strcmp(ev, "pin_end")) {
-		x->pin_calls++;
-		s->calls++;
-		if (fv(tr, "ret") > 0) {
-			x->pin_pages += (uint64_t)fv(tr, "ret");
-			s->pages += (uint64_t)fv(tr, "ret");
-		}
-	} else if (!strcmp(ev, "unpin_end")) {
-		x->unpin_calls++;
-		s->calls++;
-		if (fv(tr, "ret") > 0)
-			x->unpin_pages += (uint64_t)fv(tr, "ret");
-	} else if (!strcmp(ev, "pin_page")) {
-		if (fv(tr, "edge")) {
-			GROW(c->pin_t, c->npin, c->cappin);
-			c->pin_t[c->npin++] = t;
-		}
-	} else if (!strcmp(ev, "dma_map_begin") || !strcmp(ev, "replay_begin")) {
-		c->open_span = 1;
-		c->span_tid = tid;
-		if (ev[0] == 'r')
-			s->pages += (uint64_t)fv(tr, "pin_pages");
-	} else if (!strcmp(ev, "dma_map_end")) {
-		c->open_span = 0;
-		x->dma_maps++;
-		s->calls++;
-		if (fv(tr, "pin"))
-			s->pages += (uint64_t)fv(tr, "size") / 4096;
-	} else if (!strcmp(ev, "replay_end")) {
-		c->open_span = 0;
-		x->replays++;
-		s->calls++;
-	} else if (!strcmp(ev, "dma_unmap")) {
-		x->dma_unmaps++;
-		s->calls++;
-		s->pages += (uint64_t)fv(tr, "size") / 4096;
-	} else if (!strcmp(ev, "invalidate_end")) {
-		x->invalidations++;
-		s->calls++;
-	} else if (!strcmp(ev, "reaccount")) {
-		x->reaccounts++;
-		s->calls++;
-	} else if (!strcmp(ev, "group_attach")) {
-		x->group_attaches++;
-		s->calls++;
-	} else if (!strcmp(ev, "group_detach")) {
-		x->group_detaches++;
-		s->calls++;
-	} else if (!strcmp(ev, "dma_remove")) {
-		x->leaked += (uint64_t)fv(tr, "leaked");
-	} else if (!strcmp(ev, "container_release")) {
-		c->released = true;
-	}
-}
-
-/* An iommu:map/unmap: the container whose map/replay span is open in this thread. */
-static void on_iommu(struct capture *cap, int tid, double t, bool map, const char *tr)
-{
-	long long size = fv(tr, "size");
-
-	(void)t;
-	for (size_t i = 0; i < cap->n; i++) {
-		struct container *c = &cap->c[i];
-		bool unmapping = c->nseg && c->seg[c->nseg - 1].phase == PH_UNMAP;
-
-		if (c->released || c->span_tid != tid || !(c->open_span || unmapping || !map))
-			continue;
-		if (!c->nseg)
-			continue;
-		if (map) {
-			c->t.iommu_maps++;
-			c->t.iommu_map_bytes += (uint64_t)size;
-			c->seg[c->nseg - 1].iommu_maps++;
-		} else {
-			c->t.iommu_unmaps++;
-			c->seg[c->nseg - 1].iommu_unmaps++;
-		}
-		return;
-	}
-	cap->unattributed_iommu++;
-}
-
-/*
- * One `perf script -F trace:tid,time,event,trace --ns` line:
- * "  TID SEC.NSEC: SYSTEM:EVENT: TRACE".
- */
-static void parse_line(struct capture *cap, const char *line)
-{
-	char ev[96];
-	int tid, n = 0;
-	double t;
-	const char *tr;
-
-	if (sscanf(line, " %d %lf: %95[^: ]:%n", &tid, &t, ev, &n) < 3 || !n)
-		return;
-	{
-		const char *name = line + n;
-		char evname[96];
-		int m = 0;
-
-		if (sscanf(name, "%95[^:]:%n", evname, &m) < 1 || !m)
-			return;
-		tr = name + m;
-		if (!cap->have_t0) {
-			cap->t0 = t;
-			cap->have_t0 = true;
-		}
-		t -= cap->t0;
-		cap->lines++;
-		if (!strcmp(ev, "vfio_type1") && !strncmp(evname, "vfio_type1_", 11))
-			on_type1(cap, tid, t, evname + 11, tr);
-		else if (!strcmp(ev, "iommu") &&
-			 (!strcmp(evname, "map") || !strcmp(evname, "unmap")))
-			on_iommu(cap, tid, t, evname[0] == 'm', tr);
-	}
-}
 
 static void fmt_dur(char *buf, size_t len, double s)
 {
@@ -413,12 +108,12 @@ static void fmt_dur(char *buf, size_t len, double s)
 		snprintf(buf, len, "%.1f us", s * 1e6);
 }
 
-static void write_text(FILE *f, const struct capture *cap, const char *data)
+static void write_text(FILE *f, const struct vp_timeline *cap, const char *data)
 {
 	fprintf(f, "vfiopin capture of %s: %zu container(s), %llu events\n", data, cap->n,
 		(unsigned long long)cap->lines);
 	for (size_t i = 0; i < cap->n; i++) {
-		const struct container *c = &cap->c[i];
+		const struct tl_container *c = &cap->c[i];
 		const struct totals *x = &c->t;
 		char d[32];
 
@@ -459,7 +154,7 @@ static void write_text(FILE *f, const struct capture *cap, const char *data)
 			(unsigned long long)cap->unattributed_iommu);
 }
 
-static json_t *to_json(const struct capture *cap)
+static json_t *to_json(const struct vp_timeline *cap)
 {
 	json_t *root = json_object(), *cs = json_array();
 
@@ -469,7 +164,7 @@ static json_t *to_json(const struct capture *cap)
 	json_object_set_new(root, "unattributed_iommu_events",
 			    json_integer((json_int_t)cap->unattributed_iommu));
 	for (size_t i = 0; i < cap->n; i++) {
-		const struct container *c = &cap->c[i];
+		const struct tl_container *c = &cap->c[i];
 		const struct totals *x = &c->t;
 		json_t *o = json_object(), *segs = json_array();
 
@@ -511,7 +206,7 @@ static json_t *to_json(const struct capture *cap)
 }
 
 /* Data files and a gnuplot script; runs gnuplot if it is there. */
-static int plot(const struct capture *cap, const char *dir)
+static int plot(const struct vp_timeline *cap, const char *dir)
 {
 	char path[4096];
 	FILE *f;
@@ -523,7 +218,7 @@ static int plot(const struct capture *cap, const char *dir)
 		return -1;
 	/* one gnuplot data block per container: locked kB, then pin rate */
 	for (size_t i = 0; i < cap->n; i++) {
-		const struct container *c = &cap->c[i];
+		const struct tl_container *c = &cap->c[i];
 
 		fprintf(f, "# container %u locked_kb\n0 0\n", c->cid);
 		for (size_t k = 0; k < c->nlocked; k++)
@@ -586,7 +281,7 @@ static int plot(const struct capture *cap, const char *dir)
 
 static int report(const char *dir)
 {
-	struct capture cap = {0};
+	struct vp_timeline cap = {0};
 	char cmd[4200], path[4096], line[8192];
 	FILE *p, *f;
 	json_t *j;
@@ -606,7 +301,7 @@ static int report(const char *dir)
 		return VP_EXIT_FAIL;
 	}
 	while (fgets(line, sizeof(line), p))
-		parse_line(&cap, line);
+		vp_timeline_line(&cap, line);
 	st = pclose(p);
 	if (st) {
 		fprintf(stderr, "vfiopin capture: perf script failed on %s; see %s/script.err\n",
@@ -641,12 +336,7 @@ static int report(const char *dir)
 		rc = VP_EXIT_FAIL;
 	fprintf(stderr, "vfiopin capture: %zu container(s), %llu events: %s/timeline.txt\n", cap.n,
 		(unsigned long long)cap.lines, dir);
-	for (size_t i = 0; i < cap.n; i++) {
-		free(cap.c[i].seg);
-		free(cap.c[i].locked);
-		free(cap.c[i].pin_t);
-	}
-	free(cap.c);
+	vp_timeline_free(&cap);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
+#include "benchfile.h"
 #include "output.h"
 #include "stats.h"
 
@@ -190,194 +191,6 @@ static const struct argp compare_argp = {
     .doc = compare_doc,
 };
 
-/* A loaded bench file: the whole document and its checked parts. */
-struct bench {
-	const char *path;
-	json_t *root;
-	json_t *workload;
-	json_t *metrics;
-};
-
-/*
- * "per_run", when there, counts the samples each repetition gave, in
- * order; they must add up to the samples.
- */
-static bool check_per_run(const char *path, const char *name, json_t *metric)
-{
-	json_t *pr = json_object_get(metric, "per_run"), *x;
-	size_t i, left = json_array_size(json_object_get(metric, "samples"));
-	char *safe;
-
-	if (!pr)
-		return true;
-	if (!json_is_array(pr))
-		goto bad;
-	/* each count taken from what is left, so no sum can wrap */
-	json_array_foreach(pr, i, x)
-	{
-		if (!json_is_integer(x) || json_integer_value(x) < 0 ||
-		    (uint64_t)json_integer_value(x) > left)
-			goto bad;
-		left -= (size_t)json_integer_value(x);
-	}
-	if (!left)
-		return true;
-bad:
-	safe = vp_printable(name, false);
-	fprintf(stderr,
-		"vfiopin compare: %s: metrics.%s.per_run must be counts adding up to the "
-		"samples\n",
-		path, safe ? safe : "?");
-	free(safe);
-	return false;
-}
-
-static bool load(struct bench *b, const char *path)
-{
-	json_error_t err;
-	json_t *v;
-	const char *name;
-
-	memset(b, 0, sizeof(*b));
-	b->path = path;
-	b->root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-	if (!b->root) {
-		if (!err.text[0]) /* jansson says nothing when an allocation fails */
-			fprintf(stderr, "vfiopin compare: %s: cannot load it: out of memory\n", path);
-		else if (err.line < 0)
-			fprintf(stderr, "vfiopin compare: %s: %s\n", path, err.text);
-		else
-			fprintf(stderr, "vfiopin compare: %s:%d:%d (byte %d): %s\n", path, err.line,
-				err.column, err.position, err.text);
-		return false;
-	}
-	v = json_object_get(b->root, "schema");
-	if (!json_is_string(v) || strcmp(json_string_value(v), VP_BENCH_SCHEMA)) {
-		fprintf(
-		    stderr,
-		    "vfiopin compare: %s: not a vfiopin bench file (\"schema\" is not \"%s\")\n",
-		    path, VP_BENCH_SCHEMA);
-		return false;
-	}
-	/* 1 and 1.0 are the same number in JSON */
-	v = json_object_get(b->root, "version");
-	if (!json_is_number(v) || json_number_value(v) != 1) {
-		if (!v)
-			fprintf(stderr,
-				"vfiopin compare: %s: no \"version\"; this vfiopin reads bench "
-				"files of version 1\n",
-				path);
-		else if (!json_is_number(v))
-			fprintf(stderr, "vfiopin compare: %s: \"version\" is not a number\n", path);
-		else
-			fprintf(stderr,
-				"vfiopin compare: %s: bench file version %g; this vfiopin reads "
-				"version 1\n",
-				path, json_number_value(v));
-		return false;
-	}
-	b->workload = json_object_get(b->root, "workload");
-	b->metrics = json_object_get(b->root, "metrics");
-	if (!json_is_object(b->workload) || !json_is_object(b->metrics)) {
-		fprintf(stderr,
-			"vfiopin compare: %s: \"workload\" and \"metrics\" must be objects\n",
-			path);
-		return false;
-	}
-	json_object_foreach(b->metrics, name, v)
-	{
-		json_t *s = json_object_get(v, "samples"), *x;
-		json_t *better = json_object_get(v, "better");
-		size_t i;
-
-		if (!json_is_array(s) || !json_is_string(better) ||
-		    (strcmp(json_string_value(better), "lower") &&
-		     strcmp(json_string_value(better), "higher"))) {
-			char *safe = vp_printable(name, false);
-
-			fprintf(stderr,
-				"vfiopin compare: %s: metrics.%s needs \"samples\" (an array) and "
-				"\"better\" (\"lower\" or \"higher\")\n",
-				path, safe ? safe : "?");
-			free(safe);
-			return false;
-		}
-		json_array_foreach(s, i, x)
-		{
-			if (!json_is_number(x) || !isfinite(json_number_value(x))) {
-				char *safe = vp_printable(name, false);
-
-				fprintf(stderr,
-					"vfiopin compare: %s: metrics.%s.samples[%zu] is not a "
-					"finite number\n",
-					path, safe ? safe : "?", i);
-				free(safe);
-				return false;
-			}
-		}
-		if (!check_per_run(path, name, v))
-			return false;
-	}
-	return true;
-}
-
-/*
- * The values metric @name is tested on, pooled over the @n files of one
- * side: one per repetition (the median of its samples) where the file
- * says which samples each repetition gave, else one per sample.  Calls of
- * one run share that run's conditions, so they are not independent draws;
- * the repetition is.  @count gets the values, @raw the samples.  NULL
- * when out of memory (load() has checked that each per_run adds up).
- */
-static double *samples(const struct bench *b, int n, const char *name, size_t *count, size_t *raw)
-{
-	size_t total = 0, i;
-	double *v, *tmp;
-	json_t *x;
-
-	for (int f = 0; f < n; f++)
-		if (__builtin_add_overflow(total,
-					   json_array_size(json_object_get(
-					       json_object_get(b[f].metrics, name), "samples")),
-					   &total))
-			return NULL;
-	*raw = total;
-	if (total > SIZE_MAX / sizeof(double) - 1)
-		return NULL;
-	v = malloc((total ? total : 1) * sizeof(double));
-	tmp = malloc((total ? total : 1) * sizeof(double));
-	if (!v || !tmp) {
-		free(v);
-		free(tmp);
-		return NULL;
-	}
-	*count = 0;
-	for (int f = 0; f < n; f++) {
-		json_t *metric = json_object_get(b[f].metrics, name);
-		json_t *s = json_object_get(metric, "samples");
-		json_t *pr = json_object_get(metric, "per_run");
-		size_t at = 0;
-
-		if (!pr) {
-			json_array_foreach(s, i, x) v[(*count)++] = json_number_value(x);
-			continue;
-		}
-		json_array_foreach(pr, i, x)
-		{
-			size_t k = (size_t)json_integer_value(x);
-
-			if (!k)
-				continue;
-			for (size_t j = 0; j < k; j++)
-				tmp[j] = json_number_value(json_array_get(s, at + j));
-			v[(*count)++] = vp_median(tmp, k);
-			at += k;
-		}
-	}
-	free(tmp);
-	return v;
-}
-
 struct result {
 	const char *name;
 	const char *unit;
@@ -393,8 +206,8 @@ struct result {
 };
 
 /* One metric of both sides into @r; -1 when out of memory. */
-static int compare_metric(const struct compare_opts *o, const char *name, struct bench *const b[2],
-			  struct result *r)
+static int compare_metric(const struct compare_opts *o, const char *name,
+			  struct vp_bench *const b[2], struct result *r)
 {
 	double *x, *y;
 	struct vp_mwu u;
@@ -407,8 +220,8 @@ static int compare_metric(const struct compare_opts *o, const char *name, struct
 	r->name = name;
 	r->unit = json_is_string(unit) ? json_string_value(unit) : "";
 	r->lower_better = !strcmp(json_string_value(json_object_get(mb, "better")), "lower");
-	x = samples(b[0], o->side[0].n, name, &r->nb, &r->sb);
-	y = samples(b[1], o->side[1].n, name, &r->nn, &r->sn);
+	x = vp_bench_values(b[0], o->side[0].n, name, &r->nb, &r->sb);
+	y = vp_bench_values(b[1], o->side[1].n, name, &r->nn, &r->sn);
 	r->verdict = "unchanged";
 	r->change = r->lo = r->hi = r->p = r->p_adj = NAN;
 	if (!x || !y)
@@ -635,7 +448,7 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 }
 
 /* "RELEASE (BUILD)" of the kernel a bench file ran on, into @buf. */
-static const char *kernel_of(const struct bench *b, char *buf, size_t len)
+static const char *kernel_of(const struct vp_bench *b, char *buf, size_t len)
 {
 	json_t *e = json_object_get(b->root, "environment");
 	const char *rel = json_string_value(json_object_get(e, "kernel_release"));
@@ -690,7 +503,7 @@ static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 int cmd_compare(int argc, char **argv)
 {
 	struct compare_opts o = {.threshold = 0.05, .alpha = 0.05, .conf = 0.95, .holm = true};
-	struct bench *b[2] = {NULL, NULL};
+	struct vp_bench *b[2] = {NULL, NULL};
 	struct result *res = NULL;
 	size_t n = 0, compared = 0;
 	int regressions = 0, rc = VP_EXIT_USAGE;
@@ -707,13 +520,13 @@ int cmd_compare(int argc, char **argv)
 			goto done;
 		}
 		for (int f = 0; f < o.side[k].n; f++)
-			if (!load(&b[k][f], o.side[k].files[f]))
+			if (!vp_bench_load(&b[k][f], o.side[k].files[f]))
 				goto done;
 	}
 	/* every file, on either side, must have run the first one's workload */
 	for (int k = 0; k < 2; k++) {
 		for (int f = 0; f < o.side[k].n; f++) {
-			const struct bench *x = &b[k][f];
+			const struct vp_bench *x = &b[k][f];
 
 			if (json_equal(b[0][0].workload, x->workload))
 				continue;
@@ -840,7 +653,7 @@ done:
 	free(res);
 	for (int k = 0; k < 2; k++) {
 		for (int f = 0; b[k] && f < o.side[k].n; f++)
-			json_decref(b[k][f].root);
+			vp_bench_free(&b[k][f]);
 		free(b[k]);
 	}
 	return rc;

@@ -183,18 +183,32 @@ static char *render(struct vp_exporter *e, size_t *len)
 	return buf;
 }
 
+enum vp_route vp_export_route(const char *method, const char *url)
+{
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return VP_ROUTE_NOT_ALLOWED;
+	/* the path as sent (no_unescape): exactly these two, no query */
+	if (!strcmp(url, "/metrics"))
+		return VP_ROUTE_METRICS;
+	if (!strcmp(url, "/healthz"))
+		return VP_ROUTE_HEALTHZ;
+	return VP_ROUTE_NOT_FOUND;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
 	static int first;
 	struct vp_exporter *e = cls;
+	enum vp_route route;
 	size_t len;
 	char *body;
 
 	(void)version;
 	(void)upload_data;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+	route = vp_export_route(method, url);
+	if (route == VP_ROUTE_NOT_ALLOWED)
 		return text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "method not allowed: GET or HEAD only\n");
 	/* a GET with a body: answer once the headers are in, ignore the rest */
@@ -206,9 +220,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (!strcmp(url, "/healthz"))
+	if (route == VP_ROUTE_HEALTHZ)
 		return text(conn, MHD_HTTP_OK, "ok\n");
-	if (strcmp(url, "/metrics"))
+	if (route == VP_ROUTE_NOT_FOUND)
 		return text(conn, MHD_HTTP_NOT_FOUND,
 			    "not found: vfiopin export serves /metrics and /healthz\n");
 	body = render(e, &len);

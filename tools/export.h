@@ -46,6 +46,10 @@ struct vp_exporter {
 bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
 		     size_t errlen);
 
+/* What a request gets, by its method and path (as sent, never decoded). */
+enum vp_route { VP_ROUTE_METRICS, VP_ROUTE_HEALTHZ, VP_ROUTE_NOT_FOUND, VP_ROUTE_NOT_ALLOWED };
+enum vp_route vp_export_route(const char *method, const char *url);
+
 /*
  * Bind and listen on @listen (before loading anything: a port in use is
  * found at once); false with a message on stderr.

@@ -11,8 +11,6 @@
 /* The stat JSON schema (docs: tools/README.md). */
 #define VP_STAT_SCHEMA "vfiopin.stat"
 #define VP_STAT_VERSION 1
-/* vfiopin bench's file, read by vfiopin compare (docs: tools/README.md) */
-#define VP_BENCH_SCHEMA "vfiopin.bench"
 
 extern const char *const vp_event_names[VP_EV_MAX];
 

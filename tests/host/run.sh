@@ -86,6 +86,8 @@ expect_fail "vfiopin: unknown command" "unknown command 'frob'" $V frob
 expect_fail "vfiopin stat: zero duration" "positive number of seconds" $V stat -d 0
 expect_fail "vfiopin stat: unknown sort key" "unknown sort key 'size'" $V stat -s size
 expect_fail "vfiopin stat: bad container id" "container id" $V stat -c abc
+expect_exit "vfiopin stat: a container id after white space" 2 "container id \(1 or more\), not ' 5'" $V stat -c ' 5'
+expect_exit "vfiopin stat: a duration after white space" 2 "positive number of seconds, not ' 1'" $V stat -d ' 1'
 expect_fail "vfiopin stat: an output file it cannot write" "cannot write /nonexistent/out.json" \
 	$V stat -o /nonexistent/out.json -d 1
 expect_fail "vfiopin hist: --total with --cid" "exclude each other" $V hist --total -c 3
@@ -135,6 +137,15 @@ fi
 # --- vfiopin export over synthetic containers; compare, bench, capture
 . tests/host/export.sh
 . tests/host/bench.sh
+
+# --- every parser of outside input under libFuzzer (tests/fuzz/), 30 s each
+while read -r line; do
+	case $line in
+	ok:*) ok "${line#ok: }" ;;
+	FAIL:*) bad "${line#FAIL: }" ;;
+	*) echo "$line" ;;
+	esac
+done < <(tests/fuzz/run.sh "${FUZZ_SECONDS:-30}")
 
 echo "check-host: $pass passed, $failed failed"
 [ $failed -eq 0 ]

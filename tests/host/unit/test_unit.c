@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "cli.h"
+#include "timeline.h"
 #include "hist.h"
 #include "output.h"
 #include "export.h"
@@ -608,6 +609,48 @@ static void test_stats_vs_pairs(void **state)
 	assert_int_equal(vp_hodges_lehmann(NULL, 0, NULL, 3, 0.95, NULL), -1);
 }
 
+/* capture's perf-script parser on a hand-written hotplug, and lines it must refuse. */
+static void test_timeline(void **state)
+{
+	static const char *const lines[] = {
+		"  41 10.000000100: vfio_type1:vfio_type1_container_open: cid=1 tgid=41 dmas=0 pinned=0 locked=0",
+		"  41 10.000100000: vfio_type1:vfio_type1_group_attach: cid=1 tgid=41 group=3 domain=emulated ret=0",
+		"  41 10.000200000: vfio_type1:vfio_type1_dma_map_begin: cid=1 tgid=41 iova=0x0 size=0x1000000 pin=0 ret=0",
+		"  41 10.000300000: vfio_type1:vfio_type1_dma_map_end: cid=1 tgid=41 iova=0x0 size=0x1000000 pin=0 ret=0",
+		"  41 10.001000000: vfio_type1:vfio_type1_pin_begin: cid=1 tgid=41 iova=0x0 npage=16 prot=3 ret=0",
+		"  41 10.001000200: vfio_type1:vfio_type1_account: cid=1 tgid=41 delta=16 locked_vm=16 limit=256 lock_cap=0 async=0 ret=0",
+		/* a page count no kernel holds: not an accounting of ours */
+		"  41 10.001000250: vfio_type1:vfio_type1_account: cid=1 tgid=41 delta=1 locked_vm=9223372036854775807 ret=0",
+		"  41 10.001000300: vfio_type1:vfio_type1_pin_end: cid=1 tgid=41 iova=0x0 npage=16 prot=3 ret=16",
+		"not a perf script line",
+		"  41 10.002000000: vfio_type1:vfio_type1_replay_begin: cid=1 tgid=41 dmas=1 pin_pages=4096 map_pages=4096",
+		"  41 10.002000100: iommu:map: IOMMU: iova=0x0 - 0x1000000 paddr=0x100000000 size=16777216",
+		"  41 10.002100000: vfio_type1:vfio_type1_replay_end: cid=1 tgid=41 ret=0",
+		"  41 10.006300000: vfio_type1:vfio_type1_container_release: cid=1 tgid=41 dmas=0 pinned=0 locked=0",
+	};
+	static const enum phase want[] = { PH_ATTACH, PH_MAP, PH_PINS, PH_REPLAY, PH_DETACH };
+	struct vp_timeline tl = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		vp_timeline_line(&tl, lines[i]);
+	assert_int_equal(tl.n, 1);
+	assert_int_equal(tl.lines, 12); /* all but the one of another shape */
+	assert_int_equal(tl.c[0].cid, 1);
+	assert_int_equal(tl.c[0].t.pin_calls, 1);
+	assert_int_equal(tl.c[0].t.pin_pages, 16);
+	assert_int_equal(tl.c[0].t.locked_peak_kb, 64);
+	assert_int_equal(tl.c[0].t.replays, 1);
+	assert_int_equal(tl.c[0].t.iommu_maps, 1);
+	assert_int_equal(tl.c[0].t.iommu_map_bytes, 16777216);
+	assert_true(tl.c[0].released);
+	assert_int_equal(tl.c[0].nseg, sizeof(want) / sizeof(want[0]));
+	for (size_t k = 0; k < tl.c[0].nseg; k++)
+		assert_int_equal(tl.c[0].seg[k].phase, want[k]);
+	vp_timeline_free(&tl);
+	assert_int_equal(tl.n, 0);
+}
+
 /* Holm's adjustment against hand-computed cases. */
 static void test_holm(void **state)
 {
@@ -653,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_stats_vs_pairs),
 		cmocka_unit_test(test_holm),
+		cmocka_unit_test(test_timeline),
 	};
 
 	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* `vfiopin bench` files: loading, checking, and the values compare tests. */
+#ifndef VFIOPIN_BENCHFILE_H
+#define VFIOPIN_BENCHFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#define VP_BENCH_SCHEMA "vfiopin.bench"
+
+/* A loaded bench file: the whole document and its checked parts. */
+struct vp_bench {
+	const char *path;
+	json_t *root;
+	json_t *workload;
+	json_t *metrics;
+};
+
+/*
+ * Load and check @path (or @len bytes at @buf, called @name in messages).
+ * False, with a message on stderr naming the file and what is wrong, if it
+ * is not a bench file this vfiopin reads: not JSON, not the schema or
+ * version, a metric without samples or direction, a sample that is not a
+ * finite number, per_run counts that do not add up to the samples.
+ * vp_bench_free() either way.
+ */
+bool vp_bench_load(struct vp_bench *b, const char *path);
+bool vp_bench_load_buf(struct vp_bench *b, const char *name, const char *buf, size_t len);
+void vp_bench_free(struct vp_bench *b);
+
+/*
+ * The values metric @name is tested on, pooled over the @n files of one
+ * side: one per repetition (the median of its samples) where the file
+ * says which samples each repetition gave, else one per sample.  Calls of
+ * one run share that run's conditions, so they are not independent draws;
+ * the repetition is.  @count gets the values, @raw the samples.  A fresh
+ * array; NULL when out of memory.
+ */
+double *vp_bench_values(const struct vp_bench *b, int n, const char *name, size_t *count,
+			size_t *raw);
+
+#endif
