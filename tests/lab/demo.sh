@@ -19,9 +19,13 @@ echo "== lab: $(uname -r), mdevs $M1 $M2 $M3, passthrough $E"
 "$VFIOPIN" stat --json --hist > "$OUT/demo-stat.json" 2> "$OUT/demo-stat.err" &
 stat=$!
 echo "== vfiopin-top, a snapshot a second (vfiopin top -b -d 1 -s locked)"
-"$TOP/build/vfiopin-top" -b -d 1 -s locked 2>&1 &
+"$TOP/build/vfiopin-top" -b -d 1 -s locked 2> >(tee "$OUT/demo-top.err" >&2) &
 top=$!
-sleep 2
+# the VMs start once both are attached (on a busy machine that takes a while)
+for f in demo-stat.err demo-top.err; do
+	for _ in $(seq 1200); do grep -q 'attached to' "$OUT/$f" 2> /dev/null && break; sleep 0.1; done
+	grep -q 'attached to' "$OUT/$f" || { echo "demo: vfiopin did not attach ($f):"; cat "$OUT/$f"; exit 1; }
+done
 
 echo "== vm1 boots: 32 MiB guest RAM, RLIMIT_MEMLOCK exactly 32 MiB, two mdevs;"
 echo "   later a passthrough device is hot-plugged, then unplugged"
@@ -79,6 +83,12 @@ for c in snap["containers"]:
 d = snap["drops"]
 print("  events %d, drops: map %d, ring buffer %d, in-flight %d" % (
       sum(snap["events"].values()), d["map_full"], d["ringbuf"], d["inflight"]))
+# a demo that saw nothing of its VMs has shown nothing: say so and fail
+seen = [c for c in snap["containers"] if c["tgid"] in vms and c["mdev"]["pin_calls"]]
+if len(seen) != len(vms):
+    print("demo: FAILED: vfiopin saw the pins of %d of the %d VMs" % (len(seen), len(vms)))
+    sys.exit(1)
 EOF
+seen=$?
 echo "  VM exit statuses: $rc1 $rc2"
-[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ]
+[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $seen -eq 0 ]

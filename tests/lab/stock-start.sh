@@ -20,12 +20,21 @@ err=$("$V" stat -d 1 2>&1 >/dev/null); rc=$?
 [ $rc = 1 ] && grep -q "type1 driver is not loaded yet.*--wait-modules" <<< "$err" &&
 	ok "no type1: said plainly, with --wait-modules offered (exit 1)" || bad "no type1: exit $rc: $err"
 
-"$V" stat --json --wait-modules -d 4 > "$OUT/stock-wait.json" 2> "$OUT/stock-wait.err" &
+# wait_line FILE TEXT: until FILE has TEXT (a generous bound: a busy host
+# under TCG is slow, and no fixed sleep decides an outcome)
+wait_line() {
+	for _ in $(seq 1200); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+	return 1
+}
+# --duration bounds the whole run, the wait included: give it room, and end
+# it once it has attached
+"$V" stat --json --wait-modules -d 600 > "$OUT/stock-wait.json" 2> "$OUT/stock-wait.err" &
 vp=$!
-sleep 2
-grep -q "waiting for vfio_iommu_type1" "$OUT/stock-wait.err" && ok "--wait-modules waits" ||
+wait_line "$OUT/stock-wait.err" "waiting for vfio_iommu_type1" && ok "--wait-modules waits" ||
 	bad "--wait-modules: $(cat "$OUT/stock-wait.err")"
 /sbin/modprobe -d "$KDIR/root" vfio_iommu_type1 || bad "modprobe vfio_iommu_type1"
+wait_line "$OUT/stock-wait.err" "attached to" || bad "--wait-modules: never attached: $(cat "$OUT/stock-wait.err")"
+kill -INT $vp
 wait $vp; rc=$?
 [ $rc = 0 ] && grep -q "attached to 19 type1 functions with fentry" "$OUT/stock-wait.err" &&
 	ok "then attaches with fentry (auto), exit 0" || bad "after the wait: exit $rc: $(cat "$OUT/stock-wait.err")"
