@@ -198,18 +198,22 @@ static int do_attach(const char *name)
 	char path[64];
 	struct dev *d;
 	bool mdev;
-	int g;
+	int g, slot;
 
 	if (find_dev(name))
 		die("attach %s: already attached", name);
-	if (vm.ndevs == MAX_DEVS)
-		die("too many devices (at most %d)", MAX_DEVS);
 	g = group_of(name, &mdev);
 	if (g < 0)
 		die("attach %s: no such mdev or PCI device, or it has no IOMMU group",
 		    name);
-	d = &vm.devs[vm.ndevs];
+	/* a detached device's slot first: attach/detach may cycle for ever */
+	for (slot = 0; slot < vm.ndevs && vm.devs[slot].fd >= 0; slot++)
+		;
+	if (slot == MAX_DEVS)
+		die("too many devices attached at once (at most %d)", MAX_DEVS);
+	d = &vm.devs[slot];
 	memset(d, 0, sizeof(*d));
+	d->fd = -1;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->mdev = mdev;
 	d->group_no = g;
@@ -245,13 +249,15 @@ static int do_attach(const char *name)
 			die("attach %s: not an mpin device (magic 0x%x)", name,
 			    magic);
 	}
-	vm.ndevs++;
+	if (slot == vm.ndevs)
+		vm.ndevs++;
 	return 0;
 err: {
 	int e = errno;
 
-	if (d->fd > 0)
+	if (d->fd >= 0)
 		close(d->fd);
+	d->fd = -1;
 	close(d->group_fd);
 	return -e;
 }

@@ -313,6 +313,14 @@ S5() {
 		"$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=0' |
 			awk '{for(i=1;i<=NF;i++) if($i~/^delta=[0-9]/){split($i,a,"=");s+=a[2]}} END{print s}')" \
 		$((512 + 2 * (RAM_PAGES - 512)))
+	# a detached device frees its slot in the client: 20 hotplug cycles
+	# (more than the client's 16 slots) in one VM, its memory mapped each time
+	local cyc=() rc
+	for _ in $(seq 20); do cyc+=(attach "$E1" map 0 1M detach "$E1"); done
+	"$VMM" --mem 1M --memlock 1M "${cyc[@]}" status > "$OUT/s5-cycles.json" 2>&1
+	rc=$?
+	check_eq "S5: 20 hotplug cycles of one device in one client (status, attaches)" \
+		"$rc $(grep -c '"op":"attach".*"ret":0,' "$OUT/s5-cycles.json")" "0 20"
 	end_scenario
 }
 
