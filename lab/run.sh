@@ -100,7 +100,16 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 	-fsdev local,id=out,path="$out",security_model=none,multidevs=remap
 	-device virtio-9p-pci,fsdev=out,mount_tag=vfiopin-out
 	-kernel "$kernel/bzImage" ${initrd:+-initrd "$initrd"}
-	-append "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288 ro console=ttyS0 intel_iommu=on panic=-1 oops=panic loglevel=4 init=$TOP/lab/guest-init.sh $append")
+	-append "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288 ro console=ttyS0 intel_iommu=on no_timer_check panic=-1 oops=panic loglevel=4 init=$TOP/lab/guest-init.sh $append")
+
+# A failed boot's console log is kept apart (a rerun into the same OUT
+# must not overwrite the one that shows the failure).
+keep_failed() {
+	local kept
+	mkdir -p "$out/failed"
+	kept=$out/failed/console-$(date +%Y%m%d-%H%M%S)-$$.log
+	cp "$out/console.log" "$kept" 2> /dev/null && echo "lab/run.sh: this boot's console log is kept as $kept" >&2
+}
 
 t0=$(date +%s.%N)
 set +e
@@ -117,11 +126,13 @@ awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' > "$out/wall-second
 
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	echo "lab/run.sh: guest killed after ${timeout}s; console log: $out/console.log" >&2
+	keep_failed
 	exit 124
 fi
 if [ ! -s "$out/status" ]; then
 	echo "lab/run.sh: the guest ended without reporting a status (qemu exit $rc: kernel panic or crash?); console log: $out/console.log" >&2
 	tail -30 "$out/console.log" >&2
+	keep_failed
 	exit 125
 fi
 status=$(cat "$out/status")

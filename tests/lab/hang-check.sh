@@ -15,5 +15,12 @@ if [ -f "$out/console.log" ] && grep -q "killed after 60s; console log: $out/con
 else
 	echo "FAIL: console log or message missing: $(cat "$out.err")"; failed=$((failed + 1))
 fi
+# and kept apart, so that a rerun into the same directory cannot lose it
+kept=$(sed -n 's/.*console log is kept as //p' "$out.err")
+if [ -n "$kept" ] && cmp -s "$kept" "$out/console.log"; then
+	echo "ok: the failed boot's log kept apart ($kept)"; pass=$((pass + 1))
+else
+	echo "FAIL: the failed boot's log not kept apart: $(cat "$out.err")"; failed=$((failed + 1))
+fi
 echo "hang-check: $pass passed, $failed failed"
 [ $failed -eq 0 ]
