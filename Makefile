@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps kernel kernel-debug tools host-tests fuzz fuzz-build bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
+.PHONY: all deps kernel kernel-debug tools host-tests fuzz fuzz-build docs bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
 	check-patches check-lab check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -85,7 +85,14 @@ fuzz-build: $(FUZZ_TARGETS)
 fuzz: deps tools fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-host-tests: $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf $(BUILD)/export_synth-san \
+# tools/README.md's table of figures, generated from tools/fields.h
+$(BUILD)/fields_md: tools/doc/fields_md.c tools/fields.c tools/fields.h bpf/vfiopin.h | $(BUILD)
+	$(CC) $(TOOL_CFLAGS) -o $@ tools/doc/fields_md.c tools/fields.c
+
+docs: $(BUILD)/fields_md
+	@tools/doc/update-readme.sh
+
+host-tests: $(BUILD)/fields_md $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf $(BUILD)/export_synth-san \
 	$(FUZZ_TARGETS)
 
 SYNTH := tests/host/bench/synth.c tests/host/bench/synth.h

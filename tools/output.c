@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
+#include "fields.h"
 #include "output.h"
 
 const char *const vp_event_names[VP_EV_MAX] = {
@@ -181,20 +182,65 @@ static json_t *jlat(const struct vp_hist *h)
 			 "p99_ns", jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.99)));
 }
 
+/* A figure's JSON value: null where this mode cannot give it. */
+static json_t *jfield(const struct vp_row *r, enum vp_field_id id)
+{
+	uint64_t v = vp_field_get(&r->c, id);
+
+	if (!vp_field_available(id, r->partial))
+		return json_null();
+	if (vp_fields[id].flags & VP_FF_SIGNED)
+		return json_integer((json_int_t)(int64_t)v);
+	return jint(v);
+}
+
+/*
+ * The figures of one group (fields.h) into @o; a group other than the top
+ * whose every figure is unavailable in this mode is null as a whole.
+ */
+static json_t *jgroup(const struct vp_row *r, enum vp_field_group g, json_t *o)
+{
+	bool any = false;
+
+	for (int i = 0; i < VP_FLD_MAX; i++) {
+		if (vp_fields[i].group != g)
+			continue;
+		json_object_set_new(o, vp_fields[i].json, jfield(r, i));
+		any |= vp_field_available(i, r->partial);
+	}
+	if (!any && g != VP_GRP_TOP && json_object_size(o)) {
+		json_decref(o);
+		return json_null();
+	}
+	return o;
+}
+
 json_t *vp_json_row(const struct vp_row *r, bool hists)
 {
 	const struct vp_container *c = &r->c;
 	json_t *o = json_object(), *h;
+	/* what fentry/kprobe mode cannot see beyond the table: unavailable, not 0 */
+	bool p = r->partial;
 
 	json_object_set_new(o, "cid", jint(c->cid));
 	json_object_set_new(o, "tgid", jint(c->tgid));
 	json_object_set_new(o, "comm", json_string(r->comm));
 	json_object_set_new(o, "seen_open", json_boolean(c->flags & VP_F_SEEN_OPEN));
 	json_object_set_new(o, "released", json_boolean(c->flags & VP_F_RELEASED));
-	json_object_set_new(o, "locked_pages", jint(c->locked_vm));
+	/* the figures of fields.h, each group its object */
+	jgroup(r, VP_GRP_TOP, o);
+	for (int g = VP_GRP_TOP + 1; g < VP_GRP_MAX; g++) {
+		json_t *go = json_object();
+
+		if (g == VP_GRP_GROUPS) {
+			/* groups attached now, by kind */
+			json_object_set_new(go, "emulated", jint(c->groups_emulated));
+			json_object_set_new(go, "iommu", jint(c->groups_iommu));
+		}
+		json_object_set_new(o, vp_field_group_names[g], jgroup(r, g, go));
+	}
+	/* derived from the figures */
 	json_object_set_new(o, "locked_bytes", jint(r->locked_bytes));
-	json_object_set_new(o, "locked_peak_pages", jint(c->locked_peak));
-	json_object_set_new(o, "charged_pages", json_integer((json_int_t)(int64_t)c->charged));
 	json_object_set_new(o, "limit_known", json_boolean(c->flags & VP_F_LIMIT_KNOWN));
 	json_object_set_new(o, "unlimited", json_boolean(r->unlimited));
 	json_object_set_new(o, "lock_cap", json_boolean(c->flags & VP_F_LOCK_CAP));
@@ -204,76 +250,23 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 				json_null() : json_integer(r->headroom_bytes));
 	json_object_set_new(o, "headroom_ratio", isnan(r->headroom_ratio) ?
 				json_null() : json_real(r->headroom_ratio));
-	json_object_set_new(o, "groups", json_pack("{s:i,s:i,s:I,s:I}",
-		"emulated", (int)c->groups_emulated, "iommu", (int)c->groups_iommu,
-		"attaches", (json_int_t)c->group_attaches,
-		"detaches", (json_int_t)c->group_detaches));
-	json_object_set_new(o, "mdev", json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-		"pages_pinned", (json_int_t)c->pages_pinned,
-		"pin_refs", (json_int_t)c->pin_refs,
-		"pin_calls", (json_int_t)c->pin_calls,
-		"pin_pages_requested", (json_int_t)c->pin_pages_req,
-		"pin_failures", (json_int_t)c->pin_failures,
-		"pin_enomem", (json_int_t)c->pin_enomem,
-		"unpin_calls", (json_int_t)c->unpin_calls,
-		"unpin_pages_requested", (json_int_t)c->unpin_pages_req,
-		"new_pins", (json_int_t)c->pin_new,
-		"refcount_bumps", (json_int_t)c->pin_bumps,
-		"released_pages", (json_int_t)c->unpin_released,
-		"refcount_drops", (json_int_t)c->unpin_drops));
-	json_object_set_new(o, "passthrough", json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-		"mapped_pages", (json_int_t)c->mapped_pages,
-		"pinned_pages", (json_int_t)c->pt_pages,
-		"dma_maps", (json_int_t)c->dma_maps,
-		"dma_map_failures", (json_int_t)c->dma_map_failures,
-		"dma_unmaps", (json_int_t)c->dma_unmaps,
-		"replays", (json_int_t)c->replays,
-		"replay_pages", (json_int_t)c->replay_pages,
-		"reaccounts", (json_int_t)c->reaccounts));
-	json_object_set_new(o, "invalidations", json_pack("{s:I,s:I,s:I,s:I}",
-		"count", (json_int_t)c->invalidations,
-		"pages", (json_int_t)c->inv_pages,
-		"retries", (json_int_t)c->inv_retries,
-		"devices_notified", (json_int_t)c->inv_devices));
-	json_object_set_new(o, "limit_hits", jint(c->limit_hits));
-	json_object_set_new(o, "account_failures", jint(c->account_failures));
-	json_object_set_new(o, "leaked_pins", jint(c->leaked));
 	json_object_set_new(o, "pins_per_s", json_real(r->pins_per_s));
 	json_object_set_new(o, "latency", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		"pin", jlat(&c->pin_ns), "pin_page", jlat(&c->pin_page_ns),
 		"unpin", jlat(&c->unpin_ns), "unpin_page", jlat(&c->unpin_page_ns),
-		"invalidate", jlat(&c->inv_ns), "dma_map", jlat(&c->map_ns),
+		"invalidate", p ? json_null() : jlat(&c->inv_ns), "dma_map", jlat(&c->map_ns),
 		"replay", jlat(&c->replay_ns)));
-	json_object_set_new(o, "refcount", json_pack("{s:o,s:o}",
+	json_object_set_new(o, "refcount", p ? json_null() : json_pack("{s:o,s:o}",
 		"live", jrefhist(&c->ref_live), "bumps", jrefhist(&c->ref_bump)));
-	if (r->partial) {
-		/* what fentry/kprobe mode cannot see: unavailable, not 0 */
-		static const char *const mdev_na[] = { "pages_pinned", "pin_refs", "new_pins",
-						       "refcount_bumps", "released_pages",
-						       "refcount_drops" };
-		json_t *m = json_object_get(o, "mdev");
-
-		for (size_t i = 0; i < sizeof(mdev_na) / sizeof(mdev_na[0]); i++)
-			json_object_set_new(m, mdev_na[i], json_null());
-		json_object_set_new(json_object_get(o, "passthrough"), "reaccounts", json_null());
-		json_object_set_new(o, "invalidations", json_null());
-		json_object_set_new(o, "leaked_pins", json_null());
-		json_object_set_new(json_object_get(o, "latency"), "invalidate", json_null());
-		json_object_set_new(o, "refcount", json_null());
-	}
 	if (hists) {
 		h = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 			      "pin_ns", jhist(&c->pin_ns),
 			      "pin_page_ns", jhist(&c->pin_page_ns),
 			      "unpin_ns", jhist(&c->unpin_ns),
 			      "unpin_page_ns", jhist(&c->unpin_page_ns),
-			      "invalidate_ns", jhist(&c->inv_ns),
+			      "invalidate_ns", p ? json_null() : jhist(&c->inv_ns),
 			      "dma_map_ns", jhist(&c->map_ns),
 			      "replay_ns", jhist(&c->replay_ns));
-		if (r->partial)
-			json_object_set_new(h, "invalidate_ns", json_null());
 		json_object_set_new(o, "histograms", h);
 	}
 	return o;
@@ -404,48 +397,101 @@ int vp_format_event(char *buf, size_t len, const struct vp_event *e,
 	return (int)off;
 }
 
+/*
+ * The table's columns, in order: those computed here, and figures of
+ * fields.h under their COL heading ("-" where this mode cannot give them).
+ */
+enum col_kind { COL_LOCKED, COL_LIMIT, COL_HEAD, COL_RATE, COL_P50, COL_P99, COL_FIELD };
+
+static const struct column {
+	enum col_kind kind;
+	enum vp_field_id field;
+	const char *head; /* for the computed ones */
+	int width;
+} columns[] = {
+    {COL_LOCKED, 0, "LOCKED", 8},
+    {COL_LIMIT, 0, "LIMIT", 8},
+    {COL_HEAD, 0, "HEAD%", 6},
+    {COL_FIELD, VP_FLD_PAGES_PINNED, NULL, 7},
+    {COL_FIELD, VP_FLD_PT_PAGES, NULL, 7},
+    {COL_RATE, 0, "PINS/s", 8},
+    {COL_P50, 0, "P50", 8},
+    {COL_P99, 0, "P99", 8},
+    {COL_FIELD, VP_FLD_INVALIDATIONS, NULL, 5},
+    {COL_FIELD, VP_FLD_LIMIT_HITS, NULL, 5},
+    {COL_FIELD, VP_FLD_LEAKED, NULL, 5},
+};
+
 int vp_format_heading(char *buf, size_t len)
 {
-	return snprintf(buf, len,
-			"%5s %7s %-15s %8s %8s %6s %7s %7s %8s %8s %8s %5s %5s %5s",
-			"CID", "TGID", "COMM", "LOCKED", "LIMIT", "HEAD%", "MDEV",
-			"PT", "PINS/s", "P50", "P99", "INV", "HITS", "LEAK");
+	size_t off;
+	int n = snprintf(buf, len, "%5s %7s %-15s", "CID", "TGID", "COMM");
+
+	for (size_t i = 0; n >= 0 && i < sizeof(columns) / sizeof(columns[0]); i++) {
+		const struct column *c = &columns[i];
+
+		off = (size_t)n < len ? (size_t)n : len;
+		n += snprintf(buf + off, len - off, " %*s", c->width,
+			      c->kind == COL_FIELD ? vp_fields[c->field].col : c->head);
+	}
+	return n;
+}
+
+static void format_cell(char *cell, size_t len, const struct column *col, const struct vp_row *r)
+{
+	switch (col->kind) {
+	case COL_LOCKED:
+		vp_fmt_bytes(cell, len, r->locked_bytes);
+		break;
+	case COL_LIMIT:
+		if (r->unlimited)
+			snprintf(cell, len, "unlim");
+		else if (r->limit_bytes)
+			vp_fmt_bytes(cell, len, r->limit_bytes);
+		else
+			snprintf(cell, len, "?");
+		break;
+	case COL_HEAD:
+		if (!isnan(r->headroom_ratio))
+			snprintf(cell, len, "%.1f", r->headroom_ratio * 100);
+		else
+			snprintf(cell, len, "-");
+		break;
+	case COL_RATE:
+		snprintf(cell, len, "%.1f", r->pins_per_s);
+		break;
+	case COL_P50:
+		vp_fmt_ns(cell, len, r->pin_p50_ns);
+		break;
+	case COL_P99:
+		vp_fmt_ns(cell, len, r->pin_p99_ns);
+		break;
+	case COL_FIELD:
+		if (!vp_field_available(col->field, r->partial))
+			snprintf(cell, len, "-");
+		else
+			snprintf(cell, len, "%llu",
+				 (unsigned long long)vp_field_get(&r->c, col->field));
+		break;
+	}
 }
 
 int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 {
-	char locked[16], limit[16], head[16], p50[16], p99[16], mdev[24], inv[24], leak[24];
 	const char *mark = (r->c.flags & VP_F_RELEASED) ? "x" :
 			   (r->c.flags & VP_F_SEEN_OPEN) ? "" : "~";
+	size_t off;
+	int n = snprintf(buf, len, "%4u%-1s %7u %-15.15s", r->c.cid, mark, r->c.tgid,
+			 r->comm[0] ? r->comm : "?");
 
-	vp_fmt_bytes(locked, sizeof(locked), r->locked_bytes);
-	if (r->unlimited)
-		snprintf(limit, sizeof(limit), "unlim");
-	else if (r->limit_bytes)
-		vp_fmt_bytes(limit, sizeof(limit), r->limit_bytes);
-	else
-		snprintf(limit, sizeof(limit), "?");
-	if (!isnan(r->headroom_ratio))
-		snprintf(head, sizeof(head), "%.1f", r->headroom_ratio * 100);
-	else
-		snprintf(head, sizeof(head), "-");
-	/* "-": what this mode cannot see */
-	if (r->partial) {
-		strcpy(mdev, "-");
-		strcpy(inv, "-");
-		strcpy(leak, "-");
-	} else {
-		snprintf(mdev, sizeof(mdev), "%llu", (unsigned long long)r->c.pages_pinned);
-		snprintf(inv, sizeof(inv), "%llu", (unsigned long long)r->c.invalidations);
-		snprintf(leak, sizeof(leak), "%llu", (unsigned long long)r->c.leaked);
+	for (size_t i = 0; n >= 0 && i < sizeof(columns) / sizeof(columns[0]); i++) {
+		char cell[32];
+
+		format_cell(cell, sizeof(cell), &columns[i], r);
+		off = (size_t)n < len ? (size_t)n : len;
+		n += snprintf(buf + off, len - off, " %*s", columns[i].width, cell);
 	}
-	return snprintf(buf, len,
-			"%4u%-1s %7u %-15.15s %8s %8s %6s %7s %7llu %8.1f %8s %8s %5s %5llu %5s",
-			r->c.cid, mark, r->c.tgid, r->comm[0] ? r->comm : "?", locked,
-			limit, head, mdev, (unsigned long long)r->c.pt_pages, r->pins_per_s,
-			vp_fmt_ns(p50, sizeof(p50), r->pin_p50_ns),
-			vp_fmt_ns(p99, sizeof(p99), r->pin_p99_ns), inv,
-			(unsigned long long)r->c.limit_hits, leak);
+	return n;
 }
 
 void vp_print_header(FILE *f, const struct vp_snapshot *s)

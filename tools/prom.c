@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fields.h"
 #include "hist.h"
 #include "output.h"
 #include "prom.h"
@@ -67,73 +68,7 @@ static void value(FILE *f, double v)
 		fprintf(f, "%.17g", v);
 }
 
-/* Per-container figures read straight from a counter of vp_container. */
-struct simple {
-	const char *name;
-	const char *type;
-	const char *help;
-	size_t off;	    /* of a __u64 in struct vp_container */
-	unsigned int shift; /* pages to bytes: VP_PAGE_SHIFT */
-	bool tp_only;	    /* only the tracepoints give it (not fentry/kprobe) */
-};
-
 #define F(field) offsetof(struct vp_container, field)
-
-static const struct simple simples[] = {
-    {"locked_bytes", "gauge",
-     "Locked memory charged to the container's owner (mm->locked_vm, as type1 last accounted it).",
-     F(locked_vm), VP_PAGE_SHIFT, false},
-    {"locked_peak_bytes", "gauge", "Highest locked memory seen for the container.", F(locked_peak),
-     VP_PAGE_SHIFT, false},
-    {"mdev_pinned_pages", "gauge",
-     "Distinct guest pages pinned now through vfio_pin_pages (mdev/vendor drivers).",
-     F(pages_pinned), 0, true},
-    {"mdev_pin_references", "gauge",
-     "References held now on mdev-pinned pages (sum of vfio_pfn ref_count).", F(pin_refs), 0, true},
-    {"passthrough_pages", "gauge",
-     "Pages pinned and mapped into an IOMMU domain for passthrough devices.", F(pt_pages), 0,
-     false},
-    {"mapped_pages", "gauge", "Pages covered by the container's live DMA mappings.",
-     F(mapped_pages), 0, false},
-    {"pin_calls_total", "counter", "vfio_pin_pages calls.", F(pin_calls), 0, false},
-    {"pin_failures_total", "counter", "vfio_pin_pages calls that failed.", F(pin_failures), 0,
-     false},
-    {"pin_pages_requested_total", "counter", "Pages asked for by vfio_pin_pages calls.",
-     F(pin_pages_req), 0, false},
-    {"pins_total", "counter", "Pages newly pinned through vfio_pin_pages (a vfio_pfn created).",
-     F(pin_new), 0, true},
-    {"pin_refcount_raises_total", "counter",
-     "vfio_pin_pages of a page already pinned (its ref_count raised).", F(pin_bumps), 0, true},
-    {"unpin_calls_total", "counter", "vfio_unpin_pages calls.", F(unpin_calls), 0, false},
-    {"unpins_total", "counter",
-     "Pages released by vfio_unpin_pages (their last reference dropped).", F(unpin_released), 0,
-     true},
-    {"dma_maps_total", "counter", "VFIO_IOMMU_MAP_DMA calls.", F(dma_maps), 0, false},
-    {"dma_map_failures_total", "counter", "VFIO_IOMMU_MAP_DMA calls that failed.",
-     F(dma_map_failures), 0, false},
-    {"dma_unmaps_total", "counter", "DMA mappings removed by VFIO_IOMMU_UNMAP_DMA.", F(dma_unmaps),
-     0, false},
-    {"replays_total", "counter", "Replays of existing mappings into a newly attached IOMMU domain.",
-     F(replays), 0, false},
-    {"replay_pages_total", "counter", "Pages pinned by replays.", F(replay_pages), 0, false},
-    {"reaccounts_total", "counter",
-     "Re-accountings of locked memory (the last passthrough group left).", F(reaccounts), 0, true},
-    {"invalidations_total", "counter", "Invalidations of vendor-driver pins by a DMA unmap.",
-     F(invalidations), 0, true},
-    {"invalidated_pages_total", "counter", "Pinned pages the invalidation notifications dropped.",
-     F(inv_pages), 0, true},
-    {"invalidation_retries_total", "counter",
-     "Times a DMA unmap had to notify vendor drivers again.", F(inv_retries), 0, true},
-    {"limit_hits_total", "counter",
-     "Locked-memory charges refused with ENOMEM (RLIMIT_MEMLOCK exceeded).", F(limit_hits), 0,
-     false},
-    {"account_failures_total", "counter",
-     "Locked-memory charges that failed for another reason (the owner gone).", F(account_failures),
-     0, false},
-    {"leaked_pins_total", "counter",
-     "mdev pins still held when their mapping was removed (a vendor driver leak).", F(leaked), 0,
-     true},
-};
 
 /* Latency histograms, from the log2 nanosecond histograms. */
 static const struct {
@@ -152,14 +87,6 @@ static const struct {
     {"replay_duration_seconds", "Time to replay the mappings into a new IOMMU domain.",
      F(replay_ns)},
 };
-
-static __u64 field(const struct vp_row *r, size_t off)
-{
-	__u64 v;
-
-	memcpy(&v, (const char *)&r->c + off, sizeof(v));
-	return v;
-}
 
 static void write_hist(FILE *f, const char *name, const struct vp_hist *h, const struct labels *lb)
 {
@@ -259,13 +186,27 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 		fprintf(f, P "container_released{%s} %d\n", lb[i].s,
 			!!(s->rows[i].c.flags & VP_F_RELEASED));
 
-	for (size_t k = 0; k < sizeof(simples) / sizeof(simples[0]); k++) {
-		family(f, simples[k].name, simples[k].type, simples[k].help);
-		for (size_t i = 0; i < s->n; i++)
-			if (!simples[k].tp_only || !s->rows[i].partial)
-				fprintf(f, P "%s{%s} %llu\n", simples[k].name, lb[i].s,
-					(unsigned long long)(field(&s->rows[i], simples[k].off)
-							     << simples[k].shift));
+	/* every served figure of fields.h; none where this mode cannot give it */
+	for (int k = 0; k < VP_FLD_MAX; k++) {
+		const struct vp_field *fd = &vp_fields[k];
+
+		if (!fd->prom)
+			continue;
+		family(f, fd->prom, fd->type == VP_FT_COUNTER ? "counter" : "gauge", fd->help);
+		for (size_t i = 0; i < s->n; i++) {
+			uint64_t v = vp_field_get(&s->rows[i].c, k);
+
+			if (!vp_field_available(k, s->rows[i].partial))
+				continue;
+			if (fd->flags & VP_FF_BYTES)
+				v <<= VP_PAGE_SHIFT;
+			if (fd->flags & VP_FF_SIGNED)
+				fprintf(f, P "%s{%s} %lld\n", fd->prom, lb[i].s,
+					(long long)(int64_t)v);
+			else
+				fprintf(f, P "%s{%s} %llu\n", fd->prom, lb[i].s,
+					(unsigned long long)v);
+		}
 	}
 
 	family(f, "limit_bytes", "gauge",

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
+#include "fields.h"
 #include "snapshot.h"
 
 const char *const vp_sort_names[VP_SORT_MAX] = {
@@ -142,13 +143,9 @@ void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 	memset(&t, 0, sizeof(t));
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vp_container *c = &s->rows[i].c;
-		/* every __u64 counter from locked_vm to leaked adds up */
-		const __u64 *src = &c->locked_vm;
-		__u64 *dst = &t.locked_vm;
-		size_t k, nfield = (size_t)(&c->leaked - &c->locked_vm) + 1;
 
-		for (k = 0; k < nfield; k++)
-			dst[k] += src[k];
+		/* every figure of fields.h that adds up (not the peaks) */
+		vp_fields_add(&t, c);
 		hist_add(&t.pin_ns, &c->pin_ns);
 		hist_add(&t.pin_page_ns, &c->pin_page_ns);
 		hist_add(&t.unpin_ns, &c->unpin_ns);
@@ -162,9 +159,7 @@ void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 		t.groups_iommu += c->groups_iommu;
 		rate += s->rows[i].pins_per_s;
 	}
-	/* limits and peaks do not add up: not shown for the total */
-	t.limit = 0;
-	t.locked_peak = 0;
+	/* limits and peaks do not add up: not shown for the total (t.limit stays 0) */
 	vp_row_derive(out, &t, NULL, 0);
 	out->partial = s->n && s->rows[0].partial;
 	out->pins_per_s = rate;

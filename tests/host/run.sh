@@ -79,6 +79,13 @@ for t in build/test_unit build/test_unit-san build/test_bpf; do
 	fi
 done
 
+# --- the docs' table of figures is the field table's
+if out=$(tools/doc/update-readme.sh --check 2>&1); then
+	ok "tools/README.md's table of figures matches tools/fields.h"
+else
+	bad "$out"
+fi
+
 # --- vfiopin: bad input gets a message and a non-zero exit
 V=build/vfiopin
 expect_fail "vfiopin: no command" "Usage: vfiopin COMMAND" $V

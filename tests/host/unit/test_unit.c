@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "cli.h"
+#include "fields.h"
 #include "timeline.h"
 #include "hist.h"
 #include "output.h"
@@ -651,6 +652,39 @@ static void test_timeline(void **state)
 	assert_int_equal(tl.n, 0);
 }
 
+/*
+ * The field table against the struct's layout: every __u64 counter of
+ * struct vp_container from locked_vm to leaked has exactly one row (but
+ * limit, a derived figure), and names are unique in each output.
+ */
+static void test_field_table(void **state)
+{
+	size_t first = offsetof(struct vp_container, locked_vm);
+	size_t last = offsetof(struct vp_container, leaked);
+
+	(void)state;
+	for (size_t off = first; off <= last; off += sizeof(__u64)) {
+		int rows = 0;
+
+		for (int i = 0; i < VP_FLD_MAX; i++)
+			rows += vp_fields[i].off == off;
+		if (off == offsetof(struct vp_container, limit))
+			assert_int_equal(rows, 0);
+		else
+			assert_int_equal(rows, 1);
+	}
+	for (int i = 0; i < VP_FLD_MAX; i++) {
+		assert_true(vp_fields[i].off >= first && vp_fields[i].off <= last);
+		assert_non_null(vp_fields[i].help);
+		for (int j = 0; j < i; j++) {
+			assert_false(vp_fields[i].group == vp_fields[j].group &&
+				     !strcmp(vp_fields[i].json, vp_fields[j].json));
+			assert_false(vp_fields[i].prom && vp_fields[j].prom &&
+				     !strcmp(vp_fields[i].prom, vp_fields[j].prom));
+		}
+	}
+}
+
 /* Holm's adjustment against hand-computed cases. */
 static void test_holm(void **state)
 {
@@ -697,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_stats_vs_pairs),
 		cmocka_unit_test(test_holm),
 		cmocka_unit_test(test_timeline),
+		cmocka_unit_test(test_field_table),
 	};
 
 	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The per-container figures' table (fields.h) and the little it needs. */
+#include <string.h>
+#include "fields.h"
+
+const char *const vp_field_group_names[VP_GRP_MAX] = {
+    [VP_GRP_TOP] = "",		 [VP_GRP_GROUPS] = "groups",	 [VP_GRP_MDEV] = "mdev",
+    [VP_GRP_PT] = "passthrough", [VP_GRP_INV] = "invalidations",
+};
+
+/* every figure is a __u64 of the struct: checked as the table is built */
+#define VP_FIELD_OFF(member)                                                                       \
+	(offsetof(struct vp_container, member) +                                                   \
+	 0 * sizeof(char[sizeof(((struct vp_container *)0)->member) == sizeof(__u64) ? 1 : -1]))
+
+const struct vp_field vp_fields[VP_FLD_MAX] = {
+#define VP_FIELD_ROW(id_, group_, json_, prom_, type_, unit_, member_, flags_, col_, help_)        \
+	[VP_FLD_##id_] = {.id = #id_,                                                              \
+			  .group = VP_GRP_##group_,                                                \
+			  .json = json_,                                                           \
+			  .prom = prom_,                                                           \
+			  .type = VP_FT_##type_,                                                   \
+			  .unit = unit_,                                                           \
+			  .member = #member_,                                                      \
+			  .off = VP_FIELD_OFF(member_),                                            \
+			  .flags = flags_,                                                         \
+			  .col = col_,                                                             \
+			  .help = help_},
+    VP_FIELDS(VP_FIELD_ROW)
+#undef VP_FIELD_ROW
+};
+
+uint64_t vp_field_get(const struct vp_container *c, enum vp_field_id id)
+{
+	__u64 v;
+
+	memcpy(&v, (const char *)c + vp_fields[id].off, sizeof(v));
+	return v;
+}
+
+bool vp_field_available(enum vp_field_id id, bool partial)
+{
+	return !partial || !(vp_fields[id].flags & VP_FF_TP);
+}
+
+void vp_fields_add(struct vp_container *total, const struct vp_container *c)
+{
+	for (int i = 0; i < VP_FLD_MAX; i++) {
+		__u64 v;
+
+		if (vp_fields[i].flags & VP_FF_NOSUM)
+			continue;
+		v = vp_field_get(total, i) + vp_field_get(c, i);
+		memcpy((char *)total + vp_fields[i].off, &v, sizeof(v));
+	}
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The per-container figures: one row each, and every output derives from
+ * it.  A figure is a __u64 counter of struct vp_container (bpf/vfiopin.h,
+ * where the BPF side counts it); this row says everything else about it:
+ *
+ *   ID       the name code uses (VP_FLD_ID)
+ *   GROUP    the JSON object it sits in (TOP: the container object itself)
+ *   JSON     its key there (vfiopin.stat, tools/README.md)
+ *   PROM     its Prometheus family, after "vfiopin_" (NULL: not served)
+ *   TYPE     GAUGE (a level now) or COUNTER (only grows)
+ *   UNIT     of the counter: pages, calls, events, devices
+ *   MEMBER   the struct vp_container member
+ *   FLAGS    VP_FF_BYTES: served in bytes (pages << VP_PAGE_SHIFT);
+ *            VP_FF_TP: only the tracepoints give it (in fentry/kprobe mode
+ *            JSON null, no series, "-" in a column);
+ *            VP_FF_NOSUM: a total does not add it up (a peak);
+ *            VP_FF_SIGNED: two's complement, may be negative
+ *   COL      its column in top and stat's table (NULL: none)
+ *   HELP     what it means, in one sentence (Prometheus HELP, the docs)
+ *
+ * A new figure: a member in struct vp_container, the BPF side counting
+ * it, and one row here.  A unit test checks that every __u64 counter of
+ * the struct has exactly one row.
+ */
+#ifndef VFIOPIN_FIELDS_H
+#define VFIOPIN_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "vfiopin.h"
+
+#define VP_FIELDS(X)                                                                               \
+	X(LOCKED_VM, TOP, "locked_pages", "locked_bytes", GAUGE, "pages", locked_vm, VP_FF_BYTES,  \
+	  "LOCKED",                                                                                \
+	  "Locked memory charged to the container's owner (mm->locked_vm, as type1 last "          \
+	  "accounted it: what VmLck shows).")                                                      \
+	X(LOCKED_PEAK, TOP, "locked_peak_pages", "locked_peak_bytes", GAUGE, "pages", locked_peak, \
+	  VP_FF_BYTES | VP_FF_NOSUM, NULL, "Highest locked memory seen for the container.")        \
+	X(CHARGED, TOP, "charged_pages", NULL, GAUGE, "pages", charged, VP_FF_SIGNED, NULL,        \
+	  "Net pages this container's accounting changed locked memory by (negative if charges "   \
+	  "predate vfiopin).")                                                                     \
+	X(ACCOUNT_EVENTS, TOP, "account_events", "account_events_total", COUNTER, "events",        \
+	  account_events, 0, NULL, "Locked-memory charges and uncharges type1 attempted.")         \
+	X(LIMIT_HITS, TOP, "limit_hits", "limit_hits_total", COUNTER, "events", limit_hits, 0,     \
+	  "HITS", "Locked-memory charges refused with ENOMEM (RLIMIT_MEMLOCK exceeded).")          \
+	X(ACCOUNT_FAILURES, TOP, "account_failures", "account_failures_total", COUNTER, "events",  \
+	  account_failures, 0, NULL,                                                               \
+	  "Locked-memory charges that failed for another reason (the owner gone).")                \
+	X(PIN_CALLS, MDEV, "pin_calls", "pin_calls_total", COUNTER, "calls", pin_calls, 0, NULL,   \
+	  "vfio_pin_pages calls.")                                                                 \
+	X(PIN_PAGES_REQ, MDEV, "pin_pages_requested", "pin_pages_requested_total", COUNTER,        \
+	  "pages", pin_pages_req, 0, NULL, "Pages asked for by vfio_pin_pages calls.")             \
+	X(PIN_FAILURES, MDEV, "pin_failures", "pin_failures_total", COUNTER, "calls",              \
+	  pin_failures, 0, NULL, "vfio_pin_pages calls that failed.")                              \
+	X(PIN_ENOMEM, MDEV, "pin_enomem", "pin_enomem_total", COUNTER, "calls", pin_enomem, 0,     \
+	  NULL, "vfio_pin_pages calls that failed with ENOMEM (the memlock limit).")               \
+	X(UNPIN_CALLS, MDEV, "unpin_calls", "unpin_calls_total", COUNTER, "calls", unpin_calls, 0, \
+	  NULL, "vfio_unpin_pages calls.")                                                         \
+	X(UNPIN_PAGES_REQ, MDEV, "unpin_pages_requested", "unpin_pages_requested_total", COUNTER,  \
+	  "pages", unpin_pages_req, 0, NULL, "Pages asked for by vfio_unpin_pages calls.")         \
+	X(PAGES_PINNED, MDEV, "pages_pinned", "mdev_pinned_pages", GAUGE, "pages", pages_pinned,   \
+	  VP_FF_TP, "MDEV",                                                                        \
+	  "Distinct guest pages pinned now through vfio_pin_pages (mdev/vendor drivers).")         \
+	X(PIN_REFS, MDEV, "pin_refs", "mdev_pin_references", GAUGE, "references", pin_refs,        \
+	  VP_FF_TP, NULL, "References held now on mdev-pinned pages (sum of vfio_pfn ref_count).") \
+	X(PIN_NEW, MDEV, "new_pins", "pins_total", COUNTER, "pages", pin_new, VP_FF_TP, NULL,      \
+	  "Pages newly pinned through vfio_pin_pages (a vfio_pfn created).")                       \
+	X(PIN_BUMPS, MDEV, "refcount_bumps", "pin_refcount_raises_total", COUNTER, "pages",        \
+	  pin_bumps, VP_FF_TP, NULL,                                                               \
+	  "vfio_pin_pages of a page already pinned (its ref_count "                                \
+	  "raised).")                                                                              \
+	X(UNPIN_RELEASED, MDEV, "released_pages", "unpins_total", COUNTER, "pages",                \
+	  unpin_released, VP_FF_TP, NULL,                                                          \
+	  "Pages released by vfio_unpin_pages (their last reference dropped).")                    \
+	X(UNPIN_DROPS, MDEV, "refcount_drops", "unpin_refcount_drops_total", COUNTER, "pages",     \
+	  unpin_drops, VP_FF_TP, NULL,                                                             \
+	  "vfio_unpin_pages of a page still referenced after it (its ref_count lowered).")         \
+	X(MAPPED_PAGES, PT, "mapped_pages", "mapped_pages", GAUGE, "pages", mapped_pages, 0, NULL, \
+	  "Pages covered by the container's live DMA mappings.")                                   \
+	X(PT_PAGES, PT, "pinned_pages", "passthrough_pages", GAUGE, "pages", pt_pages, 0, "PT",    \
+	  "Pages pinned and mapped into an IOMMU domain for passthrough devices.")                 \
+	X(DMA_MAPS, PT, "dma_maps", "dma_maps_total", COUNTER, "calls", dma_maps, 0, NULL,         \
+	  "VFIO_IOMMU_MAP_DMA calls.")                                                             \
+	X(DMA_MAP_FAILURES, PT, "dma_map_failures", "dma_map_failures_total", COUNTER, "calls",    \
+	  dma_map_failures, 0, NULL, "VFIO_IOMMU_MAP_DMA calls that failed.")                      \
+	X(DMA_UNMAPS, PT, "dma_unmaps", "dma_unmaps_total", COUNTER, "calls", dma_unmaps, 0, NULL, \
+	  "DMA mappings removed by VFIO_IOMMU_UNMAP_DMA.")                                         \
+	X(REPLAYS, PT, "replays", "replays_total", COUNTER, "events", replays, 0, NULL,            \
+	  "Replays of existing mappings into a newly attached IOMMU domain.")                      \
+	X(REPLAY_PAGES, PT, "replay_pages", "replay_pages_total", COUNTER, "pages", replay_pages,  \
+	  0, NULL, "Pages pinned by replays.")                                                     \
+	X(REACCOUNTS, PT, "reaccounts", "reaccounts_total", COUNTER, "events", reaccounts,         \
+	  VP_FF_TP, NULL, "Re-accountings of locked memory (the last passthrough group left).")    \
+	X(GROUP_ATTACHES, GROUPS, "attaches", "group_attaches_total", COUNTER, "events",           \
+	  group_attaches, 0, NULL, "IOMMU groups attached to the container.")                      \
+	X(GROUP_DETACHES, GROUPS, "detaches", "group_detaches_total", COUNTER, "events",           \
+	  group_detaches, 0, NULL, "IOMMU groups detached from the container.")                    \
+	X(INVALIDATIONS, INV, "count", "invalidations_total", COUNTER, "events", invalidations,    \
+	  VP_FF_TP, "INV", "Invalidations of vendor-driver pins by a DMA unmap.")                  \
+	X(INV_PAGES, INV, "pages", "invalidated_pages_total", COUNTER, "pages", inv_pages,         \
+	  VP_FF_TP, NULL, "Pinned pages the invalidation notifications dropped.")                  \
+	X(INV_RETRIES, INV, "retries", "invalidation_retries_total", COUNTER, "events",            \
+	  inv_retries, VP_FF_TP, NULL, "Times a DMA unmap had to notify vendor drivers again.")    \
+	X(INV_DEVICES, INV, "devices_notified", "invalidation_notifications_total", COUNTER,       \
+	  "devices", inv_devices, VP_FF_TP, NULL,                                                  \
+	  "Vendor drivers notified by invalidations (one per device per invalidation).")           \
+	X(LEAKED, TOP, "leaked_pins", "leaked_pins_total", COUNTER, "pages", leaked, VP_FF_TP,     \
+	  "LEAK", "mdev pins still held when their mapping was removed (a vendor driver leak).")
+
+enum vp_field_id {
+#define VP_FIELD_ID(id, ...) VP_FLD_##id,
+	VP_FIELDS(VP_FIELD_ID)
+#undef VP_FIELD_ID
+	    VP_FLD_MAX
+};
+
+/* The JSON objects figures sit in, in the order they are written. */
+enum vp_field_group { VP_GRP_TOP, VP_GRP_GROUPS, VP_GRP_MDEV, VP_GRP_PT, VP_GRP_INV, VP_GRP_MAX };
+/* Their keys in the container object ("" for TOP). */
+extern const char *const vp_field_group_names[VP_GRP_MAX];
+
+enum vp_field_type { VP_FT_GAUGE, VP_FT_COUNTER };
+
+#define VP_FF_BYTES  (1u << 0)
+#define VP_FF_TP     (1u << 1)
+#define VP_FF_NOSUM  (1u << 2)
+#define VP_FF_SIGNED (1u << 3)
+
+struct vp_field {
+	const char *id; /* "LOCKED_VM" */
+	enum vp_field_group group;
+	const char *json;
+	const char *prom; /* NULL: not served */
+	enum vp_field_type type;
+	const char *unit;
+	const char *member; /* "locked_vm" */
+	size_t off;	    /* of the __u64 in struct vp_container */
+	unsigned int flags;
+	const char *col; /* table column heading, or NULL */
+	const char *help;
+};
+
+extern const struct vp_field vp_fields[VP_FLD_MAX];
+
+/* The raw counter of @c. */
+uint64_t vp_field_get(const struct vp_container *c, enum vp_field_id id);
+/* Whether a container seen in this mode (@partial: fentry/kprobe) has it. */
+bool vp_field_available(enum vp_field_id id, bool partial);
+/* Add every summable figure of @c into @total. */
+void vp_fields_add(struct vp_container *total, const struct vp_container *c);
+
+#endif
