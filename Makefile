@@ -4,7 +4,7 @@
 #   make check       every test tier: host, kernel patches, lab
 #
 # Other targets: deps kernel kernel-debug vmlinux.h tools lab check-host
-# check-patches check-lab bench bench-kernels fuzz clean.  `make lab CMD='...'` runs a command in the lab.
+# check-patches check-lab bench bench-kernels fuzz docs format clean.  `make lab CMD='...'` runs a command in the lab.
 
 SHELL := /bin/bash
 BUILD := build
@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps kernel kernel-debug tools host-tests fuzz fuzz-build docs bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
+.PHONY: all deps kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
 	check-patches check-lab check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -172,7 +172,20 @@ check-scenarios: kernel tools
 check-debug: kernel-debug tools
 	@tests/lab/run-in-lab.sh debug --flavour debug --mem 3G --timeout 5400 -- tests/lab/debug-check.sh
 
-check-host: deps tools host-tests
+# The C of bpf/, tools/, tests/ and lab/vmm/ follows .clang-format (the
+# kernel patches follow the kernel's style: check-patches).
+FORMAT_SRCS = $(filter-out vmlinux.h,$(shell git ls-files '*.c' '*.h' 2> /dev/null))
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+check-format:
+	@out=$$(clang-format --dry-run $(FORMAT_SRCS) 2>&1 | grep -o '^[^:]*:[0-9]*' | sort -u); \
+	if [ -n "$$out" ]; then echo "FAIL: not as .clang-format has it (make format):"; \
+		echo "$$out" | head -20; exit 1; fi; \
+	echo "ok: every C file follows .clang-format"
+
+check-host: deps tools host-tests check-format
 	@tests/host/run.sh
 
 check-patches: kernel

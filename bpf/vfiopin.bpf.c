@@ -15,8 +15,8 @@
 #include <bpf/bpf_tracing.h>
 #include "vfiopin.h"
 
-#define ENOMEM 12
-#define ESRCH 3
+#define ENOMEM	       12
+#define ESRCH	       3
 #define RLIMIT_MEMLOCK 8
 
 char LICENSE[] SEC("license") = "GPL";
@@ -88,12 +88,30 @@ static __always_inline __u32 bit_length(__u64 v)
 {
 	__u32 n = 0;
 
-	if (v >> 32) { v >>= 32; n += 32; }
-	if (v >> 16) { v >>= 16; n += 16; }
-	if (v >> 8) { v >>= 8; n += 8; }
-	if (v >> 4) { v >>= 4; n += 4; }
-	if (v >> 2) { v >>= 2; n += 2; }
-	if (v >> 1) { v >>= 1; n += 1; }
+	if (v >> 32) {
+		v >>= 32;
+		n += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		n += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		n += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		n += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		n += 2;
+	}
+	if (v >> 1) {
+		v >>= 1;
+		n += 1;
+	}
 	return n + (__u32)v;
 }
 
@@ -128,9 +146,8 @@ static __always_inline bool wanted(__u32 cid, __u32 tgid)
 	return true;
 }
 
-static __always_inline void emit(__u32 type, __u32 cid, __u32 tgid, __u64 a0,
-				 __u64 a1, __u64 a2, __u64 a3, __u64 a4,
-				 __u64 a5, __u64 dur)
+static __always_inline void emit(__u32 type, __u32 cid, __u32 tgid, __u64 a0, __u64 a1, __u64 a2,
+				 __u64 a3, __u64 a4, __u64 a5, __u64 dur)
 {
 	struct vp_event *e;
 
@@ -166,8 +183,7 @@ static __always_inline void emit(__u32 type, __u32 cid, __u32 tgid, __u64 a0,
  * clock read is a large part of an event's cost where the clocksource is
  * slow (HPET), and they need none.
  */
-static __always_inline struct vp_container *container(__u32 type, __u32 cid,
-						      __u32 tgid, __u64 now)
+static __always_inline struct vp_container *container(__u32 type, __u32 cid, __u32 tgid, __u64 now)
 {
 	struct vp_container *c;
 
@@ -179,8 +195,7 @@ static __always_inline struct vp_container *container(__u32 type, __u32 cid,
 			inc(&globals.late_events, 1);
 			return NULL;
 		}
-		bpf_map_update_elem(&containers, &cid, &zero_container,
-				    BPF_NOEXIST);
+		bpf_map_update_elem(&containers, &cid, &zero_container, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&containers, &cid);
 		if (!c) {
 			inc(&globals.drop_map_full, 1);
@@ -193,8 +208,7 @@ static __always_inline struct vp_container *container(__u32 type, __u32 cid,
 	}
 	if (!c->tgid && type != VP_EV_ACCOUNT)
 		c->tgid = tgid;
-	if (!c->comm[0] && c->tgid &&
-	    (__u32)(bpf_get_current_pid_tgid() >> 32) == c->tgid)
+	if (!c->comm[0] && c->tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == c->tgid)
 		bpf_get_current_comm(c->comm, sizeof(c->comm));
 	if (now)
 		c->last_ns = now;
@@ -208,7 +222,7 @@ static __always_inline __u64 span_key(__u32 kind)
 
 static __always_inline void span_begin(__u32 kind, __u64 now, __u64 arg)
 {
-	struct span s = { .ts = now, .arg = arg };
+	struct span s = {.ts = now, .arg = arg};
 	__u64 key = span_key(kind);
 
 	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY))
@@ -234,8 +248,8 @@ static __always_inline __u64 span_end(__u32 kind, __u64 now, __u64 *arg)
 
 /* ---- handlers: all of the aggregation ---------------------------------- */
 
-static __always_inline int on_container(__u32 type, __u32 cid, __u32 tgid,
-					__u32 dmas, __u64 pinned, __u64 locked)
+static __always_inline int on_container(__u32 type, __u32 cid, __u32 tgid, __u32 dmas, __u64 pinned,
+					__u64 locked)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct vp_container *c = container(type, cid, tgid, now);
@@ -254,8 +268,8 @@ static __always_inline int on_container(__u32 type, __u32 cid, __u32 tgid,
 	return 0;
 }
 
-static __always_inline int on_group(__u32 type, __u32 cid, __u32 tgid,
-				    __s32 group, bool emulated, __s32 ret)
+static __always_inline int on_group(__u32 type, __u32 cid, __u32 tgid, __s32 group, bool emulated,
+				    __s32 ret)
 {
 	struct vp_container *c = container(type, cid, tgid, 0);
 
@@ -278,9 +292,8 @@ static __always_inline int on_group(__u32 type, __u32 cid, __u32 tgid,
 	return 0;
 }
 
-static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta,
-				      __u64 locked_vm, __u64 limit,
-				      bool lock_cap, bool async, __s32 ret)
+static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta, __u64 locked_vm,
+				      __u64 limit, bool lock_cap, bool async, __s32 ret)
 {
 	struct vp_container *c = container(VP_EV_ACCOUNT, cid, tgid, 0);
 
@@ -307,14 +320,12 @@ static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta,
 				c->flags &= ~VP_F_LOCK_CAP;
 		}
 	}
-	emit(VP_EV_ACCOUNT, cid, tgid, delta, locked_vm, limit, lock_cap, async,
-	     ret, 0);
+	emit(VP_EV_ACCOUNT, cid, tgid, delta, locked_vm, limit, lock_cap, async, ret, 0);
 	return 0;
 }
 
-static __always_inline int on_pin_call(__u32 type, __u32 cid, __u32 tgid,
-				       __u64 iova, __s32 npage, __s32 prot,
-				       __s32 ret)
+static __always_inline int on_pin_call(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __s32 npage,
+				       __s32 prot, __s32 ret)
 {
 	__u64 now = bpf_ktime_get_ns(), dur = 0, arg;
 	struct vp_container *c = container(type, cid, tgid, now);
@@ -340,16 +351,15 @@ static __always_inline int on_pin_call(__u32 type, __u32 cid, __u32 tgid,
 		if (c && dur) {
 			hist_add(pin ? &c->pin_ns : &c->unpin_ns, dur);
 			if (ret > 0)
-				hist_add(pin ? &c->pin_page_ns : &c->unpin_page_ns,
-					 dur / ret);
+				hist_add(pin ? &c->pin_page_ns : &c->unpin_page_ns, dur / ret);
 		}
 	}
 	emit(type, cid, tgid, iova, npage, prot, ret, 0, 0, dur);
 	return 0;
 }
 
-static __always_inline int on_page(__u32 type, __u32 cid, __u32 tgid,
-				   __u64 iova, __u32 ref_count, bool edge)
+static __always_inline int on_page(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __u32 ref_count,
+				   bool edge)
 {
 	struct vp_container *c = container(type, cid, tgid, 0);
 
@@ -380,8 +390,8 @@ static __always_inline int on_page(__u32 type, __u32 cid, __u32 tgid,
 }
 
 /* Returns the MAP_DMA's duration at its end (0 at the begin, or unmatched). */
-static __always_inline __u64 on_map(__u32 type, __u32 cid, __u32 tgid,
-				    __u64 iova, __u64 size, bool pin, __s32 ret)
+static __always_inline __u64 on_map(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __u64 size,
+				    bool pin, __s32 ret)
 {
 	__u64 now = bpf_ktime_get_ns(), dur = 0, arg;
 	struct vp_container *c = container(type, cid, tgid, now);
@@ -406,9 +416,8 @@ static __always_inline __u64 on_map(__u32 type, __u32 cid, __u32 tgid,
 	return dur;
 }
 
-static __always_inline int on_dma_unmap(__u32 cid, __u32 tgid, __u64 iova,
-					__u64 size, __s64 unpinned,
-					bool accounted)
+static __always_inline int on_dma_unmap(__u32 cid, __u32 tgid, __u64 iova, __u64 size,
+					__s64 unpinned, bool accounted)
 {
 	struct vp_container *c = container(VP_EV_DMA_UNMAP, cid, tgid, 0);
 
@@ -417,13 +426,12 @@ static __always_inline int on_dma_unmap(__u32 cid, __u32 tgid, __u64 iova,
 		inc(&c->dma_unmaps, 1);
 		dec(&c->pt_pages, size >> VP_PAGE_SHIFT);
 	}
-	emit(VP_EV_DMA_UNMAP, cid, tgid, iova, size, unpinned, accounted, 0, 0,
-	     0);
+	emit(VP_EV_DMA_UNMAP, cid, tgid, iova, size, unpinned, accounted, 0, 0, 0);
 	return 0;
 }
 
-static __always_inline int on_dma_remove(__u32 cid, __u32 tgid, __u64 iova,
-					 __u64 size, __u64 leaked)
+static __always_inline int on_dma_remove(__u32 cid, __u32 tgid, __u64 iova, __u64 size,
+					 __u64 leaked)
 {
 	struct vp_container *c = container(VP_EV_DMA_REMOVE, cid, tgid, 0);
 
@@ -435,15 +443,14 @@ static __always_inline int on_dma_remove(__u32 cid, __u32 tgid, __u64 iova,
 	return 0;
 }
 
-static __always_inline int on_replay_begin(__u32 cid, __u32 tgid, __u32 dmas,
-					   __u64 pin_pages, __u64 map_pages)
+static __always_inline int on_replay_begin(__u32 cid, __u32 tgid, __u32 dmas, __u64 pin_pages,
+					   __u64 map_pages)
 {
 	__u64 now = bpf_ktime_get_ns();
 
 	container(VP_EV_REPLAY_BEGIN, cid, tgid, now);
 	span_begin(VP_SPAN_REPLAY, now, pin_pages);
-	emit(VP_EV_REPLAY_BEGIN, cid, tgid, dmas, pin_pages, map_pages, 0, 0, 0,
-	     0);
+	emit(VP_EV_REPLAY_BEGIN, cid, tgid, dmas, pin_pages, map_pages, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -464,9 +471,8 @@ static __always_inline int on_replay_end(__u32 cid, __u32 tgid, __s32 ret)
 	return 0;
 }
 
-static __always_inline int on_reaccount(__u32 cid, __u32 tgid, __u64 iova,
-					__u64 size, __s64 unpinned,
-					__s64 locked)
+static __always_inline int on_reaccount(__u32 cid, __u32 tgid, __u64 iova, __u64 size,
+					__s64 unpinned, __s64 locked)
 {
 	struct vp_container *c = container(VP_EV_REACCOUNT, cid, tgid, 0);
 
@@ -476,9 +482,8 @@ static __always_inline int on_reaccount(__u32 cid, __u32 tgid, __u64 iova,
 	return 0;
 }
 
-static __always_inline int on_invalidate(__u32 type, __u32 cid, __u32 tgid,
-					 __u64 iova, __u64 size, __u64 pinned,
-					 __u32 devices, __s32 retry)
+static __always_inline int on_invalidate(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __u64 size,
+					 __u64 pinned, __u32 devices, __s32 retry)
 {
 	__u64 now = bpf_ktime_get_ns(), dur = 0, before;
 	struct vp_container *c = container(type, cid, tgid, now);
@@ -506,50 +511,44 @@ static __always_inline int on_invalidate(__u32 type, __u32 cid, __u32 tgid,
 /* ---- raw tracepoint entry points --------------------------------------- */
 
 SEC("raw_tp/vfio_type1_container_open")
-int BPF_PROG(tp_container_open, unsigned int cid, int tgid, unsigned int dmas,
-	     unsigned long pinned, unsigned long locked)
+int BPF_PROG(tp_container_open, unsigned int cid, int tgid, unsigned int dmas, unsigned long pinned,
+	     unsigned long locked)
 {
-	return on_container(VP_EV_CONTAINER_OPEN, cid, tgid, dmas, pinned,
-			    locked);
+	return on_container(VP_EV_CONTAINER_OPEN, cid, tgid, dmas, pinned, locked);
 }
 
 SEC("raw_tp/vfio_type1_container_release")
-int BPF_PROG(tp_container_release, unsigned int cid, int tgid,
-	     unsigned int dmas, unsigned long pinned, unsigned long locked)
+int BPF_PROG(tp_container_release, unsigned int cid, int tgid, unsigned int dmas,
+	     unsigned long pinned, unsigned long locked)
 {
-	return on_container(VP_EV_CONTAINER_RELEASE, cid, tgid, dmas, pinned,
-			    locked);
+	return on_container(VP_EV_CONTAINER_RELEASE, cid, tgid, dmas, pinned, locked);
 }
 
 SEC("raw_tp/vfio_type1_group_attach")
-int BPF_PROG(tp_group_attach, unsigned int cid, int tgid, int group,
-	     bool emulated, int ret)
+int BPF_PROG(tp_group_attach, unsigned int cid, int tgid, int group, bool emulated, int ret)
 {
 	return on_group(VP_EV_GROUP_ATTACH, cid, tgid, group, emulated, ret);
 }
 
 SEC("raw_tp/vfio_type1_group_detach")
-int BPF_PROG(tp_group_detach, unsigned int cid, int tgid, int group,
-	     bool emulated, int ret)
+int BPF_PROG(tp_group_detach, unsigned int cid, int tgid, int group, bool emulated, int ret)
 {
 	return on_group(VP_EV_GROUP_DETACH, cid, tgid, group, emulated, ret);
 }
 
 SEC("raw_tp/vfio_type1_account")
-int BPF_PROG(tp_account, unsigned int cid, int tgid, long delta,
-	     unsigned long locked_vm, unsigned long limit, bool lock_cap,
-	     bool async, int ret)
+int BPF_PROG(tp_account, unsigned int cid, int tgid, long delta, unsigned long locked_vm,
+	     unsigned long limit, bool lock_cap, bool async, int ret)
 {
-	return on_account(cid, tgid, delta, locked_vm, limit, lock_cap, async,
-			  ret);
+	return on_account(cid, tgid, delta, locked_vm, limit, lock_cap, async, ret);
 }
 
-#define PIN_CALL(name, type)                                                 \
-	SEC("raw_tp/vfio_type1_" #name)                                      \
-	int BPF_PROG(tp_##name, unsigned int cid, int tgid, u64 iova,        \
-		     int npage, int prot, int ret)                           \
-	{                                                                    \
-		return on_pin_call(type, cid, tgid, iova, npage, prot, ret); \
+#define PIN_CALL(name, type)                                                                       \
+	SEC("raw_tp/vfio_type1_" #name)                                                            \
+	int BPF_PROG(tp_##name, unsigned int cid, int tgid, u64 iova, int npage, int prot,         \
+		     int ret)                                                                      \
+	{                                                                                          \
+		return on_pin_call(type, cid, tgid, iova, npage, prot, ret);                       \
 	}
 
 PIN_CALL(pin_begin, VP_EV_PIN_BEGIN)
@@ -558,45 +557,40 @@ PIN_CALL(unpin_begin, VP_EV_UNPIN_BEGIN)
 PIN_CALL(unpin_end, VP_EV_UNPIN_END)
 
 SEC("raw_tp/vfio_type1_pin_page")
-int BPF_PROG(tp_pin_page, unsigned int cid, int tgid, u64 iova,
-	     unsigned int ref_count, bool edge)
+int BPF_PROG(tp_pin_page, unsigned int cid, int tgid, u64 iova, unsigned int ref_count, bool edge)
 {
 	return on_page(VP_EV_PIN_PAGE, cid, tgid, iova, ref_count, edge);
 }
 
 SEC("raw_tp/vfio_type1_unpin_page")
-int BPF_PROG(tp_unpin_page, unsigned int cid, int tgid, u64 iova,
-	     unsigned int ref_count, bool edge)
+int BPF_PROG(tp_unpin_page, unsigned int cid, int tgid, u64 iova, unsigned int ref_count, bool edge)
 {
 	return on_page(VP_EV_UNPIN_PAGE, cid, tgid, iova, ref_count, edge);
 }
 
 SEC("raw_tp/vfio_type1_dma_map_begin")
-int BPF_PROG(tp_dma_map_begin, unsigned int cid, int tgid, u64 iova, u64 size,
-	     bool pin, int ret)
+int BPF_PROG(tp_dma_map_begin, unsigned int cid, int tgid, u64 iova, u64 size, bool pin, int ret)
 {
 	on_map(VP_EV_DMA_MAP_BEGIN, cid, tgid, iova, size, pin, ret);
 	return 0;
 }
 
 SEC("raw_tp/vfio_type1_dma_map_end")
-int BPF_PROG(tp_dma_map_end, unsigned int cid, int tgid, u64 iova, u64 size,
-	     bool pin, int ret)
+int BPF_PROG(tp_dma_map_end, unsigned int cid, int tgid, u64 iova, u64 size, bool pin, int ret)
 {
 	on_map(VP_EV_DMA_MAP_END, cid, tgid, iova, size, pin, ret);
 	return 0;
 }
 
 SEC("raw_tp/vfio_type1_dma_unmap")
-int BPF_PROG(tp_dma_unmap, unsigned int cid, int tgid, u64 iova, u64 size,
-	     long unpinned, bool accounted)
+int BPF_PROG(tp_dma_unmap, unsigned int cid, int tgid, u64 iova, u64 size, long unpinned,
+	     bool accounted)
 {
 	return on_dma_unmap(cid, tgid, iova, size, unpinned, accounted);
 }
 
 SEC("raw_tp/vfio_type1_dma_remove")
-int BPF_PROG(tp_dma_remove, unsigned int cid, int tgid, u64 iova, u64 size,
-	     unsigned long leaked)
+int BPF_PROG(tp_dma_remove, unsigned int cid, int tgid, u64 iova, u64 size, unsigned long leaked)
 {
 	return on_dma_remove(cid, tgid, iova, size, leaked);
 }
@@ -615,26 +609,24 @@ int BPF_PROG(tp_replay_end, unsigned int cid, int tgid, int ret)
 }
 
 SEC("raw_tp/vfio_type1_reaccount")
-int BPF_PROG(tp_reaccount, unsigned int cid, int tgid, u64 iova, u64 size,
-	     long unpinned, long locked)
+int BPF_PROG(tp_reaccount, unsigned int cid, int tgid, u64 iova, u64 size, long unpinned,
+	     long locked)
 {
 	return on_reaccount(cid, tgid, iova, size, unpinned, locked);
 }
 
 SEC("raw_tp/vfio_type1_invalidate_begin")
-int BPF_PROG(tp_invalidate_begin, unsigned int cid, int tgid, u64 iova,
-	     u64 size, unsigned long pinned, unsigned int devices, int retry)
+int BPF_PROG(tp_invalidate_begin, unsigned int cid, int tgid, u64 iova, u64 size,
+	     unsigned long pinned, unsigned int devices, int retry)
 {
-	return on_invalidate(VP_EV_INVALIDATE_BEGIN, cid, tgid, iova, size,
-			     pinned, devices, retry);
+	return on_invalidate(VP_EV_INVALIDATE_BEGIN, cid, tgid, iova, size, pinned, devices, retry);
 }
 
 SEC("raw_tp/vfio_type1_invalidate_end")
 int BPF_PROG(tp_invalidate_end, unsigned int cid, int tgid, u64 iova, u64 size,
 	     unsigned long pinned, unsigned int devices, int retry)
 {
-	return on_invalidate(VP_EV_INVALIDATE_END, cid, tgid, iova, size,
-			     pinned, devices, retry);
+	return on_invalidate(VP_EV_INVALIDATE_END, cid, tgid, iova, size, pinned, devices, retry);
 }
 
 /* ---- fallback entry points: kernels without the tracepoints ------------- */
@@ -653,12 +645,22 @@ int BPF_PROG(tp_invalidate_end, unsigned int cid, int tgid, u64 iova, u64 size,
  * pointer is only a map key.  Each entry stashes what its exit needs per
  * thread, so kretprobes (which see no arguments) work the same way.
  */
-#define FB_MAP_DMA 0x3b71	/* VFIO_IOMMU_MAP_DMA */
-#define FB_UNMAP_DMA 0x3b72	/* VFIO_IOMMU_UNMAP_DMA */
+#define FB_MAP_DMA   0x3b71 /* VFIO_IOMMU_MAP_DMA */
+#define FB_UNMAP_DMA 0x3b72 /* VFIO_IOMMU_UNMAP_DMA */
 #define FB_MAX_ERRNO 4095
 
-enum fb_fn { FB_OPEN, FB_RELEASE, FB_ATTACH, FB_DETACH, FB_PIN, FB_UNPIN, FB_IOCTL, FB_ACCT,
-	     FB_PIN_REMOTE, FB_UNPIN_REMOTE };
+enum fb_fn {
+	FB_OPEN,
+	FB_RELEASE,
+	FB_ATTACH,
+	FB_DETACH,
+	FB_PIN,
+	FB_UNPIN,
+	FB_IOCTL,
+	FB_ACCT,
+	FB_PIN_REMOTE,
+	FB_UNPIN_REMOTE
+};
 
 /* what an entry leaves for its exit (key: tid << 8 | fn) */
 struct fb_call {
@@ -671,7 +673,7 @@ struct fb_call {
 struct fb_cur {
 	__u32 cid;
 	__u32 in_attach;
-	__u32 acct_hit;		/* mm_lock_acct refused with ENOMEM in this call */
+	__u32 acct_hit; /* mm_lock_acct refused with ENOMEM in this call */
 	__u32 pad;
 	__u64 replay_pages;
 	__u64 map_pinned;
@@ -682,8 +684,8 @@ __u32 fb_next_cid = 0;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VP_MAX_CONTAINERS);
-	__type(key, __u64);	/* struct vfio_iommu *, never shown */
-	__type(value, __u32);	/* cid */
+	__type(key, __u64);   /* struct vfio_iommu *, never shown */
+	__type(value, __u32); /* cid */
 } fb_ids SEC(".maps");
 
 struct {
@@ -704,7 +706,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, __u64);	/* cid << 32 | group id */
+	__type(key, __u64); /* cid << 32 | group id */
 	__type(value, __u8);
 } fb_groups SEC(".maps");
 
@@ -734,11 +736,11 @@ static __always_inline __u32 fb_cid(void *iommu)
 	return cid;
 }
 
-static __always_inline void fb_stash(__u32 fn, __u32 cid, __u64 a0, __u64 a1, __u64 a2,
-				     __u64 a3, __u64 a4)
+static __always_inline void fb_stash(__u32 fn, __u32 cid, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
+				     __u64 a4)
 {
 	__u64 key = (__u64)fb_tid() << 8 | fn;
-	struct fb_call c = { .a = { a0, a1, a2, a3, a4 }, .cid = cid, .tgid = fb_tgid() };
+	struct fb_call c = {.a = {a0, a1, a2, a3, a4}, .cid = cid, .tgid = fb_tgid()};
 
 	if (bpf_map_update_elem(&fb_calls, &key, &c, BPF_ANY))
 		inc(&globals.drop_inflight, 1);
@@ -761,7 +763,7 @@ static __always_inline bool fb_unstash(__u32 fn, struct fb_call *c)
 
 static __always_inline struct fb_cur *fb_enter(__u32 cid)
 {
-	struct fb_cur cur = { .cid = cid };
+	struct fb_cur cur = {.cid = cid};
 	__u32 tid = fb_tid();
 
 	bpf_map_update_elem(&fb_cur, &tid, &cur, BPF_ANY);
@@ -889,8 +891,7 @@ static __always_inline int fb_detach_exit(void)
 	return on_group(VP_EV_GROUP_DETACH, k.cid, k.tgid, (__s32)k.a[0], e, 0);
 }
 
-static __always_inline int fb_pin_entry(__u32 fn, void *iommu, __u64 iova, __s32 npage,
-					__s32 prot)
+static __always_inline int fb_pin_entry(__u32 fn, void *iommu, __u64 iova, __s32 npage, __s32 prot)
 {
 	__u32 cid = fb_cid(iommu);
 
@@ -961,8 +962,8 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 	fb_leave();
 	if (k.a[0] == FB_MAP_DMA) {
 		/* pinned pages are counted as vfio_pin_pages_remote returns them */
-		__u64 dur = on_map(VP_EV_DMA_MAP_END, k.cid, k.tgid, k.a[2], k.a[3], false,
-				   (__s32)ret);
+		__u64 dur =
+		    on_map(VP_EV_DMA_MAP_END, k.cid, k.tgid, k.a[2], k.a[3], false, (__s32)ret);
 
 		c = container(VP_EV_MAX, k.cid, k.tgid, now);
 		if (c && !ret && pinned && dur)
@@ -1008,8 +1009,8 @@ static __always_inline int fb_acct_exit(__s32 ret)
 	mm = (struct mm_struct *)k.a[1];
 	locked = BPF_CORE_READ(mm, locked_vm);
 	limit = BPF_CORE_READ(task, signal, rlim[RLIMIT_MEMLOCK].rlim_cur);
-	return on_account(k.cid, BPF_CORE_READ(task, tgid), (__s64)k.a[3], locked, limit,
-			  k.a[2], (__u64)bpf_get_current_task_btf()->mm != (__u64)mm, ret);
+	return on_account(k.cid, BPF_CORE_READ(task, tgid), (__s64)k.a[3], locked, limit, k.a[2],
+			  (__u64)bpf_get_current_task_btf()->mm != (__u64)mm, ret);
 }
 
 static __always_inline int fb_remote_entry(__u32 fn, __u64 npage)
@@ -1078,8 +1079,7 @@ int BPF_PROG(fe_attach, void *iommu, struct iommu_group *group, enum vfio_group_
 }
 
 SEC("fexit/vfio_iommu_type1_attach_group")
-int BPF_PROG(fx_attach, void *iommu, struct iommu_group *group, enum vfio_group_type type,
-	     int ret)
+int BPF_PROG(fx_attach, void *iommu, struct iommu_group *group, enum vfio_group_type type, int ret)
 {
 	return fb_attach_exit(ret);
 }
@@ -1097,15 +1097,14 @@ int BPF_PROG(fx_detach, void *iommu, struct iommu_group *group)
 }
 
 SEC("fentry/vfio_iommu_type1_pin_pages")
-int BPF_PROG(fe_pin, void *iommu, struct iommu_group *group, dma_addr_t iova, int npage,
-	     int prot)
+int BPF_PROG(fe_pin, void *iommu, struct iommu_group *group, dma_addr_t iova, int npage, int prot)
 {
 	return fb_pin_entry(FB_PIN, iommu, iova, npage, prot);
 }
 
 SEC("fexit/vfio_iommu_type1_pin_pages")
-int BPF_PROG(fx_pin, void *iommu, struct iommu_group *group, dma_addr_t iova, int npage,
-	     int prot, struct page **pages, int ret)
+int BPF_PROG(fx_pin, void *iommu, struct iommu_group *group, dma_addr_t iova, int npage, int prot,
+	     struct page **pages, int ret)
 {
 	return fb_pin_exit(FB_PIN, ret);
 }
@@ -1135,15 +1134,14 @@ int BPF_PROG(fx_ioctl, void *iommu, unsigned int cmd, unsigned long arg, long re
 }
 
 SEC("fentry/mm_lock_acct")
-int BPF_PROG(fe_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap,
-	     long npage)
+int BPF_PROG(fe_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap, long npage)
 {
 	return fb_acct_entry(task, mm, lock_cap, npage);
 }
 
 SEC("fexit/mm_lock_acct")
-int BPF_PROG(fx_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap,
-	     long npage, int ret)
+int BPF_PROG(fx_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap, long npage,
+	     int ret)
 {
 	return fb_acct_exit(ret);
 }
@@ -1155,8 +1153,8 @@ int BPF_PROG(fe_pin_remote, void *dma, unsigned long vaddr, long npage)
 }
 
 SEC("fexit/vfio_pin_pages_remote")
-int BPF_PROG(fx_pin_remote, void *dma, unsigned long vaddr, long npage,
-	     unsigned long *pfn_base, unsigned long limit, void *batch, long ret)
+int BPF_PROG(fx_pin_remote, void *dma, unsigned long vaddr, long npage, unsigned long *pfn_base,
+	     unsigned long limit, void *batch, long ret)
 {
 	return fb_remote_exit(FB_PIN_REMOTE, ret);
 }
@@ -1254,8 +1252,7 @@ int BPF_KRETPROBE(kr_ioctl, long ret)
 }
 
 SEC("kprobe/mm_lock_acct")
-int BPF_KPROBE(kp_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap,
-	       long npage)
+int BPF_KPROBE(kp_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap, long npage)
 {
 	return fb_acct_entry(task, mm, lock_cap, npage);
 }

@@ -11,7 +11,7 @@
 #define VFIOPIN_H
 
 #define VP_PAGE_SHIFT 12
-#define VP_COMM_LEN 16
+#define VP_COMM_LEN   16
 
 /* log2 histograms: slot i counts values in [2^(i-1), 2^i - 1]; slot 0 is 0 */
 #define VP_LOG2_SLOTS 40
@@ -54,9 +54,9 @@ enum vp_span {
 };
 
 /* vp_container.flags */
-#define VP_F_SEEN_OPEN (1u << 0) /* observed from container_open on */
-#define VP_F_RELEASED (1u << 1)	 /* container_release seen */
-#define VP_F_LOCK_CAP (1u << 2)	 /* the owner has CAP_IPC_LOCK */
+#define VP_F_SEEN_OPEN	 (1u << 0) /* observed from container_open on */
+#define VP_F_RELEASED	 (1u << 1) /* container_release seen */
+#define VP_F_LOCK_CAP	 (1u << 2) /* the owner has CAP_IPC_LOCK */
 #define VP_F_LIMIT_KNOWN (1u << 3)
 
 /* RLIMIT_MEMLOCK "unlimited" as the kernel reports it (ULONG_MAX) */
@@ -75,21 +75,21 @@ struct vp_refhist {
 /* One container (value of the `containers` map). */
 struct vp_container {
 	__u32 cid;
-	__u32 tgid;		/* the owner: the process that set it up */
+	__u32 tgid;		     /* the owner: the process that set it up */
 	__u64 comm[VP_COMM_LEN / 8]; /* the owner's comm, NUL padded */
 	__u32 flags;
-	__u32 groups_emulated;	/* groups attached now */
+	__u32 groups_emulated; /* groups attached now */
 	__u32 groups_iommu;
 	__u32 pad;
-	__u64 first_ns;		/* first event, CLOCK_MONOTONIC */
-	__u64 last_ns;		/* last call-level event (not per page) */
+	__u64 first_ns; /* first event, CLOCK_MONOTONIC */
+	__u64 last_ns;	/* last call-level event (not per page) */
 	__u64 released_ns;
 
 	/* locked memory: the owner's mm->locked_vm as type1 last saw it */
-	__u64 locked_vm;	/* pages */
-	__u64 locked_peak;	/* pages */
-	__u64 limit;		/* RLIMIT_MEMLOCK, bytes */
-	__u64 charged;		/* sum of successful deltas (signed, two's complement) */
+	__u64 locked_vm;   /* pages */
+	__u64 locked_peak; /* pages */
+	__u64 limit;	   /* RLIMIT_MEMLOCK, bytes */
+	__u64 charged;	   /* sum of successful deltas (signed, two's complement) */
 	__u64 account_events;
 	__u64 limit_hits;	/* account ret == -ENOMEM */
 	__u64 account_failures; /* any other failure (-ESRCH: owner gone) */
@@ -101,16 +101,16 @@ struct vp_container {
 	__u64 pin_enomem;
 	__u64 unpin_calls;
 	__u64 unpin_pages_req;
-	__u64 pages_pinned;	/* distinct pages with a vfio_pfn now */
-	__u64 pin_refs;		/* references held now (sum of ref_count) */
-	__u64 pin_new;		/* pin_page edges: newly pinned pages */
-	__u64 pin_bumps;	/* pin_page non-edges: refcount raised */
-	__u64 unpin_released;	/* unpin_page edges: page released */
-	__u64 unpin_drops;	/* unpin_page non-edges: refcount lowered */
+	__u64 pages_pinned;   /* distinct pages with a vfio_pfn now */
+	__u64 pin_refs;	      /* references held now (sum of ref_count) */
+	__u64 pin_new;	      /* pin_page edges: newly pinned pages */
+	__u64 pin_bumps;      /* pin_page non-edges: refcount raised */
+	__u64 unpin_released; /* unpin_page edges: page released */
+	__u64 unpin_drops;    /* unpin_page non-edges: refcount lowered */
 
 	/* the passthrough path */
-	__u64 mapped_pages;	/* pages of live DMA mappings */
-	__u64 pt_pages;		/* of those, pinned and mapped for an IOMMU */
+	__u64 mapped_pages; /* pages of live DMA mappings */
+	__u64 pt_pages;	    /* of those, pinned and mapped for an IOMMU */
 	__u64 dma_maps;
 	__u64 dma_map_failures;
 	__u64 dma_unmaps;
@@ -122,7 +122,7 @@ struct vp_container {
 
 	/* invalidation of vendor pins on DMA unmap */
 	__u64 invalidations;
-	__u64 inv_pages;	/* pinned pages the notifications dropped */
+	__u64 inv_pages; /* pinned pages the notifications dropped */
 	__u64 inv_retries;
 	__u64 inv_devices;
 
@@ -133,37 +133,37 @@ struct vp_container {
 	 */
 	__u64 leaked;
 
-	struct vp_hist pin_ns;		/* per vfio_pin_pages call */
-	struct vp_hist pin_page_ns;	/* per page pinned (call / pages) */
+	struct vp_hist pin_ns;	    /* per vfio_pin_pages call */
+	struct vp_hist pin_page_ns; /* per page pinned (call / pages) */
 	struct vp_hist unpin_ns;
 	struct vp_hist unpin_page_ns;
-	struct vp_hist inv_ns;		/* invalidate_begin -> _end */
-	struct vp_hist map_ns;		/* MAP_DMA that pinned */
+	struct vp_hist inv_ns; /* invalidate_begin -> _end */
+	struct vp_hist map_ns; /* MAP_DMA that pinned */
 	struct vp_hist replay_ns;
-	struct vp_refhist ref_live;	/* ref_count of live pinned pages */
-	struct vp_refhist ref_bump;	/* ref_count after each pin_page */
+	struct vp_refhist ref_live; /* ref_count of live pinned pages */
+	struct vp_refhist ref_bump; /* ref_count after each pin_page */
 };
 
 /* Counters not tied to a container (the `.bss` of vfiopin.bpf.c). */
 struct vp_globals {
 	__u64 events[VP_EV_MAX];
-	__u64 drop_map_full;	/* no room for a new container entry */
-	__u64 drop_ringbuf;	/* event stream full */
-	__u64 drop_inflight;	/* no room to remember a begin event */
-	__u64 unmatched_end;	/* an _end without its _begin (attached late) */
-	__u64 late_events;	/* events for a container already retired */
+	__u64 drop_map_full; /* no room for a new container entry */
+	__u64 drop_ringbuf;  /* event stream full */
+	__u64 drop_inflight; /* no room to remember a begin event */
+	__u64 unmatched_end; /* an _end without its _begin (attached late) */
+	__u64 late_events;   /* events for a container already retired */
 };
 
 /* One event of the stream (`events` ring buffer). */
 struct vp_event {
 	__u64 ts_ns;
-	__u32 type;		/* enum vp_event_type */
+	__u32 type; /* enum vp_event_type */
 	__u32 cid;
-	__u32 tgid;		/* the event's tgid (the owner, or the charged) */
-	__u32 cur_tgid;		/* the task the event fired in */
+	__u32 tgid;		     /* the event's tgid (the owner, or the charged) */
+	__u32 cur_tgid;		     /* the task the event fired in */
 	__u64 comm[VP_COMM_LEN / 8]; /* of the task the event fired in */
-	__u64 args[6];		/* the event's fields after cid and tgid */
-	__u64 dur_ns;		/* for _end events: since the matching _begin */
+	__u64 args[6];		     /* the event's fields after cid and tgid */
+	__u64 dur_ns;		     /* for _end events: since the matching _begin */
 };
 
 #endif /* VFIOPIN_H */

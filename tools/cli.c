@@ -56,23 +56,24 @@ enum {
 };
 
 static const struct argp_option common_options[] = {
-	{ "duration", 'd', "SECONDS", 0,
-	  "Collect for this long (default: until Ctrl-C, or until COMMAND ends); with "
-	  "--wait-modules, the wait counts", 1 },
-	{ "max-containers", OPT_MAX_CONTAINERS, "N", 0,
-	  "Containers tracked at once (default 2048; more are counted as drops)", 1 },
-	{ "ringbuf-kb", OPT_RINGBUF_KB, "KB", 0,
-	  "Event ring buffer size, a power of two (default 4096)", 1 },
-	{ "output", 'o', "FILE", 0,
-	  "Write the output to FILE (COMMAND keeps standard output)", 1 },
-	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 1 },
-	{ "mode", OPT_MODE, "MODE", 0,
-	  "How to observe the kernel: auto (default: the first that attaches), tracepoint, "
-	  "fentry or kprobe (the last two on kernels without the vfiopin patches, with fewer "
-	  "figures)", 1 },
-	{ "wait-modules", OPT_WAIT_MODULES, NULL, 0,
-	  "If VFIO's type1 driver is not loaded yet, wait for it", 1 },
-	{ 0 },
+    {"duration", 'd', "SECONDS", 0,
+     "Collect for this long (default: until Ctrl-C, or until COMMAND ends); with "
+     "--wait-modules, the wait counts",
+     1},
+    {"max-containers", OPT_MAX_CONTAINERS, "N", 0,
+     "Containers tracked at once (default 2048; more are counted as drops)", 1},
+    {"ringbuf-kb", OPT_RINGBUF_KB, "KB", 0, "Event ring buffer size, a power of two (default 4096)",
+     1},
+    {"output", 'o', "FILE", 0, "Write the output to FILE (COMMAND keeps standard output)", 1},
+    {"verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 1},
+    {"mode", OPT_MODE, "MODE", 0,
+     "How to observe the kernel: auto (default: the first that attaches), tracepoint, "
+     "fentry or kprobe (the last two on kernels without the vfiopin patches, with fewer "
+     "figures)",
+     1},
+    {"wait-modules", OPT_WAIT_MODULES, NULL, 0,
+     "If VFIO's type1 driver is not loaded yet, wait for it", 1},
+    {0},
 };
 
 static error_t common_parse(int key, char *arg, struct argp_state *state)
@@ -83,7 +84,8 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'd':
 		if (!vp_parse_seconds(arg, &c->duration))
-			argp_error(state, "--duration takes a positive number of seconds, not '%s'", arg);
+			argp_error(state, "--duration takes a positive number of seconds, not '%s'",
+				   arg);
 		/* the whole run, a wait for the modules included */
 		c->bpf.wait_max_s = c->duration;
 		break;
@@ -94,7 +96,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RINGBUF_KB:
 		if (!vp_parse_u32(arg, &v) || v < 4 || v > 1048576 || (v & (v - 1)))
-			argp_error(state, "--ringbuf-kb takes a power of two from 4 to 1048576, not '%s'", arg);
+			argp_error(state,
+				   "--ringbuf-kb takes a power of two from 4 to 1048576, not '%s'",
+				   arg);
 		c->bpf.ringbuf_kb = v;
 		break;
 	case OPT_VERBOSE:
@@ -105,7 +109,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 			if (!strcmp(arg, vp_mode_names[c->bpf.mode]))
 				break;
 		if (c->bpf.mode == VP_MODE_MAX)
-			argp_error(state, "--mode takes auto, tracepoint, fentry or kprobe, not '%s'", arg);
+			argp_error(state,
+				   "--mode takes auto, tracepoint, fentry or kprobe, not '%s'",
+				   arg);
 		break;
 	case OPT_WAIT_MODULES:
 		c->bpf.wait_modules = true;
@@ -125,17 +131,16 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp vp_common_argp = {
-	.options = common_options,
-	.parser = common_parse,
+    .options = common_options,
+    .parser = common_parse,
 };
 
 const struct argp_child vp_common_children[] = {
-	{ &vp_common_argp, 0, "Collection:", 1 },
-	{ 0 },
+    {&vp_common_argp, 0, "Collection:", 1},
+    {0},
 };
 
-void vp_arg_id(struct argp_state *state, const char *opt, const char *arg,
-	       uint32_t *out)
+void vp_arg_id(struct argp_state *state, const char *opt, const char *arg, uint32_t *out)
 {
 	if (!vp_parse_u32(arg, out) || !*out)
 		argp_error(state, "%s takes %s (1 or more), not '%s'", opt,
@@ -235,7 +240,7 @@ static pid_t spawn(char **cmd)
 
 void vp_signals_install(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop };
+	struct sigaction sa = {.sa_handler = on_stop};
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -10,18 +10,18 @@
 #include "loader.h"
 
 /* Exit statuses: 0 fine, 1 a runtime failure, 2 bad usage. */
-#define VP_EXIT_FAIL 1
+#define VP_EXIT_FAIL  1
 #define VP_EXIT_USAGE 2
 
 /* Options every subcommand takes (the "common" argp child). */
 struct vp_common {
 	struct vp_opts bpf;
-	double duration;	/* seconds; 0: until interrupted or COMMAND ends */
-	char **cmd;		/* argv of COMMAND after "--", or NULL */
-	const char *output;	/* -o FILE; NULL: standard output */
-	FILE *out;		/* where the output goes (vp_output_open) */
-	bool created;		/* -o FILE did not exist before */
-	bool begun;		/* FILE truncated for this run's output */
+	double duration;    /* seconds; 0: until interrupted or COMMAND ends */
+	char **cmd;	    /* argv of COMMAND after "--", or NULL */
+	const char *output; /* -o FILE; NULL: standard output */
+	FILE *out;	    /* where the output goes (vp_output_open) */
+	bool created;	    /* -o FILE did not exist before */
+	bool begun;	    /* FILE truncated for this run's output */
 };
 
 extern const struct argp vp_common_argp;
@@ -34,8 +34,7 @@ extern struct vp_common *vp_common_target;
 bool vp_parse_u32(const char *s, uint32_t *out);
 bool vp_parse_seconds(const char *s, double *out);
 /* Parse --cid or --pid ARG into @out, or end with argp's usage error. */
-void vp_arg_id(struct argp_state *state, const char *opt, const char *arg,
-	       uint32_t *out);
+void vp_arg_id(struct argp_state *state, const char *opt, const char *arg, uint32_t *out);
 
 /*
  * Run until the duration passes, SIGINT/SIGTERM arrives or COMMAND exits,

@@ -20,8 +20,8 @@
 #include "cli.h"
 #include "output.h"
 
-#define PAGE		4096ULL
-#define HUGE		(2ULL << 20)
+#define PAGE 4096ULL
+#define HUGE (2ULL << 20)
 
 enum mode { MODE_MDEV, MODE_PT, MODE_MIXED };
 static const char *const mode_names[] = {"mdev", "passthrough", "mixed"};

@@ -97,7 +97,6 @@ static const struct argp capture_argp = {
     .doc = capture_doc,
 };
 
-
 static void fmt_dur(char *buf, size_t len, double s)
 {
 	if (s >= 1)

@@ -13,22 +13,22 @@ struct hist_opts {
 };
 
 static const char hist_doc[] =
-	"Histograms of VFIO pinning: pin and unpin latency per call and per "
-	"page, invalidation, MAP_DMA and replay latency (log2 buckets, "
-	"nanoseconds), and the ref_count of pinned pages (live, and after each "
-	"pin).  Collects like 'vfiopin stat', then prints one set per container "
-	"(or for container CID, or summed with --total)."
-	"\v"
-	"Examples:\n"
-	"  vfiopin hist -d 30                 every container, 30 seconds\n"
-	"  vfiopin hist --total -- ./run-vm.sh\n"
-	"  vfiopin hist -c 4 --json\n";
+    "Histograms of VFIO pinning: pin and unpin latency per call and per "
+    "page, invalidation, MAP_DMA and replay latency (log2 buckets, "
+    "nanoseconds), and the ref_count of pinned pages (live, and after each "
+    "pin).  Collects like 'vfiopin stat', then prints one set per container "
+    "(or for container CID, or summed with --total)."
+    "\v"
+    "Examples:\n"
+    "  vfiopin hist -d 30                 every container, 30 seconds\n"
+    "  vfiopin hist --total -- ./run-vm.sh\n"
+    "  vfiopin hist -c 4 --json\n";
 
 static const struct argp_option hist_options[] = {
-	{ "json", 'j', NULL, 0, "JSON output", 0 },
-	{ "cid", 'c', "CID", 0, "Only container CID (an error if never seen)", 0 },
-	{ "total", 't', NULL, 0, "One set of histograms summed over all containers", 0 },
-	{ 0 },
+    {"json", 'j', NULL, 0, "JSON output", 0},
+    {"cid", 'c', "CID", 0, "Only container CID (an error if never seen)", 0},
+    {"total", 't', NULL, 0, "One set of histograms summed over all containers", 0},
+    {0},
 };
 
 static error_t hist_parse(int key, char *arg, struct argp_state *state)
@@ -56,16 +56,16 @@ static error_t hist_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp hist_argp = {
-	.options = hist_options,
-	.parser = hist_parse,
-	.args_doc = "[-- COMMAND [ARG...]]",
-	.doc = hist_doc,
-	.children = vp_common_children,
+    .options = hist_options,
+    .parser = hist_parse,
+    .args_doc = "[-- COMMAND [ARG...]]",
+    .doc = hist_doc,
+    .children = vp_common_children,
 };
 
 int cmd_hist(int argc, char **argv)
 {
-	struct hist_opts o = { 0 };
+	struct hist_opts o = {0};
 	struct vp_snapshot s;
 	struct vp_loader l;
 	struct vp_row *one = NULL, total;

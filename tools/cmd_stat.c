@@ -19,29 +19,29 @@ struct stat_opts {
 };
 
 static const char stat_doc[] =
-	"Per-container VFIO pinning figures: one snapshot when collection ends.\n"
-	"\n"
-	"Attaches to the vfio_type1 tracepoints, collects until Ctrl-C, the "
-	"--duration, or the end of COMMAND, and prints every container seen: "
-	"locked memory and RLIMIT_MEMLOCK headroom, pages pinned through mdev "
-	"and passthrough paths, pin/unpin counts and latency, refcounts, "
-	"invalidations, limit hits and leaked pins.  SIGUSR1 prints a snapshot "
-	"without stopping.  The JSON output (--json, one object per line) is "
-	"schema \"vfiopin.stat\" version 1, documented in tools/README.md."
-	"\v"
-	"Examples:\n"
-	"  vfiopin stat -d 10                 10 seconds, as a table\n"
-	"  vfiopin stat --json -- qemu-system-x86_64 ...   while QEMU runs\n"
-	"  vfiopin stat --json -c 3 --hist    container 3 with histograms\n"
-	"  kill -USR1 $(pidof vfiopin)        a snapshot now\n";
+    "Per-container VFIO pinning figures: one snapshot when collection ends.\n"
+    "\n"
+    "Attaches to the vfio_type1 tracepoints, collects until Ctrl-C, the "
+    "--duration, or the end of COMMAND, and prints every container seen: "
+    "locked memory and RLIMIT_MEMLOCK headroom, pages pinned through mdev "
+    "and passthrough paths, pin/unpin counts and latency, refcounts, "
+    "invalidations, limit hits and leaked pins.  SIGUSR1 prints a snapshot "
+    "without stopping.  The JSON output (--json, one object per line) is "
+    "schema \"vfiopin.stat\" version 1, documented in tools/README.md."
+    "\v"
+    "Examples:\n"
+    "  vfiopin stat -d 10                 10 seconds, as a table\n"
+    "  vfiopin stat --json -- qemu-system-x86_64 ...   while QEMU runs\n"
+    "  vfiopin stat --json -c 3 --hist    container 3 with histograms\n"
+    "  kill -USR1 $(pidof vfiopin)        a snapshot now\n";
 
 static const struct argp_option stat_options[] = {
-	{ "json", 'j', NULL, 0, "One JSON object per snapshot", 0 },
-	{ "hist", 'H', NULL, 0, "Include the full histograms in JSON", 0 },
-	{ "cid", 'c', "CID", 0, "Only container CID (an error if never seen)", 0 },
-	{ "pid", 'p', "TGID", 0, "Only containers owned by process TGID", 0 },
-	{ "sort", 's', "KEY", 0, VP_SORT_DOC, 0 },
-	{ 0 },
+    {"json", 'j', NULL, 0, "One JSON object per snapshot", 0},
+    {"hist", 'H', NULL, 0, "Include the full histograms in JSON", 0},
+    {"cid", 'c', "CID", 0, "Only container CID (an error if never seen)", 0},
+    {"pid", 'p', "TGID", 0, "Only containers owned by process TGID", 0},
+    {"sort", 's', "KEY", 0, VP_SORT_DOC, 0},
+    {0},
 };
 
 static error_t stat_parse(int key, char *arg, struct argp_state *state)
@@ -73,11 +73,11 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp stat_argp = {
-	.options = stat_options,
-	.parser = stat_parse,
-	.args_doc = "[-- COMMAND [ARG...]]",
-	.doc = stat_doc,
-	.children = vp_common_children,
+    .options = stat_options,
+    .parser = stat_parse,
+    .args_doc = "[-- COMMAND [ARG...]]",
+    .doc = stat_doc,
+    .children = vp_common_children,
 };
 
 /* Keep only the rows the filters ask for. */
@@ -129,7 +129,7 @@ static int print_snapshot(void *ctx, bool usr1)
 
 int cmd_stat(int argc, char **argv)
 {
-	struct stat_opts o = { .sort = VP_SORT_CID };
+	struct stat_opts o = {.sort = VP_SORT_CID};
 	struct vp_loader l;
 	int rc;
 

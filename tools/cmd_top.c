@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "output.h"
 
-#define MIN_COLS 40
+#define MIN_COLS  40
 #define MIN_LINES 6
 
 struct top_opts {
@@ -21,35 +21,35 @@ struct top_opts {
 };
 
 static const char top_doc[] =
-	"Live per-container view of VFIO page pinning: one row per VFIO "
-	"container (a VM), with the owner, locked memory, its RLIMIT_MEMLOCK "
-	"and headroom, mdev-pinned and passthrough pages, pin calls per second, "
-	"p50/p99 pin latency, invalidations, limit hits and leaked pins; a "
-	"header with totals and drop counters.  CID marks: ~ seen only after it "
-	"was opened (figures from then on), x released (shown once more).\n"
-	"\n"
-	"Keys: q quit, p or space pause, Up/Down select, Enter or h the selected "
-	"container's histograms, < > sort column, 1-9 0 - sort by cid tgid "
-	"locked headroom mdev pt rate p99 inv hits leaks.\n"
-	"\n"
-	"Without a terminal on standard output (or with -b) it prints snapshots "
-	"every DELAY seconds, ITERATIONS times, like top -b."
-	"\v"
-	"Examples:\n"
-	"  vfiopin-top\n"
-	"  vfiopin top -s headroom           least headroom first\n"
-	"  vfiopin top -b -d 1 -n 10 > log   ten batch snapshots\n";
+    "Live per-container view of VFIO page pinning: one row per VFIO "
+    "container (a VM), with the owner, locked memory, its RLIMIT_MEMLOCK "
+    "and headroom, mdev-pinned and passthrough pages, pin calls per second, "
+    "p50/p99 pin latency, invalidations, limit hits and leaked pins; a "
+    "header with totals and drop counters.  CID marks: ~ seen only after it "
+    "was opened (figures from then on), x released (shown once more).\n"
+    "\n"
+    "Keys: q quit, p or space pause, Up/Down select, Enter or h the selected "
+    "container's histograms, < > sort column, 1-9 0 - sort by cid tgid "
+    "locked headroom mdev pt rate p99 inv hits leaks.\n"
+    "\n"
+    "Without a terminal on standard output (or with -b) it prints snapshots "
+    "every DELAY seconds, ITERATIONS times, like top -b."
+    "\v"
+    "Examples:\n"
+    "  vfiopin-top\n"
+    "  vfiopin top -s headroom           least headroom first\n"
+    "  vfiopin top -b -d 1 -n 10 > log   ten batch snapshots\n";
 
 enum { OPT_VERBOSE = 0x100 };
 
 static const struct argp_option top_options[] = {
-	{ "batch", 'b', NULL, 0, "Batch mode: print snapshots, no screen handling", 0 },
-	{ "delay", 'd', "SECONDS", 0, "Time between updates (default 1)", 0 },
-	{ "iterations", 'n', "N", 0, "Stop after N updates (default: never)", 0 },
-	{ "sort", 's', "KEY", 0, VP_SORT_DOC, 0 },
-	{ "cid", 'c', "CID", 0, "Only container CID", 0 },
-	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0 },
-	{ 0 },
+    {"batch", 'b', NULL, 0, "Batch mode: print snapshots, no screen handling", 0},
+    {"delay", 'd', "SECONDS", 0, "Time between updates (default 1)", 0},
+    {"iterations", 'n', "N", 0, "Stop after N updates (default: never)", 0},
+    {"sort", 's', "KEY", 0, VP_SORT_DOC, 0},
+    {"cid", 'c', "CID", 0, "Only container CID", 0},
+    {"verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0},
+    {0},
 };
 
 static error_t top_parse(int key, char *arg, struct argp_state *state)
@@ -89,9 +89,9 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp top_argp = {
-	.options = top_options,
-	.parser = top_parse,
-	.doc = top_doc,
+    .options = top_options,
+    .parser = top_parse,
+    .doc = top_doc,
 };
 
 /* ---- batch ------------------------------------------------------------- */
@@ -134,7 +134,7 @@ static int batch_tick(void *ctx, bool usr1)
 
 static int run_batch(struct top_opts *o, struct vp_loader *l)
 {
-	struct batch b = { .o = o, .l = l };
+	struct batch b = {.o = o, .l = l};
 
 	vp_collect(l, &o->common, (int)(o->delay * 1000), batch_tick, &b);
 	if (b.failed)
@@ -156,9 +156,9 @@ struct screen {
 	bool paused;
 	size_t sel;
 	uint32_t sel_cid;
-	bool hist;		/* showing one container's histograms */
+	bool hist; /* showing one container's histograms */
 	uint32_t hist_cid;
-	int hist_top;		/* first line shown */
+	int hist_top; /* first line shown */
 	char *hist_text;
 	int failed;
 };
@@ -182,8 +182,7 @@ static void draw_hist(struct screen *sc)
 
 	erase();
 	attron(A_REVERSE);
-	mvprintw(0, 0, "%-*.*s", COLS, COLS,
-		 " histograms  (Up/Down scroll, q or Esc back)");
+	mvprintw(0, 0, "%-*.*s", COLS, COLS, " histograms  (Up/Down scroll, q or Esc back)");
 	attroff(A_REVERSE);
 	y = 1;
 	while (*p && y < LINES) {
@@ -247,7 +246,8 @@ static void draw(struct screen *sc)
 		snprintf(line, sizeof(line),
 			 "vfiopin-top  %zu container%s  locked %s  mdev %llu pages  pt %llu pages  "
 			 "%.1f pins/s  hits %llu  leaks %llu%s",
-			 sc->s.n, sc->s.n == 1 ? "" : "s", vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
+			 sc->s.n, sc->s.n == 1 ? "" : "s",
+			 vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
 			 (unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
 			 t.pins_per_s, (unsigned long long)t.c.limit_hits,
 			 (unsigned long long)t.c.leaked, sc->paused ? "  [PAUSED]" : "");
@@ -317,7 +317,7 @@ static int screen_tick(void *ctx, bool usr1)
 	return 0;
 }
 
-static const int sort_keys[] = { '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-' };
+static const int sort_keys[] = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-'};
 
 /* Handle one key; returns true to quit. */
 static bool key(struct screen *sc, int ch)
@@ -383,7 +383,7 @@ static bool key(struct screen *sc, int ch)
 
 static int run_screen(struct top_opts *o, struct vp_loader *l)
 {
-	struct screen sc = { .o = o, .l = l };
+	struct screen sc = {.o = o, .l = l};
 	uint64_t next = 0, step = (uint64_t)(o->delay * 1e9);
 	uint32_t done = 0;
 
@@ -434,7 +434,7 @@ static int run_screen(struct top_opts *o, struct vp_loader *l)
 
 int cmd_top(int argc, char **argv)
 {
-	struct top_opts o = { .delay = 1, .sort = VP_SORT_CID };
+	struct top_opts o = {.delay = 1, .sort = VP_SORT_CID};
 	struct vp_loader l;
 	int rc;
 

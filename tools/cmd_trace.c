@@ -16,23 +16,23 @@ struct trace_opts {
 };
 
 static const char trace_doc[] =
-	"The vfio_type1 events as they happen: container and group life, "
-	"locked memory accounting, pin and unpin calls and pages, DMA map, "
-	"unmap and replay, invalidations.  _end events carry the time since "
-	"their _begin.  Filtering happens in the kernel.  Events the ring "
-	"buffer had no room for are counted and reported at the end."
-	"\v"
-	"Examples:\n"
-	"  vfiopin trace                      everything, until Ctrl-C\n"
-	"  vfiopin trace -c 3 --no-pages      container 3, calls only\n"
-	"  vfiopin trace --json -p 4242 -d 5  process 4242, JSON lines\n";
+    "The vfio_type1 events as they happen: container and group life, "
+    "locked memory accounting, pin and unpin calls and pages, DMA map, "
+    "unmap and replay, invalidations.  _end events carry the time since "
+    "their _begin.  Filtering happens in the kernel.  Events the ring "
+    "buffer had no room for are counted and reported at the end."
+    "\v"
+    "Examples:\n"
+    "  vfiopin trace                      everything, until Ctrl-C\n"
+    "  vfiopin trace -c 3 --no-pages      container 3, calls only\n"
+    "  vfiopin trace --json -p 4242 -d 5  process 4242, JSON lines\n";
 
 static const struct argp_option trace_options[] = {
-	{ "json", 'j', NULL, 0, "One JSON object per event", 0 },
-	{ "cid", 'c', "CID", 0, "Only events of container CID", 0 },
-	{ "pid", 'p', "TGID", 0, "Only events of containers owned by TGID", 0 },
-	{ "no-pages", 'P', NULL, 0, "Leave out the per-page pin_page/unpin_page events", 0 },
-	{ 0 },
+    {"json", 'j', NULL, 0, "One JSON object per event", 0},
+    {"cid", 'c', "CID", 0, "Only events of container CID", 0},
+    {"pid", 'p', "TGID", 0, "Only events of containers owned by TGID", 0},
+    {"no-pages", 'P', NULL, 0, "Leave out the per-page pin_page/unpin_page events", 0},
+    {0},
 };
 
 static error_t trace_parse(int key, char *arg, struct argp_state *state)
@@ -59,11 +59,11 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp trace_argp = {
-	.options = trace_options,
-	.parser = trace_parse,
-	.args_doc = "[-- COMMAND [ARG...]]",
-	.doc = trace_doc,
-	.children = vp_common_children,
+    .options = trace_options,
+    .parser = trace_parse,
+    .args_doc = "[-- COMMAND [ARG...]]",
+    .doc = trace_doc,
+    .children = vp_common_children,
 };
 
 static int on_event(void *ctx, const void *data, size_t len)
@@ -96,7 +96,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 
 int cmd_trace(int argc, char **argv)
 {
-	struct trace_opts o = { 0 };
+	struct trace_opts o = {0};
 	struct vp_loader l;
 	struct vp_snapshot s;
 	uint64_t drops = 0;
@@ -118,8 +118,8 @@ int cmd_trace(int argc, char **argv)
 		return VP_EXIT_FAIL;
 	}
 	if (!o.json) {
-		fprintf(o.common.out, "%10s %-16s %7s %-9s %-12s %-17s %s\n", "TIME(s)", "TASK", "TASK-PID",
-		       "CID", "OWNER", "EVENT", "FIELDS");
+		fprintf(o.common.out, "%10s %-16s %7s %-9s %-12s %-17s %s\n", "TIME(s)", "TASK",
+			"TASK-PID", "CID", "OWNER", "EVENT", "FIELDS");
 		fflush(o.common.out);
 	}
 	rc = vp_collect(&l, &o.common, 0, NULL, NULL);

@@ -97,8 +97,7 @@ static void bar(FILE *f, __u64 v, __u64 max, int width)
 	fputc('|', f);
 }
 
-static void used_range(const __u64 *slots, int n, int *first, int *last,
-		       __u64 *max)
+static void used_range(const __u64 *slots, int n, int *first, int *last, __u64 *max)
 {
 	*first = -1;
 	*last = -1;
@@ -114,8 +113,7 @@ static void used_range(const __u64 *slots, int n, int *first, int *last,
 	}
 }
 
-void vp_log2_print(FILE *f, const __u64 *slots, int n, const char *unit,
-		   __u64 div, int width)
+void vp_log2_print(FILE *f, const __u64 *slots, int n, const char *unit, __u64 div, int width)
 {
 	int first, last;
 	__u64 max;
@@ -131,15 +129,13 @@ void vp_log2_print(FILE *f, const __u64 *slots, int n, const char *unit,
 	for (int i = first; i <= last; i++) {
 		fprintf(f, "%10llu -> %-10llu : %-10llu ",
 			(unsigned long long)(vp_slot_low(i) / div),
-			(unsigned long long)(vp_slot_high(i) / div),
-			(unsigned long long)slots[i]);
+			(unsigned long long)(vp_slot_high(i) / div), (unsigned long long)slots[i]);
 		bar(f, slots[i], max, width);
 		fputc('\n', f);
 	}
 }
 
-void vp_lin_print(FILE *f, const __u64 *slots, int n, const char *unit,
-		  int width)
+void vp_lin_print(FILE *f, const __u64 *slots, int n, const char *unit, int width)
 {
 	int first, last;
 	__u64 max;

@@ -30,10 +30,8 @@ void vp_slots_add(__u64 *a, const __u64 *b, int n);
  * the first and the last used slot, with counts and a bar of @width.
  * @div scales values for display (1000 for ns shown as us).
  */
-void vp_log2_print(FILE *f, const __u64 *slots, int n, const char *unit,
-		   __u64 div, int width);
-void vp_lin_print(FILE *f, const __u64 *slots, int n, const char *unit,
-		  int width);
+void vp_log2_print(FILE *f, const __u64 *slots, int n, const char *unit, __u64 div, int width);
+void vp_lin_print(FILE *f, const __u64 *slots, int n, const char *unit, int width);
 
 /* "1.5ms", "820ns", "-" for a negative value: a latency for a table cell. */
 const char *vp_fmt_ns(char *buf, size_t len, double ns);

@@ -25,8 +25,7 @@
 
 static bool verbose;
 
-static int print_libbpf(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
 	return verbose ? vfprintf(stderr, fmt, ap) : 0;
@@ -49,7 +48,7 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 static int check_caps(void)
 {
 	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
+	    .version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct d[2];
 	char missing[64] = "";
@@ -77,16 +76,16 @@ static int check_caps(void)
 }
 
 const char *const vp_mode_names[VP_MODE_MAX] = {
-	[VP_MODE_AUTO] = "auto",
-	[VP_MODE_TRACEPOINT] = "tracepoint",
-	[VP_MODE_FENTRY] = "fentry",
-	[VP_MODE_KPROBE] = "kprobe",
+    [VP_MODE_AUTO] = "auto",
+    [VP_MODE_TRACEPOINT] = "tracepoint",
+    [VP_MODE_FENTRY] = "fentry",
+    [VP_MODE_KPROBE] = "kprobe",
 };
 
 /* The type1 functions the fallback modes attach to (bpf/vfiopin.bpf.c). */
 static const char fallback_fns[] =
-	"vfio_iommu_type1_open, _release, _attach_group, _detach_group, _pin_pages, "
-	"_unpin_pages, _ioctl, mm_lock_acct, vfio_pin_pages_remote, vfio_unpin_pages_remote";
+    "vfio_iommu_type1_open, _release, _attach_group, _detach_group, _pin_pages, "
+    "_unpin_pages, _ioctl, mm_lock_acct, vfio_pin_pages_remote, vfio_unpin_pages_remote";
 
 /* The mode a program belongs to, by its name's prefix. */
 static enum vp_mode prog_mode(const struct bpf_program *prog)
@@ -106,7 +105,8 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 	struct bpf_program *prog;
 
 	*n = 0;
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		const char *sec = bpf_program__section_name(prog);
 		const char *target = strchr(sec, '/') + 1;
 		struct bpf_link *link;
@@ -114,8 +114,8 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 
 		if (prog_mode(prog) != mode)
 			continue;
-		link = mode == VP_MODE_TRACEPOINT ? bpf_program__attach_raw_tracepoint(prog, target) :
-						    bpf_program__attach(prog);
+		link = mode == VP_MODE_TRACEPOINT ? bpf_program__attach_raw_tracepoint(prog, target)
+						  : bpf_program__attach(prog);
 		err = link ? 0 : -errno;
 		if (!link) {
 			if (quiet)
@@ -182,7 +182,7 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	}
 	/* configure: one family of programs, the options */
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog_mode(prog) == mode);
+	    bpf_program__set_autoload(prog, prog_mode(prog) == mode);
 	skel->rodata->emit_events = o->events;
 	skel->rodata->filter_cid = o->filter_cid;
 	skel->rodata->filter_tgid = o->filter_tgid;
@@ -197,12 +197,16 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	err = vfiopin_bpf__load(skel);
 	if (err) {
 		if (!quiet && mode == VP_MODE_TRACEPOINT)
-			fprintf(stderr, "vfiopin: the kernel refused the BPF programs: %s "
-				"(run with --verbose for the verifier's log)\n", strerror(-err));
+			fprintf(stderr,
+				"vfiopin: the kernel refused the BPF programs: %s "
+				"(run with --verbose for the verifier's log)\n",
+				strerror(-err));
 		else if (!quiet)
-			fprintf(stderr, "vfiopin: cannot load the %s programs on %s: %s (run with "
-				"--verbose for libbpf's reasons: a function inlined or without BTF?)\n",
-				vp_mode_names[mode], fallback_fns, strerror(-err));
+			fprintf(
+			    stderr,
+			    "vfiopin: cannot load the %s programs on %s: %s (run with "
+			    "--verbose for libbpf's reasons: a function inlined or without BTF?)\n",
+			    vp_mode_names[mode], fallback_fns, strerror(-err));
 		goto fail;
 	}
 	/* attach */
@@ -220,7 +224,7 @@ fail:
 
 bool vp_trace_events(const char *path)
 {
-	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	static const char *const roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
 	char buf[256];
 
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
@@ -231,8 +235,7 @@ bool vp_trace_events(const char *path)
 	return false;
 }
 
-int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
-	    void *ctx)
+int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *ctx)
 {
 	enum vp_mode mode = o->no_attach ? VP_MODE_TRACEPOINT : o->mode;
 	int err, n = 0;
@@ -291,7 +294,8 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 				"vfiopin: no way to observe VFIO type1 on this kernel: no "
 				"vfio_type1 tracepoints (the vfiopin patch series, kernel-patch/), "
 				"and neither fentry nor kprobes attach to %s (run with --verbose "
-				"for libbpf's reasons)\n", fallback_fns);
+				"for libbpf's reasons)\n",
+				fallback_fns);
 			return err ? err : -ENOENT;
 		}
 	} else {
@@ -303,8 +307,7 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
 	if (o->events && fn) {
 		rb_ctx.fn = fn;
 		rb_ctx.ctx = ctx;
-		l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), rb_cb,
-					 &rb_ctx, NULL);
+		l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), rb_cb, &rb_ctx, NULL);
 		if (!l->rb) {
 			err = -errno;
 			fprintf(stderr, "vfiopin: cannot set up the event ring buffer: %s\n",

@@ -13,10 +13,10 @@
 
 /* How the kernel is observed (--mode). */
 enum vp_mode {
-	VP_MODE_AUTO,		/* the first of the three that attaches */
-	VP_MODE_TRACEPOINT,	/* the vfio_type1 tracepoints (patched kernel) */
-	VP_MODE_FENTRY,		/* fentry/fexit on type1 functions */
-	VP_MODE_KPROBE,		/* kprobes/kretprobes on the same */
+	VP_MODE_AUTO,	    /* the first of the three that attaches */
+	VP_MODE_TRACEPOINT, /* the vfio_type1 tracepoints (patched kernel) */
+	VP_MODE_FENTRY,	    /* fentry/fexit on type1 functions */
+	VP_MODE_KPROBE,	    /* kprobes/kretprobes on the same */
 	VP_MODE_MAX,
 };
 
@@ -24,16 +24,16 @@ extern const char *const vp_mode_names[VP_MODE_MAX];
 
 struct vp_opts {
 	enum vp_mode mode;
-	bool wait_modules;	/* fallback: wait for vfio_iommu_type1 to be loaded */
-	double wait_max_s;	/* ... for at most this long (0: no bound) */
-	bool events;		/* stream events into the ring buffer */
-	uint32_t filter_cid;	/* events of this container only (0: all) */
-	uint32_t filter_tgid;	/* events of this process only (0: all) */
+	bool wait_modules;	 /* fallback: wait for vfio_iommu_type1 to be loaded */
+	double wait_max_s;	 /* ... for at most this long (0: no bound) */
+	bool events;		 /* stream events into the ring buffer */
+	uint32_t filter_cid;	 /* events of this container only (0: all) */
+	uint32_t filter_tgid;	 /* events of this process only (0: all) */
 	uint32_t max_containers; /* 0: the default */
-	uint32_t ringbuf_kb;	/* 0: the default */
-	bool verbose;		/* libbpf's own messages */
-	bool announce;		/* say on stderr once attached */
-	bool no_attach;		/* load only: the caller feeds events itself */
+	uint32_t ringbuf_kb;	 /* 0: the default */
+	bool verbose;		 /* libbpf's own messages */
+	bool announce;		 /* say on stderr once attached */
+	bool no_attach;		 /* load only: the caller feeds events itself */
 };
 
 struct vfiopin_bpf;
@@ -41,7 +41,7 @@ struct ring_buffer;
 
 struct vp_loader {
 	struct vfiopin_bpf *skel;
-	enum vp_mode mode;	/* the one attached */
+	enum vp_mode mode; /* the one attached */
 	struct ring_buffer *rb;
 	uint64_t last_ts;
 	/* the previous snapshot's entries, sorted by cid (for rates) */
@@ -51,7 +51,7 @@ struct vp_loader {
 	uint32_t *reported;
 	size_t nreported;
 	uint64_t retired;
-	double waited_s;	/* spent in vp_open waiting for vfio_iommu_type1 */
+	double waited_s; /* spent in vp_open waiting for vfio_iommu_type1 */
 };
 
 typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
@@ -60,8 +60,7 @@ typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
  * Everything up to attached programs.  On failure, prints what is missing
  * and what to do, returns a negative errno and leaves nothing behind.
  */
-int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn,
-	    void *ctx);
+int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *ctx);
 /* Read every container into @s (fresh allocation); retire released ones. */
 int vp_snapshot(struct vp_loader *l, struct vp_snapshot *s);
 /* Deliver waiting events to the callback for up to @timeout_ms. */

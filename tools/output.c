@@ -8,26 +8,26 @@
 #include "output.h"
 
 const char *const vp_event_names[VP_EV_MAX] = {
-	[VP_EV_CONTAINER_OPEN] = "container_open",
-	[VP_EV_CONTAINER_RELEASE] = "container_release",
-	[VP_EV_GROUP_ATTACH] = "group_attach",
-	[VP_EV_GROUP_DETACH] = "group_detach",
-	[VP_EV_ACCOUNT] = "account",
-	[VP_EV_PIN_BEGIN] = "pin_begin",
-	[VP_EV_PIN_END] = "pin_end",
-	[VP_EV_UNPIN_BEGIN] = "unpin_begin",
-	[VP_EV_UNPIN_END] = "unpin_end",
-	[VP_EV_PIN_PAGE] = "pin_page",
-	[VP_EV_UNPIN_PAGE] = "unpin_page",
-	[VP_EV_DMA_MAP_BEGIN] = "dma_map_begin",
-	[VP_EV_DMA_MAP_END] = "dma_map_end",
-	[VP_EV_DMA_UNMAP] = "dma_unmap",
-	[VP_EV_DMA_REMOVE] = "dma_remove",
-	[VP_EV_REPLAY_BEGIN] = "replay_begin",
-	[VP_EV_REPLAY_END] = "replay_end",
-	[VP_EV_REACCOUNT] = "reaccount",
-	[VP_EV_INVALIDATE_BEGIN] = "invalidate_begin",
-	[VP_EV_INVALIDATE_END] = "invalidate_end",
+    [VP_EV_CONTAINER_OPEN] = "container_open",
+    [VP_EV_CONTAINER_RELEASE] = "container_release",
+    [VP_EV_GROUP_ATTACH] = "group_attach",
+    [VP_EV_GROUP_DETACH] = "group_detach",
+    [VP_EV_ACCOUNT] = "account",
+    [VP_EV_PIN_BEGIN] = "pin_begin",
+    [VP_EV_PIN_END] = "pin_end",
+    [VP_EV_UNPIN_BEGIN] = "unpin_begin",
+    [VP_EV_UNPIN_END] = "unpin_end",
+    [VP_EV_PIN_PAGE] = "pin_page",
+    [VP_EV_UNPIN_PAGE] = "unpin_page",
+    [VP_EV_DMA_MAP_BEGIN] = "dma_map_begin",
+    [VP_EV_DMA_MAP_END] = "dma_map_end",
+    [VP_EV_DMA_UNMAP] = "dma_unmap",
+    [VP_EV_DMA_REMOVE] = "dma_remove",
+    [VP_EV_REPLAY_BEGIN] = "replay_begin",
+    [VP_EV_REPLAY_END] = "replay_end",
+    [VP_EV_REACCOUNT] = "reaccount",
+    [VP_EV_INVALIDATE_BEGIN] = "invalidate_begin",
+    [VP_EV_INVALIDATE_END] = "invalidate_end",
 };
 
 /*
@@ -39,29 +39,26 @@ static const struct {
 	const char *names[6];
 	const char *fmt;
 } fields[VP_EV_MAX] = {
-	[VP_EV_CONTAINER_OPEN] = { { "dmas", "pinned", "locked" }, "uuu" },
-	[VP_EV_CONTAINER_RELEASE] = { { "dmas", "pinned", "locked" }, "uuu" },
-	[VP_EV_GROUP_ATTACH] = { { "group", "emulated", "ret" }, "dbd" },
-	[VP_EV_GROUP_DETACH] = { { "group", "emulated", "ret" }, "dbd" },
-	[VP_EV_ACCOUNT] = { { "delta", "locked_vm", "limit", "lock_cap", "async", "ret" },
-			    "dulbbd" },
-	[VP_EV_PIN_BEGIN] = { { "iova", "npage", "prot", "ret" }, "xddd" },
-	[VP_EV_PIN_END] = { { "iova", "npage", "prot", "ret" }, "xddd" },
-	[VP_EV_UNPIN_BEGIN] = { { "iova", "npage", "prot", "ret" }, "xddd" },
-	[VP_EV_UNPIN_END] = { { "iova", "npage", "prot", "ret" }, "xddd" },
-	[VP_EV_PIN_PAGE] = { { "iova", "ref_count", "edge" }, "xub" },
-	[VP_EV_UNPIN_PAGE] = { { "iova", "ref_count", "edge" }, "xub" },
-	[VP_EV_DMA_MAP_BEGIN] = { { "iova", "size", "pin", "ret" }, "xxbd" },
-	[VP_EV_DMA_MAP_END] = { { "iova", "size", "pin", "ret" }, "xxbd" },
-	[VP_EV_DMA_UNMAP] = { { "iova", "size", "unpinned", "accounted" }, "xxdb" },
-	[VP_EV_DMA_REMOVE] = { { "iova", "size", "leaked" }, "xxu" },
-	[VP_EV_REPLAY_BEGIN] = { { "dmas", "pin_pages", "map_pages" }, "uuu" },
-	[VP_EV_REPLAY_END] = { { "ret" }, "d" },
-	[VP_EV_REACCOUNT] = { { "iova", "size", "unpinned", "locked" }, "xxdd" },
-	[VP_EV_INVALIDATE_BEGIN] = { { "iova", "size", "pinned", "devices", "retry" },
-				     "xxuud" },
-	[VP_EV_INVALIDATE_END] = { { "iova", "size", "pinned", "devices", "retry" },
-				   "xxuud" },
+    [VP_EV_CONTAINER_OPEN] = {{"dmas", "pinned", "locked"}, "uuu"},
+    [VP_EV_CONTAINER_RELEASE] = {{"dmas", "pinned", "locked"}, "uuu"},
+    [VP_EV_GROUP_ATTACH] = {{"group", "emulated", "ret"}, "dbd"},
+    [VP_EV_GROUP_DETACH] = {{"group", "emulated", "ret"}, "dbd"},
+    [VP_EV_ACCOUNT] = {{"delta", "locked_vm", "limit", "lock_cap", "async", "ret"}, "dulbbd"},
+    [VP_EV_PIN_BEGIN] = {{"iova", "npage", "prot", "ret"}, "xddd"},
+    [VP_EV_PIN_END] = {{"iova", "npage", "prot", "ret"}, "xddd"},
+    [VP_EV_UNPIN_BEGIN] = {{"iova", "npage", "prot", "ret"}, "xddd"},
+    [VP_EV_UNPIN_END] = {{"iova", "npage", "prot", "ret"}, "xddd"},
+    [VP_EV_PIN_PAGE] = {{"iova", "ref_count", "edge"}, "xub"},
+    [VP_EV_UNPIN_PAGE] = {{"iova", "ref_count", "edge"}, "xub"},
+    [VP_EV_DMA_MAP_BEGIN] = {{"iova", "size", "pin", "ret"}, "xxbd"},
+    [VP_EV_DMA_MAP_END] = {{"iova", "size", "pin", "ret"}, "xxbd"},
+    [VP_EV_DMA_UNMAP] = {{"iova", "size", "unpinned", "accounted"}, "xxdb"},
+    [VP_EV_DMA_REMOVE] = {{"iova", "size", "leaked"}, "xxu"},
+    [VP_EV_REPLAY_BEGIN] = {{"dmas", "pin_pages", "map_pages"}, "uuu"},
+    [VP_EV_REPLAY_END] = {{"ret"}, "d"},
+    [VP_EV_REACCOUNT] = {{"iova", "size", "unpinned", "locked"}, "xxdd"},
+    [VP_EV_INVALIDATE_BEGIN] = {{"iova", "size", "pinned", "devices", "retry"}, "xxuud"},
+    [VP_EV_INVALIDATE_END] = {{"iova", "size", "pinned", "devices", "retry"}, "xxuud"},
 };
 
 /* the length of the UTF-8 sequence at @s that is safe to print as is; 0 if none */
@@ -151,12 +148,12 @@ static json_t *jhist(const struct vp_hist *h)
 
 	for (int i = 0; i < VP_LOG2_SLOTS; i++)
 		if (h->slots[i])
-			json_array_append_new(a, json_pack("{s:I,s:I,s:I}",
-				"low", (json_int_t)vp_slot_low(i),
-				"high", (json_int_t)vp_slot_high(i),
-				"count", (json_int_t)h->slots[i]));
-	return json_pack("{s:I,s:I,s:o}", "count", (json_int_t)h->count,
-			 "sum", (json_int_t)h->sum, "buckets", a);
+			json_array_append_new(a, json_pack("{s:I,s:I,s:I}", "low",
+							   (json_int_t)vp_slot_low(i), "high",
+							   (json_int_t)vp_slot_high(i), "count",
+							   (json_int_t)h->slots[i]));
+	return json_pack("{s:I,s:I,s:o}", "count", (json_int_t)h->count, "sum", (json_int_t)h->sum,
+			 "buckets", a);
 }
 
 static json_t *jrefhist(const struct vp_refhist *h)
@@ -176,10 +173,10 @@ static json_t *jrefhist(const struct vp_refhist *h)
 
 static json_t *jlat(const struct vp_hist *h)
 {
-	return json_pack("{s:I,s:I,s:o,s:o}", "count", (json_int_t)h->count,
-			 "sum_ns", (json_int_t)h->sum,
-			 "p50_ns", jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.5)),
-			 "p99_ns", jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.99)));
+	return json_pack("{s:I,s:I,s:o,s:o}", "count", (json_int_t)h->count, "sum_ns",
+			 (json_int_t)h->sum, "p50_ns",
+			 jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.5)), "p99_ns",
+			 jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.99)));
 }
 
 /* A figure's JSON value: null where this mode cannot give it. */
@@ -244,29 +241,30 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 	json_object_set_new(o, "limit_known", json_boolean(c->flags & VP_F_LIMIT_KNOWN));
 	json_object_set_new(o, "unlimited", json_boolean(r->unlimited));
 	json_object_set_new(o, "lock_cap", json_boolean(c->flags & VP_F_LOCK_CAP));
-	json_object_set_new(o, "limit_bytes", r->limit_bytes && !r->unlimited ?
-				jint(r->limit_bytes) : json_null());
-	json_object_set_new(o, "headroom_bytes", isnan(r->headroom_ratio) ?
-				json_null() : json_integer(r->headroom_bytes));
-	json_object_set_new(o, "headroom_ratio", isnan(r->headroom_ratio) ?
-				json_null() : json_real(r->headroom_ratio));
+	json_object_set_new(o, "limit_bytes",
+			    r->limit_bytes && !r->unlimited ? jint(r->limit_bytes) : json_null());
+	json_object_set_new(o, "headroom_bytes",
+			    isnan(r->headroom_ratio) ? json_null()
+						     : json_integer(r->headroom_bytes));
+	json_object_set_new(o, "headroom_ratio",
+			    isnan(r->headroom_ratio) ? json_null() : json_real(r->headroom_ratio));
 	json_object_set_new(o, "pins_per_s", json_real(r->pins_per_s));
-	json_object_set_new(o, "latency", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-		"pin", jlat(&c->pin_ns), "pin_page", jlat(&c->pin_page_ns),
-		"unpin", jlat(&c->unpin_ns), "unpin_page", jlat(&c->unpin_page_ns),
-		"invalidate", p ? json_null() : jlat(&c->inv_ns), "dma_map", jlat(&c->map_ns),
-		"replay", jlat(&c->replay_ns)));
-	json_object_set_new(o, "refcount", p ? json_null() : json_pack("{s:o,s:o}",
-		"live", jrefhist(&c->ref_live), "bumps", jrefhist(&c->ref_bump)));
+	json_object_set_new(o, "latency",
+			    json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "pin", jlat(&c->pin_ns),
+				      "pin_page", jlat(&c->pin_page_ns), "unpin",
+				      jlat(&c->unpin_ns), "unpin_page", jlat(&c->unpin_page_ns),
+				      "invalidate", p ? json_null() : jlat(&c->inv_ns), "dma_map",
+				      jlat(&c->map_ns), "replay", jlat(&c->replay_ns)));
+	json_object_set_new(o, "refcount",
+			    p ? json_null()
+			      : json_pack("{s:o,s:o}", "live", jrefhist(&c->ref_live), "bumps",
+					  jrefhist(&c->ref_bump)));
 	if (hists) {
-		h = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-			      "pin_ns", jhist(&c->pin_ns),
-			      "pin_page_ns", jhist(&c->pin_page_ns),
-			      "unpin_ns", jhist(&c->unpin_ns),
-			      "unpin_page_ns", jhist(&c->unpin_page_ns),
-			      "invalidate_ns", p ? json_null() : jhist(&c->inv_ns),
-			      "dma_map_ns", jhist(&c->map_ns),
-			      "replay_ns", jhist(&c->replay_ns));
+		h = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "pin_ns", jhist(&c->pin_ns),
+			      "pin_page_ns", jhist(&c->pin_page_ns), "unpin_ns",
+			      jhist(&c->unpin_ns), "unpin_page_ns", jhist(&c->unpin_page_ns),
+			      "invalidate_ns", p ? json_null() : jhist(&c->inv_ns), "dma_map_ns",
+			      jhist(&c->map_ns), "replay_ns", jhist(&c->replay_ns));
 		json_object_set_new(o, "histograms", h);
 	}
 	return o;
@@ -281,10 +279,10 @@ json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists)
 	json_object_set_new(o, "mode", s->mode ? json_string(s->mode) : json_null());
 	json_object_set_new(o, "ts_ns", jint(s->ts_ns));
 	json_object_set_new(o, "interval_s", json_real(s->interval_s));
-	json_object_set_new(o, "drops", json_pack("{s:I,s:I,s:I}",
-		"map_full", (json_int_t)s->g.drop_map_full,
-		"ringbuf", (json_int_t)s->g.drop_ringbuf,
-		"inflight", (json_int_t)s->g.drop_inflight));
+	json_object_set_new(o, "drops",
+			    json_pack("{s:I,s:I,s:I}", "map_full", (json_int_t)s->g.drop_map_full,
+				      "ringbuf", (json_int_t)s->g.drop_ringbuf, "inflight",
+				      (json_int_t)s->g.drop_inflight));
 	json_object_set_new(o, "unmatched_end", jint(s->g.unmatched_end));
 	json_object_set_new(o, "late_events", jint(s->g.late_events));
 	json_object_set_new(o, "retired", jint(s->retired));
@@ -305,8 +303,8 @@ json_t *vp_json_event(const struct vp_event *e)
 	memcpy(comm, e->comm, VP_COMM_LEN);
 	comm[VP_COMM_LEN] = 0;
 	json_object_set_new(o, "ts_ns", jint(e->ts_ns));
-	json_object_set_new(o, "event", json_string(e->type < VP_EV_MAX ?
-				vp_event_names[e->type] : "unknown"));
+	json_object_set_new(o, "event",
+			    json_string(e->type < VP_EV_MAX ? vp_event_names[e->type] : "unknown"));
 	json_object_set_new(o, "cid", jint(e->cid));
 	json_object_set_new(o, "tgid", jint(e->tgid));
 	json_object_set_new(o, "task_tgid", jint(e->cur_tgid));
@@ -348,8 +346,7 @@ int vp_json_print(FILE *f, json_t *j)
 	return err;
 }
 
-int vp_format_event(char *buf, size_t len, const struct vp_event *e,
-		    uint64_t t0)
+int vp_format_event(char *buf, size_t len, const struct vp_event *e, uint64_t t0)
 {
 	char comm[VP_COMM_LEN + 1], dur[32];
 	size_t off;
@@ -358,9 +355,8 @@ int vp_format_event(char *buf, size_t len, const struct vp_event *e,
 	memcpy(comm, e->comm, VP_COMM_LEN);
 	comm[VP_COMM_LEN] = 0;
 	n = snprintf(buf, len, "%10.6f %-16s %7u cid=%-4u tgid=%-7u %-17s",
-		     e->ts_ns >= t0 ? (double)(e->ts_ns - t0) / 1e9 : 0.0, comm,
-		     e->cur_tgid, e->cid, e->tgid,
-		     e->type < VP_EV_MAX ? vp_event_names[e->type] : "unknown");
+		     e->ts_ns >= t0 ? (double)(e->ts_ns - t0) / 1e9 : 0.0, comm, e->cur_tgid,
+		     e->cid, e->tgid, e->type < VP_EV_MAX ? vp_event_names[e->type] : "unknown");
 	if (n < 0 || (size_t)n >= len || e->type >= VP_EV_MAX)
 		return n;
 	off = (size_t)n;
@@ -478,8 +474,9 @@ static void format_cell(char *cell, size_t len, const struct column *col, const 
 
 int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 {
-	const char *mark = (r->c.flags & VP_F_RELEASED) ? "x" :
-			   (r->c.flags & VP_F_SEEN_OPEN) ? "" : "~";
+	const char *mark = (r->c.flags & VP_F_RELEASED)	   ? "x"
+			   : (r->c.flags & VP_F_SEEN_OPEN) ? ""
+							   : "~";
 	size_t off;
 	int n = snprintf(buf, len, "%4u%-1s %7u %-15.15s", r->c.cid, mark, r->c.tgid,
 			 r->comm[0] ? r->comm : "?");
@@ -503,17 +500,17 @@ void vp_print_header(FILE *f, const struct vp_snapshot *s)
 	vp_total(s, &t);
 	for (int i = 0; i < VP_EV_MAX; i++)
 		ev += s->g.events[i];
-	fprintf(f, "vfiopin: %zu container%s, %s locked, %llu mdev pages, %llu passthrough pages, "
+	fprintf(f,
+		"vfiopin: %zu container%s, %s locked, %llu mdev pages, %llu passthrough pages, "
 		"%.1f pins/s, %llu limit hits, %llu leaked pins\n",
 		s->n, s->n == 1 ? "" : "s", vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
 		(unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
-		t.pins_per_s, (unsigned long long)t.c.limit_hits,
-		(unsigned long long)t.c.leaked);
-	fprintf(f, "events %llu, drops: map full %llu, ring buffer %llu, in-flight %llu; "
+		t.pins_per_s, (unsigned long long)t.c.limit_hits, (unsigned long long)t.c.leaked);
+	fprintf(f,
+		"events %llu, drops: map full %llu, ring buffer %llu, in-flight %llu; "
 		"unmatched ends %llu\n",
 		(unsigned long long)ev, (unsigned long long)s->g.drop_map_full,
-		(unsigned long long)s->g.drop_ringbuf,
-		(unsigned long long)s->g.drop_inflight,
+		(unsigned long long)s->g.drop_ringbuf, (unsigned long long)s->g.drop_inflight,
 		(unsigned long long)s->g.unmatched_end);
 }
 
@@ -536,8 +533,7 @@ static void print_lat(FILE *f, const char *what, const struct vp_hist *h)
 {
 	char p50[16], p99[16];
 
-	fprintf(f, "\n%s: %llu samples, p50 %s, p99 %s\n", what,
-		(unsigned long long)h->count,
+	fprintf(f, "\n%s: %llu samples, p50 %s, p99 %s\n", what, (unsigned long long)h->count,
 		vp_fmt_ns(p50, sizeof(p50), vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.5)),
 		vp_fmt_ns(p99, sizeof(p99), vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.99)));
 	if (h->count)
@@ -557,8 +553,7 @@ void vp_print_hists(FILE *f, const struct vp_row *r)
 	print_lat(f, "pin latency per page", &c->pin_page_ns);
 	print_lat(f, "unpin latency per vfio_unpin_pages call", &c->unpin_ns);
 	print_lat(f, "unpin latency per page", &c->unpin_page_ns);
-	print_lat(f, "invalidation latency (DMA unmap -> vendor drivers dropped pins)",
-		  &c->inv_ns);
+	print_lat(f, "invalidation latency (DMA unmap -> vendor drivers dropped pins)", &c->inv_ns);
 	print_lat(f, "MAP_DMA latency (passthrough pinning)", &c->map_ns);
 	print_lat(f, "replay latency (pinning into a new IOMMU domain)", &c->replay_ns);
 	fprintf(f, "\nref_count of live pinned pages: %llu pages\n",

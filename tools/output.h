@@ -9,7 +9,7 @@
 #include "snapshot.h"
 
 /* The stat JSON schema (docs: tools/README.md). */
-#define VP_STAT_SCHEMA "vfiopin.stat"
+#define VP_STAT_SCHEMA	"vfiopin.stat"
 #define VP_STAT_VERSION 1
 
 extern const char *const vp_event_names[VP_EV_MAX];
@@ -33,8 +33,7 @@ int vp_format_heading(char *buf, size_t len);
 void vp_print_hists(FILE *f, const struct vp_row *r);
 
 /* One event as a text line (no newline); @t0 is the time origin. */
-int vp_format_event(char *buf, size_t len, const struct vp_event *e,
-		    uint64_t t0);
+int vp_format_event(char *buf, size_t len, const struct vp_event *e, uint64_t t0);
 
 /*
  * @s made safe to show on a terminal or in a Markdown table: control

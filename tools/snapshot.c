@@ -8,16 +8,14 @@
 #include "snapshot.h"
 
 const char *const vp_sort_names[VP_SORT_MAX] = {
-	[VP_SORT_CID] = "cid",		[VP_SORT_TGID] = "tgid",
-	[VP_SORT_LOCKED] = "locked",	[VP_SORT_HEADROOM] = "headroom",
-	[VP_SORT_MDEV] = "mdev",	[VP_SORT_PT] = "pt",
-	[VP_SORT_RATE] = "rate",	[VP_SORT_P99] = "p99",
-	[VP_SORT_INV] = "inv",		[VP_SORT_HITS] = "hits",
-	[VP_SORT_LEAKS] = "leaks",
+    [VP_SORT_CID] = "cid",	     [VP_SORT_TGID] = "tgid",	[VP_SORT_LOCKED] = "locked",
+    [VP_SORT_HEADROOM] = "headroom", [VP_SORT_MDEV] = "mdev",	[VP_SORT_PT] = "pt",
+    [VP_SORT_RATE] = "rate",	     [VP_SORT_P99] = "p99",	[VP_SORT_INV] = "inv",
+    [VP_SORT_HITS] = "hits",	     [VP_SORT_LEAKS] = "leaks",
 };
 
-void vp_row_derive(struct vp_row *r, const struct vp_container *c,
-		   const struct vp_container *prev, double dt)
+void vp_row_derive(struct vp_row *r, const struct vp_container *c, const struct vp_container *prev,
+		   double dt)
 {
 	memset(r, 0, sizeof(*r));
 	r->c = *c;

@@ -16,13 +16,13 @@
 struct vp_row {
 	struct vp_container c;
 	char comm[VP_COMM_LEN + 1];
-	bool unlimited;		/* RLIMIT_MEMLOCK infinity */
+	bool unlimited; /* RLIMIT_MEMLOCK infinity */
 	uint64_t locked_bytes;
-	uint64_t limit_bytes;	/* 0 when not known yet */
+	uint64_t limit_bytes; /* 0 when not known yet */
 	int64_t headroom_bytes;
-	double headroom_ratio;	/* headroom / limit (< 0 over it); NAN: unknown/unlimited */
-	double pins_per_s;	/* pin calls per second since the last snapshot */
-	double pin_p50_ns, pin_p99_ns;	/* -1 without samples */
+	double headroom_ratio;	       /* headroom / limit (< 0 over it); NAN: unknown/unlimited */
+	double pins_per_s;	       /* pin calls per second since the last snapshot */
+	double pin_p50_ns, pin_p99_ns; /* -1 without samples */
 	double unpin_p50_ns, unpin_p99_ns;
 	double inv_p99_ns;
 	/*
@@ -33,21 +33,21 @@ struct vp_row {
 };
 
 struct vp_snapshot {
-	uint64_t ts_ns;		/* CLOCK_MONOTONIC */
-	double interval_s;	/* since the previous snapshot (0: first) */
+	uint64_t ts_ns;	   /* CLOCK_MONOTONIC */
+	double interval_s; /* since the previous snapshot (0: first) */
 	size_t n;
 	struct vp_row *rows;
 	struct vp_globals g;
-	uint64_t retired;	/* containers dropped after being reported */
-	const char *mode;	/* how the kernel was observed ("tracepoint", ...) */
+	uint64_t retired; /* containers dropped after being reported */
+	const char *mode; /* how the kernel was observed ("tracepoint", ...) */
 };
 
 /*
  * Fill @r from @c.  @prev is the same container in the previous snapshot
  * (NULL if new) and @dt the seconds between the two.
  */
-void vp_row_derive(struct vp_row *r, const struct vp_container *c,
-		   const struct vp_container *prev, double dt);
+void vp_row_derive(struct vp_row *r, const struct vp_container *c, const struct vp_container *prev,
+		   double dt);
 
 /* Sort keys for top and stat. */
 enum vp_sort {

@@ -21,14 +21,14 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *what;
 } cmds[] = {
-	{ "top", cmd_top, "live per-container monitor (also: vfiopin-top)" },
-	{ "stat", cmd_stat, "per-container figures, one snapshot, text or JSON" },
-	{ "hist", cmd_hist, "latency and refcount histograms" },
-	{ "trace", cmd_trace, "the event stream, text or JSON lines" },
-	{ "export", cmd_export, "Prometheus exporter (HTTP /metrics)" },
-	{ "capture", cmd_capture, "perf capture around a command: timeline per container, plot" },
-	{ "bench", cmd_bench, "run a pinning benchmark with the VFIO client, write JSON" },
-	{ "compare", cmd_compare, "compare two bench files: change, CI, p-value, verdict" },
+    {"top", cmd_top, "live per-container monitor (also: vfiopin-top)"},
+    {"stat", cmd_stat, "per-container figures, one snapshot, text or JSON"},
+    {"hist", cmd_hist, "latency and refcount histograms"},
+    {"trace", cmd_trace, "the event stream, text or JSON lines"},
+    {"export", cmd_export, "Prometheus exporter (HTTP /metrics)"},
+    {"capture", cmd_capture, "perf capture around a command: timeline per container, plot"},
+    {"bench", cmd_bench, "run a pinning benchmark with the VFIO client, write JSON"},
+    {"compare", cmd_compare, "compare two bench files: change, CI, p-value, verdict"},
 };
 
 static void usage(FILE *f)

@@ -50,22 +50,22 @@
 #include <unistd.h>
 
 #define MAX_DEVS 16
-#define PAGE 4096ULL
+#define PAGE	 4096ULL
 
 /* mpin BAR0 registers (samples/vfio-mdev/mpin.c) */
-#define MPIN_REG_IOVA 0x00
-#define MPIN_REG_NPAGES 0x08
-#define MPIN_REG_CMD 0x0c
-#define MPIN_REG_RESULT 0x10
-#define MPIN_REG_PINNED 0x20
-#define MPIN_REG_PINS 0x30
-#define MPIN_REG_UNPINS 0x38
+#define MPIN_REG_IOVA	       0x00
+#define MPIN_REG_NPAGES	       0x08
+#define MPIN_REG_CMD	       0x0c
+#define MPIN_REG_RESULT	       0x10
+#define MPIN_REG_PINNED	       0x20
+#define MPIN_REG_PINS	       0x30
+#define MPIN_REG_UNPINS	       0x38
 #define MPIN_REG_INVALIDATIONS 0x40
-#define MPIN_REG_FAILURES 0x50
-#define MPIN_REG_MAGIC 0x58
-#define MPIN_MAGIC 0x4e49504dU
-#define MPIN_CMD_PIN 1
-#define MPIN_CMD_UNPIN 2
+#define MPIN_REG_FAILURES      0x50
+#define MPIN_REG_MAGIC	       0x58
+#define MPIN_MAGIC	       0x4e49504dU
+#define MPIN_CMD_PIN	       1
+#define MPIN_CMD_UNPIN	       2
 
 struct dev {
 	char name[64];
@@ -87,7 +87,7 @@ static struct {
 	unsigned long pages_pinned; /* by pin steps that succeeded */
 	unsigned long pages_unpinned;
 	uint64_t memlock;
-} vm = { .container = -1 };
+} vm = {.container = -1};
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -165,13 +165,11 @@ static int group_of(const char *name, bool *mdev)
 	ssize_t n;
 	const char *slash;
 
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group",
-		 name);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", name);
 	*mdev = true;
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0) {
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/iommu_group", name);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", name);
 		*mdev = false;
 		n = readlink(path, link, sizeof(link) - 1);
 	}
@@ -182,19 +180,18 @@ static int group_of(const char *name, bool *mdev)
 	return atoi(slash ? slash + 1 : link);
 }
 
-static int bar_rw(struct dev *d, uint64_t reg, void *val, size_t len,
-		  bool write)
+static int bar_rw(struct dev *d, uint64_t reg, void *val, size_t len, bool write)
 {
-	ssize_t n = write ? pwrite(d->fd, val, len, d->bar0 + reg)
-			  : pread(d->fd, val, len, d->bar0 + reg);
+	ssize_t n =
+	    write ? pwrite(d->fd, val, len, d->bar0 + reg) : pread(d->fd, val, len, d->bar0 + reg);
 
 	return n == (ssize_t)len ? 0 : -1;
 }
 
 static int do_attach(const char *name)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	struct vfio_group_status st = {.argsz = sizeof(st)};
+	struct vfio_region_info ri = {.argsz = sizeof(ri)};
 	char path[64];
 	struct dev *d;
 	bool mdev;
@@ -204,8 +201,7 @@ static int do_attach(const char *name)
 		die("attach %s: already attached", name);
 	g = group_of(name, &mdev);
 	if (g < 0)
-		die("attach %s: no such mdev or PCI device, or it has no IOMMU group",
-		    name);
+		die("attach %s: no such mdev or PCI device, or it has no IOMMU group", name);
 	/* a detached device's slot first: attach/detach may cycle for ever */
 	for (slot = 0; slot < vm.ndevs && vm.devs[slot].fd >= 0; slot++)
 		;
@@ -244,15 +240,13 @@ static int do_attach(const char *name)
 		if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &ri))
 			goto err;
 		d->bar0 = ri.offset;
-		if (bar_rw(d, MPIN_REG_MAGIC, &magic, 4, false) ||
-		    magic != MPIN_MAGIC)
-			die("attach %s: not an mpin device (magic 0x%x)", name,
-			    magic);
+		if (bar_rw(d, MPIN_REG_MAGIC, &magic, 4, false) || magic != MPIN_MAGIC)
+			die("attach %s: not an mpin device (magic 0x%x)", name, magic);
 	}
 	if (slot == vm.ndevs)
 		vm.ndevs++;
 	return 0;
-err: {
+err : {
 	int e = errno;
 
 	if (d->fd >= 0)
@@ -287,22 +281,21 @@ static void check_range(uint64_t iova, uint64_t size, const char *what)
 	if (!size)
 		die("%s: size must not be zero", what);
 	if (iova % PAGE || size % PAGE)
-		die("%s: IOVA 0x%" PRIx64 " and size 0x%" PRIx64
-		    " must be page aligned", what, iova, size);
+		die("%s: IOVA 0x%" PRIx64 " and size 0x%" PRIx64 " must be page aligned", what,
+		    iova, size);
 	if (iova + size < iova || iova + size > vm.ram_size)
-		die("%s: 0x%" PRIx64 "+0x%" PRIx64
-		    " is outside guest RAM (0x%" PRIx64 " bytes)",
+		die("%s: 0x%" PRIx64 "+0x%" PRIx64 " is outside guest RAM (0x%" PRIx64 " bytes)",
 		    what, iova, size, vm.ram_size);
 }
 
 static int do_map(uint64_t iova, uint64_t size)
 {
 	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vm.ram + iova,
-		.iova = iova,
-		.size = size,
+	    .argsz = sizeof(m),
+	    .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	    .vaddr = (uintptr_t)vm.ram + iova,
+	    .iova = iova,
+	    .size = size,
 	};
 
 	check_range(iova, size, "map");
@@ -312,7 +305,9 @@ static int do_map(uint64_t iova, uint64_t size)
 static int do_unmap(uint64_t iova, uint64_t size, uint64_t *unmapped)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = iova, .size = size,
+	    .argsz = sizeof(u),
+	    .iova = iova,
+	    .size = size,
 	};
 
 	check_range(iova, size, "unmap");
@@ -322,21 +317,19 @@ static int do_unmap(uint64_t iova, uint64_t size, uint64_t *unmapped)
 	return 0;
 }
 
-static int do_pin(const char *name, uint64_t iova, uint32_t npages,
-		  uint32_t cmd)
+static int do_pin(const char *name, uint64_t iova, uint32_t npages, uint32_t cmd)
 {
 	struct dev *d = find_dev(name);
 	int32_t result = 0;
 
 	if (!d || !d->mdev)
-		die("%s %s: not an attached mpin device",
-		    cmd == MPIN_CMD_PIN ? "pin" : "unpin", name);
+		die("%s %s: not an attached mpin device", cmd == MPIN_CMD_PIN ? "pin" : "unpin",
+		    name);
 	if (!npages || iova % PAGE)
 		die("pin: IOVA must be page aligned and NPAGES non-zero");
 	if (bar_rw(d, MPIN_REG_IOVA, &iova, 8, true) ||
 	    bar_rw(d, MPIN_REG_NPAGES, &npages, 4, true) ||
-	    bar_rw(d, MPIN_REG_CMD, &cmd, 4, true) ||
-	    bar_rw(d, MPIN_REG_RESULT, &result, 4, false))
+	    bar_rw(d, MPIN_REG_CMD, &cmd, 4, true) || bar_rw(d, MPIN_REG_RESULT, &result, 4, false))
 		return -errno;
 	return result;
 }
@@ -348,25 +341,20 @@ static void print_counters(void)
 	printf(",\"devices\":[");
 	for (int i = 0; i < vm.ndevs; i++) {
 		struct dev *d = &vm.devs[i];
-		uint64_t v[5] = { 0 };
-		static const uint64_t regs[5] = {
-			MPIN_REG_PINNED, MPIN_REG_PINS, MPIN_REG_UNPINS,
-			MPIN_REG_INVALIDATIONS, MPIN_REG_FAILURES
-		};
+		uint64_t v[5] = {0};
+		static const uint64_t regs[5] = {MPIN_REG_PINNED, MPIN_REG_PINS, MPIN_REG_UNPINS,
+						 MPIN_REG_INVALIDATIONS, MPIN_REG_FAILURES};
 
 		if (d->fd < 0)
 			continue;
-		printf("%s{\"name\":\"%s\",\"group\":%d,\"kind\":\"%s\"",
-		       first ? "" : ",", d->name, d->group_no,
-		       d->mdev ? "mdev" : "pci");
+		printf("%s{\"name\":\"%s\",\"group\":%d,\"kind\":\"%s\"", first ? "" : ",", d->name,
+		       d->group_no, d->mdev ? "mdev" : "pci");
 		first = false;
 		if (d->mdev) {
 			for (int r = 0; r < 5; r++)
 				bar_rw(d, regs[r], &v[r], 8, false);
-			printf(",\"pinned\":%" PRIu64 ",\"pins\":%" PRIu64
-			       ",\"unpins\":%" PRIu64
-			       ",\"invalidations\":%" PRIu64
-			       ",\"failures\":%" PRIu64,
+			printf(",\"pinned\":%" PRIu64 ",\"pins\":%" PRIu64 ",\"unpins\":%" PRIu64
+			       ",\"invalidations\":%" PRIu64 ",\"failures\":%" PRIu64,
 			       v[0], v[1], v[2], v[3], v[4]);
 		}
 		printf("}");
@@ -380,10 +368,9 @@ static int errno_by_name(const char *s)
 		const char *n;
 		int e;
 	} t[] = {
-		{ "ENOMEM", ENOMEM }, { "EINVAL", EINVAL }, { "EPERM", EPERM },
-		{ "EBUSY", EBUSY },   { "ENODEV", ENODEV }, { "EEXIST", EEXIST },
-		{ "ENOENT", ENOENT }, { "EFAULT", EFAULT }, { "E2BIG", E2BIG },
-		{ "ENOSPC", ENOSPC }, { "EACCES", EACCES },
+	    {"ENOMEM", ENOMEM}, {"EINVAL", EINVAL}, {"EPERM", EPERM},	{"EBUSY", EBUSY},
+	    {"ENODEV", ENODEV}, {"EEXIST", EEXIST}, {"ENOENT", ENOENT}, {"EFAULT", EFAULT},
+	    {"E2BIG", E2BIG},	{"ENOSPC", ENOSPC}, {"EACCES", EACCES},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -394,7 +381,7 @@ static int errno_by_name(const char *s)
 
 static void drop_ipc_lock(void)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct c[2];
 
 	if (syscall(SYS_capget, &h, c))
@@ -409,14 +396,13 @@ static int open_container(void)
 {
 	vm.container = open("/dev/vfio/vfio", O_RDWR);
 	if (vm.container < 0)
-		die("/dev/vfio/vfio: %s (is VFIO in this kernel?)",
-		    strerror(errno));
+		die("/dev/vfio/vfio: %s (is VFIO in this kernel?)", strerror(errno));
 	if (ioctl(vm.container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
 		die("unexpected VFIO API version");
 	if (ioctl(vm.container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
 		die("the kernel has no VFIO type1v2 IOMMU backend");
-	printf("{\"event\":\"start\",\"pid\":%d,\"mem\":%" PRIu64
-	       ",\"memlock\":%" PRIu64 ",\"vmlck_kb\":%ld}\n",
+	printf("{\"event\":\"start\",\"pid\":%d,\"mem\":%" PRIu64 ",\"memlock\":%" PRIu64
+	       ",\"vmlck_kb\":%ld}\n",
 	       getpid(), vm.ram_size, vm.memlock, vmlck_kb());
 	return 0;
 }
@@ -477,13 +463,13 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mem", required_argument, NULL, 'm' },
-		{ "memlock", required_argument, NULL, 'l' },
-		{ "keep-ipc-lock", no_argument, NULL, 'k' },
-		{ "hugetlb", required_argument, NULL, 'H' },
-		{ "steps", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"mem", required_argument, NULL, 'm'},
+	    {"memlock", required_argument, NULL, 'l'},
+	    {"keep-ipc-lock", no_argument, NULL, 'k'},
+	    {"hugetlb", required_argument, NULL, 'H'},
+	    {"steps", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t memlock = 0;
 	bool keep_cap = false, have_memlock = false;
@@ -531,12 +517,11 @@ int main(int argc, char **argv)
 	}
 
 	if (have_memlock) {
-		struct rlimit rl = { memlock, memlock };
+		struct rlimit rl = {memlock, memlock};
 
 		vm.memlock = memlock;
 		if (setrlimit(RLIMIT_MEMLOCK, &rl))
-			die("setrlimit(RLIMIT_MEMLOCK, %" PRIu64 "): %s",
-			    memlock, strerror(errno));
+			die("setrlimit(RLIMIT_MEMLOCK, %" PRIu64 "): %s", memlock, strerror(errno));
 		/* With CAP_IPC_LOCK type1 does not enforce the limit. */
 		if (!keep_cap)
 			drop_ipc_lock();
@@ -551,175 +536,172 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			die("hugetlbfs file in %s: %s", hugetlb, strerror(errno));
 		unlink(path);
-		vm.ram = mmap(NULL, vm.ram_size, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, fd, 0);
+		vm.ram = mmap(NULL, vm.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		close(fd);
 	} else {
 		vm.ram = mmap(NULL, vm.ram_size, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	}
 	if (vm.ram == MAP_FAILED)
-		die("guest RAM of %" PRIu64 " bytes: %s", vm.ram_size,
-		    strerror(errno));
+		die("guest RAM of %" PRIu64 " bytes: %s", vm.ram_size, strerror(errno));
 
-
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (int dry = 1; dry >= 0; dry--)
-	for (int i = optind; i < argc;) {
-		char step[32], *eq;
-		int expect = 0, ret = 0;
-		uint64_t a = 0, b = 0, unmapped = 0, cycle_ns = 0, count = 0, step_ns;
-		struct timespec s0, s1;
-		const char *name = NULL;
-		int need;
+		for (int i = optind; i < argc;) {
+			char step[32], *eq;
+			int expect = 0, ret = 0;
+			uint64_t a = 0, b = 0, unmapped = 0, cycle_ns = 0, count = 0, step_ns;
+			struct timespec s0, s1;
+			const char *name = NULL;
+			int need;
 
-		snprintf(step, sizeof(step), "%s", argv[i++]);
-		eq = strchr(step, '=');
-		if (eq) {
-			*eq = 0;
-			expect = errno_by_name(eq + 1);
-		}
-		need = !strcmp(step, "attach") || !strcmp(step, "detach") ||
-		       !strcmp(step, "sleep") ? 1 :
-		       !strcmp(step, "map") || !strcmp(step, "unmap") ? 2 :
-		       !strcmp(step, "pin") || !strcmp(step, "unpin") ? 3 :
-		       !strcmp(step, "cycle") ? 4 :
-		       !strcmp(step, "hold") || !strcmp(step, "status") ? 0 :
-									   -1;
-		if (need < 0)
-			die("unknown step '%s'", step);
-		if (i + need > argc)
-			die("step '%s' needs %d argument(s)", step, need);
-		if (dry) {
-			/* Validate everything before touching VFIO. */
-			if (!strcmp(step, "sleep"))
-				parse_num(argv[i], "sleep");
-			if (need == 2)
-				check_range(parse_num(argv[i], "IOVA"),
-					     parse_size(argv[i + 1], "SIZE"), step);
-			if (need == 4) {
-				uint64_t n = parse_num(argv[i + 3], "COUNT");
-
-				if (!n || n > 10000000)
-					die("%s: COUNT must be 1..10000000", step);
+			snprintf(step, sizeof(step), "%s", argv[i++]);
+			eq = strchr(step, '=');
+			if (eq) {
+				*eq = 0;
+				expect = errno_by_name(eq + 1);
 			}
-			if (need >= 3) {
+			need = !strcmp(step, "attach") || !strcmp(step, "detach") ||
+				       !strcmp(step, "sleep")
+				   ? 1
+			       : !strcmp(step, "map") || !strcmp(step, "unmap")	  ? 2
+			       : !strcmp(step, "pin") || !strcmp(step, "unpin")	  ? 3
+			       : !strcmp(step, "cycle")				  ? 4
+			       : !strcmp(step, "hold") || !strcmp(step, "status") ? 0
+										  : -1;
+			if (need < 0)
+				die("unknown step '%s'", step);
+			if (i + need > argc)
+				die("step '%s' needs %d argument(s)", step, need);
+			if (dry) {
+				/* Validate everything before touching VFIO. */
+				if (!strcmp(step, "sleep"))
+					parse_num(argv[i], "sleep");
+				if (need == 2)
+					check_range(parse_num(argv[i], "IOVA"),
+						    parse_size(argv[i + 1], "SIZE"), step);
+				if (need == 4) {
+					uint64_t n = parse_num(argv[i + 3], "COUNT");
+
+					if (!n || n > 10000000)
+						die("%s: COUNT must be 1..10000000", step);
+				}
+				if (need >= 3) {
+					a = parse_num(argv[i + 1], "IOVA");
+					b = parse_num(argv[i + 2], "NPAGES");
+					if (!b || b > 512)
+						die("%s: NPAGES must be 1..512", step);
+					check_range(a, b * PAGE, step);
+				}
+				i += need;
+				if (i == argc) {
+					if (open_container())
+						return 2;
+				}
+				continue;
+			}
+
+			clock_gettime(CLOCK_MONOTONIC, &s0);
+			if (!strcmp(step, "attach")) {
+				name = argv[i];
+				ret = do_attach(name);
+			} else if (!strcmp(step, "detach")) {
+				name = argv[i];
+				ret = do_detach(name);
+			} else if (!strcmp(step, "sleep")) {
+				uint64_t ms = parse_num(argv[i], "sleep");
+				struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+				nanosleep(&ts, NULL);
+			} else if (!strcmp(step, "map")) {
+				a = parse_num(argv[i], "map IOVA");
+				b = parse_size(argv[i + 1], "map SIZE");
+				ret = do_map(a, b);
+			} else if (!strcmp(step, "unmap")) {
+				a = parse_num(argv[i], "unmap IOVA");
+				b = parse_size(argv[i + 1], "unmap SIZE");
+				ret = do_unmap(a, b, &unmapped);
+			} else if (!strcmp(step, "pin") || !strcmp(step, "unpin")) {
+				name = argv[i];
 				a = parse_num(argv[i + 1], "IOVA");
 				b = parse_num(argv[i + 2], "NPAGES");
 				if (!b || b > 512)
 					die("%s: NPAGES must be 1..512", step);
-				check_range(a, b * PAGE, step);
+				ret = do_pin(name, a, b,
+					     step[0] == 'p' ? MPIN_CMD_PIN : MPIN_CMD_UNPIN);
+				if (ret > 0 && step[0] == 'p')
+					vm.pages_pinned += ret;
+				else if (ret > 0)
+					vm.pages_unpinned += ret;
+			} else if (!strcmp(step, "cycle")) {
+				struct timespec t0, t1;
+
+				name = argv[i];
+				a = parse_num(argv[i + 1], "IOVA");
+				b = parse_num(argv[i + 2], "NPAGES");
+				count = parse_num(argv[i + 3], "COUNT");
+				clock_gettime(CLOCK_MONOTONIC, &t0);
+				for (uint64_t k = 0; k < count && !ret && !stop; k++) {
+					ret = do_pin(name, a, b, MPIN_CMD_PIN);
+					if (ret == (int)b)
+						ret = do_pin(name, a, b, MPIN_CMD_UNPIN);
+					ret = ret == (int)b ? 0 : ret < 0 ? ret : -EIO;
+				}
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				cycle_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
+					   (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+			} else if (!strcmp(step, "hold")) {
+				char line[64];
+
+				printf("{\"event\":\"holding\",\"pid\":%d,\"vmlck_kb\":%ld}\n",
+				       getpid(), vmlck_kb());
+				/* Until a line (or EOF) arrives on stdin, or a signal. */
+				if (!stop && !fgets(line, sizeof(line), stdin))
+					clearerr(stdin);
 			}
+			clock_gettime(CLOCK_MONOTONIC, &s1);
+			step_ns = (uint64_t)(s1.tv_sec - s0.tv_sec) * 1000000000ULL +
+				  (uint64_t)s1.tv_nsec - (uint64_t)s0.tv_nsec;
 			i += need;
-			if (i == argc) {
-				if (open_container())
-					return 2;
+
+			printf("{\"step\":%d,\"op\":\"%s\"", vm.step++, step);
+			if (name)
+				printf(",\"dev\":\"%s\"", name);
+			if (need >= 2)
+				printf(",\"iova\":%" PRIu64 ",\"%s\":%" PRIu64, a,
+				       need >= 3 ? "npages" : "size", b);
+			if (need == 4)
+				printf(",\"count\":%" PRIu64 ",\"ns\":%" PRIu64, count, cycle_ns);
+			if (!strcmp(step, "unmap") && !ret)
+				printf(",\"unmapped\":%" PRIu64, unmapped);
+			printf(",\"ret\":%d,\"step_ns\":%" PRIu64, ret, step_ns);
+			if (ret < 0)
+				printf(",\"errno\":\"%s\"",
+				       strerrorname_np(-ret) ? strerrorname_np(-ret) : "?");
+			printf(",\"vmlck_kb\":%ld", vmlck_kb());
+			if (!strcmp(step, "status"))
+				print_counters();
+			printf("}\n");
+
+			if (expect && ret != -expect) {
+				fprintf(stderr,
+					"vfiopin-vmm: step %d (%s) returned %d, expected -%s\n",
+					vm.step - 1, step, ret, strerrorname_np(expect));
+				failures++;
+			} else if (!expect && ret < 0) {
+				fprintf(stderr, "vfiopin-vmm: step %d (%s) failed: %s\n",
+					vm.step - 1, step, strerror(-ret));
+				failures++;
 			}
-			continue;
 		}
-
-		clock_gettime(CLOCK_MONOTONIC, &s0);
-		if (!strcmp(step, "attach")) {
-			name = argv[i];
-			ret = do_attach(name);
-		} else if (!strcmp(step, "detach")) {
-			name = argv[i];
-			ret = do_detach(name);
-		} else if (!strcmp(step, "sleep")) {
-			uint64_t ms = parse_num(argv[i], "sleep");
-			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-			nanosleep(&ts, NULL);
-		} else if (!strcmp(step, "map")) {
-			a = parse_num(argv[i], "map IOVA");
-			b = parse_size(argv[i + 1], "map SIZE");
-			ret = do_map(a, b);
-		} else if (!strcmp(step, "unmap")) {
-			a = parse_num(argv[i], "unmap IOVA");
-			b = parse_size(argv[i + 1], "unmap SIZE");
-			ret = do_unmap(a, b, &unmapped);
-		} else if (!strcmp(step, "pin") || !strcmp(step, "unpin")) {
-			name = argv[i];
-			a = parse_num(argv[i + 1], "IOVA");
-			b = parse_num(argv[i + 2], "NPAGES");
-			if (!b || b > 512)
-				die("%s: NPAGES must be 1..512", step);
-			ret = do_pin(name, a, b,
-				     step[0] == 'p' ? MPIN_CMD_PIN :
-						      MPIN_CMD_UNPIN);
-			if (ret > 0 && step[0] == 'p')
-				vm.pages_pinned += ret;
-			else if (ret > 0)
-				vm.pages_unpinned += ret;
-		} else if (!strcmp(step, "cycle")) {
-			struct timespec t0, t1;
-
-			name = argv[i];
-			a = parse_num(argv[i + 1], "IOVA");
-			b = parse_num(argv[i + 2], "NPAGES");
-			count = parse_num(argv[i + 3], "COUNT");
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			for (uint64_t k = 0; k < count && !ret && !stop; k++) {
-				ret = do_pin(name, a, b, MPIN_CMD_PIN);
-				if (ret == (int)b)
-					ret = do_pin(name, a, b, MPIN_CMD_UNPIN);
-				ret = ret == (int)b ? 0 : ret < 0 ? ret : -EIO;
-			}
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			cycle_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
-				   (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
-		} else if (!strcmp(step, "hold")) {
-			char line[64];
-
-			printf("{\"event\":\"holding\",\"pid\":%d,\"vmlck_kb\":%ld}\n",
-			       getpid(), vmlck_kb());
-			/* Until a line (or EOF) arrives on stdin, or a signal. */
-			if (!stop && !fgets(line, sizeof(line), stdin))
-				clearerr(stdin);
-		}
-		clock_gettime(CLOCK_MONOTONIC, &s1);
-		step_ns = (uint64_t)(s1.tv_sec - s0.tv_sec) * 1000000000ULL +
-			  (uint64_t)s1.tv_nsec - (uint64_t)s0.tv_nsec;
-		i += need;
-
-		printf("{\"step\":%d,\"op\":\"%s\"", vm.step++, step);
-		if (name)
-			printf(",\"dev\":\"%s\"", name);
-		if (need >= 2)
-			printf(",\"iova\":%" PRIu64 ",\"%s\":%" PRIu64, a,
-			       need >= 3 ? "npages" : "size", b);
-		if (need == 4)
-			printf(",\"count\":%" PRIu64 ",\"ns\":%" PRIu64, count, cycle_ns);
-		if (!strcmp(step, "unmap") && !ret)
-			printf(",\"unmapped\":%" PRIu64, unmapped);
-		printf(",\"ret\":%d,\"step_ns\":%" PRIu64, ret, step_ns);
-		if (ret < 0)
-			printf(",\"errno\":\"%s\"", strerrorname_np(-ret) ? strerrorname_np(-ret) : "?");
-		printf(",\"vmlck_kb\":%ld", vmlck_kb());
-		if (!strcmp(step, "status"))
-			print_counters();
-		printf("}\n");
-
-		if (expect && ret != -expect) {
-			fprintf(stderr,
-				"vfiopin-vmm: step %d (%s) returned %d, expected -%s\n",
-				vm.step - 1, step, ret, strerrorname_np(expect));
-			failures++;
-		} else if (!expect && ret < 0) {
-			fprintf(stderr, "vfiopin-vmm: step %d (%s) failed: %s\n",
-				vm.step - 1, step, strerror(-ret));
-			failures++;
-		}
-	}
 
 	printf("{\"event\":\"end\",\"steps\":%d,\"failures\":%d,\"pages_pinned\":%lu,"
 	       "\"pages_unpinned\":%lu,\"vmlck_kb\":%ld}\n",
-	       vm.step, failures, vm.pages_pinned, vm.pages_unpinned,
-	       vmlck_kb());
+	       vm.step, failures, vm.pages_pinned, vm.pages_unpinned, vmlck_kb());
 	return failures ? 1 : 0;
 }

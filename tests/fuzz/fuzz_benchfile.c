@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			for (size_t i = 0; i < n; i++)
 				y[i] = x[i] * 1.25 + 1;
-			if (vp_mann_whitney(x, n, y, n, &u) || vp_hodges_lehmann(x, n, y, n, 0.95, &s))
+			if (vp_mann_whitney(x, n, y, n, &u) ||
+			    vp_hodges_lehmann(x, n, y, n, 0.95, &s))
 				abort();
 			if (isnan(u.p) || u.p < 0 || u.p > 1)
 				abort();

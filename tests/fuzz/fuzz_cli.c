@@ -68,9 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (vp_listen_parse(s, &ss, &len, err, sizeof(err))) {
 		const char *port = strrchr(s, ':') + 1;
-		unsigned short p = ntohs(ss.ss_family == AF_INET
-					     ? ((struct sockaddr_in *)&ss)->sin_port
-					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+		unsigned short p =
+		    ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						  : ((struct sockaddr_in6 *)&ss)->sin6_port);
 
 		if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
 			abort();

@@ -24,8 +24,7 @@ static double now_ns(void)
 /* Total ns of @repeat test runs of program @fd. */
 static double runs(int fd, const __u64 *args, int n, unsigned int repeat)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
-		    .ctx_size_in = n * sizeof(__u64));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = n * sizeof(__u64));
 	double t0 = now_ns();
 
 	for (unsigned int i = 0; i < repeat; i++) {
@@ -39,8 +38,7 @@ static double runs(int fd, const __u64 *args, int n, unsigned int repeat)
 
 static int noop_fd;
 
-static double run(struct bpf_program *prog, const __u64 *args, int n,
-		  unsigned int repeat)
+static double run(struct bpf_program *prog, const __u64 *args, int n, unsigned int repeat)
 {
 	double best = 1e18;
 
@@ -59,8 +57,8 @@ static double run(struct bpf_program *prog, const __u64 *args, int n,
 static int load_noop(void)
 {
 	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 
 	return bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "noop", "GPL", insns, 2, NULL);
@@ -69,15 +67,15 @@ static int load_noop(void)
 int main(int argc, char **argv)
 {
 	unsigned int repeat = argc > 1 ? (unsigned int)atoi(argv[1]) : 100000;
-	struct vp_opts o = { .no_attach = true };
+	struct vp_opts o = {.no_attach = true};
 	struct vp_loader l;
 	struct vfiopin_bpf *k;
-	__u64 open[5] = { 1, 100, 0, 0, 0 };
-	__u64 pin[6] = { 1, 100, 0x1000, 1, 3, 0 };
-	__u64 pin_end[6] = { 1, 100, 0x1000, 1, 3, 1 };
-	__u64 page[5] = { 1, 100, 0x1000, 1, 1 };
-	__u64 unpage[5] = { 1, 100, 0x1000, 0, 1 };
-	__u64 acct[8] = { 1, 100, 1, 1, 1 << 24, 0, 0, 0 };
+	__u64 open[5] = {1, 100, 0, 0, 0};
+	__u64 pin[6] = {1, 100, 0x1000, 1, 3, 0};
+	__u64 pin_end[6] = {1, 100, 0x1000, 1, 3, 1};
+	__u64 page[5] = {1, 100, 0x1000, 1, 1};
+	__u64 unpage[5] = {1, 100, 0x1000, 0, 1};
+	__u64 acct[8] = {1, 100, 1, 1, 1 << 24, 0, 0, 0};
 	double t_begin, t_end, t_page, t_unpage, t_acct, pair;
 
 	if (!repeat)

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 {
 	unsigned int n = argc > 1 ? (unsigned int)atoi(argv[1]) : 1000;
 	unsigned int refreshes = argc > 2 ? (unsigned int)atoi(argv[2]) : 50;
-	struct vp_opts o = { .no_attach = true, .max_containers = n + 16 };
+	struct vp_opts o = {.no_attach = true, .max_containers = n + 16};
 	FILE *null = fopen("/dev/null", "w");
 	struct vp_loader l;
 	struct vp_snapshot s;
@@ -68,8 +68,8 @@ int main(int argc, char **argv)
 	printf("{\"bench\":\"vfiopin-top-refresh\",\"containers\":%u,\"seen\":%zu,"
 	       "\"refreshes\":%u,\"cpu_s_per_refresh\":%.6f,"
 	       "\"cpu_percent_at_1hz\":%.3f,\"max_rss_kib\":%ld}\n",
-	       n, seen, refreshes, (t1 - t0) / refreshes,
-	       100.0 * (t1 - t0) / refreshes, ru.ru_maxrss);
+	       n, seen, refreshes, (t1 - t0) / refreshes, 100.0 * (t1 - t0) / refreshes,
+	       ru.ru_maxrss);
 	fclose(null);
 	return seen == n ? 0 : 1;
 }

@@ -22,7 +22,7 @@
 #include "vfiopin.h"
 #include "vfiopin.skel.h"
 
-#define E_NOMEM 12
+#define E_NOMEM	  12
 #define LIMIT_16M (16ULL << 20)
 
 struct fixture {
@@ -39,7 +39,7 @@ static int silent(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 /* Runs one raw_tp program with the given u64 arguments. */
 static void fire(struct bpf_program *prog, int n, ...)
 {
-	__u64 args[8] = { 0 };
+	__u64 args[8] = {0};
 	va_list ap;
 	int i;
 
@@ -47,8 +47,7 @@ static void fire(struct bpf_program *prog, int n, ...)
 	for (i = 0; i < n; i++)
 		args[i] = va_arg(ap, __u64);
 	va_end(ap);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
-		    .ctx_size_in = n * sizeof(__u64));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = n * sizeof(__u64));
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
 	assert_int_equal(opts.retval, 0);
 }
@@ -60,8 +59,7 @@ static int prctl_get_comm(char *buf)
 	return prctl(PR_GET_NAME, buf);
 }
 
-static struct vfiopin_bpf *load(__u32 max_containers, __u32 ringbuf,
-				bool emit, __u32 filter_cid)
+static struct vfiopin_bpf *load(__u32 max_containers, __u32 ringbuf, bool emit, __u32 filter_cid)
 {
 	struct vfiopin_bpf *s = vfiopin_bpf__open();
 	struct bpf_program *prog;
@@ -69,13 +67,11 @@ static struct vfiopin_bpf *load(__u32 max_containers, __u32 ringbuf,
 	assert_non_null(s);
 	/* the raw_tp programs only: the fallback ones need type1's functions */
 	bpf_object__for_each_program(prog, s->obj)
-		bpf_program__set_autoload(prog, !strncmp(bpf_program__name(prog), "tp_", 3));
+	    bpf_program__set_autoload(prog, !strncmp(bpf_program__name(prog), "tp_", 3));
 	if (max_containers)
-		assert_int_equal(bpf_map__set_max_entries(s->maps.containers,
-							  max_containers), 0);
+		assert_int_equal(bpf_map__set_max_entries(s->maps.containers, max_containers), 0);
 	if (ringbuf)
-		assert_int_equal(bpf_map__set_max_entries(s->maps.events,
-							  ringbuf), 0);
+		assert_int_equal(bpf_map__set_max_entries(s->maps.events, ringbuf), 0);
 	s->rodata->emit_events = emit;
 	s->rodata->filter_cid = filter_cid;
 	assert_int_equal(vfiopin_bpf__load(s), 0);
@@ -103,8 +99,8 @@ static struct vp_container get(struct vfiopin_bpf *s, __u32 cid)
 {
 	struct vp_container c;
 
-	assert_int_equal(bpf_map__lookup_elem(s->maps.containers, &cid,
-					      sizeof(cid), &c, sizeof(c), 0), 0);
+	assert_int_equal(
+	    bpf_map__lookup_elem(s->maps.containers, &cid, sizeof(cid), &c, sizeof(c), 0), 0);
 	return c;
 }
 
@@ -112,8 +108,7 @@ static bool exists(struct vfiopin_bpf *s, __u32 cid)
 {
 	struct vp_container c;
 
-	return bpf_map__lookup_elem(s->maps.containers, &cid, sizeof(cid), &c,
-				    sizeof(c), 0) == 0;
+	return bpf_map__lookup_elem(s->maps.containers, &cid, sizeof(cid), &c, sizeof(c), 0) == 0;
 }
 
 static __u64 slots_sum(const __u64 *s, int n)
@@ -126,31 +121,30 @@ static __u64 slots_sum(const __u64 *s, int n)
 }
 
 /* pin NPAGE pages from IOVA as one call; refs[i] is page i's ref_count after */
-static void pin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, __u64 iova,
-		     int npage, const unsigned int *refs)
+static void pin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, __u64 iova, int npage,
+		     const unsigned int *refs)
 {
 	fire(s->progs.tp_pin_begin, 6, U(cid), U(tgid), iova, U(npage), U(3), U(0));
 	for (int i = 0; i < npage; i++)
-		fire(s->progs.tp_pin_page, 5, U(cid), U(tgid), iova + i * 4096ULL,
-		     U(refs[i]), U(refs[i] == 1));
+		fire(s->progs.tp_pin_page, 5, U(cid), U(tgid), iova + i * 4096ULL, U(refs[i]),
+		     U(refs[i] == 1));
 	fire(s->progs.tp_pin_end, 6, U(cid), U(tgid), iova, U(npage), U(3), U(npage));
 }
 
-static void unpin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid,
-		       __u64 iova, int npage, const unsigned int *refs)
+static void unpin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, __u64 iova, int npage,
+		       const unsigned int *refs)
 {
 	fire(s->progs.tp_unpin_begin, 6, U(cid), U(tgid), iova, U(npage), U(0), U(0));
 	for (int i = 0; i < npage; i++)
-		fire(s->progs.tp_unpin_page, 5, U(cid), U(tgid), iova + i * 4096ULL,
-		     U(refs[i]), U(refs[i] == 0));
+		fire(s->progs.tp_unpin_page, 5, U(cid), U(tgid), iova + i * 4096ULL, U(refs[i]),
+		     U(refs[i] == 0));
 	fire(s->progs.tp_unpin_end, 6, U(cid), U(tgid), iova, U(npage), U(0), U(npage));
 }
 
-static void account(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, long delta,
-		    __u64 locked, int ret)
+static void account(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, long delta, __u64 locked, int ret)
 {
-	fire(s->progs.tp_account, 8, U(cid), U(tgid), U(delta), locked, LIMIT_16M,
-	     U(0), U(0), U(ret));
+	fire(s->progs.tp_account, 8, U(cid), U(tgid), U(delta), locked, LIMIT_16M, U(0), U(0),
+	     U(ret));
 }
 
 /* The mdev path: open, attach, pin twice over one page, unpin, limit hit. */
@@ -158,19 +152,19 @@ static void test_mdev_pins_and_refcounts(void **state)
 {
 	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
 	const __u32 cid = 7, tgid = (__u32)getpid();
-	static const unsigned int first[4] = { 1, 1, 1, 1 };
-	static const unsigned int second[2] = { 2, 2 };
-	static const unsigned int third[1] = { 3 };
-	static const unsigned int un_second[2] = { 2, 1 };
+	static const unsigned int first[4] = {1, 1, 1, 1};
+	static const unsigned int second[2] = {2, 2};
+	static const unsigned int third[1] = {3};
+	static const unsigned int un_second[2] = {2, 1};
 	struct vp_container c;
 
 	fire(s->progs.tp_container_open, 5, U(cid), U(tgid), U(0), U(0), U(0));
 	fire(s->progs.tp_group_attach, 5, U(cid), U(tgid), U(11), U(1), U(0));
 	account(s, cid, tgid, 1, 1, 0);
-	pin_call(s, cid, tgid, 0x10000, 4, first);	/* 4 pages at ref 1 */
+	pin_call(s, cid, tgid, 0x10000, 4, first); /* 4 pages at ref 1 */
 	account(s, cid, tgid, 3, 4, 0);
-	pin_call(s, cid, tgid, 0x10000, 2, second);	/* 2 of them to ref 2 */
-	pin_call(s, cid, tgid, 0x10000, 1, third);	/* 1 of those to ref 3 */
+	pin_call(s, cid, tgid, 0x10000, 2, second); /* 2 of them to ref 2 */
+	pin_call(s, cid, tgid, 0x10000, 1, third);  /* 1 of those to ref 3 */
 
 	c = get(s, cid);
 	assert_int_equal(c.cid, cid);
@@ -202,7 +196,7 @@ static void test_mdev_pins_and_refcounts(void **state)
 	assert_int_equal(c.limit, LIMIT_16M);
 	assert_int_equal((int64_t)c.charged, 4);
 	/* the owner is this process: its comm was taken */
-	char comm[16] = { 0 }, want[16] = { 0 };
+	char comm[16] = {0}, want[16] = {0};
 
 	memcpy(comm, c.comm, sizeof(comm));
 	assert_int_equal(prctl_get_comm(want), 0);
@@ -223,8 +217,7 @@ static void test_mdev_pins_and_refcounts(void **state)
 	/* one page over the limit */
 	fire(s->progs.tp_pin_begin, 6, U(cid), U(tgid), U(0x900000), U(1), U(3), U(0));
 	account(s, cid, tgid, 1, 4, -E_NOMEM);
-	fire(s->progs.tp_pin_end, 6, U(cid), U(tgid), U(0x900000), U(1), U(3),
-	     U(-E_NOMEM));
+	fire(s->progs.tp_pin_end, 6, U(cid), U(tgid), U(0x900000), U(1), U(3), U(-E_NOMEM));
 	c = get(s, cid);
 	assert_int_equal(c.limit_hits, 1);
 	assert_int_equal(c.pin_failures, 1);
@@ -311,14 +304,14 @@ static void test_invalidation(void **state)
 	const __u32 cid = 9, tgid = 5;
 	struct vp_container c;
 
-	fire(s->progs.tp_invalidate_begin, 7, U(cid), U(tgid), U(0x800000),
-	     U(0x800000), U(16), U(2), U(0));
-	fire(s->progs.tp_invalidate_end, 7, U(cid), U(tgid), U(0x800000),
-	     U(0x800000), U(4), U(2), U(0));
-	fire(s->progs.tp_invalidate_begin, 7, U(cid), U(tgid), U(0x800000),
-	     U(0x800000), U(4), U(2), U(1));
-	fire(s->progs.tp_invalidate_end, 7, U(cid), U(tgid), U(0x800000),
-	     U(0x800000), U(0), U(2), U(1));
+	fire(s->progs.tp_invalidate_begin, 7, U(cid), U(tgid), U(0x800000), U(0x800000), U(16),
+	     U(2), U(0));
+	fire(s->progs.tp_invalidate_end, 7, U(cid), U(tgid), U(0x800000), U(0x800000), U(4), U(2),
+	     U(0));
+	fire(s->progs.tp_invalidate_begin, 7, U(cid), U(tgid), U(0x800000), U(0x800000), U(4), U(2),
+	     U(1));
+	fire(s->progs.tp_invalidate_end, 7, U(cid), U(tgid), U(0x800000), U(0x800000), U(0), U(2),
+	     U(1));
 	c = get(s, cid);
 	assert_int_equal(c.invalidations, 2);
 	assert_int_equal(c.inv_pages, 16);
@@ -335,7 +328,7 @@ static void test_release_leak_and_retire(void **state)
 {
 	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
 	const __u32 cid = 10, tgid = 77;
-	static const unsigned int refs[3] = { 1, 1, 1 };
+	static const unsigned int refs[3] = {1, 1, 1};
 	struct vp_container c;
 	__u8 one = 1;
 
@@ -344,8 +337,7 @@ static void test_release_leak_and_retire(void **state)
 	account(s, cid, tgid, 3, 3, 0);
 	fire(s->progs.tp_container_release, 5, U(cid), U(tgid), U(1), U(3), U(3));
 	/* the owner was killed: its mm is gone when the charge is dropped */
-	fire(s->progs.tp_account, 8, U(cid), U(tgid), U(-3), U(0), LIMIT_16M, U(0),
-	     U(1), U(-3));
+	fire(s->progs.tp_account, 8, U(cid), U(tgid), U(-3), U(0), LIMIT_16M, U(0), U(1), U(-3));
 	fire(s->progs.tp_dma_remove, 5, U(cid), U(tgid), U(0), U(1 << 20), U(3));
 	c = get(s, cid);
 	assert_true(c.flags & VP_F_RELEASED);
@@ -359,8 +351,8 @@ static void test_release_leak_and_retire(void **state)
 
 	/* what userspace does once it has reported the release */
 	assert_int_equal(bpf_map__delete_elem(s->maps.containers, &cid, sizeof(cid), 0), 0);
-	assert_int_equal(bpf_map__update_elem(s->maps.retired, &cid, sizeof(cid),
-					      &one, sizeof(one), 0), 0);
+	assert_int_equal(
+	    bpf_map__update_elem(s->maps.retired, &cid, sizeof(cid), &one, sizeof(one), 0), 0);
 	__u64 late0 = s->bss->globals.late_events;
 
 	account(s, cid, tgid, -3, 0, 0);
@@ -446,16 +438,16 @@ static void test_ringbuf_filter_and_drops(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mdev_pins_and_refcounts),
-		cmocka_unit_test(test_passthrough_map_replay),
-		cmocka_unit_test(test_invalidation),
-		cmocka_unit_test(test_release_leak_and_retire),
-		cmocka_unit_test(test_unmatched_end),
-		cmocka_unit_test(test_map_full_counted),
-		cmocka_unit_test(test_ringbuf_filter_and_drops),
+	    cmocka_unit_test(test_mdev_pins_and_refcounts),
+	    cmocka_unit_test(test_passthrough_map_replay),
+	    cmocka_unit_test(test_invalidation),
+	    cmocka_unit_test(test_release_leak_and_retire),
+	    cmocka_unit_test(test_unmatched_end),
+	    cmocka_unit_test(test_map_full_counted),
+	    cmocka_unit_test(test_ringbuf_filter_and_drops),
 	};
 
 	libbpf_set_print(silent);
-	return cmocka_run_group_tests_name("bpf aggregation (BPF_PROG_TEST_RUN)",
-					   tests, setup, teardown);
+	return cmocka_run_group_tests_name("bpf aggregation (BPF_PROG_TEST_RUN)", tests, setup,
+					   teardown);
 }

@@ -39,7 +39,7 @@ static void test_slot_bounds(void **state)
 
 static void test_log2_quantiles(void **state)
 {
-	__u64 s[VP_LOG2_SLOTS] = { 0 };
+	__u64 s[VP_LOG2_SLOTS] = {0};
 
 	(void)state;
 	assert_true(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5) < 0);
@@ -52,11 +52,11 @@ static void test_log2_quantiles(void **state)
 	memset(s, 0, sizeof(s));
 	s[11] = 90;
 	s[17] = 10;
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5),
-			   1024 + 1024 * (50.0 / 90), 1e-6);
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5), 1024 + 1024 * (50.0 / 90),
+			   1e-6);
 	/* rank 99 is the 9th of 10 in the slow bucket */
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.99),
-			   65536 + 65536 * (9.0 / 10), 1e-6);
+	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.99), 65536 + 65536 * (9.0 / 10),
+			   1e-6);
 	/* rank 90 is the last of the fast bucket */
 	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.9), 2048, 1e-6);
 	/* zeros */
@@ -70,7 +70,7 @@ static void test_log2_quantiles(void **state)
 
 static void test_lin_quantiles(void **state)
 {
-	__u64 s[VP_REF_SLOTS] = { 0 };
+	__u64 s[VP_REF_SLOTS] = {0};
 
 	(void)state;
 	s[1] = 1008;
@@ -82,7 +82,7 @@ static void test_lin_quantiles(void **state)
 
 static void test_hist_print(void **state)
 {
-	__u64 s[VP_LOG2_SLOTS] = { 0 };
+	__u64 s[VP_LOG2_SLOTS] = {0};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -165,7 +165,7 @@ static void test_row_derive(void **state)
 static void test_sort_and_total(void **state)
 {
 	struct vp_row rows[3];
-	struct vp_snapshot s = { .n = 3, .rows = rows };
+	struct vp_snapshot s = {.n = 3, .rows = rows};
 	struct vp_container c;
 	struct vp_row t;
 
@@ -235,7 +235,7 @@ static json_t *roundtrip(json_t *j)
 static void test_json_snapshot(void **state)
 {
 	struct vp_row rows[2];
-	struct vp_snapshot s = { .n = 2, .rows = rows, .ts_ns = 5, .interval_s = 1 };
+	struct vp_snapshot s = {.n = 2, .rows = rows, .ts_ns = 5, .interval_s = 1};
 	struct vp_container c;
 	json_t *j, *r0, *r1;
 
@@ -259,10 +259,10 @@ static void test_json_snapshot(void **state)
 	j = roundtrip(vp_json_snapshot(&s, true));
 	assert_string_equal(json_string_value(json_object_get(j, "schema")), "vfiopin.stat");
 	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "drops"),
-							    "ringbuf")), 3);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "events"),
-							    "pin_begin")), 11);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(j, "drops"), "ringbuf")), 3);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(j, "events"), "pin_begin")), 11);
 	r0 = json_array_get(json_object_get(j, "containers"), 0);
 	r1 = json_array_get(json_object_get(j, "containers"), 1);
 	assert_int_equal(json_integer_value(json_object_get(r0, "cid")), 7);
@@ -270,8 +270,8 @@ static void test_json_snapshot(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r0, "headroom_bytes")), 0);
 	assert_int_equal(json_integer_value(json_object_get(r0, "charged_pages")), -5);
 	assert_int_equal(json_integer_value(json_object_get(r0, "limit_hits")), 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r0, "mdev"),
-							    "pin_refs")), 1040);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(r0, "mdev"), "pin_refs")), 1040);
 	json_t *live = json_object_get(json_object_get(r0, "refcount"), "live");
 
 	assert_int_equal(json_integer_value(json_object_get(live, "1")), 1008);
@@ -280,8 +280,8 @@ static void test_json_snapshot(void **state)
 	assert_null(json_object_get(live, "3"));
 	assert_non_null(json_object_get(r0, "histograms"));
 	/* no samples: quantiles are null, not 0 */
-	assert_true(json_is_null(json_object_get(json_object_get(json_object_get(r0, "latency"),
-								 "pin"), "p99_ns")));
+	assert_true(json_is_null(
+	    json_object_get(json_object_get(json_object_get(r0, "latency"), "pin"), "p99_ns")));
 	/* unlimited: no limit, no headroom */
 	assert_true(json_is_null(json_object_get(r1, "limit_bytes")));
 	assert_true(json_is_true(json_object_get(r1, "unlimited")));
@@ -313,7 +313,8 @@ static void test_events(void **state)
 	vp_format_event(line, sizeof(line), &e, 500000000ULL);
 	assert_non_null(strstr(line, "2.000000"));
 	assert_non_null(strstr(line, " account "));
-	assert_non_null(strstr(line, "delta=-512 locked_vm=4096 limit=unlimited lock_cap=1 async=0 ret=-12"));
+	assert_non_null(
+	    strstr(line, "delta=-512 locked_vm=4096 limit=unlimited lock_cap=1 async=0 ret=-12"));
 
 	j = roundtrip(vp_json_event(&e));
 	assert_string_equal(json_string_value(json_object_get(j, "event")), "account");
@@ -404,11 +405,11 @@ static void test_arg_helpers(void **state)
 /* The exposition of hand-built rows: escaping, omitted unknowns, buckets. */
 static void test_prom(void **state)
 {
-	struct vp_container c[3] = { mk(1, 256, 4096 << 10), mk(2, 16, VP_LIMIT_UNLIMITED),
-				     mk(3, 0, 0) };
+	struct vp_container c[3] = {mk(1, 256, 4096 << 10), mk(2, 16, VP_LIMIT_UNLIMITED),
+				    mk(3, 0, 0)};
 	struct vp_row rows[3];
-	struct vp_snapshot s = { .n = 3, .rows = rows };
-	struct vp_prom_info info = { .version = "t", .mode = "tracepoint", .scrape_prev_s = -1 };
+	struct vp_snapshot s = {.n = 3, .rows = rows};
+	struct vp_prom_info info = {.version = "t", .mode = "tracepoint", .scrape_prev_s = -1};
 	char esc[64], *buf = NULL;
 	size_t len;
 	FILE *f;
@@ -433,30 +434,37 @@ static void test_prom(void **state)
 	f = open_memstream(&buf, &len);
 	assert_int_equal(vp_prom_write(f, &s, &info), 0);
 	fclose(f);
-	assert_non_null(strstr(buf, "vfiopin_locked_bytes{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 1048576\n"));
-	assert_non_null(strstr(buf, "vfiopin_limit_bytes{cid=\"2\",tgid=\"1002\",comm=\"qemu-vm\"} +Inf\n"));
-	assert_non_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 0.75\n"));
+	assert_non_null(strstr(
+	    buf, "vfiopin_locked_bytes{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 1048576\n"));
+	assert_non_null(
+	    strstr(buf, "vfiopin_limit_bytes{cid=\"2\",tgid=\"1002\",comm=\"qemu-vm\"} +Inf\n"));
+	assert_non_null(
+	    strstr(buf, "vfiopin_headroom_ratio{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 0.75\n"));
 	/* unknown limit (3) and unlimited (2): no headroom, not 0 */
 	assert_null(strstr(buf, "vfiopin_limit_bytes{cid=\"3\""));
 	assert_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"2\""));
 	assert_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"3\""));
 	/* 100 ns <= 256 ns; 5000 ns only from le=16.384 us on; +Inf == count */
-	assert_non_null(strstr(buf, "vfiopin_pin_duration_seconds_bucket{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\",le=\"2.56e-07\"} 3\n"));
+	assert_non_null(strstr(buf, "vfiopin_pin_duration_seconds_bucket{cid=\"1\",tgid=\"1001\","
+				    "comm=\"qemu-vm\",le=\"2.56e-07\"} 3\n"));
 	assert_non_null(strstr(buf, "le=\"4.096e-06\"} 3\n"));
 	assert_non_null(strstr(buf, "le=\"1.6384e-05\"} 4\n"));
 	assert_non_null(strstr(buf, "le=\"+Inf\"} 4\n"));
-	assert_non_null(strstr(buf, "vfiopin_pin_duration_seconds_sum{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 5.3e-06\n"));
+	assert_non_null(strstr(buf, "vfiopin_pin_duration_seconds_sum{cid=\"1\",tgid=\"1001\",comm="
+				    "\"qemu-vm\"} 5.3e-06\n"));
 	/* containers without samples have no histogram series */
 	assert_null(strstr(buf, "vfiopin_pin_duration_seconds_count{cid=\"2\""));
 	assert_null(strstr(buf, "vfiopin_unpin_duration_seconds_count"));
 	/* refcounts 1..3 for container 1, none for the others */
-	assert_non_null(strstr(buf, "vfiopin_pinned_pages_by_refcount{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\",refcount=\"2\"} 0\n"));
+	assert_non_null(strstr(buf, "vfiopin_pinned_pages_by_refcount{cid=\"1\",tgid=\"1001\",comm="
+				    "\"qemu-vm\",refcount=\"2\"} 0\n"));
 	assert_non_null(strstr(buf, "refcount=\"3\"} 1\n"));
 	assert_null(strstr(buf, "refcount=\"4\""));
 	assert_null(strstr(buf, "vfiopin_pinned_pages_by_refcount{cid=\"2\""));
 	/* one TYPE per family */
 	assert_non_null(strstr(buf, "# TYPE vfiopin_pin_duration_seconds histogram\n"));
-	assert_null(strstr(strstr(buf, "# TYPE vfiopin_locked_bytes ") + 1, "# TYPE vfiopin_locked_bytes "));
+	assert_null(strstr(strstr(buf, "# TYPE vfiopin_locked_bytes ") + 1,
+			   "# TYPE vfiopin_locked_bytes "));
 	free(buf);
 }
 
@@ -484,10 +492,10 @@ static void test_listen_parse(void **state)
 /* Mann-Whitney U and Hodges-Lehmann against cases computed by hand. */
 static void test_stats(void **state)
 {
-	double a[] = { 1, 2, 3 }, b[] = { 4, 5, 6 }, c[] = { 1, 3, 5 }, d[] = { 2, 4, 6 };
-	double e[] = { 1, 2, 3, 4, 5 }, f[] = { 6, 7, 8, 9, 10 };
-	double t1[] = { 1, 1, 2 }, t2[] = { 2, 3, 3 };
-	double x[10], y[10], m[] = { 5, 1, 4, 2, 3, 6 };
+	double a[] = {1, 2, 3}, b[] = {4, 5, 6}, c[] = {1, 3, 5}, d[] = {2, 4, 6};
+	double e[] = {1, 2, 3, 4, 5}, f[] = {6, 7, 8, 9, 10};
+	double t1[] = {1, 1, 2}, t2[] = {2, 3, 3};
+	double x[10], y[10], m[] = {5, 1, 4, 2, 3, 6};
 	struct vp_mwu u;
 	struct vp_shift s;
 
@@ -557,9 +565,9 @@ static int cmp_double(const void *a, const void *b)
  */
 static void test_stats_vs_pairs(void **state)
 {
-	static const size_t sizes[][2] = { { 1, 1 },	 { 1, 7 },    { 9, 1 },	  { 13, 17 },
-					   { 60, 45 },	 { 200, 150 }, { 333, 401 }, { 2, 900 },
-					   { 700, 300 }, { 3, 40000 }, { 40000, 3 } };
+	static const size_t sizes[][2] = {{1, 1},     {1, 7},	  {9, 1},     {13, 17},
+					  {60, 45},   {200, 150}, {333, 401}, {2, 900},
+					  {700, 300}, {3, 40000}, {40000, 3}};
 	uint64_t seed = 42;
 
 	(void)state;
@@ -614,23 +622,34 @@ static void test_stats_vs_pairs(void **state)
 static void test_timeline(void **state)
 {
 	static const char *const lines[] = {
-		"  41 10.000000100: vfio_type1:vfio_type1_container_open: cid=1 tgid=41 dmas=0 pinned=0 locked=0",
-		"  41 10.000100000: vfio_type1:vfio_type1_group_attach: cid=1 tgid=41 group=3 domain=emulated ret=0",
-		"  41 10.000200000: vfio_type1:vfio_type1_dma_map_begin: cid=1 tgid=41 iova=0x0 size=0x1000000 pin=0 ret=0",
-		"  41 10.000300000: vfio_type1:vfio_type1_dma_map_end: cid=1 tgid=41 iova=0x0 size=0x1000000 pin=0 ret=0",
-		"  41 10.001000000: vfio_type1:vfio_type1_pin_begin: cid=1 tgid=41 iova=0x0 npage=16 prot=3 ret=0",
-		"  41 10.001000200: vfio_type1:vfio_type1_account: cid=1 tgid=41 delta=16 locked_vm=16 limit=256 lock_cap=0 async=0 ret=0",
-		/* a page count no kernel holds: not an accounting of ours */
-		"  41 10.001000250: vfio_type1:vfio_type1_account: cid=1 tgid=41 delta=1 locked_vm=9223372036854775807 ret=0",
-		"  41 10.001000300: vfio_type1:vfio_type1_pin_end: cid=1 tgid=41 iova=0x0 npage=16 prot=3 ret=16",
-		"not a perf script line",
-		"  41 10.002000000: vfio_type1:vfio_type1_replay_begin: cid=1 tgid=41 dmas=1 pin_pages=4096 map_pages=4096",
-		"  41 10.002000100: iommu:map: IOMMU: iova=0x0 - 0x1000000 paddr=0x100000000 size=16777216",
-		"  41 10.002100000: vfio_type1:vfio_type1_replay_end: cid=1 tgid=41 ret=0",
-		"  41 10.006300000: vfio_type1:vfio_type1_container_release: cid=1 tgid=41 dmas=0 pinned=0 locked=0",
+	    "  41 10.000000100: vfio_type1:vfio_type1_container_open: cid=1 tgid=41 dmas=0 "
+	    "pinned=0 locked=0",
+	    "  41 10.000100000: vfio_type1:vfio_type1_group_attach: cid=1 tgid=41 group=3 "
+	    "domain=emulated ret=0",
+	    "  41 10.000200000: vfio_type1:vfio_type1_dma_map_begin: cid=1 tgid=41 iova=0x0 "
+	    "size=0x1000000 pin=0 ret=0",
+	    "  41 10.000300000: vfio_type1:vfio_type1_dma_map_end: cid=1 tgid=41 iova=0x0 "
+	    "size=0x1000000 pin=0 ret=0",
+	    "  41 10.001000000: vfio_type1:vfio_type1_pin_begin: cid=1 tgid=41 iova=0x0 npage=16 "
+	    "prot=3 ret=0",
+	    "  41 10.001000200: vfio_type1:vfio_type1_account: cid=1 tgid=41 delta=16 locked_vm=16 "
+	    "limit=256 lock_cap=0 async=0 ret=0",
+	    /* a page count no kernel holds: not an accounting of ours */
+	    "  41 10.001000250: vfio_type1:vfio_type1_account: cid=1 tgid=41 delta=1 "
+	    "locked_vm=9223372036854775807 ret=0",
+	    "  41 10.001000300: vfio_type1:vfio_type1_pin_end: cid=1 tgid=41 iova=0x0 npage=16 "
+	    "prot=3 ret=16",
+	    "not a perf script line",
+	    "  41 10.002000000: vfio_type1:vfio_type1_replay_begin: cid=1 tgid=41 dmas=1 "
+	    "pin_pages=4096 map_pages=4096",
+	    "  41 10.002000100: iommu:map: IOMMU: iova=0x0 - 0x1000000 paddr=0x100000000 "
+	    "size=16777216",
+	    "  41 10.002100000: vfio_type1:vfio_type1_replay_end: cid=1 tgid=41 ret=0",
+	    "  41 10.006300000: vfio_type1:vfio_type1_container_release: cid=1 tgid=41 dmas=0 "
+	    "pinned=0 locked=0",
 	};
-	static const enum phase want[] = { PH_ATTACH, PH_MAP, PH_PINS, PH_REPLAY, PH_DETACH };
-	struct vp_timeline tl = { 0 };
+	static const enum phase want[] = {PH_ATTACH, PH_MAP, PH_PINS, PH_REPLAY, PH_DETACH};
+	struct vp_timeline tl = {0};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
@@ -690,9 +709,9 @@ static void test_holm(void **state)
 {
 	/* m = 4 (the NAN is not counted); sorted 0.005 0.01 0.03 0.04 scaled
 	 * by 4 3 2 1: 0.02 0.03 0.06 0.04, then kept monotone: 0.06 for the last */
-	double p[] = { 0.01, 0.04, 0.03, NAN, 0.005 }, adj[5];
-	double q[] = { 0.5, 0.6 }, qa[2];
-	double t[] = { 0.02, 0.02, 0.02 }, ta[3];
+	double p[] = {0.01, 0.04, 0.03, NAN, 0.005}, adj[5];
+	double q[] = {0.5, 0.6}, qa[2];
+	double t[] = {0.02, 0.02, 0.02}, ta[3];
 
 	(void)state;
 	assert_int_equal(vp_holm(p, 5, adj), 0);
@@ -715,23 +734,15 @@ static void test_holm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_slot_bounds),
-		cmocka_unit_test(test_log2_quantiles),
-		cmocka_unit_test(test_lin_quantiles),
-		cmocka_unit_test(test_hist_print),
-		cmocka_unit_test(test_row_derive),
-		cmocka_unit_test(test_sort_and_total),
-		cmocka_unit_test(test_json_snapshot),
-		cmocka_unit_test(test_events),
-		cmocka_unit_test(test_format_row),
-		cmocka_unit_test(test_arg_helpers),
-		cmocka_unit_test(test_prom),
-		cmocka_unit_test(test_listen_parse),
-		cmocka_unit_test(test_stats),
-		cmocka_unit_test(test_stats_vs_pairs),
-		cmocka_unit_test(test_holm),
-		cmocka_unit_test(test_timeline),
-		cmocka_unit_test(test_field_table),
+	    cmocka_unit_test(test_slot_bounds),	  cmocka_unit_test(test_log2_quantiles),
+	    cmocka_unit_test(test_lin_quantiles), cmocka_unit_test(test_hist_print),
+	    cmocka_unit_test(test_row_derive),	  cmocka_unit_test(test_sort_and_total),
+	    cmocka_unit_test(test_json_snapshot), cmocka_unit_test(test_events),
+	    cmocka_unit_test(test_format_row),	  cmocka_unit_test(test_arg_helpers),
+	    cmocka_unit_test(test_prom),	  cmocka_unit_test(test_listen_parse),
+	    cmocka_unit_test(test_stats),	  cmocka_unit_test(test_stats_vs_pairs),
+	    cmocka_unit_test(test_holm),	  cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_field_table),
 	};
 
 	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);
