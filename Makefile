@@ -13,13 +13,16 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
+.PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
 	check-patches check-lab check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
 
 deps:
-	@lab/deps.sh
+	@lab/deps.sh all
+
+deps-host:
+	@lab/deps.sh host
 
 kernel: deps
 	@$(KERNEL_SH) build lab
@@ -35,11 +38,51 @@ vmlinux-h: kernel
 tools: $(BUILD)/vfiopin-vmm $(BUILD)/vfiopin $(BUILD)/vfiopin-top
 
 # --- vfiopin: BPF programs (bpf/) and the one CLI on top of them (tools/)
+#
+# tools/ by concern: core/ (loader, snapshot, field table, histograms,
+# statistics, the shared CLI), out/ (text, JSON, Prometheus, HTTP),
+# offline/ (bench files, capture's timeline), cmd/ (main and one file per
+# subcommand).  Every source is compiled once per flavour into a static
+# library (plain, ASan + UBSan, libFuzzer) that the binaries and tests
+# link; dependency files (-MMD) rebuild what a header change touches.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I. -Ibpf
-TOOL_SRCS := $(filter-out tools/vfiopin.c,$(wildcard tools/*.c))
-TOOL_HDRS := $(wildcard tools/*.h) bpf/vfiopin.h $(BUILD)/vfiopin.skel.h
-TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE -Ibpf -Itools -I$(BUILD)
+TOOL_DIRS := core out offline cmd
+LIB_SRCS := $(filter-out tools/cmd/vfiopin.c,$(foreach d,$(TOOL_DIRS),$(wildcard tools/$(d)/*.c)))
+TOOL_INC := -Ibpf $(foreach d,$(TOOL_DIRS),-Itools/$(d)) -I$(BUILD)
+TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE $(TOOL_INC)
 TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson libmicrohttpd) -lpthread -lm
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_CFLAGS := $(TOOL_CFLAGS) -O1 $(SAN)
+FUZZ_LIB_CFLAGS := $(TOOL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+
+# flavour: objects directory, compiler, flags
+$(BUILD)/obj/%.o: %.c | $(BUILD)/vfiopin.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj-san/%.o: %.c | $(BUILD)/vfiopin.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj-fuzz/%.o: %.c | $(BUILD)/vfiopin.skel.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_LIB_CFLAGS) -MMD -MP -c -o $@ $<
+
+LIB := $(BUILD)/libvfiopin.a
+LIB_SAN := $(BUILD)/libvfiopin-san.a
+LIB_FUZZ := $(BUILD)/libvfiopin-fuzz.a
+
+$(LIB): $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_SAN): $(LIB_SRCS:%.c=$(BUILD)/obj-san/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_FUZZ): $(LIB_SRCS:%.c=$(BUILD)/obj-fuzz/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/obj-fuzz -name '*.d' 2> /dev/null)
 
 $(BUILD)/vfiopin.bpf.o: bpf/vfiopin.bpf.c bpf/vfiopin.h vmlinux.h | $(BUILD)
 	clang $(BPF_CFLAGS) -c $< -o $@
@@ -48,74 +91,69 @@ $(BUILD)/vfiopin.skel.h: $(BUILD)/vfiopin.bpf.o
 	bpftool gen skeleton $< > $@.tmp
 	mv $@.tmp $@
 
-$(BUILD)/vfiopin: tools/vfiopin.c $(TOOL_SRCS) $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -o $@ tools/vfiopin.c $(TOOL_SRCS) $(TOOL_LIBS)
+$(BUILD)/vfiopin: $(BUILD)/obj/tools/cmd/vfiopin.o $(LIB)
+	$(CC) -o $@ $^ $(TOOL_LIBS)
 
 $(BUILD)/vfiopin-top: $(BUILD)/vfiopin
 	ln -sf vfiopin $@
 
 # Unit tests of the userspace pieces, plain and under ASan + UBSan; the BPF
 # aggregation under BPF_PROG_TEST_RUN (root).
-SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-UNIT_SRCS := tests/host/unit/test_unit.c $(TOOL_SRCS)
+$(BUILD)/test_unit: $(BUILD)/obj/tests/host/unit/test_unit.o $(LIB)
+	$(CC) -o $@ $^ $(TOOL_LIBS) -lcmocka
 
-$(BUILD)/test_unit: $(UNIT_SRCS) $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -o $@ $(UNIT_SRCS) $(TOOL_LIBS) -lcmocka
+$(BUILD)/test_unit-san: $(BUILD)/obj-san/tests/host/unit/test_unit.o $(LIB_SAN)
+	$(CC) $(SAN) -o $@ $^ $(TOOL_LIBS) -lcmocka
 
-$(BUILD)/test_unit-san: $(UNIT_SRCS) $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -O1 $(SAN) -o $@ $(UNIT_SRCS) $(TOOL_LIBS) -lcmocka
-
-$(BUILD)/test_bpf: tests/host/bpf/test_bpf.c $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -O1 $(SAN) -o $@ $< $(TOOL_LIBS) -lcmocka
+$(BUILD)/test_bpf: $(BUILD)/obj-san/tests/host/bpf/test_bpf.o
+	$(CC) $(SAN) -o $@ $^ $(TOOL_LIBS) -lcmocka
 
 # libFuzzer targets (tests/fuzz/): every parser of outside input, under
 # ASan + UBSan.  `make fuzz` runs each for FUZZ_SECONDS (default 300);
 # check-host runs each for 30 s.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -D_GNU_SOURCE -Ibpf -Itools -I$(BUILD) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 300
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(TOOL_SRCS) $(TOOL_HDRS)
+$(BUILD)/fuzz/%: $(BUILD)/obj-fuzz/tests/fuzz/%.o $(LIB_FUZZ)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(TOOL_SRCS) $(TOOL_LIBS)
+	clang -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(TOOL_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS)
 
-fuzz: deps tools fuzz-build
+fuzz: deps-host tools fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-# tools/README.md's table of figures, generated from tools/fields.h
-$(BUILD)/fields_md: tools/doc/fields_md.c tools/fields.c tools/fields.h bpf/vfiopin.h | $(BUILD)
-	$(CC) $(TOOL_CFLAGS) -o $@ tools/doc/fields_md.c tools/fields.c
+# tools/README.md's table of figures, generated from tools/core/fields.h
+$(BUILD)/fields_md: $(BUILD)/obj/tools/doc/fields_md.o $(LIB)
+	$(CC) -o $@ $^
 
 docs: $(BUILD)/fields_md
 	@tools/doc/update-readme.sh
 
-host-tests: $(BUILD)/fields_md $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf $(BUILD)/export_synth-san \
-	$(FUZZ_TARGETS)
+host-tests: $(BUILD)/fields_md $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf \
+	$(BUILD)/export_synth-san $(FUZZ_TARGETS)
 
-SYNTH := tests/host/bench/synth.c tests/host/bench/synth.h
+# Synthetic containers for the exporter's host tests (ASan + UBSan) and the
+# benchmarks (plain).
+SYNTH_OBJ := $(BUILD)/obj/tests/host/bench/synth.o
+SYNTH_OBJ_SAN := $(BUILD)/obj-san/tests/host/bench/synth.o
 
-$(BUILD)/bench_top: tests/host/bench/bench_top.c $(SYNTH) $(TOOL_SRCS) $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -Itests/host/bench -o $@ $< tests/host/bench/synth.c $(TOOL_SRCS) $(TOOL_LIBS)
+$(BUILD)/bench_top: $(BUILD)/obj/tests/host/bench/bench_top.o $(SYNTH_OBJ) $(LIB)
+	$(CC) -o $@ $^ $(TOOL_LIBS)
 
-# The exporter over synthetic containers: under ASan + UBSan for the host
-# tests, plain for its benchmark.
-$(BUILD)/export_synth: tests/host/bench/export_synth.c $(SYNTH) $(TOOL_SRCS) $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -Itests/host/bench -o $@ $< tests/host/bench/synth.c $(TOOL_SRCS) $(TOOL_LIBS)
+$(BUILD)/export_synth: $(BUILD)/obj/tests/host/bench/export_synth.o $(SYNTH_OBJ) $(LIB)
+	$(CC) -o $@ $^ $(TOOL_LIBS)
 
-$(BUILD)/export_synth-san: tests/host/bench/export_synth.c $(SYNTH) $(TOOL_SRCS) $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -O1 $(SAN) -Itests/host/bench -o $@ $< tests/host/bench/synth.c \
-		$(TOOL_SRCS) $(TOOL_LIBS)
+$(BUILD)/export_synth-san: $(BUILD)/obj-san/tests/host/bench/export_synth.o $(SYNTH_OBJ_SAN) $(LIB_SAN)
+	$(CC) $(SAN) -o $@ $^ $(TOOL_LIBS)
 
 # Benchmarks (ratios and costs measured in one run, written as JSON; never
 # asserted): vfiopin-top's refresh over 1,000 synthetic containers and the
 # BPF cost per event on this machine; pin throughput with vfiopin attached
 # vs. not in the lab, with the TSC as clocksource as on real hardware (TCG's
 # default, the HPET, makes every clock read an emulated device access).
-$(BUILD)/bench_events: tests/host/bench/bench_events.c $(TOOL_SRCS) $(TOOL_HDRS)
-	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_SRCS) $(TOOL_LIBS)
+$(BUILD)/bench_events: $(BUILD)/obj/tests/host/bench/bench_events.o $(LIB)
+	$(CC) -o $@ $^ $(TOOL_LIBS)
 
 bench-events: $(BUILD)/bench_events
 	$(BUILD)/bench_events | tee $(BUILD)/bench-events.json
@@ -185,7 +223,7 @@ check-format:
 		echo "$$out" | head -20; exit 1; fi; \
 	echo "ok: every C file follows .clang-format"
 
-check-host: deps tools host-tests check-format
+check-host: deps-host tools host-tests check-format
 	@tests/host/run.sh
 
 check-patches: kernel

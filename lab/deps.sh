@@ -1,20 +1,30 @@
 #!/bin/bash
-# Install the Debian packages vfiopin needs to build, test and run the lab.
-# Does nothing when everything is already there.
+# Install the Debian packages vfiopin needs: `deps.sh host` what the tools
+# and the host tier need, `deps.sh` (all) the lab's too.  Does nothing when
+# everything is already there.
 set -euo pipefail
 
-PKGS=(
-	# kernel build
-	build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
-	xz-utils patch git linux-source-6.1 python3-ply python3-git
-	# lab
-	qemu-system-x86 linux-perf bpftrace bpfcc-tools python3-bpfcc procps
-	# BPF and userspace
-	clang llvm libclang-rt-14-dev bpftool libbpf-dev pkg-config libcmocka-dev libncurses-dev
-	libjansson-dev tmux
-	# exporter, capture plots, Prometheus rules and the end-to-end scrape
-	libmicrohttpd-dev gnuplot-nox prometheus
+# what the host tier (make check-host), the tools and the fuzzers need
+HOST_PKGS=(
+	build-essential clang llvm libclang-rt-14-dev clang-format bpftool libbpf-dev
+	pkg-config libcmocka-dev libncurses-dev libjansson-dev libmicrohttpd-dev
+	python3 curl git util-linux
+	# promtool for the exposition and the rules
+	prometheus
 )
+# and the lab: the kernel build, QEMU, the tracers run beside vfiopin
+LAB_PKGS=(
+	bc bison flex libelf-dev libssl-dev dwarves cpio kmod xz-utils patch
+	linux-source-6.1 python3-ply python3-git
+	qemu-system-x86 linux-perf bpftrace bpfcc-tools python3-bpfcc procps tmux
+	gnuplot-nox
+)
+
+case ${1:-all} in
+host) PKGS=("${HOST_PKGS[@]}") ;;
+all) PKGS=("${HOST_PKGS[@]}" "${LAB_PKGS[@]}") ;;
+*) echo "deps.sh: usage: deps.sh [host|all]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do

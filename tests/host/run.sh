@@ -81,7 +81,7 @@ done
 
 # --- the docs' table of figures is the field table's
 if out=$(tools/doc/update-readme.sh --check 2>&1); then
-	ok "tools/README.md's table of figures matches tools/fields.h"
+	ok "tools/README.md's table of figures matches tools/core/fields.h"
 else
 	bad "$out"
 fi

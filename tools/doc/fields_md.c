@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-container figures' table (tools/fields.h) as Markdown, for
+ * The per-container figures' table (tools/core/fields.h) as Markdown, for
  * tools/README.md: `make docs` writes it between the fields markers there,
  * and check-host fails when the README's copy is not what this prints.
  */

@@ -223,16 +223,20 @@ static void on_usr1(int sig)
 	usr1 = 1;
 }
 
-static pid_t spawn(char **cmd)
+pid_t vp_spawn(char *const argv[], const int fds[VP_SPAWN_FDS])
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		/* the new program starts with the signals as the shell gave them */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGUSR1, SIG_DFL);
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "vfiopin: cannot run %s: %s\n", cmd[0], strerror(errno));
+		for (int i = 0; fds && i < VP_SPAWN_FDS; i++)
+			if (fds[i] >= 0 && fds[i] != i && dup2(fds[i], i) < 0)
+				_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "vfiopin: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	return pid;
@@ -260,7 +264,7 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 
 	vp_signals_install();
 	if (c->cmd) {
-		child = spawn(c->cmd);
+		child = vp_spawn(c->cmd, NULL);
 		if (child < 0) {
 			err = -errno;
 			fprintf(stderr, "vfiopin: fork: %s\n", strerror(errno));

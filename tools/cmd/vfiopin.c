@@ -6,8 +6,8 @@
  *           [OPTION...]
  *
  * Called as vfiopin-top, it is `vfiopin top`.  Each subcommand lives in
- * cmd_<name>.c; they share the loader (loader.c) and the BPF programs
- * (bpf/vfiopin.bpf.c).
+ * cmd/cmd_<name>.c; they share core/ (the loader, the field table) and
+ * the BPF programs (bpf/vfiopin.bpf.c).
  */
 #include <argp.h>
 #include <stdio.h>

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cli.h"
 #include "timeline.h"
+#include "vfiopin.h"
 
 const char *const phase_names[] = {"attach",	 "map",	  "replay",    "pins",
 				   "invalidate", "unmap", "reaccount", "detach"};
@@ -167,7 +168,7 @@ static void on_type1(struct vp_timeline *cap, int tid, double t, const char *ev,
 		x->dma_maps++;
 		s->calls++;
 		if (fv(tr, "pin"))
-			s->pages += (uint64_t)fv(tr, "size") / 4096;
+			s->pages += (uint64_t)fv(tr, "size") >> VP_PAGE_SHIFT;
 	} else if (!strcmp(ev, "replay_end")) {
 		c->open_span = 0;
 		x->replays++;
@@ -175,7 +176,7 @@ static void on_type1(struct vp_timeline *cap, int tid, double t, const char *ev,
 	} else if (!strcmp(ev, "dma_unmap")) {
 		x->dma_unmaps++;
 		s->calls++;
-		s->pages += (uint64_t)fv(tr, "size") / 4096;
+		s->pages += (uint64_t)fv(tr, "size") >> VP_PAGE_SHIFT;
 	} else if (!strcmp(ev, "invalidate_end")) {
 		x->invalidations++;
 		s->calls++;

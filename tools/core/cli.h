@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "loader.h"
 
 /* Exit statuses: 0 fine, 1 a runtime failure, 2 bad usage. */
@@ -44,6 +45,16 @@ void vp_arg_id(struct argp_state *state, const char *opt, const char *arg, uint3
  */
 int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 	       int (*tick)(void *ctx, bool usr1), void *ctx);
+
+/*
+ * Run @argv (found in PATH) in a child whose signals are reset; with
+ * @fds, each fds[i] >= 0 becomes the child's descriptor i (0 to 3; a
+ * descriptor the caller wants gone must be close-on-exec).  The child's
+ * pid, or -1 with errno.  A program that cannot be run exits 127 with a
+ * message.
+ */
+#define VP_SPAWN_FDS 4
+pid_t vp_spawn(char *const argv[], const int fds[VP_SPAWN_FDS]);
 
 /* SIGINT/SIGTERM set vp_stop; SIGUSR1 asks vp_collect for a snapshot. */
 void vp_signals_install(void);

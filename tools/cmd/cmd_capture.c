@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "cli.h"
+#include "hist.h"
 #include "timeline.h"
 
 #define PIN_BIN_S 0.01 /* pin-rate plot resolution */
@@ -97,16 +98,6 @@ static const struct argp capture_argp = {
     .doc = capture_doc,
 };
 
-static void fmt_dur(char *buf, size_t len, double s)
-{
-	if (s >= 1)
-		snprintf(buf, len, "%.3f s", s);
-	else if (s >= 1e-3)
-		snprintf(buf, len, "%.3f ms", s * 1e3);
-	else
-		snprintf(buf, len, "%.1f us", s * 1e6);
-}
-
 static void write_text(FILE *f, const struct vp_timeline *cap, const char *data)
 {
 	fprintf(f, "vfiopin capture of %s: %zu container(s), %llu events\n", data, cap->n,
@@ -124,7 +115,7 @@ static void write_text(FILE *f, const struct vp_timeline *cap, const char *data)
 			const struct segment *s = &c->seg[k];
 			char io[32];
 
-			fmt_dur(d, sizeof(d), s->end - s->start);
+			vp_fmt_ns(d, sizeof(d), (s->end - s->start) * 1e9);
 			snprintf(io, sizeof(io), "%llu/%llu", (unsigned long long)s->iommu_maps,
 				 (unsigned long long)s->iommu_unmaps);
 			fprintf(f, "  +%-11.6f %-10s %7llu %8llu %8llu %9s %s\n", s->start,
@@ -413,16 +404,18 @@ static int record(struct capture_opts *o)
 		argv[n++] = "iommu:unmap";
 	}
 	argv[n] = NULL;
-	perf = fork();
-	if (perf == 0) {
-		int fd = open(perf_err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	{
+		/* perf's own output to a file we show if it fails */
+		int fd = open(perf_err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-		if (fd >= 0) {
-			dup2(fd, 2);
-			dup2(fd, 1);
-		}
-		execvp("perf", argv);
-		_exit(127);
+		perf = vp_spawn(argv, (const int[VP_SPAWN_FDS]){-1, fd, fd, -1});
+		if (fd >= 0)
+			close(fd);
+	}
+	if (perf < 0) {
+		fprintf(stderr, "vfiopin capture: cannot start perf: %s\n", strerror(errno));
+		rc = VP_EXIT_FAIL;
+		goto out;
 	}
 	/* perf opens the control fifo when it starts; both ends block until then */
 	ctl_fd = open(ctl, O_WRONLY);
@@ -451,16 +444,13 @@ static int record(struct capture_opts *o)
 		goto out;
 	}
 	vp_signals_install();
-	child = fork();
-	if (child == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(o->common.cmd[0], o->common.cmd);
-		fprintf(stderr, "vfiopin capture: cannot run %s: %s\n", o->common.cmd[0],
+	child = vp_spawn(o->common.cmd, NULL);
+	if (child < 0) {
+		fprintf(stderr, "vfiopin capture: cannot start %s: %s\n", o->common.cmd[0],
 			strerror(errno));
-		_exit(127);
+		status = 127 << 8;
 	}
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+	while (child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR)
 		if (vp_stop)
 			kill(child, SIGTERM);
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

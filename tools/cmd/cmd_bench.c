@@ -7,6 +7,7 @@
  * of the runs.  `vfiopin compare` reads two of them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 #include "cli.h"
 #include "output.h"
 
-#define PAGE 4096ULL
+#define PAGE (1ULL << VP_PAGE_SHIFT)
 #define HUGE (2ULL << 20)
 
 enum mode { MODE_MDEV, MODE_PT, MODE_MIXED };
@@ -332,23 +333,20 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 		rc = -1;
 		goto out;
 	}
-	if (pipe(pfd)) {
+	if (pipe2(pfd, O_CLOEXEC)) {
 		perror("vfiopin bench: pipe");
 		rc = -1;
 		goto out;
 	}
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(fileno(steps), 3);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(a.v[0], a.v);
-		fprintf(stderr, "vfiopin bench: cannot run the client %s: %s\n", a.v[0],
-			strerror(errno));
-		_exit(127);
-	}
+	/* the client's steps on descriptor 3, its lines to us on 1 */
+	pid = vp_spawn(a.v, (const int[VP_SPAWN_FDS]){-1, pfd[1], -1, fileno(steps)});
 	close(pfd[1]);
+	if (pid < 0) {
+		perror("vfiopin bench: fork");
+		close(pfd[0]);
+		rc = -1;
+		goto out;
+	}
 	f = fdopen(pfd[0], "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		json_t *j = json_loads(line, 0, NULL);
