@@ -218,7 +218,8 @@ format:
 	clang-format -i $(FORMAT_SRCS)
 
 check-format:
-	@out=$$(clang-format --dry-run $(FORMAT_SRCS) 2>&1 | grep -o '^[^:]*:[0-9]*' | sort -u); \
+	@out=$$(clang-format --dry-run $(FORMAT_SRCS) 2>&1 | \
+		sed -n 's/^\([^ :][^:]*:[0-9]*\):[0-9]*: warning.*/\1/p' | sort -u); \
 	if [ -n "$$out" ]; then echo "FAIL: not as .clang-format has it (make format):"; \
 		echo "$$out" | head -20; exit 1; fi; \
 	echo "ok: every C file follows .clang-format"

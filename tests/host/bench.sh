@@ -206,8 +206,8 @@ expect_fail "compare: no files" "takes two files" build/vfiopin compare
 expect_fail "compare: bad --alpha" "alpha takes a probability" build/vfiopin compare --alpha 2 "$tmp/base.json" "$tmp/base.json"
 expect_fail "compare: bad --correction" "correction takes holm or none" build/vfiopin compare --correction bonf "$tmp/base.json" "$tmp/base.json"
 expect_fail "bench: mdev mode needs --mdev" "needs --mdev UUID" build/vfiopin bench
-expect_fail "bench: passthrough needs --pci" "needs --pci ADDR" build/vfiopin bench --mode passthrough
-expect_fail "bench: an unknown mode" "mdev, passthrough or mixed" build/vfiopin bench --mode gpu
+expect_fail "bench: passthrough needs --pci" "needs --pci ADDR" build/vfiopin bench --workload passthrough
+expect_fail "bench: an unknown mode" "mdev, passthrough or mixed" build/vfiopin bench --workload gpu
 expect_fail "bench: pages per call out of range" "takes 1..512" build/vfiopin bench --mdev x --pages-per-call 513
 expect_fail "bench: warm-up runs out of range" "warmup takes 0..1000" build/vfiopin bench --mdev x --warmup 1001
 expect_fail "bench: a client that is not there" "is not there" build/vfiopin bench --mdev x --vmm /nonexistent
@@ -228,13 +228,15 @@ sys.exit(0 if ok and m["unpin_call_ns"]["per_run"] == [c["unpin"]] * 2 else 1)' 
 else
 	bad "bench: 50,000 calls: $(cat "$tmp/err")"
 fi
-expect_fail "capture: no COMMAND" "what to run while capturing" build/vfiopin capture -o "$tmp/c"
+expect_fail "capture: no COMMAND" "what to run while capturing" build/vfiopin capture -D "$tmp/c"
+expect_exit "capture: -o is a file everywhere, not capture's directory" 2 "capture writes a directory: --output-dir DIR" \
+	build/vfiopin capture -o "$tmp/c" -- true
 expect_fail "capture: --report with a COMMAND" "takes neither" build/vfiopin capture --report "$tmp" -- true
 expect_fail "capture --report: no perf.data" "no $tmp/nothere/perf.data" build/vfiopin capture --report "$tmp/nothere"
 expect_fail "capture: perf missing" "perf not found: install Debian's linux-perf" \
-	env PATH=/nonexistent "$PWD/build/vfiopin" capture -o "$tmp/c" -- true
+	env PATH=/nonexistent "$PWD/build/vfiopin" capture -D "$tmp/c" -- true
 if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then
-	expect_fail "capture: no tracepoints" "no vfio_type1 tracepoints" build/vfiopin capture -o "$tmp/c" -- true
+	expect_fail "capture: no tracepoints" "no vfio_type1 tracepoints" build/vfiopin capture -D "$tmp/c" -- true
 fi
 # hostile bench files (tests/host/hostile_bench.py): each gets exit 2 and a
 # message, or the right verdict; never a crash or a verdict on nothing

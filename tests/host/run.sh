@@ -99,7 +99,8 @@ expect_fail "vfiopin stat: an output file it cannot write" "cannot write /nonexi
 	$V stat -o /nonexistent/out.json -d 1
 expect_fail "vfiopin hist: --total with --cid" "exclude each other" $V hist --total -c 3
 expect_fail "vfiopin top: zero iterations" "count of 1 or more" $V top -b -n 0
-expect_fail "vfiopin top: bad delay" "0.05 or more" $V top -b -d 0.001
+expect_exit "vfiopin top: bad interval" 2 "--interval takes seconds \(0.05 or more\)" $V top -b -i 0.001
+expect_exit "vfiopin-top: the common options, --mode among them" 2 "--mode takes auto, tracepoint, fentry or kprobe" build/vfiopin-top --mode frob
 expect_fail "vfiopin-top: unknown option" "unrecognized option" build/vfiopin-top --frob
 expect_fail "vfiopin trace: ring buffer not a power of two" "power of two" $V trace --ringbuf-kb 3000
 if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then

@@ -15,7 +15,7 @@ bench_setup
 for w in mdev pt-huge; do
 	case $w in
 	mdev) args=(--mdev "$M1" --total-pages 4096 --pages-per-call 64) ;;
-	pt-huge) args=(--mode passthrough --pci "$E1" --total-pages 8192 --hugetlb /mnt/huge) ;;
+	pt-huge) args=(--workload passthrough --pci "$E1" --total-pages 8192 --hugetlb /mnt/huge) ;;
 	esac
 	f=$OUT/$TAG-$w.r$R.json
 	if "$V" bench --repeat "$REP" -o "$f" "${args[@]}" 2> "$f.err"; then

@@ -78,7 +78,7 @@ for v in ("regressed", "improved"):
 # the configurations: NAME and its bench arguments; the nohuge one runs
 # with type1's disable_hugepages=1 (2 MiB pages mapped 4 KiB at a time)
 MDEV_ARGS="--mdev $M1 --total-pages $MDEV_PAGES --pages-per-call $PER_CALL"
-PT_ARGS="--mode passthrough --pci $E1 --total-pages $PT_PAGES --hugetlb /mnt/huge"
+PT_ARGS="--workload passthrough --pci $E1 --total-pages $PT_PAGES --hugetlb /mnt/huge"
 CONFIGS=(mdev-a pt-huge-a)
 for i in $(seq $PAIRS); do
 	CONFIGS+=(mdev-b$i pt-huge-b$i)
@@ -103,8 +103,8 @@ for r in $(seq $ROUNDS); do
 done
 echo 0 > $DH
 if [ $SMALL = 0 ]; then
-	run mixed --mode mixed --mdev "$M1" --pci "$E1" --total-pages $MDEV_PAGES --pages-per-call $PER_CALL
-	run pt-4k --mode passthrough --pci "$E1" --total-pages $PT_PAGES
+	run mixed --workload mixed --mdev "$M1" --pci "$E1" --total-pages $MDEV_PAGES --pages-per-call $PER_CALL
+	run pt-4k --workload passthrough --pci "$E1" --total-pages $PT_PAGES
 fi
 
 # checks against the client's own calls and vfiopin's own counts

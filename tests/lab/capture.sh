@@ -34,7 +34,7 @@ scenario() {
 	local name=$1 want=$2 dir=$OUT/capture-$1
 	shift 2
 	rm -rf "$dir"
-	"$V" capture -o "$dir" -- "$VMM" "$@" > "$OUT/capture-$name-vm.json" 2> "$OUT/capture-$name.err"
+	"$V" capture -D "$dir" -- "$VMM" "$@" > "$OUT/capture-$name-vm.json" 2> "$OUT/capture-$name.err"
 	check_eq "$name: capture exit status (the client's)" $? 0
 	local vmj=$OUT/capture-$name-vm.json
 	check_cmd "$name: perf.data written" test -s "$dir/perf.data"
@@ -99,7 +99,7 @@ check_cmd "capture --report: the plot again" test -s "$OUT/capture-S5/capture.sv
 
 # a failing command: its status, and the capture still written
 rm -rf "$OUT/capture-fail"
-"$V" capture -o "$OUT/capture-fail" -- "$VMM" --mem 4M attach "$M1" map 0 4M pin=ENOENT "$M1" 0 1 \
+"$V" capture -D "$OUT/capture-fail" -- "$VMM" --mem 4M attach "$M1" map 0 4M pin=ENOENT "$M1" 0 1 \
 	> /dev/null 2> "$OUT/capture-fail.err"
 check_eq "capture: a failing COMMAND's exit status is passed on" $? 1
 check_cmd "capture: written anyway" test -s "$OUT/capture-fail/timeline.txt"

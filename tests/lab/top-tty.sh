@@ -11,7 +11,7 @@ M1=$(create_mdev 1)
 export TERM=xterm
 S=vptop
 tmux -f /dev/null new-session -d -s $S -x 150 -y 40 \
-	"$TOP/build/vfiopin-top -d 0.5 -s locked 2> $OUT/top-tty.err; echo \$? > $OUT/top-tty.exit"
+	"$TOP/build/vfiopin-top -i 0.5 -s locked 2> $OUT/top-tty.err; echo \$? > $OUT/top-tty.exit"
 screen() { tmux capture-pane -p -t $S; }
 # wait_screen PATTERN: until the screen shows it (10 s at most)
 wait_screen() {

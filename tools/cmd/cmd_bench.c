@@ -24,8 +24,8 @@
 #define PAGE (1ULL << VP_PAGE_SHIFT)
 #define HUGE (2ULL << 20)
 
-enum mode { MODE_MDEV, MODE_PT, MODE_MIXED };
-static const char *const mode_names[] = {"mdev", "passthrough", "mixed"};
+enum workload { WL_MDEV, WL_PT, WL_MIXED };
+static const char *const workload_names[] = {"mdev", "passthrough", "mixed"};
 
 /* Metrics, in the order they are written. */
 enum metric {
@@ -55,7 +55,7 @@ static const struct {
 
 struct bench_opts {
 	struct vp_common common;
-	enum mode mode;
+	enum workload workload;
 	uint32_t per_call;
 	uint32_t total;
 	uint32_t repeat;
@@ -95,11 +95,11 @@ static const char bench_doc[] =
     "\v"
     "Examples:\n"
     "  vfiopin bench --mdev $UUID -o base.json\n"
-    "  vfiopin bench --mode passthrough --pci 0000:00:03.0 --hugetlb /mnt/huge -o pt.json\n"
+    "  vfiopin bench --workload passthrough --pci 0000:00:03.0 --hugetlb /mnt/huge -o pt.json\n"
     "  vfiopin compare base.json new.json\n";
 
 enum {
-	OPT_MODE = 0x100,
+	OPT_WORKLOAD = 0x100,
 	OPT_PER_CALL,
 	OPT_TOTAL,
 	OPT_REPEAT,
@@ -112,7 +112,10 @@ enum {
 };
 
 static const struct argp_option bench_options[] = {
-    {"mode", OPT_MODE, "MODE", 0, "mdev (default), passthrough or mixed", 0},
+    {"workload", OPT_WORKLOAD, "KIND", 0,
+     "What the client pins through: mdev (default), passthrough or mixed (--mode is how vfiopin "
+     "observes the kernel, as for every subcommand)",
+     0},
     {"pages-per-call", OPT_PER_CALL, "N", 0, "Pages per pin/unpin call, 1..512 (default 64)", 0},
     {"total-pages", OPT_TOTAL, "N", 0, "Guest RAM in 4 KiB pages (default 1024)", 0},
     {"repeat", OPT_REPEAT, "N", 0, "Repetitions, each a fresh client (default 10)", 0},
@@ -138,11 +141,14 @@ static error_t bench_parse(int key, char *arg, struct argp_state *state)
 	struct bench_opts *o = state->input;
 
 	switch (key) {
-	case OPT_MODE:
-		for (o->mode = 0; o->mode <= MODE_MIXED; o->mode++)
-			if (!strcmp(arg, mode_names[o->mode]))
+	case ARGP_KEY_INIT:
+		VP_COMMON_INPUT(state, &o->common);
+		break;
+	case OPT_WORKLOAD:
+		for (o->workload = 0; o->workload <= WL_MIXED; o->workload++)
+			if (!strcmp(arg, workload_names[o->workload]))
 				return 0;
-		argp_error(state, "--mode takes mdev, passthrough or mixed, not '%s'", arg);
+		argp_error(state, "--workload takes mdev, passthrough or mixed, not '%s'", arg);
 		break;
 	case OPT_PER_CALL:
 		arg_u32(state, "--pages-per-call", arg, 1, 512, &o->per_call);
@@ -175,14 +181,16 @@ static error_t bench_parse(int key, char *arg, struct argp_state *state)
 		argp_error(state, "takes no arguments ('%s')", arg);
 		break;
 	case ARGP_KEY_END:
-		if (o->mode != MODE_PT && !o->mdev)
-			argp_error(state, "--mode %s needs --mdev UUID", mode_names[o->mode]);
-		if (o->mode != MODE_MDEV && !o->pci)
-			argp_error(state, "--mode %s needs --pci ADDR", mode_names[o->mode]);
-		if (o->mode == MODE_PT && o->mdev)
-			argp_error(state, "--mode passthrough does not use --mdev");
-		if (o->mode == MODE_MDEV && o->pci)
-			argp_error(state, "--mode mdev does not use --pci");
+		if (o->workload != WL_PT && !o->mdev)
+			argp_error(state, "--workload %s needs --mdev UUID",
+				   workload_names[o->workload]);
+		if (o->workload != WL_MDEV && !o->pci)
+			argp_error(state, "--workload %s needs --pci ADDR",
+				   workload_names[o->workload]);
+		if (o->workload == WL_PT && o->mdev)
+			argp_error(state, "--workload passthrough does not use --mdev");
+		if (o->workload == WL_MDEV && o->pci)
+			argp_error(state, "--workload mdev does not use --pci");
 		if (o->common.cmd || o->common.duration > 0)
 			argp_error(state, "bench runs its own workload: no -d or COMMAND");
 		break;
@@ -285,25 +293,25 @@ static void build_args(struct args *a, struct args *st, const struct bench_opts 
 	add(a, "--steps");
 	add(a, "/proc/self/fd/3"); /* /dev/fd is not everywhere */
 	add(st, "attach");
-	add(st, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
+	add(st, "%s", o->workload == WL_PT ? o->pci : o->mdev);
 	add(st, "map");
 	add(st, "0");
 	add(st, "%llu", (unsigned long long)ram);
-	if (o->mode != MODE_PT)
+	if (o->workload != WL_PT)
 		pins(st, o, "pin");
-	if (o->mode == MODE_MIXED) {
+	if (o->workload == WL_MIXED) {
 		add(st, "attach");
 		add(st, "%s", o->pci);
 		add(st, "detach");
 		add(st, "%s", o->pci);
 	}
-	if (o->mode != MODE_PT)
+	if (o->workload != WL_PT)
 		pins(st, o, "unpin");
 	add(st, "unmap");
 	add(st, "0");
 	add(st, "%llu", (unsigned long long)ram);
 	add(st, "detach");
-	add(st, "%s", o->mode == MODE_PT ? o->pci : o->mdev);
+	add(st, "%s", o->workload == WL_PT ? o->pci : o->mdev);
 }
 
 /*
@@ -364,11 +372,11 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 				oom |= !push(&m[M_UNPIN_CALL], ns);
 			} else if (!strcmp(op, "map")) {
 				oom |= !push(&m[M_MAP], ns);
-				if (o->mode == MODE_PT)
+				if (o->workload == WL_PT)
 					oom |= !push(&m[M_MAP_PPS], o->total * 1e9 / ns);
 			} else if (!strcmp(op, "unmap")) {
 				oom |= !push(&m[M_UNMAP], ns);
-			} else if (!strcmp(op, "attach") && o->mode == MODE_MIXED && dev &&
+			} else if (!strcmp(op, "attach") && o->workload == WL_MIXED && dev &&
 				   !strcmp(dev, o->pci)) {
 				oom |= !push(&m[M_REPLAY], ns);
 			}
@@ -508,7 +516,6 @@ int cmd_bench(int argc, char **argv)
 	json_t *root = NULL, *w, *metrics;
 	int rc = VP_EXIT_FAIL;
 
-	vp_common_target = &o.common;
 	argp_parse(&bench_argp, argc, argv, 0, NULL, &o);
 	if (!o.vmm)
 		o.vmm = default_vmm();
@@ -550,8 +557,9 @@ int cmd_bench(int argc, char **argv)
 	json_object_set_new(root, "schema", json_string(VP_BENCH_SCHEMA));
 	json_object_set_new(root, "version", json_integer(1));
 	w = json_object();
-	json_object_set_new(w, "mode", json_string(mode_names[o.mode]));
-	json_object_set_new(w, "pages_per_call", json_integer(o.mode == MODE_PT ? 0 : o.per_call));
+	json_object_set_new(w, "mode", json_string(workload_names[o.workload]));
+	json_object_set_new(w, "pages_per_call",
+			    json_integer(o.workload == WL_PT ? 0 : o.per_call));
 	json_object_set_new(w, "total_pages", json_integer(o.total));
 	json_object_set_new(w, "hugepages", json_boolean(o.hugetlb != NULL));
 	json_object_set_new(root, "workload", w);

@@ -49,14 +49,15 @@ static const char capture_doc[] =
     "capture again.  Needs perf (Debian's linux-perf) and CAP_PERFMON or root."
     "\v"
     "Examples:\n"
-    "  vfiopin capture -o hotplug -- virsh attach-device vm1 gpu.xml\n"
-    "  vfiopin capture -o s5 -- ./vfiopin-vmm attach $MDEV map 0 16M ...\n"
+    "  vfiopin capture -D hotplug -- virsh attach-device vm1 gpu.xml\n"
+    "  vfiopin capture -D s5 -- ./vfiopin-vmm attach $MDEV map 0 16M ...\n"
     "  vfiopin capture --report hotplug\n";
 
 enum { OPT_REPORT = 0x100 };
 
 static const struct argp_option capture_options[] = {
-    {"output", 'o', "DIR", 0, "Where to write (default: vfiopin-capture)", 0},
+    {"output-dir", 'D', "DIR", 0, "The directory to write into (default: vfiopin-capture)", 0},
+    {"output", 'o', "FILE", OPTION_HIDDEN, NULL, 0},
     {"report", OPT_REPORT, "DIR", 0, "Render DIR/perf.data again; record nothing", 0},
     {0},
 };
@@ -66,8 +67,11 @@ static error_t capture_parse(int key, char *arg, struct argp_state *state)
 	struct capture_opts *o = state->input;
 
 	switch (key) {
-	case 'o':
+	case 'D':
 		o->dir = arg;
+		break;
+	case 'o':
+		argp_error(state, "capture writes a directory: --output-dir DIR (-D DIR), not -o");
 		break;
 	case OPT_REPORT:
 		o->report = arg;
@@ -79,11 +83,11 @@ static error_t capture_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (o->report && (o->common.cmd || o->dir))
-			argp_error(state, "--report DIR takes neither -o nor COMMAND");
+			argp_error(state, "--report DIR takes neither --output-dir nor COMMAND");
 		if (!o->report && !o->common.cmd)
 			argp_error(
 			    state,
-			    "what to run while capturing: vfiopin capture [-o DIR] -- COMMAND...");
+			    "what to run while capturing: vfiopin capture [-D DIR] -- COMMAND...");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -44,6 +44,9 @@ static error_t export_parse(int key, char *arg, struct argp_state *state)
 	char err[160];
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		VP_COMMON_INPUT(state, &o->common);
+		break;
 	case 'l':
 		if (!vp_listen_parse(arg, &ss, &len, err, sizeof(err)))
 			argp_error(state, "--listen %s", err);
@@ -74,7 +77,6 @@ int cmd_export(int argc, char **argv)
 	struct vp_loader l;
 	int rc;
 
-	vp_common_target = &o.common;
 	argp_parse(&export_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.announce = true;
 	if (!vp_export_bind(&e, o.listen))

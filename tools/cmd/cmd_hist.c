@@ -36,6 +36,9 @@ static error_t hist_parse(int key, char *arg, struct argp_state *state)
 	struct hist_opts *o = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		VP_COMMON_INPUT(state, &o->common);
+		break;
 	case 'j':
 		o->json = true;
 		break;
@@ -72,7 +75,6 @@ int cmd_hist(int argc, char **argv)
 	FILE *out;
 	int rc, err;
 
-	vp_common_target = &o.common;
 	argp_parse(&hist_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.announce = true;
 	if (!vp_output_open(&o.common))

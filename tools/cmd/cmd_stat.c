@@ -49,6 +49,9 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 	struct stat_opts *o = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		VP_COMMON_INPUT(state, &o->common);
+		break;
 	case 'j':
 		o->json = true;
 		break;
@@ -133,7 +136,6 @@ int cmd_stat(int argc, char **argv)
 	struct vp_loader l;
 	int rc;
 
-	vp_common_target = &o.common;
 	argp_parse(&stat_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.announce = true;
 	if (!vp_output_open(&o.common))

@@ -14,7 +14,7 @@
 struct top_opts {
 	struct vp_common common;
 	bool batch;
-	double delay;
+	double interval;
 	uint32_t iterations;
 	uint32_t cid;
 	int sort;
@@ -33,22 +33,22 @@ static const char top_doc[] =
     "locked headroom mdev pt rate p99 inv hits leaks.\n"
     "\n"
     "Without a terminal on standard output (or with -b) it prints snapshots "
-    "every DELAY seconds, ITERATIONS times, like top -b."
+    "every INTERVAL seconds, ITERATIONS times, like top -b; there -o FILE "
+    "and -- COMMAND (until it ends) apply as for stat.  --duration ends it "
+    "either way."
     "\v"
     "Examples:\n"
     "  vfiopin-top\n"
     "  vfiopin top -s headroom           least headroom first\n"
-    "  vfiopin top -b -d 1 -n 10 > log   ten batch snapshots\n";
-
-enum { OPT_VERBOSE = 0x100 };
+    "  vfiopin top -b -i 1 -n 10 > log   ten batch snapshots\n"
+    "  vfiopin-top --mode kprobe         on a kernel without the tracepoints\n";
 
 static const struct argp_option top_options[] = {
     {"batch", 'b', NULL, 0, "Batch mode: print snapshots, no screen handling", 0},
-    {"delay", 'd', "SECONDS", 0, "Time between updates (default 1)", 0},
+    {"interval", 'i', "SECONDS", 0, "Time between updates (default 1)", 0},
     {"iterations", 'n', "N", 0, "Stop after N updates (default: never)", 0},
     {"sort", 's', "KEY", 0, VP_SORT_DOC, 0},
     {"cid", 'c', "CID", 0, "Only container CID", 0},
-    {"verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0},
     {0},
 };
 
@@ -57,12 +57,15 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 	struct top_opts *o = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		VP_COMMON_INPUT(state, &o->common);
+		break;
 	case 'b':
 		o->batch = true;
 		break;
-	case 'd':
-		if (!vp_parse_seconds(arg, &o->delay) || o->delay < 0.05)
-			argp_error(state, "--delay takes seconds (0.05 or more), not '%s'", arg);
+	case 'i':
+		if (!vp_parse_seconds(arg, &o->interval) || o->interval < 0.05)
+			argp_error(state, "--interval takes seconds (0.05 or more), not '%s'", arg);
 		break;
 	case 'n':
 		if (!vp_parse_u32(arg, &o->iterations) || !o->iterations)
@@ -76,12 +79,6 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 	case 'c':
 		vp_arg_id(state, "--cid", arg, &o->cid);
 		break;
-	case OPT_VERBOSE:
-		o->common.bpf.verbose = true;
-		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -91,7 +88,9 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 static const struct argp top_argp = {
     .options = top_options,
     .parser = top_parse,
+    .args_doc = "[-- COMMAND [ARG...]]",
     .doc = top_doc,
+    .children = vp_common_children,
 };
 
 /* ---- batch ------------------------------------------------------------- */
@@ -121,11 +120,11 @@ static int batch_tick(void *ctx, bool usr1)
 	if (b->o->cid && vp_find(&s, b->o->cid))
 		b->seen = true;
 	if (b->done)
-		printf("\n");
-	vp_print_table(stdout, &s, b->o->cid);
+		fprintf(b->o->common.out, "\n");
+	vp_print_table(b->o->common.out, &s, b->o->cid);
 	if (b->o->cid && !b->seen)
-		printf("(container %u: no event from it yet)\n", b->o->cid);
-	if (fflush(stdout))
+		fprintf(b->o->common.out, "(container %u: no event from it yet)\n", b->o->cid);
+	if (fflush(b->o->common.out))
 		b->failed = 1;
 	vp_snapshot_free(&s);
 	b->done++;
@@ -135,15 +134,18 @@ static int batch_tick(void *ctx, bool usr1)
 static int run_batch(struct top_opts *o, struct vp_loader *l)
 {
 	struct batch b = {.o = o, .l = l};
+	int rc;
 
-	vp_collect(l, &o->common, (int)(o->delay * 1000), batch_tick, &b);
-	if (b.failed)
+	if (!vp_output_begin(&o->common))
+		return VP_EXIT_FAIL;
+	rc = vp_collect(l, &o->common, (int)(o->interval * 1000), batch_tick, &b);
+	if (!vp_output_close(&o->common) || b.failed || rc < 0)
 		return VP_EXIT_FAIL;
 	if (o->cid && !b.seen) {
 		fprintf(stderr, "vfiopin top: no container with id %u was seen\n", o->cid);
 		return VP_EXIT_FAIL;
 	}
-	return 0;
+	return rc;
 }
 
 /* ---- the screen -------------------------------------------------------- */
@@ -384,7 +386,7 @@ static bool key(struct screen *sc, int ch)
 static int run_screen(struct top_opts *o, struct vp_loader *l)
 {
 	struct screen sc = {.o = o, .l = l};
-	uint64_t next = 0, step = (uint64_t)(o->delay * 1e9);
+	uint64_t next = 0, step = (uint64_t)(o->interval * 1e9), t0 = vp_now_ns();
 	uint32_t done = 0;
 
 	if (!initscr()) {
@@ -402,6 +404,8 @@ static int run_screen(struct top_opts *o, struct vp_loader *l)
 		uint64_t now = vp_now_ns();
 		int ch;
 
+		if (o->common.duration > 0 && (double)(now - t0) / 1e9 >= o->common.duration)
+			break;
 		if (now >= next) {
 			if (next && (screen_tick(&sc, false) || sc.failed))
 				break;
@@ -434,16 +438,21 @@ static int run_screen(struct top_opts *o, struct vp_loader *l)
 
 int cmd_top(int argc, char **argv)
 {
-	struct top_opts o = {.delay = 1, .sort = VP_SORT_CID};
+	struct top_opts o = {.interval = 1, .sort = VP_SORT_CID};
 	struct vp_loader l;
 	int rc;
 
-	argp_parse(&top_argp, argc, argv, 0, NULL, &o);
-	if (!o.batch && !isatty(STDOUT_FILENO))
-		o.batch = true;
+	argp_parse(&top_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	if (!o.batch && (!isatty(STDOUT_FILENO) || o.common.output || o.common.cmd))
+		o.batch = true; /* a file or a COMMAND's terminal is no screen */
 	o.common.bpf.announce = o.batch;
-	if (vp_open(&l, &o.common.bpf, NULL, NULL))
+	if (o.batch && !vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
+	if (vp_open(&l, &o.common.bpf, NULL, NULL)) {
+		if (o.batch)
+			vp_output_close(&o.common);
+		return VP_EXIT_FAIL;
+	}
 	if (o.batch) {
 		rc = run_batch(&o, &l);
 	} else {

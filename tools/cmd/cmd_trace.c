@@ -40,6 +40,9 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 	struct trace_opts *o = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		VP_COMMON_INPUT(state, &o->common);
+		break;
 	case 'j':
 		o->json = true;
 		break;
@@ -102,7 +105,6 @@ int cmd_trace(int argc, char **argv)
 	uint64_t drops = 0;
 	int rc;
 
-	vp_common_target = &o.common;
 	argp_parse(&trace_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.events = true;
 	o.common.bpf.announce = true;

@@ -14,7 +14,6 @@
 
 volatile int vp_stop;
 static volatile int usr1;
-struct vp_common *vp_common_target;
 
 bool vp_parse_u32(const char *s, uint32_t *out)
 {
@@ -78,7 +77,7 @@ static const struct argp_option common_options[] = {
 
 static error_t common_parse(int key, char *arg, struct argp_state *state)
 {
-	struct vp_common *c = vp_common_target;
+	struct vp_common *c = state->input;
 	uint32_t v;
 
 	switch (key) {

@@ -26,10 +26,13 @@ struct vp_common {
 };
 
 extern const struct argp vp_common_argp;
-/* The common options as an argp child, for subcommands that collect. */
+/*
+ * The common options as an argp child, for subcommands that collect: the
+ * subcommand's parser hands it its struct vp_common on ARGP_KEY_INIT with
+ * VP_COMMON_INPUT(state, &opts->common).
+ */
 extern const struct argp_child vp_common_children[];
-/* The state the common child parser fills: set before argp_parse. */
-extern struct vp_common *vp_common_target;
+#define VP_COMMON_INPUT(state, common) ((state)->child_inputs[0] = (common))
 
 /* Parse a whole number / a positive number of seconds; false if malformed. */
 bool vp_parse_u32(const char *s, uint32_t *out);
