@@ -589,7 +589,7 @@ int cmd_bench(int argc, char **argv)
 		struct vp_snapshot s;
 		struct vp_row total;
 
-		if (vp_snapshot(&l, &s)) {
+		if (vp_snapshot_and_retire(&l, &s)) {
 			fprintf(stderr, "vfiopin bench: cannot read vfiopin's maps\n");
 			goto out;
 		}

@@ -85,7 +85,7 @@ int cmd_hist(int argc, char **argv)
 		return VP_EXIT_FAIL;
 	}
 	rc = vp_collect(&l, &o.common, 0, NULL, NULL);
-	err = vp_snapshot(&l, &s);
+	err = vp_snapshot_and_retire(&l, &s);
 	vp_close(&l);
 	if (err) {
 		fprintf(stderr, "vfiopin hist: cannot read the container map: %s\n",

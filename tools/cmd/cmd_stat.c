@@ -105,7 +105,7 @@ static int print_snapshot(void *ctx, bool usr1)
 	int err;
 
 	(void)usr1;
-	err = vp_snapshot(o->l, &s);
+	err = vp_snapshot_and_retire(o->l, &s);
 	if (err) {
 		fprintf(stderr, "vfiopin stat: cannot read the container map: %s\n",
 			strerror(-err));

@@ -110,7 +110,7 @@ static int batch_tick(void *ctx, bool usr1)
 	int err;
 
 	(void)usr1;
-	err = vp_snapshot(b->l, &s);
+	err = vp_snapshot_and_retire(b->l, &s);
 	if (err) {
 		fprintf(stderr, "vfiopin top: cannot read the container map: %s\n", strerror(-err));
 		b->failed = 1;
@@ -299,7 +299,7 @@ static int screen_tick(void *ctx, bool usr1)
 	if (!sc->paused) {
 		struct vp_snapshot s;
 
-		err = vp_snapshot(sc->l, &s);
+		err = vp_snapshot_and_retire(sc->l, &s);
 		if (err) {
 			sc->failed = 1;
 			return 1;

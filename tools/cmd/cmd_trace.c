@@ -126,7 +126,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	rc = vp_collect(&l, &o.common, 0, NULL, NULL);
 	vp_poll(&l, 0);
-	if (!vp_snapshot(&l, &s)) {
+	if (!vp_snapshot_and_retire(&l, &s)) {
 		drops = s.g.drop_ringbuf;
 		vp_snapshot_free(&s);
 	}

@@ -352,7 +352,7 @@ static void retire_reported(struct vp_loader *l)
 	l->nreported = 0;
 }
 
-int vp_snapshot(struct vp_loader *l, struct vp_snapshot *s)
+int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 {
 	int fd = bpf_map__fd(l->skel->maps.containers);
 	size_t cap = bpf_map__max_entries(l->skel->maps.containers), n = 0;

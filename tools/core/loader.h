@@ -61,8 +61,12 @@ typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
  * and what to do, returns a negative errno and leaves nothing behind.
  */
 int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *ctx);
-/* Read every container into @s (fresh allocation); retire released ones. */
-int vp_snapshot(struct vp_loader *l, struct vp_snapshot *s);
+/*
+ * Read every container into @s (fresh allocation), and delete from the
+ * map the released containers the previous snapshot reported (each is
+ * reported exactly once, then retired).
+ */
+int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s);
 /* Deliver waiting events to the callback for up to @timeout_ms. */
 int vp_poll(struct vp_loader *l, int timeout_ms);
 void vp_close(struct vp_loader *l);

@@ -159,7 +159,7 @@ static char *render(struct vp_exporter *e, size_t *len)
 
 	pthread_mutex_lock(&e->lock);
 	info.scrape_prev_s = e->last_render_s;
-	err = vp_snapshot(e->l, &s);
+	err = vp_snapshot_and_retire(e->l, &s);
 	if (err) {
 		e->failures++;
 		pthread_mutex_unlock(&e->lock);

@@ -50,13 +50,13 @@ int main(int argc, char **argv)
 	for (unsigned int c = 1; c <= n; c++)
 		synth_container(l.skel, c, SYNTH_TGID(c));
 	/* the first refresh sees them all */
-	if (vp_snapshot(&l, &s))
+	if (vp_snapshot_and_retire(&l, &s))
 		return 1;
 	seen = s.n;
 	vp_snapshot_free(&s);
 	t0 = cpu_s();
 	for (unsigned int i = 0; i < refreshes; i++) {
-		if (vp_snapshot(&l, &s))
+		if (vp_snapshot_and_retire(&l, &s))
 			return 1;
 		vp_sort_rows(s.rows, s.n, VP_SORT_LOCKED);
 		vp_print_table(null, &s, 0);
