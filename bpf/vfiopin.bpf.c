@@ -1053,236 +1053,109 @@ static __always_inline int fb_remote_exit(__u32 fn, __s64 ret)
 	return 0;
 }
 
-/* fentry/fexit */
-SEC("fexit/vfio_iommu_type1_open")
-int BPF_PROG(fx_open, unsigned long arg, void *ret)
-{
-	return fb_open_exit((__u64)ret);
-}
+/*
+ * The fallback's entry points.  Each type1 function is declared once and
+ * both fallback modes are generated from that declaration, so the two can
+ * never differ: fentry/fexit (fe_, fx_: BTF-typed, fexit sees every
+ * argument again with the return value) and kprobe/kretprobe (kp_, kr_:
+ * arguments from registers, at most five; the return probe sees only the
+ * return value).  An exit handler therefore takes the return value alone,
+ * in either mode; what else it needs, the entry stashed.
+ */
+#define FB_UNPAREN(...)		__VA_ARGS__
+#define FB_PROG(name, ...)	BPF_PROG(name, __VA_ARGS__)
+#define FB_KPROBE(name, ...)	BPF_KPROBE(name, __VA_ARGS__)
+#define FB_KRETPROBE(name, ...) BPF_KRETPROBE(name, __VA_ARGS__)
 
-SEC("fentry/vfio_iommu_type1_release")
-int BPF_PROG(fe_release, void *iommu)
-{
-	return fb_release_entry(iommu);
-}
+/* FB_ENTRY(function, name, (its first arguments, five at most), handler call) */
+#define FB_ENTRY(func, name, args, call)                                                           \
+	SEC("fentry/" #func)                                                                       \
+	int FB_PROG(fe_##name, FB_UNPAREN args)                                                    \
+	{                                                                                          \
+		return call;                                                                       \
+	}                                                                                          \
+	SEC("kprobe/" #func)                                                                       \
+	int FB_KPROBE(kp_##name, FB_UNPAREN args)                                                  \
+	{                                                                                          \
+		return call;                                                                       \
+	}
 
-SEC("fexit/vfio_iommu_type1_release")
-int BPF_PROG(fx_release, void *iommu)
-{
-	return fb_release_exit();
-}
+/* FB_EXIT(function, name, (every argument), return type, handler call on ret) */
+#define FB_EXIT(func, name, args, rtype, call)                                                     \
+	SEC("fexit/" #func)                                                                        \
+	int FB_PROG(fx_##name, FB_UNPAREN args, rtype ret)                                         \
+	{                                                                                          \
+		return call;                                                                       \
+	}                                                                                          \
+	SEC("kretprobe/" #func)                                                                    \
+	int FB_KRETPROBE(kr_##name, rtype ret)                                                     \
+	{                                                                                          \
+		return call;                                                                       \
+	}
 
-SEC("fentry/vfio_iommu_type1_attach_group")
-int BPF_PROG(fe_attach, void *iommu, struct iommu_group *group, enum vfio_group_type type)
-{
-	return fb_attach_entry(iommu, group, type);
-}
+/* FB_EXIT_VOID(function, name, (every argument), handler call): it returns nothing */
+#define FB_EXIT_VOID(func, name, args, call)                                                       \
+	SEC("fexit/" #func)                                                                        \
+	int FB_PROG(fx_##name, FB_UNPAREN args)                                                    \
+	{                                                                                          \
+		return call;                                                                       \
+	}                                                                                          \
+	SEC("kretprobe/" #func)                                                                    \
+	int BPF_KRETPROBE(kr_##name)                                                               \
+	{                                                                                          \
+		return call;                                                                       \
+	}
 
-SEC("fexit/vfio_iommu_type1_attach_group")
-int BPF_PROG(fx_attach, void *iommu, struct iommu_group *group, enum vfio_group_type type, int ret)
-{
-	return fb_attach_exit(ret);
-}
+FB_EXIT(vfio_iommu_type1_open, open, (unsigned long arg), void *, fb_open_exit((__u64)ret))
 
-SEC("fentry/vfio_iommu_type1_detach_group")
-int BPF_PROG(fe_detach, void *iommu, struct iommu_group *group)
-{
-	return fb_detach_entry(iommu, group);
-}
+FB_ENTRY(vfio_iommu_type1_release, release, (void *iommu), fb_release_entry(iommu))
+FB_EXIT_VOID(vfio_iommu_type1_release, release, (void *iommu), fb_release_exit())
 
-SEC("fexit/vfio_iommu_type1_detach_group")
-int BPF_PROG(fx_detach, void *iommu, struct iommu_group *group)
-{
-	return fb_detach_exit();
-}
+FB_ENTRY(vfio_iommu_type1_attach_group, attach, (void *iommu, struct iommu_group *group, int type),
+	 fb_attach_entry(iommu, group, type))
+FB_EXIT(vfio_iommu_type1_attach_group, attach, (void *iommu, struct iommu_group *group, int type),
+	int, fb_attach_exit(ret))
 
-SEC("fentry/vfio_iommu_type1_pin_pages")
-int BPF_PROG(fe_pin, void *iommu, struct iommu_group *group, dma_addr_t iova, int npage, int prot)
-{
-	return fb_pin_entry(FB_PIN, iommu, iova, npage, prot);
-}
+FB_ENTRY(vfio_iommu_type1_detach_group, detach, (void *iommu, struct iommu_group *group),
+	 fb_detach_entry(iommu, group))
+FB_EXIT_VOID(vfio_iommu_type1_detach_group, detach, (void *iommu, struct iommu_group *group),
+	     fb_detach_exit())
 
-SEC("fexit/vfio_iommu_type1_pin_pages")
-int BPF_PROG(fx_pin, void *iommu, struct iommu_group *group, dma_addr_t iova, int npage, int prot,
-	     struct page **pages, int ret)
-{
-	return fb_pin_exit(FB_PIN, ret);
-}
+FB_ENTRY(vfio_iommu_type1_pin_pages, pin,
+	 (void *iommu, struct iommu_group *group, dma_addr_t iova, int npage, int prot),
+	 fb_pin_entry(FB_PIN, iommu, iova, npage, prot))
+FB_EXIT(vfio_iommu_type1_pin_pages, pin,
+	(void *iommu, struct iommu_group *group, dma_addr_t iova, int npage, int prot,
+	 struct page **pages),
+	int, fb_pin_exit(FB_PIN, ret))
 
-SEC("fentry/vfio_iommu_type1_unpin_pages")
-int BPF_PROG(fe_unpin, void *iommu, dma_addr_t iova, int npage)
-{
-	return fb_pin_entry(FB_UNPIN, iommu, iova, npage, 0);
-}
+FB_ENTRY(vfio_iommu_type1_unpin_pages, unpin, (void *iommu, dma_addr_t iova, int npage),
+	 fb_pin_entry(FB_UNPIN, iommu, iova, npage, 0))
+FB_EXIT_VOID(vfio_iommu_type1_unpin_pages, unpin, (void *iommu, dma_addr_t iova, int npage),
+	     fb_pin_exit(FB_UNPIN, 0))
 
-SEC("fexit/vfio_iommu_type1_unpin_pages")
-int BPF_PROG(fx_unpin, void *iommu, dma_addr_t iova, int npage)
-{
-	return fb_pin_exit(FB_UNPIN, 0);
-}
+FB_ENTRY(vfio_iommu_type1_ioctl, ioctl, (void *iommu, unsigned int cmd, unsigned long arg),
+	 fb_ioctl_entry(iommu, cmd, arg))
+FB_EXIT(vfio_iommu_type1_ioctl, ioctl, (void *iommu, unsigned int cmd, unsigned long arg), long,
+	fb_ioctl_exit(ret))
 
-SEC("fentry/vfio_iommu_type1_ioctl")
-int BPF_PROG(fe_ioctl, void *iommu, unsigned int cmd, unsigned long arg)
-{
-	return fb_ioctl_entry(iommu, cmd, arg);
-}
+FB_ENTRY(mm_lock_acct, acct,
+	 (struct task_struct * task, struct mm_struct *mm, bool lock_cap, long npage),
+	 fb_acct_entry(task, mm, lock_cap, npage))
+FB_EXIT(mm_lock_acct, acct,
+	(struct task_struct * task, struct mm_struct *mm, bool lock_cap, long npage), int,
+	fb_acct_exit(ret))
 
-SEC("fexit/vfio_iommu_type1_ioctl")
-int BPF_PROG(fx_ioctl, void *iommu, unsigned int cmd, unsigned long arg, long ret)
-{
-	return fb_ioctl_exit(ret);
-}
+FB_ENTRY(vfio_pin_pages_remote, pin_remote, (void *dma, unsigned long vaddr, long npage),
+	 fb_remote_entry(FB_PIN_REMOTE, npage))
+FB_EXIT(vfio_pin_pages_remote, pin_remote,
+	(void *dma, unsigned long vaddr, long npage, unsigned long *pfn_base, unsigned long limit,
+	 void *batch),
+	long, fb_remote_exit(FB_PIN_REMOTE, ret))
 
-SEC("fentry/mm_lock_acct")
-int BPF_PROG(fe_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap, long npage)
-{
-	return fb_acct_entry(task, mm, lock_cap, npage);
-}
-
-SEC("fexit/mm_lock_acct")
-int BPF_PROG(fx_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap, long npage,
-	     int ret)
-{
-	return fb_acct_exit(ret);
-}
-
-SEC("fentry/vfio_pin_pages_remote")
-int BPF_PROG(fe_pin_remote, void *dma, unsigned long vaddr, long npage)
-{
-	return fb_remote_entry(FB_PIN_REMOTE, npage);
-}
-
-SEC("fexit/vfio_pin_pages_remote")
-int BPF_PROG(fx_pin_remote, void *dma, unsigned long vaddr, long npage, unsigned long *pfn_base,
-	     unsigned long limit, void *batch, long ret)
-{
-	return fb_remote_exit(FB_PIN_REMOTE, ret);
-}
-
-SEC("fentry/vfio_unpin_pages_remote")
-int BPF_PROG(fe_unpin_remote, void *dma, dma_addr_t iova, unsigned long pfn, long npage)
-{
-	return fb_remote_entry(FB_UNPIN_REMOTE, npage);
-}
-
-SEC("fexit/vfio_unpin_pages_remote")
-int BPF_PROG(fx_unpin_remote, void *dma, dma_addr_t iova, unsigned long pfn, long npage,
-	     bool do_accounting, long ret)
-{
-	return fb_remote_exit(FB_UNPIN_REMOTE, ret);
-}
-
-/* kprobes/kretprobes: the same, arguments from registers */
-SEC("kretprobe/vfio_iommu_type1_open")
-int BPF_KRETPROBE(kr_open, void *ret)
-{
-	return fb_open_exit((__u64)ret);
-}
-
-SEC("kprobe/vfio_iommu_type1_release")
-int BPF_KPROBE(kp_release, void *iommu)
-{
-	return fb_release_entry(iommu);
-}
-
-SEC("kretprobe/vfio_iommu_type1_release")
-int BPF_KRETPROBE(kr_release)
-{
-	return fb_release_exit();
-}
-
-SEC("kprobe/vfio_iommu_type1_attach_group")
-int BPF_KPROBE(kp_attach, void *iommu, struct iommu_group *group, int type)
-{
-	return fb_attach_entry(iommu, group, type);
-}
-
-SEC("kretprobe/vfio_iommu_type1_attach_group")
-int BPF_KRETPROBE(kr_attach, int ret)
-{
-	return fb_attach_exit(ret);
-}
-
-SEC("kprobe/vfio_iommu_type1_detach_group")
-int BPF_KPROBE(kp_detach, void *iommu, struct iommu_group *group)
-{
-	return fb_detach_entry(iommu, group);
-}
-
-SEC("kretprobe/vfio_iommu_type1_detach_group")
-int BPF_KRETPROBE(kr_detach)
-{
-	return fb_detach_exit();
-}
-
-SEC("kprobe/vfio_iommu_type1_pin_pages")
-int BPF_KPROBE(kp_pin, void *iommu, void *group, __u64 iova, int npage, int prot)
-{
-	return fb_pin_entry(FB_PIN, iommu, iova, npage, prot);
-}
-
-SEC("kretprobe/vfio_iommu_type1_pin_pages")
-int BPF_KRETPROBE(kr_pin, int ret)
-{
-	return fb_pin_exit(FB_PIN, ret);
-}
-
-SEC("kprobe/vfio_iommu_type1_unpin_pages")
-int BPF_KPROBE(kp_unpin, void *iommu, __u64 iova, int npage)
-{
-	return fb_pin_entry(FB_UNPIN, iommu, iova, npage, 0);
-}
-
-SEC("kretprobe/vfio_iommu_type1_unpin_pages")
-int BPF_KRETPROBE(kr_unpin)
-{
-	return fb_pin_exit(FB_UNPIN, 0);
-}
-
-SEC("kprobe/vfio_iommu_type1_ioctl")
-int BPF_KPROBE(kp_ioctl, void *iommu, unsigned int cmd, unsigned long arg)
-{
-	return fb_ioctl_entry(iommu, cmd, arg);
-}
-
-SEC("kretprobe/vfio_iommu_type1_ioctl")
-int BPF_KRETPROBE(kr_ioctl, long ret)
-{
-	return fb_ioctl_exit(ret);
-}
-
-SEC("kprobe/mm_lock_acct")
-int BPF_KPROBE(kp_acct, struct task_struct *task, struct mm_struct *mm, bool lock_cap, long npage)
-{
-	return fb_acct_entry(task, mm, lock_cap, npage);
-}
-
-SEC("kretprobe/mm_lock_acct")
-int BPF_KRETPROBE(kr_acct, int ret)
-{
-	return fb_acct_exit(ret);
-}
-
-SEC("kprobe/vfio_pin_pages_remote")
-int BPF_KPROBE(kp_pin_remote, void *dma, unsigned long vaddr, long npage)
-{
-	return fb_remote_entry(FB_PIN_REMOTE, npage);
-}
-
-SEC("kretprobe/vfio_pin_pages_remote")
-int BPF_KRETPROBE(kr_pin_remote, long ret)
-{
-	return fb_remote_exit(FB_PIN_REMOTE, ret);
-}
-
-SEC("kprobe/vfio_unpin_pages_remote")
-int BPF_KPROBE(kp_unpin_remote, void *dma, __u64 iova, unsigned long pfn, long npage)
-{
-	return fb_remote_entry(FB_UNPIN_REMOTE, npage);
-}
-
-SEC("kretprobe/vfio_unpin_pages_remote")
-int BPF_KRETPROBE(kr_unpin_remote, long ret)
-{
-	return fb_remote_exit(FB_UNPIN_REMOTE, ret);
-}
+FB_ENTRY(vfio_unpin_pages_remote, unpin_remote,
+	 (void *dma, dma_addr_t iova, unsigned long pfn, long npage),
+	 fb_remote_entry(FB_UNPIN_REMOTE, npage))
+FB_EXIT(vfio_unpin_pages_remote, unpin_remote,
+	(void *dma, dma_addr_t iova, unsigned long pfn, long npage, bool do_accounting), long,
+	fb_remote_exit(FB_UNPIN_REMOTE, ret))
