@@ -168,17 +168,17 @@ bench-top: $(BUILD)/bench_top
 # passthrough workloads, A/A pairs and an injected slowdown judged by
 # vfiopin compare (build/lab-bench/bench/), then the overhead ratios.
 bench: kernel tools
-	@tests/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- \
-		bash -c 'tests/lab/bench.sh && tests/lab/bench-overhead.sh'
+	@tests/host/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- \
+		bash -c 'tests/guest/bench.sh && tests/guest/bench-overhead.sh'
 	@cat $(BUILD)/lab-bench/bench/summary.json $(BUILD)/lab-bench/bench-overhead.json
 
 # The lab kernel against the debug kernel (lockdep, KASAN, kmemleak), boots
 # alternated: compare across kernels must find the debug one regressed.
 bench-kernels: kernel kernel-debug tools
-	@tests/lab/bench-kernels.sh
+	@tests/host/lab/bench-kernels.sh
 
 bench-overhead: kernel tools
-	@tests/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- tests/lab/bench-overhead.sh
+	@tests/host/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- tests/guest/bench-overhead.sh
 	@cp $(BUILD)/lab-bench/bench-overhead.json $(BUILD)/ && cat $(BUILD)/bench-overhead.json
 
 $(BUILD)/vfiopin-vmm: lab/vmm/vmm.c | $(BUILD)
@@ -192,23 +192,23 @@ lab: kernel tools
 	@$(LAB) -- bash -c '$(CMD)'
 
 demo: kernel tools
-	@$(LAB) --timeout 600 -- tests/lab/demo.sh
+	@$(LAB) --timeout 600 -- tests/guest/demo.sh
 
 check: check-host check-patches check-lab check-stock
 
 # The scenario matrix on Debian's own, unpatched 6.1 kernel (lab/stock/),
 # with vfiopin in a fallback mode (fentry, or kprobes).
 check-stock: deps tools
-	@tests/lab/run-in-lab.sh stock-start --kernel "$$(lab/stock/stock.sh build)" -- tests/lab/stock-start.sh
-	@tests/lab/run-in-lab.sh stock --kernel "$$(lab/stock/stock.sh path)" -- tests/lab/scenarios.sh
+	@tests/host/lab/run-in-lab.sh stock-start --kernel "$$(lab/stock/stock.sh build)" -- tests/guest/stock-start.sh
+	@tests/host/lab/run-in-lab.sh stock --kernel "$$(lab/stock/stock.sh path)" -- tests/guest/scenarios.sh
 
 # The seed's test matrix S1-S9 (also part of check-lab).
 check-scenarios: kernel tools
-	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh
+	@tests/host/lab/run-in-lab.sh scenarios -- tests/guest/scenarios.sh
 
 # The matrix on the lockdep + KASAN + kmemleak kernel (slow: see README).
 check-debug: kernel-debug tools
-	@tests/lab/run-in-lab.sh debug --flavour debug --mem 3G --timeout 5400 -- tests/lab/debug-check.sh
+	@tests/host/lab/run-in-lab.sh debug --flavour debug --mem 3G --timeout 5400 -- tests/guest/debug-check.sh
 
 # The C of bpf/, tools/, tests/ and lab/vmm/ follows .clang-format (the
 # kernel patches follow the kernel's style: check-patches).
@@ -231,15 +231,15 @@ check-patches: kernel
 	@lab/check-patches.sh
 
 check-lab: kernel tools
-	@tests/lab/hang-check.sh
-	@tests/lab/run-in-lab.sh smoke -- tests/lab/smoke.sh
-	@tests/lab/run-in-lab.sh top-tty -- tests/lab/top-tty.sh
-	@tests/lab/run-in-lab.sh frontends -- tests/lab/frontends.sh
-	@tests/lab/run-in-lab.sh modes -- tests/lab/modes.sh
-	@tests/lab/run-in-lab.sh capture -- tests/lab/capture.sh
-	@tests/lab/run-in-lab.sh bench-check -- tests/lab/bench.sh --small
-	@tests/lab/export-e2e.sh
-	@tests/lab/run-in-lab.sh scenarios -- tests/lab/scenarios.sh
+	@tests/host/lab/hang-check.sh
+	@tests/host/lab/run-in-lab.sh smoke -- tests/guest/smoke.sh
+	@tests/host/lab/run-in-lab.sh top-tty -- tests/guest/top-tty.sh
+	@tests/host/lab/run-in-lab.sh frontends -- tests/guest/frontends.sh
+	@tests/host/lab/run-in-lab.sh modes -- tests/guest/modes.sh
+	@tests/host/lab/run-in-lab.sh capture -- tests/guest/capture.sh
+	@tests/host/lab/run-in-lab.sh bench-check -- tests/guest/bench.sh --small
+	@tests/host/lab/export-e2e.sh
+	@tests/host/lab/run-in-lab.sh scenarios -- tests/guest/scenarios.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -2,7 +2,7 @@
 # Host side: a guest whose command hangs is killed at the timeout, the
 # runner exits non-zero (124) and the console log is kept.
 set -uo pipefail
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 out=$TOP/build/lab-hang
 "$TOP/lab/run.sh" --quiet --timeout 60 --out "$out" -- bash -c 'echo guest-is-up; sleep 600' 2> "$out.err"
 rc=$?

@@ -3,7 +3,7 @@
 # quietly, then print its results (ok/FAIL lines and the summary) from the
 # console log, and the end of the log when it failed.
 set -uo pipefail
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 name=$1; shift
 out=$TOP/build/lab-$name
 "$TOP/lab/run.sh" --timeout 2400 --quiet --out "$out" "$@"

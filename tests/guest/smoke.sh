@@ -3,7 +3,7 @@
 # checked against oracles the kernel and the sample driver give on their
 # own (VmLck in /proc/PID/status, mpin's sysfs counters, the client's
 # results), and the events work with unmodified perf, bpftrace and bcc.
-# Runs inside the lab guest: lab/run.sh -- tests/lab/smoke.sh
+# Runs inside the lab guest: lab/run.sh -- tests/guest/smoke.sh
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 

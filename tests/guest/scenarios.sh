@@ -7,7 +7,7 @@
 # vfiopin (`vfiopin stat --json`, attached for the whole matrix and asked for
 # a snapshot at every checkpoint with SIGUSR1).
 #
-#   lab/run.sh -- tests/lab/scenarios.sh [S1 S2 ...]
+#   lab/run.sh -- tests/guest/scenarios.sh [S1 S2 ...]
 # Writes $OUT/scenarios.json (one object per scenario) and prints a table.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -66,8 +66,8 @@ vp_snap() {
 	fail "$SC: vfiopin gave no snapshot"
 	return 1
 }
-# vp SELECTOR PATH: one figure of the last snapshot (tests/lab/vpq.py)
-vp() { python3 "$TOP/tests/lab/vpq.py" "$VP_SNAP" "$@"; }
+# vp SELECTOR PATH: one figure of the last snapshot (tests/guest/vpq.py)
+vp() { python3 "$TOP/tests/guest/vpq.py" "$VP_SNAP" "$@"; }
 vp_kb() {
 	local b
 	b=$(vp "$1" locked_bytes)

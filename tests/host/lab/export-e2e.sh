@@ -1,11 +1,11 @@
 #!/bin/bash
 # Host half of the exporter's end-to-end test: boot the lab with the
-# exporter's port forwarded to 127.0.0.1 here, run tests/lab/export.sh in
+# exporter's port forwarded to 127.0.0.1 here, run tests/guest/export.sh in
 # the guest, and have Debian's Prometheus server on this machine scrape it.
 # A query through Prometheus's HTTP API must return the VMM's VmLck, and
 # the alert rules (dashboards/prometheus/) must load and evaluate.
 set -uo pipefail
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$TOP"
 OUT=$TOP/build/lab-export
 pass=0 failed=0
@@ -18,7 +18,7 @@ fwd=$(free_port)
 mkdir -p "$OUT"
 rm -f "$OUT/export-ready" "$OUT/export-done"
 
-tests/lab/run-in-lab.sh export --hostfwd "$fwd:9739" -- tests/lab/export.sh > "$OUT/guest.txt" 2>&1 &
+tests/host/lab/run-in-lab.sh export --hostfwd "$fwd:9739" -- tests/guest/export.sh > "$OUT/guest.txt" 2>&1 &
 lab=$!
 for _ in $(seq 2400); do
 	[ -s "$OUT/export-ready" ] && break

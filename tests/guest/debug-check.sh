@@ -2,7 +2,7 @@
 # The scenario matrix on the debug kernel (lockdep, KASAN, kmemleak): the
 # scenarios must pass and the kernel must report nothing: no lockdep splat,
 # KASAN report, kmemleak leak (after forced scans), WARN or BUG.
-#   lab/run.sh --flavour debug -- tests/lab/debug-check.sh
+#   lab/run.sh --flavour debug -- tests/guest/debug-check.sh
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -7,7 +7,7 @@
 # pools each kernel's boots with `vs`.  Files and reports in
 # build/bench-kernels/.  Exit 0 when the debug kernel is found regressed.
 set -uo pipefail
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 ROUNDS=${BENCH_ROUNDS:-3} REP=${BENCH_REPEAT:-4}
 D=$TOP/build/bench-kernels
 V=$TOP/build/vfiopin
@@ -19,8 +19,8 @@ for r in $(seq "$ROUNDS"); do
 	[ $((r % 2)) = 0 ] && order=(debug lab)
 	for k in "${order[@]}"; do
 		echo "round $r: $k kernel"
-		"$TOP/tests/lab/run-in-lab.sh" "bench-kernels-$k" --flavour "$k" --mem 3G -- \
-			tests/lab/bench-kernel.sh "$k" "$r" "$REP" || exit 1
+		"$TOP/tests/host/lab/run-in-lab.sh" "bench-kernels-$k" --flavour "$k" --mem 3G -- \
+			tests/guest/bench-boot.sh "$k" "$r" "$REP" || exit 1
 		cp "$TOP/build/lab-bench-kernels-$k/$k"-*.r"$r".json "$D/" || exit 1
 	done
 done

@@ -1,12 +1,12 @@
 #!/bin/bash
-# bench-kernel.sh TAG ROUND REP: inside the lab, one round of the kernel
+# bench-boot.sh TAG ROUND REP: inside the lab, one round of the kernel
 # A/B benchmark (bench-kernels.sh): the mdev and the hugepage-backed
 # passthrough workload of the bench suite, REP repetitions each, written
 # to OUT/TAG-mdev.rROUND.json and OUT/TAG-pt-huge.rROUND.json.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# = 3 ] || die "usage: bench-kernel.sh TAG ROUND REP"
+[ $# = 3 ] || die "usage: bench-boot.sh TAG ROUND REP"
 TAG=$1 R=$2 REP=$3
 V=$TOP/build/vfiopin
 

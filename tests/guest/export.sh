@@ -1,6 +1,6 @@
 #!/bin/bash
 # Guest half of the exporter's end-to-end test (the host half is
-# tests/lab/export-e2e.sh): a VM pins pages through an mdev while
+# tests/host/lab/export-e2e.sh): a VM pins pages through an mdev while
 # `vfiopin export` serves on the port lab/run.sh --hostfwd forwards.  Checks
 # the real exposition in the guest against VmLck and the driver's counts,
 # tells the host it is ready (OUT/export-ready: the VM's pid and VmLck),
