@@ -15,20 +15,11 @@ set -uo pipefail
 RAM=16M RAM_KB=16384 RAM_PAGES=4096
 # On the stock kernel (make check-stock) there are no vfio_type1 events to
 # compare with, and vfiopin runs in a fallback mode that cannot see per-page
-# pins, refcounts, invalidations, re-accounting or leaks: those checks are
-# skipped (and counted); the oracles (VmLck, the drivers' counters, the
-# client's results) and every figure the fallback gives are still checked.
-if [ "$STOCK" = 1 ]; then
-	SKIP_RE='account deltas|vs the trace|\(trace\)|trace pins|MAP_DMA pinned through the IOMMU'
-	SKIP_RE+='|peak locked_vm|running locked_vm|charged in all|charges =|replays and reaccounts'
-	SKIP_RE+='|S5: no limit hit$|limit hit at locked_vm|passthrough limit hit reported once'
-	SKIP_RE+='|container released$|no leaked pins on DMA removal|four distinct container ids'
-	SKIP_RE+='|account deltas sum|invalidation range|pin_page events seen'
-	SKIP_RE+='|emulated attaches/detaches so far|nothing pinned after the notification'
-	SKIP_RE+='|vfiopin: (mdev references|no mdev references left|no leaked pins|distinct pages pinned'
-	SKIP_RE+='|live refcounts|replays, reaccounts|released, nothing leaked|invalidation'
-	SKIP_RE+='|its container.s references)'
-fi
+# pins, refcounts, invalidations, re-accounting or leaks: the checks that
+# need them are tagged @tp and skipped (and counted) there; the oracles
+# (VmLck, the drivers' counters, the client's results) and every figure the
+# fallback gives are still checked.
+[ "$STOCK" = 1 ] && SKIP_TAGS=tp
 [ -x "$VMM" ] || die "$VMM is not built (make tools)"
 read -r -a EDU <<< "$(bind_edu)"
 [ ${#EDU[@]} -ge 2 ] || die "the matrix needs two edu devices (lab/run.sh --edu 2)"
@@ -135,13 +126,13 @@ checkpoint() {
 	got=$(vmlck_kb "${VPID[$tag]}")
 	cid=$(cid_of "$tag")
 	check_eq "$SC: VmLck of $tag (kB)" "$got" "$want"
-	check_eq "$SC: account deltas of cid $cid (kB) vs VmLck" "$(acct_kb "$cid")" "$got"
+	check_eq @tp "$SC: account deltas of cid $cid (kB) vs VmLck" "$(acct_kb "$cid")" "$got"
 	VMLCK_SEEN+="$got "
 	vp_snap || return 1
 	check_eq "$SC: vfiopin: locked memory of $tag's container (kB) vs VmLck" \
 		"$(vp_kb "tgid=${VPID[$tag]}")" "$got"
-	check_eq "$SC: vfiopin: container id of $tag vs the trace" "$(vp "tgid=${VPID[$tag]}" cid)" "$cid"
-	check_eq "$SC: vfiopin: mdev references (all containers) vs the drivers' counts" \
+	check_eq @tp "$SC: vfiopin: container id of $tag vs the trace" "$(vp "tgid=${VPID[$tag]}" cid)" "$cid"
+	check_eq @tp "$SC: vfiopin: mdev references (all containers) vs the drivers' counts" \
 		"$(vp all mdev.pin_refs)" "$(drv_pinned_total)"
 }
 # vpc TAG PATH: a vfiopin figure of TAG's container (last snapshot)
@@ -170,8 +161,8 @@ end_scenario() {
 	trace_stop "$OUT/trace-$SC.txt"
 	check_eq "$SC: every mpin pin released (driver)" "$(drv_pinned_total)" 0
 	if vp_snap; then
-		check_eq "$SC: vfiopin: no mdev references left" "$(vp all mdev.pin_refs)" 0
-		check_eq "$SC: vfiopin: no leaked pins" "$(vp all leaked_pins)" 0
+		check_eq @tp "$SC: vfiopin: no mdev references left" "$(vp all mdev.pin_refs)" 0
+		check_eq @tp "$SC: vfiopin: no leaked pins" "$(vp all leaked_pins)" 0
 	fi
 	t1=$(date +%s.%N)
 	[ "$T_FAIL" -eq "$SC_FAIL0" ] || status=FAIL
@@ -192,16 +183,16 @@ S1() {
 	want 4096; checkpoint a 4096
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned) pages=$(mdev_counter "${M[0]}" pages)"
 	check_eq "S1: driver references held" "$(mdev_counter "${M[0]}" pinned)" 1040
-	check_eq "S1: trace pins - unpins vs driver" "$(pin_balance "$(cid_of a)")" 1040
-	check_eq "S1: vfiopin: distinct pages pinned vs driver" "$(vpc a mdev.pages_pinned)" "$(mdev_counter "${M[0]}" pages)"
+	check_eq @tp "S1: trace pins - unpins vs driver" "$(pin_balance "$(cid_of a)")" 1040
+	check_eq @tp "S1: vfiopin: distinct pages pinned vs driver" "$(vpc a mdev.pages_pinned)" "$(mdev_counter "${M[0]}" pages)"
 	check_eq "S1: vfiopin: pin calls vs driver" "$(vpc a mdev.pin_calls)" "$(mdev_counter "${M[0]}" pin_calls)"
-	check_eq "S1: vfiopin: live refcounts = the pattern pinned (1008 pages once, 16 twice)" \
+	check_eq @tp "S1: vfiopin: live refcounts = the pattern pinned (1008 pages once, 16 twice)" \
 		"$(vpc a refcount.live)" '{"1":1008,"2":16}'
 	check_eq "S1: vfiopin: headroom (bytes)" "$(vpc a headroom_bytes)" $(((RAM_KB - 4096) * 1024))
 	release a
 	want 2112; checkpoint a 2112
 	check_eq "S1: doubly pinned pages still held once (driver)" "$(mdev_counter "${M[0]}" pinned)" 528
-	check_eq "S1: vfiopin: live refcounts after the unpin" "$(vpc a refcount.live)" '{"1":528}'
+	check_eq @tp "S1: vfiopin: live refcounts after the unpin" "$(vpc a refcount.live)" '{"1":528}'
 	check_eq "S1: vfiopin: unpin calls vs driver" "$(vpc a mdev.unpin_calls)" "$(mdev_counter "${M[0]}" unpin_calls)"
 	release a
 	finish a; check_eq "S1: client status" $? 0
@@ -215,8 +206,8 @@ S2() {
 		unmap 0 8M hold unmap 0x800000 8M detach "$E1"
 	want $RAM_KB; checkpoint a $RAM_KB
 	local c; c=$(cid_of a)
-	check_eq "S2: MAP_DMA pinned through the IOMMU path" "$(count_ev "$c" dma_map_end | tr -d ' ')" 2
-	check_eq "S2: peak locked_vm (pages) equals the limit" "$(peak_locked "$c")" $RAM_PAGES
+	check_eq @tp "S2: MAP_DMA pinned through the IOMMU path" "$(count_ev "$c" dma_map_end | tr -d ' ')" 2
+	check_eq @tp "S2: peak locked_vm (pages) equals the limit" "$(peak_locked "$c")" $RAM_PAGES
 	check_eq "S2: vfiopin: passthrough pages pinned" "$(vpc a passthrough.pinned_pages)" $RAM_PAGES
 	check_eq "S2: vfiopin: limit (bytes)" "$(vpc a limit_bytes)" $((RAM_KB * 1024))
 	release a
@@ -235,7 +226,7 @@ S2() {
 	else
 		fail "S2: could not get 8 huge pages on /mnt/huge for the hugetlbfs variant"
 	fi
-	check_eq "S2: unpinned on unmap (trace)" "$(events "$TRACEFS/trace" vfio_type1_dma_unmap | grep "cid=$c " | awk '{for(i=1;i<=NF;i++) if($i~/^unpinned=/){split($i,a,"=");s+=a[2]}} END{print s}')" $RAM_PAGES
+	check_eq @tp "S2: unpinned on unmap (trace)" "$(events "$TRACEFS/trace" vfio_type1_dma_unmap | grep "cid=$c " | awk '{for(i=1;i<=NF;i++) if($i~/^unpinned=/){split($i,a,"=");s+=a[2]}} END{print s}')" $RAM_PAGES
 	end_scenario
 }
 
@@ -248,8 +239,8 @@ S3() {
 	local c; c=$(cid_of a)
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)"
 	check_eq "S3: driver holds its pins" "$(mdev_counter "${M[0]}" pinned)" 768
-	check_eq "S3: mdev pins not charged twice (peak locked_vm pages)" "$(peak_locked "$c")" $RAM_PAGES
-	check_eq "S3: pages charged in all = guest RAM (mdev pins add nothing)" \
+	check_eq @tp "S3: mdev pins not charged twice (peak locked_vm pages)" "$(peak_locked "$c")" $RAM_PAGES
+	check_eq @tp "S3: pages charged in all = guest RAM (mdev pins add nothing)" \
 		"$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=0' |
 			awk '{for(i=1;i<=NF;i++) if($i~/^delta=[0-9]/){split($i,a,"=");s+=a[2]}} END{print s}')" $RAM_PAGES
 	release a
@@ -273,11 +264,11 @@ S4() {
 	want $RAM_KB; checkpoint a $RAM_KB
 	check_eq "S4: unplug released the mdev's pins (driver)" "$(mdev_counter "${M[0]}" pinned)" 0
 	local c; c=$(cid_of a)
-	check_eq "S4: trace pins - unpins after unplug" "$(pin_balance "$c")" 0
-	check_eq "S4: emulated attaches/detaches so far" "$(count_ev "$c" group_attach) $(count_ev "$c" group_detach)" "2 1"
+	check_eq @tp "S4: trace pins - unpins after unplug" "$(pin_balance "$c")" 0
+	check_eq @tp "S4: emulated attaches/detaches so far" "$(count_ev "$c" group_attach) $(count_ev "$c" group_detach)" "2 1"
 	release a
 	finish a; check_eq "S4: client status" $? 0
-	check_eq "S4: peak locked_vm (pages) never above the limit" "$(( $(peak_locked "$c") <= RAM_PAGES ))" 1
+	check_eq @tp "S4: peak locked_vm (pages) never above the limit" "$(( $(peak_locked "$c") <= RAM_PAGES ))" 1
 	end_scenario
 }
 
@@ -298,7 +289,7 @@ S5() {
 	want $RAM_KB; checkpoint a $RAM_KB
 	release a
 	want 2048; checkpoint a 2048
-	check_eq "S5: vfiopin: replays, reaccounts, peak locked pages" \
+	check_eq @tp "S5: vfiopin: replays, reaccounts, peak locked pages" \
 		"$(vpc a passthrough.replays) $(vpc a passthrough.reaccounts) $(vpc a locked_peak_pages)" "2 2 $RAM_PAGES"
 	check_eq "S5: vfiopin: no limit hit" "$(vpc a limit_hits)" 0
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)"
@@ -306,10 +297,10 @@ S5() {
 	release a
 	finish a; check_eq "S5: client status" $? 0
 	local c; c=$(cid_of a)
-	check_eq "S5: no limit hit" "$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep -c 'ret=-12')" 0
-	check_eq "S5: running locked_vm never above the limit (peak pages)" "$(peak_locked "$c")" $RAM_PAGES
-	check_eq "S5: replays and reaccounts" "$(count_ev "$c" replay_end) $(count_ev "$c" reaccount)" "2 2"
-	check_eq "S5: charges = mdev pins + two replays of what the mdev did not hold (pages)" \
+	check_eq @tp "S5: no limit hit" "$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep -c 'ret=-12')" 0
+	check_eq @tp "S5: running locked_vm never above the limit (peak pages)" "$(peak_locked "$c")" $RAM_PAGES
+	check_eq @tp "S5: replays and reaccounts" "$(count_ev "$c" replay_end) $(count_ev "$c" reaccount)" "2 2"
+	check_eq @tp "S5: charges = mdev pins + two replays of what the mdev did not hold (pages)" \
 		"$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=0' |
 			awk '{for(i=1;i<=NF;i++) if($i~/^delta=[0-9]/){split($i,a,"=");s+=a[2]}} END{print s}')" \
 		$((512 + 2 * (RAM_PAGES - 512)))
@@ -334,8 +325,8 @@ S6() {
 	want $RAM_KB; checkpoint a $RAM_KB
 	local c; c=$(cid_of a)
 	local hit; hit=$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=-12')
-	check_eq "S6: passthrough limit hit reported once" "$(wc -l <<< "$hit")" 1
-	check_eq "S6: limit hit at locked_vm = limit" "$(field "$hit" locked_vm) $(field "$hit" limit)" "$RAM_PAGES $((RAM_KB * 1024))"
+	check_eq @tp "S6: passthrough limit hit reported once" "$(wc -l <<< "$hit")" 1
+	check_eq @tp "S6: limit hit at locked_vm = limit" "$(field "$hit" locked_vm) $(field "$hit" limit)" "$RAM_PAGES $((RAM_KB * 1024))"
 	check_eq "S6: vfiopin: one limit hit, as the client's one ENOMEM" "$(vpc a limit_hits)" \
 		"$(grep -c '"errno":"ENOMEM"' "${VJSON[a]}")"
 	check_eq "S6: vfiopin: the failed MAP_DMA" "$(vpc a passthrough.dma_map_failures)" 1
@@ -379,12 +370,12 @@ S7() {
 		[ "$STOCK" = 1 ] || [ "$(count_ev "$c" container_release)" = 1 ] && break
 		sleep 0.1
 	done
-	check_eq "S7: container released" "$(count_ev "$c" container_release)" 1
-	check_eq "S7: nothing left at release (trace)" "$(events "$TRACEFS/trace" vfio_type1_container_release | grep "cid=$c " | sed -E 's/.*(dmas=)/\1/')" "dmas=0 pinned=0 locked=0"
-	check_eq "S7: no leaked pins on DMA removal" "$(events "$TRACEFS/trace" vfio_type1_dma_remove | grep "cid=$c " | grep -vc 'leaked=0')" 0
-	check_eq "S7: trace pins - unpins" "$(pin_balance "$c")" 0
+	check_eq @tp "S7: container released" "$(count_ev "$c" container_release)" 1
+	check_eq @tp "S7: nothing left at release (trace)" "$(events "$TRACEFS/trace" vfio_type1_container_release | grep "cid=$c " | sed -E 's/.*(dmas=)/\1/')" "dmas=0 pinned=0 locked=0"
+	check_eq @tp "S7: no leaked pins on DMA removal" "$(events "$TRACEFS/trace" vfio_type1_dma_remove | grep "cid=$c " | grep -vc 'leaked=0')" 0
+	check_eq @tp "S7: trace pins - unpins" "$(pin_balance "$c")" 0
 	if vp_snap; then
-		check_eq "S7: vfiopin: released, nothing leaked, nothing pinned, nothing locked" \
+		check_eq @tp "S7: vfiopin: released, nothing leaked, nothing pinned, nothing locked" \
 			"$(vp "cid=$c" released) $(vp "cid=$c" leaked_pins) $(vp "cid=$c" mdev.pin_refs) $(vp "cid=$c" locked_pages)" "true 0 0 0"
 		vp_snap
 		check_eq "S7: vfiopin: the released container is retired after being reported" "$(vp "cid=$c" cid)" none
@@ -403,14 +394,14 @@ S8() {
 	want 16; checkpoint a 16
 	local c inv; c=$(cid_of a)
 	inv=$(events "$TRACEFS/trace" vfio_type1_invalidate_begin | grep "cid=$c ")
-	check_eq "S8: invalidation range, pages, devices" "$(field "$inv" iova) $(field "$inv" size) $(field "$inv" pinned) $(field "$inv" devices)" "0x800000 0x800000 16 2"
-	check_eq "S8: nothing pinned after the notification" "$(field "$(events "$TRACEFS/trace" vfio_type1_invalidate_end | grep "cid=$c ")" pinned)" 0
+	check_eq @tp "S8: invalidation range, pages, devices" "$(field "$inv" iova) $(field "$inv" size) $(field "$inv" pinned) $(field "$inv" devices)" "0x800000 0x800000 16 2"
+	check_eq @tp "S8: nothing pinned after the notification" "$(field "$(events "$TRACEFS/trace" vfio_type1_invalidate_end | grep "cid=$c ")" pinned)" 0
 	SC_DRV="inv=$(mdev_counter "${M[0]}" invalidations)/$(mdev_counter "${M[1]}" invalidations) inv_pages=$(mdev_counter "${M[0]}" inv_pages)/$(mdev_counter "${M[1]}" inv_pages)"
 	check_eq "S8: both drivers dropped their pins" "$(mdev_counter "${M[0]}" inv_pages) $(mdev_counter "${M[1]}" inv_pages)" "16 16"
-	check_eq "S8: vfiopin: invalidations, pages dropped, devices notified" \
+	check_eq @tp "S8: vfiopin: invalidations, pages dropped, devices notified" \
 		"$(vpc a invalidations.count) $(vpc a invalidations.pages) $(vpc a invalidations.devices_notified)" \
 		"$(mdev_counter "${M[0]}" invalidations) 16 2"
-	check_eq "S8: vfiopin: invalidation latency measured" "$(vpc a latency.invalidate.count)" 1
+	check_eq @tp "S8: vfiopin: invalidation latency measured" "$(vpc a latency.invalidate.count)" 1
 	grep -q '"op":"unmap","iova":8388608,"size":8388608,"unmapped":8388608,"ret":0' "${VJSON[a]}" &&
 		pass "S8: the unmap completed in full" || fail "S8: the unmap did not complete"
 	release a
@@ -435,12 +426,12 @@ S9() {
 	want 32; checkpoint d 32
 	local i cids=
 	for t in a b c d; do cids+="$(cid_of $t) "; done
-	check_eq "S9: four distinct container ids" "$(tr ' ' '\n' <<< "$cids" | sort -u | grep -c .)" 4
+	check_eq @tp "S9: four distinct container ids" "$(tr ' ' '\n' <<< "$cids" | sort -u | grep -c .)" 4
 	i=0
 	for t in a b c d; do
-		check_eq "S9: $t: trace pins - unpins vs its mdev's driver count" \
+		check_eq @tp "S9: $t: trace pins - unpins vs its mdev's driver count" \
 			"$(pin_balance "$(cid_of $t)")" "$(mdev_counter "${M[$i]}" pinned)"
-		check_eq "S9: $t: vfiopin: its container's references vs its mdev's driver count" \
+		check_eq @tp "S9: $t: vfiopin: its container's references vs its mdev's driver count" \
 			"$(vpc $t mdev.pin_refs)" "$(mdev_counter "${M[$i]}" pinned)"
 		check_eq "S9: $t: vfiopin: locked memory (kB) vs its VmLck" \
 			"$(vp_kb "tgid=${VPID[$t]}")" "$(vmlck_kb "${VPID[$t]}")"
@@ -449,7 +440,7 @@ S9() {
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)/$(mdev_counter "${M[1]}" pinned)/$(mdev_counter "${M[2]}" pinned)/$(mdev_counter "${M[3]}" pinned)"
 	for t in a b c d; do release $t; done
 	for t in a b c d; do finish $t; check_eq "S9: $t status" $? 0; done
-	for t in a b c d; do check_eq "S9: $t account deltas sum to 0" "$(acct_kb "$(cid_of $t)")" 0; done
+	for t in a b c d; do check_eq @tp "S9: $t account deltas sum to 0" "$(acct_kb "$(cid_of $t)")" 0; done
 	end_scenario
 }
 
@@ -467,7 +458,7 @@ check_eq "vfiopin stat: exit status" $? 0
 tail -1 "$VP_LOG" > "$VP_SNAP"
 check_eq "vfiopin: no drops over the matrix" "$(vp top drops)" '{"inflight":0,"map_full":0,"ringbuf":0}'
 check_eq "vfiopin: every _end had its _begin" "$(vp top unmatched_end)" 0
-check_eq "vfiopin: pin_page events seen vs the kernel's trace of all scenarios" \
+check_eq @tp "vfiopin: pin_page events seen vs the kernel's trace of all scenarios" \
 	"$(vp top events.pin_page)" "$(cat "$OUT"/trace-S*.txt | grep -c ' vfio_type1_pin_page: ')"
 if grep -qE '0x[0-9a-f]{12,}|ffff[0-9a-f]{12}' "$VP_LOG"; then
 	fail "vfiopin: something that looks like a kernel address in its output"
