@@ -298,8 +298,15 @@ static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta, __u64 
 	struct vp_container *c = container(VP_EV_ACCOUNT, cid, tgid, 0);
 
 	if (c) {
+		/*
+		 * An uncharge that finds the owner's mm gone (-ESRCH: a VM
+		 * killed with pins outstanding) is no failure: the charge went
+		 * with the mm, so it is netted like a successful one.
+		 */
+		bool gone = ret == -ESRCH && delta < 0;
+
 		inc(&c->account_events, 1);
-		if (!ret)
+		if (!ret || gone)
 			inc(&c->charged, delta);
 		else if (ret == -ENOMEM)
 			inc(&c->limit_hits, 1);
@@ -443,13 +450,16 @@ static __always_inline int on_dma_remove(__u32 cid, __u32 tgid, __u64 iova, __u6
 	return 0;
 }
 
+#define REPLAY_NONEMPTY (1ULL << 63)
+
 static __always_inline int on_replay_begin(__u32 cid, __u32 tgid, __u32 dmas, __u64 pin_pages,
 					   __u64 map_pages)
 {
 	__u64 now = bpf_ktime_get_ns();
 
 	container(VP_EV_REPLAY_BEGIN, cid, tgid, now);
-	span_begin(VP_SPAN_REPLAY, now, pin_pages);
+	/* whether there is anything to replay rides along with the pages */
+	span_begin(VP_SPAN_REPLAY, now, pin_pages | (dmas ? REPLAY_NONEMPTY : 0));
 	emit(VP_EV_REPLAY_BEGIN, cid, tgid, dmas, pin_pages, map_pages, 0, 0, 0, 0);
 	return 0;
 }
@@ -460,7 +470,12 @@ static __always_inline int on_replay_end(__u32 cid, __u32 tgid, __s32 ret)
 	struct vp_container *c = container(VP_EV_REPLAY_END, cid, tgid, now);
 
 	dur = span_end(VP_SPAN_REPLAY, now, &pin_pages);
-	if (c && !ret) {
+	/*
+	 * A replay is a domain that got the existing mappings; the first
+	 * IOMMU group's domain replays none and is part of its attach.
+	 */
+	if (c && !ret && (pin_pages & REPLAY_NONEMPTY)) {
+		pin_pages &= ~REPLAY_NONEMPTY;
 		inc(&c->replays, 1);
 		inc(&c->replay_pages, pin_pages);
 		inc(&c->pt_pages, pin_pages);
@@ -844,13 +859,12 @@ static __always_inline int fb_attach_exit(__s32 ret)
 	if (!fb_unstash(FB_ATTACH, &k))
 		return 0;
 	/*
-	 * A replay: pages pinned while attaching (the mappings replayed into
-	 * a new domain), or the container's first IOMMU group (its first
-	 * domain: type1 replays, if only nothing).  A later group joining an
-	 * existing domain replays nothing and is not one.
+	 * A replay: pages pinned while attaching, the mappings replayed into
+	 * a new domain.  The first IOMMU group's domain replays none (and is
+	 * part of its attach), nor does a group joining an existing domain.
 	 */
 	c = container(VP_EV_MAX, k.cid, k.tgid, now);
-	if (c && !ret && !k.a[1] && (replayed || !c->groups_iommu)) {
+	if (c && !ret && !k.a[1] && replayed) {
 		inc(&c->replays, 1);
 		inc(&c->replay_pages, replayed);
 		if (dur)
@@ -975,7 +989,7 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 		bpf_probe_read_user(&u, sizeof(u), (void *)k.a[1]);
 		c = container(VP_EV_DMA_UNMAP, k.cid, k.tgid, now);
 		if (c)
-			inc(&c->dma_unmaps, 1);
+			inc(&c->unmap_calls, 1);
 		on_dma_remove(k.cid, k.tgid, k.a[2], u.size, 0);
 	}
 	return 0;

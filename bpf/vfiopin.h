@@ -113,7 +113,8 @@ struct vp_container {
 	__u64 pt_pages;	    /* of those, pinned and mapped for an IOMMU */
 	__u64 dma_maps;
 	__u64 dma_map_failures;
-	__u64 dma_unmaps;
+	__u64 dma_unmaps;  /* mappings unmapped (tracepoints) */
+	__u64 unmap_calls; /* VFIO_IOMMU_UNMAP_DMA calls (fentry/kprobe) */
 	__u64 replays;
 	__u64 replay_pages;
 	__u64 reaccounts;

@@ -40,7 +40,7 @@ uint64_t vp_field_get(const struct vp_container *c, enum vp_field_id id)
 
 bool vp_field_available(enum vp_field_id id, bool partial)
 {
-	return !partial || !(vp_fields[id].flags & VP_FF_TP);
+	return !(vp_fields[id].flags & (partial ? VP_FF_TP : VP_FF_FB));
 }
 
 void vp_fields_add(struct vp_container *total, const struct vp_container *c)

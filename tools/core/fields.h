@@ -13,7 +13,8 @@
  *   MEMBER   the struct vp_container member
  *   FLAGS    VP_FF_BYTES: served in bytes (pages << VP_PAGE_SHIFT);
  *            VP_FF_TP: only the tracepoints give it (in fentry/kprobe mode
- *            JSON null, no series, "-" in a column);
+ *            JSON null, no series, "-" in a column); VP_FF_FB: only
+ *            fentry/kprobe mode gives it (likewise in tracepoint mode);
  *            VP_FF_NOSUM: a total does not add it up (a peak);
  *            VP_FF_SIGNED: two's complement, may be negative
  *   COL      its column in top and stat's table (NULL: none)
@@ -40,15 +41,16 @@
 	X(LOCKED_PEAK, TOP, "locked_peak_pages", "locked_peak_bytes", GAUGE, "pages", locked_peak, \
 	  VP_FF_BYTES | VP_FF_NOSUM, NULL, "Highest locked memory seen for the container.")        \
 	X(CHARGED, TOP, "charged_pages", NULL, GAUGE, "pages", charged, VP_FF_SIGNED, NULL,        \
-	  "Net pages this container's accounting changed locked memory by (negative if charges "   \
-	  "predate vfiopin).")                                                                     \
+	  "Net pages this container's accounting charged (uncharges of an owner already gone "     \
+	  "netted; negative if charges predate vfiopin).")                                         \
 	X(ACCOUNT_EVENTS, TOP, "account_events", "account_events_total", COUNTER, "events",        \
 	  account_events, 0, NULL, "Locked-memory charges and uncharges type1 attempted.")         \
 	X(LIMIT_HITS, TOP, "limit_hits", "limit_hits_total", COUNTER, "events", limit_hits, 0,     \
 	  "HITS", "Locked-memory charges refused with ENOMEM (RLIMIT_MEMLOCK exceeded).")          \
 	X(ACCOUNT_FAILURES, TOP, "account_failures", "account_failures_total", COUNTER, "events",  \
 	  account_failures, 0, NULL,                                                               \
-	  "Locked-memory charges that failed for another reason (the owner gone).")                \
+	  "Locked-memory charges refused for a reason other than the limit (an uncharge after "    \
+	  "the owner died is not one).")                                                           \
 	X(PIN_CALLS, MDEV, "pin_calls", "pin_calls_total", COUNTER, "calls", pin_calls, 0, NULL,   \
 	  "vfio_pin_pages calls.")                                                                 \
 	X(PIN_PAGES_REQ, MDEV, "pin_pages_requested", "pin_pages_requested_total", COUNTER,        \
@@ -81,19 +83,28 @@
 	X(MAPPED_PAGES, PT, "mapped_pages", "mapped_pages", GAUGE, "pages", mapped_pages, 0, NULL, \
 	  "Pages covered by the container's live DMA mappings.")                                   \
 	X(PT_PAGES, PT, "pinned_pages", "passthrough_pages", GAUGE, "pages", pt_pages, 0, "PT",    \
-	  "Pages pinned and mapped into an IOMMU domain for passthrough devices.")                 \
+	  "Pages pinned and mapped into an IOMMU domain for passthrough devices (reserved pages, " \
+	  "the zero page among them, are pinned but not charged: it can exceed locked pages).")    \
 	X(DMA_MAPS, PT, "dma_maps", "dma_maps_total", COUNTER, "calls", dma_maps, 0, NULL,         \
 	  "VFIO_IOMMU_MAP_DMA calls.")                                                             \
 	X(DMA_MAP_FAILURES, PT, "dma_map_failures", "dma_map_failures_total", COUNTER, "calls",    \
 	  dma_map_failures, 0, NULL, "VFIO_IOMMU_MAP_DMA calls that failed.")                      \
-	X(DMA_UNMAPS, PT, "dma_unmaps", "dma_unmaps_total", COUNTER, "calls", dma_unmaps, 0, NULL, \
-	  "DMA mappings removed by VFIO_IOMMU_UNMAP_DMA.")                                         \
+	X(DMA_UNMAPS, PT, "dma_unmaps", "dma_unmaps_total", COUNTER, "mappings", dma_unmaps,       \
+	  VP_FF_TP, NULL,                                                                          \
+	  "DMA mappings unmapped and unpinned (by VFIO_IOMMU_UNMAP_DMA, one per mapping).")        \
+	X(UNMAP_CALLS, PT, "unmap_calls", "unmap_calls_total", COUNTER, "calls", unmap_calls,      \
+	  VP_FF_FB, NULL,                                                                          \
+	  "VFIO_IOMMU_UNMAP_DMA calls that succeeded (what fentry/kprobe mode sees instead of "    \
+	  "the mappings they unmapped).")                                                          \
 	X(REPLAYS, PT, "replays", "replays_total", COUNTER, "events", replays, 0, NULL,            \
-	  "Replays of existing mappings into a newly attached IOMMU domain.")                      \
+	  "Existing mappings replayed into a newly attached IOMMU domain (a passthrough hotplug "  \
+	  "onto a container with mappings; the first group's empty replay is not one).")           \
 	X(REPLAY_PAGES, PT, "replay_pages", "replay_pages_total", COUNTER, "pages", replay_pages,  \
 	  0, NULL, "Pages pinned by replays.")                                                     \
-	X(REACCOUNTS, PT, "reaccounts", "reaccounts_total", COUNTER, "events", reaccounts,         \
-	  VP_FF_TP, NULL, "Re-accountings of locked memory (the last passthrough group left).")    \
+	X(REACCOUNTS, PT, "reaccounts", "reaccounts_total", COUNTER, "mappings", reaccounts,       \
+	  VP_FF_TP, NULL,                                                                          \
+	  "Mappings re-accounted when the last IOMMU-backed group left (one per mapping: an "      \
+	  "unplug from a VM of five mappings counts five).")                                       \
 	X(GROUP_ATTACHES, GROUPS, "attaches", "group_attaches_total", COUNTER, "events",           \
 	  group_attaches, 0, NULL, "IOMMU groups attached to the container.")                      \
 	X(GROUP_DETACHES, GROUPS, "detaches", "group_detaches_total", COUNTER, "events",           \
@@ -128,6 +139,7 @@ enum vp_field_type { VP_FT_GAUGE, VP_FT_COUNTER };
 #define VP_FF_TP     (1u << 1)
 #define VP_FF_NOSUM  (1u << 2)
 #define VP_FF_SIGNED (1u << 3)
+#define VP_FF_FB     (1u << 4)
 
 struct vp_field {
 	const char *id; /* "LOCKED_VM" */

@@ -25,7 +25,10 @@ int main(void)
 			printf("—");
 		printf(" | %s%s | %s | %s | %s |\n", f->unit,
 		       f->flags & VP_FF_SIGNED ? ", signed" : "", f->col ? f->col : "",
-		       f->flags & VP_FF_TP ? "unavailable" : "yes", f->help);
+		       f->flags & VP_FF_TP   ? "unavailable"
+		       : f->flags & VP_FF_FB ? "only there"
+					     : "yes",
+		       f->help);
 	}
 	return 0;
 }

@@ -292,6 +292,13 @@ static void test_passthrough_map_replay(void **state)
 	assert_int_equal(c.groups_iommu, 0);
 	assert_int_equal(c.group_attaches, 1);
 	assert_int_equal(c.group_detaches, 1);
+
+	/* a domain with no mappings to replay (a first group's) is no replay */
+	fire(s->progs.tp_replay_begin, 5, U(cid), U(tgid), U(0), U(0), U(0));
+	fire(s->progs.tp_replay_end, 3, U(cid), U(tgid), U(0));
+	c = get(s, cid);
+	assert_int_equal(c.replays, 1);
+	assert_int_equal(c.replay_ns.count, 1);
 	assert_int_equal(c.locked_vm, 0);
 	assert_int_equal(c.locked_peak, 3072);
 	assert_int_equal((int64_t)c.charged, 0);
@@ -346,7 +353,14 @@ static void test_release_leak_and_retire(void **state)
 	assert_true(c.released_ns >= c.first_ns);
 	assert_int_equal(c.locked_vm, 0);
 	assert_int_equal(c.locked_peak, 3);
+	/* the dead owner's uncharge is netted, and is no failure */
+	assert_int_equal((int64_t)c.charged, 0);
+	assert_int_equal(c.account_failures, 0);
+	/* a charge refused for another reason is one */
+	fire(s->progs.tp_account, 8, U(cid), U(tgid), U(2), U(0), LIMIT_16M, U(0), U(0), U(-3));
+	c = get(s, cid);
 	assert_int_equal(c.account_failures, 1);
+	assert_int_equal((int64_t)c.charged, 0);
 	assert_int_equal(c.limit, LIMIT_16M);
 
 	/* what userspace does once it has reported the release */
