@@ -397,8 +397,14 @@ static __always_inline int on_page(__u32 type, __u32 cid, __u32 tgid, __u64 iova
 }
 
 /* Returns the MAP_DMA's duration at its end (0 at the begin, or unmatched). */
-static __always_inline __u64 on_map(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __u64 size,
-				    bool pin, __s32 ret)
+/*
+ * MAP_DMA begin and end.  @pinned: the mapping was pinned for an IOMMU
+ * domain (its time goes to the map histogram); @pt_pages: pages to count
+ * as passthrough-pinned here (the fallback counts them as
+ * vfio_pin_pages_remote returns them, and passes 0).
+ */
+static __always_inline int on_map(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __u64 size,
+				  bool pinned, __u64 pt_pages, __s32 ret)
 {
 	__u64 now = bpf_ktime_get_ns(), dur = 0, arg;
 	struct vp_container *c = container(type, cid, tgid, now);
@@ -410,17 +416,15 @@ static __always_inline __u64 on_map(__u32 type, __u32 cid, __u32 tgid, __u64 iov
 		if (c && !ret) {
 			inc(&c->dma_maps, 1);
 			inc(&c->mapped_pages, size >> VP_PAGE_SHIFT);
-			if (pin) {
-				inc(&c->pt_pages, size >> VP_PAGE_SHIFT);
-				if (dur)
-					hist_add(&c->map_ns, dur);
-			}
+			inc(&c->pt_pages, pt_pages);
+			if (pinned && dur)
+				hist_add(&c->map_ns, dur);
 		} else if (c) {
 			inc(&c->dma_map_failures, 1);
 		}
 	}
-	emit(type, cid, tgid, iova, size, pin, ret, 0, 0, dur);
-	return dur;
+	emit(type, cid, tgid, iova, size, pinned, ret, 0, 0, dur);
+	return 0;
 }
 
 static __always_inline int on_dma_unmap(__u32 cid, __u32 tgid, __u64 iova, __u64 size,
@@ -452,6 +456,23 @@ static __always_inline int on_dma_remove(__u32 cid, __u32 tgid, __u64 iova, __u6
 
 #define REPLAY_NONEMPTY (1ULL << 63)
 
+/*
+ * One replay of existing mappings into a new IOMMU domain, in either mode:
+ * @pages it pinned, @pt_pages of them to count as passthrough-pinned here
+ * (the fallback has counted them already), @dur its time (0: unknown).
+ */
+static __always_inline void count_replay(struct vp_container *c, __u64 pages, __u64 pt_pages,
+					 __u64 dur)
+{
+	if (!c)
+		return;
+	inc(&c->replays, 1);
+	inc(&c->replay_pages, pages);
+	inc(&c->pt_pages, pt_pages);
+	if (dur)
+		hist_add(&c->replay_ns, dur);
+}
+
 static __always_inline int on_replay_begin(__u32 cid, __u32 tgid, __u32 dmas, __u64 pin_pages,
 					   __u64 map_pages)
 {
@@ -474,14 +495,8 @@ static __always_inline int on_replay_end(__u32 cid, __u32 tgid, __s32 ret)
 	 * A replay is a domain that got the existing mappings; the first
 	 * IOMMU group's domain replays none and is part of its attach.
 	 */
-	if (c && !ret && (pin_pages & REPLAY_NONEMPTY)) {
-		pin_pages &= ~REPLAY_NONEMPTY;
-		inc(&c->replays, 1);
-		inc(&c->replay_pages, pin_pages);
-		inc(&c->pt_pages, pin_pages);
-		if (dur)
-			hist_add(&c->replay_ns, dur);
-	}
+	if (!ret && (pin_pages & REPLAY_NONEMPTY))
+		count_replay(c, pin_pages & ~REPLAY_NONEMPTY, pin_pages & ~REPLAY_NONEMPTY, dur);
 	emit(VP_EV_REPLAY_END, cid, tgid, ret, 0, 0, 0, 0, 0, dur);
 	return 0;
 }
@@ -586,14 +601,14 @@ int BPF_PROG(tp_unpin_page, unsigned int cid, int tgid, u64 iova, unsigned int r
 SEC("raw_tp/vfio_type1_dma_map_begin")
 int BPF_PROG(tp_dma_map_begin, unsigned int cid, int tgid, u64 iova, u64 size, bool pin, int ret)
 {
-	on_map(VP_EV_DMA_MAP_BEGIN, cid, tgid, iova, size, pin, ret);
+	on_map(VP_EV_DMA_MAP_BEGIN, cid, tgid, iova, size, pin, 0, ret);
 	return 0;
 }
 
 SEC("raw_tp/vfio_type1_dma_map_end")
 int BPF_PROG(tp_dma_map_end, unsigned int cid, int tgid, u64 iova, u64 size, bool pin, int ret)
 {
-	on_map(VP_EV_DMA_MAP_END, cid, tgid, iova, size, pin, ret);
+	on_map(VP_EV_DMA_MAP_END, cid, tgid, iova, size, pin, pin ? size >> VP_PAGE_SHIFT : 0, ret);
 	return 0;
 }
 
@@ -864,12 +879,8 @@ static __always_inline int fb_attach_exit(__s32 ret)
 	 * part of its attach), nor does a group joining an existing domain.
 	 */
 	c = container(VP_EV_MAX, k.cid, k.tgid, now);
-	if (c && !ret && !k.a[1] && replayed) {
-		inc(&c->replays, 1);
-		inc(&c->replay_pages, replayed);
-		if (dur)
-			hist_add(&c->replay_ns, dur);
-	}
+	if (!ret && !k.a[1] && replayed)
+		count_replay(c, replayed, 0, dur);
 	if (!ret) {
 		__u64 gk = (__u64)k.cid << 32 | (__u32)k.a[0];
 		__u8 emulated = k.a[1];
@@ -952,7 +963,7 @@ static __always_inline int fb_ioctl_entry(void *iommu, __u32 cmd, __u64 arg)
 		bpf_probe_read_user(&m, sizeof(m), (void *)arg);
 		iova = m.iova;
 		size = m.size;
-		on_map(VP_EV_DMA_MAP_BEGIN, cid, fb_tgid(), iova, size, false, 0);
+		on_map(VP_EV_DMA_MAP_BEGIN, cid, fb_tgid(), iova, size, false, 0, 0);
 	} else {
 		struct vfio_iommu_type1_dma_unmap u = {};
 
@@ -975,13 +986,8 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 		return 0;
 	fb_leave();
 	if (k.a[0] == FB_MAP_DMA) {
-		/* pinned pages are counted as vfio_pin_pages_remote returns them */
-		__u64 dur =
-		    on_map(VP_EV_DMA_MAP_END, k.cid, k.tgid, k.a[2], k.a[3], false, (__s32)ret);
-
-		c = container(VP_EV_MAX, k.cid, k.tgid, now);
-		if (c && !ret && pinned && dur)
-			hist_add(&c->map_ns, dur);
+		/* pinned pages were counted as vfio_pin_pages_remote returned them */
+		on_map(VP_EV_DMA_MAP_END, k.cid, k.tgid, k.a[2], k.a[3], pinned > 0, 0, (__s32)ret);
 	} else if (!ret) {
 		struct vfio_iommu_type1_dma_unmap u = {};
 
