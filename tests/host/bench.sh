@@ -4,36 +4,9 @@
 # arguments and missing pieces `vfiopin bench` and `vfiopin capture` refuse.
 
 tmp=$(mktemp -d)
-# mkbench FILE SCALE [N] [MODE]: a vfiopin.bench file whose latency samples
-# are SCALE times a fixed noisy base (and pages/s divided by it)
-mkbench() {
-	python3 - "$@" <<-'PY'
-	import json, random, sys
-	path, scale = sys.argv[1], float(sys.argv[2])
-	n = int(sys.argv[3]) if len(sys.argv) > 3 else 30
-	mode = sys.argv[4] if len(sys.argv) > 4 else "mdev"
-	rng = random.Random(7 if scale == 1.0 else 11)  # another draw of the same noise
-	lat = [scale * 100000 * rng.lognormvariate(0, 0.05) for _ in range(n)]
-	json.dump({"schema": "vfiopin.bench", "version": 1,
-	           "workload": {"mode": mode, "pages_per_call": 64, "total_pages": 1024,
-	                        "hugepages": False},
-	           "run": {"repetitions": n},
-	           "environment": {"kernel_release": "test"},
-	           "metrics": {
-	               "pin_call_ns": {"unit": "ns", "better": "lower", "samples": lat},
-	               "pin_pages_per_s": {"unit": "1/s", "better": "higher",
-	                                   "samples": [64e9 / v for v in lat]}}},
-	          open(path, "w"))
-	PY
-}
-mkbench "$tmp/base.json" 1.0
-mkbench "$tmp/same.json" 1.0
-mkbench "$tmp/aa.json" 1.0001       # another draw, no real shift
-mkbench "$tmp/slow.json" 1.2
-mkbench "$tmp/fast.json" 0.8
-mkbench "$tmp/few-base.json" 1.0 3
-mkbench "$tmp/few.json" 1.2 3
-mkbench "$tmp/pt.json" 1.0 30 passthrough
+# every fixture: files with known shifts (tests/host/bench_cases.py)
+python3 tests/host/bench_cases.py write "$tmp"
+cases() { python3 tests/host/bench_cases.py check "$@"; }
 
 cmp_rc() { build/vfiopin compare "$@" > "$tmp/out" 2> "$tmp/err"; echo $?; }
 verdicts() { awk '$1 ~ /^pin_/ { print $NF }' "$tmp/out" | tr '\n' ' '; }
@@ -56,11 +29,7 @@ rc=$(cmp_rc --threshold 30 "$tmp/base.json" "$tmp/slow.json")
 	bad "compare: threshold: exit $rc, $(cat "$tmp/out")"
 # the estimate and its interval bracket the true +20 %
 rc=$(cmp_rc --json "$tmp/base.json" "$tmp/slow.json")
-if python3 -c '
-import json, sys
-m = {x["metric"]: x for x in json.load(open(sys.argv[1]))["metrics"]}["pin_call_ns"]
-ok = m["ci_low"] < 0.2 < m["ci_high"] and abs(m["change"] - 0.2) < 0.03 and m["p"] < 1e-6
-sys.exit(0 if ok and m["n_base"] == 30 and m["verdict"] == "regressed" else 1)' "$tmp/out"; then
+if cases slow-20 "$tmp/out"; then
 	ok "compare --json: change ~ +20 % inside its interval, p < 1e-6"
 else
 	bad "compare --json: $(cat "$tmp/out")"
@@ -74,23 +43,8 @@ rc=$(cmp_rc "$tmp/few-base.json" "$tmp/few.json")
 
 # six metrics, one of them shifted by 3.5 % (exact p = 0.029 on its own):
 # significant alone, not once the six are tested together
-python3 - "$tmp/h-base.json" "$tmp/h-new.json" <<-'PY'
-	import json, sys
-	for path, shift in zip(sys.argv[1:], (0, 3.5)):
-	    ms = {"m%d" % j: {"unit": "ns", "better": "lower",
-	                      "samples": [100 + i + (shift if j == 0 else 0.5) for i in range(10)]}
-	          for j in range(6)}
-	    json.dump({"schema": "vfiopin.bench", "version": 1, "workload": {"mode": "mdev"},
-	               "metrics": ms}, open(path, "w"))
-	PY
 rc=$(cmp_rc --json --threshold 0.1 "$tmp/h-base.json" "$tmp/h-new.json")
-if [ "$rc" = 0 ] && python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1])); m = {x["metric"]: x for x in d["metrics"]}
-ok = d["correction"] == "holm" and 0.02 < m["m0"]["p"] < 0.05
-ok = ok and abs(m["m0"]["p_adjusted"] - 6 * m["m0"]["p"]) < 1e-12 and m["m0"]["verdict"] == "unchanged"
-ok = ok and all(m["m%d" % j]["p_adjusted"] == 1 for j in range(1, 6))
-sys.exit(0 if ok else 1)' "$tmp/out"; then
+if [ "$rc" = 0 ] && cases holm-6 "$tmp/out"; then
 	ok "compare: Holm over 6 metrics: p 0.029 adjusted to 6p, no verdict, exit 0"
 else
 	bad "compare: Holm: exit $rc, $(cat "$tmp/out")"
@@ -104,40 +58,17 @@ rc=$(cmp_rc --correction none --threshold 0.1 "$tmp/h-base.json" "$tmp/h-new.jso
 # then four of B look like +8 %; the same eight runs taken A B A B ... and
 # pooled with `vs` put the drift on both sides (B trails A by one run, 2 %,
 # inside the threshold)
-python3 - "$tmp" <<-'PY'
-	import json, random, sys
-	rng = random.Random(3)
-	def run(path, t):
-	    lat = [100000 * (1 + 0.02 * t) * rng.lognormvariate(0, 0.005) for _ in range(5)]
-	    json.dump({"schema": "vfiopin.bench", "version": 1, "workload": {"mode": "mdev"},
-	               "metrics": {"pin_call_ns": {"unit": "ns", "better": "lower", "samples": lat}}},
-	              open(path, "w"))
-	for t in range(8):
-	    run("%s/seq-%s%d.json" % (sys.argv[1], "ab"[t // 4], t % 4), t)
-	for t in range(8):
-	    run("%s/alt-%s%d.json" % (sys.argv[1], "ab"[t % 2], t // 2), t)
-	PY
 rc=$(cmp_rc "$tmp"/seq-a*.json vs "$tmp"/seq-b*.json)
 [ "$rc $(verdicts)" = "1 regressed " ] && grep -Eq "^pin_call_ns .* \+[78]\.[0-9]%" "$tmp/out" &&
 	ok "compare: A then B on a drifting machine: the drift looks like ~+8 %, regressed" ||
 	bad "compare: sequential drift: exit $rc, $(cat "$tmp/out")"
 rc=$(cmp_rc --json "$tmp"/alt-a*.json vs "$tmp"/alt-b*.json)
-if [ "$rc" = 0 ] && python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1])); m = d["metrics"][0]
-ok = m["n_base"] == 20 and m["n_new"] == 20 and m["verdict"] == "unchanged" and 0 < m["change"] < 0.04
-sys.exit(0 if ok and len(d["base"]) == 4 and d["new"][0].endswith("alt-b0.json") else 1)' "$tmp/out"; then
+if [ "$rc" = 0 ] && cases pooled "$tmp/out"; then
 	ok "compare: the same runs in turn, pooled with vs: 20 vs 20 samples, unchanged"
 else
 	bad "compare: pooled: exit $rc, $(cat "$tmp/out")"
 fi
 # the kernels each side ran on are named; a side pooling two kernels is warned of
-python3 - "$tmp/base.json" "$tmp/k2.json" <<-'PY'
-	import json, sys
-	d = json.load(open(sys.argv[1]))
-	d["environment"] = {"kernel_release": "6.1.0-vp", "kernel_build": "lab-0123"}
-	json.dump(d, open(sys.argv[2], "w"))
-	PY
 rc=$(cmp_rc "$tmp/base.json" "$tmp/k2.json" vs "$tmp/k2.json")
 [ "$rc" = 0 ] && grep -q "^base: 2 files, kernel test$" "$tmp/out" &&
 	grep -q "^new: 1 file, kernel 6.1.0-vp (lab-0123)$" "$tmp/out" &&
@@ -154,29 +85,8 @@ expect_fail "compare: three files without vs" "or BASE.json... vs NEW.json..." \
 # three runs a side, 30 calls each, runs 8 % apart: as 90 vs 90 independent
 # calls that is a sure regression; as the 3 vs 3 repetitions they are
 # (per_run), it cannot be told from run-to-run variation
-python3 - "$tmp" <<-'PY'
-	import json, sys
-	def f(path, offsets, per_run=True):
-	    lat = [100000 * (1 + o) * (1 + 0.001 * (c % 7)) for o in offsets for c in range(30)]
-	    m = {"unit": "ns", "better": "lower", "samples": lat}
-	    if per_run:
-	        m["per_run"] = [30] * len(offsets)
-	    json.dump({"schema": "vfiopin.bench", "version": 1, "workload": {"mode": "mdev"},
-	               "metrics": {"pin_call_ns": m}}, open(path, "w"))
-	f(sys.argv[1] + "/runs-a.json", (0, 0.01, 0.02))
-	f(sys.argv[1] + "/runs-b.json", (0.08, 0.09, 0.10))
-	f(sys.argv[1] + "/calls-a.json", (0, 0.01, 0.02), False)
-	f(sys.argv[1] + "/calls-b.json", (0.08, 0.09, 0.10), False)
-	d = json.load(open(sys.argv[1] + "/runs-a.json"))
-	d["metrics"]["pin_call_ns"]["per_run"] = [30, 30, 29]
-	json.dump(d, open(sys.argv[1] + "/runs-bad.json", "w"))
-	PY
 rc=$(cmp_rc --json "$tmp/runs-a.json" "$tmp/runs-b.json")
-if [ "$rc" = 0 ] && python3 -c '
-import json, sys
-m = json.load(open(sys.argv[1]))["metrics"][0]
-ok = (m["n_base"], m["n_new"], m["samples_base"], m["samples_new"]) == (3, 3, 90, 90)
-sys.exit(0 if ok and m["verdict"] == "unchanged" and "too few samples (3 vs 3)" in m["warning"] else 1)' "$tmp/out"; then
+if [ "$rc" = 0 ] && cases per-run "$tmp/out"; then
 	ok "compare: per_run: 3 vs 3 repetitions of 30 calls tested as 3 vs 3, no verdict, a warning"
 else
 	bad "compare: per_run: exit $rc, $(cat "$tmp/out")"
@@ -219,11 +129,7 @@ fi
 # (tests/host/fake_vmm.py counts them)
 if FAKE_VMM_COUNTS="$tmp/counts" build/vfiopin bench --vmm tests/host/fake_vmm.py --mdev x \
 	--pages-per-call 1 --total-pages 50000 --repeat 2 --warmup 0 --no-hists -o "$tmp/many.json" 2> "$tmp/err" &&
-	python3 -c '
-import json, sys
-c = json.load(open(sys.argv[1])); m = json.load(open(sys.argv[2]))["metrics"]
-ok = c["pin"] == c["unpin"] == 50000 and m["pin_call_ns"]["per_run"] == [c["pin"]] * 2
-sys.exit(0 if ok and m["unpin_call_ns"]["per_run"] == [c["unpin"]] * 2 else 1)' "$tmp/counts" "$tmp/many.json"; then
+	cases client-counts "$tmp/many.json" "$tmp/counts"; then
 	ok "bench: 50,000 one-page calls a run: every one the client made is a sample"
 else
 	bad "bench: 50,000 calls: $(cat "$tmp/err")"
@@ -274,12 +180,7 @@ grep -qF '| pin\x1b[2J\x1b]0;owned\x07\|x | n\|s\xc2\x9b |' "$tmp/out" &&
 	bad "compare --format markdown: $(cat -v "$tmp/out")"
 # 100,000 samples a side, 20 % slower, in little memory: regressed, exit 1
 rc=$( (ulimit -v 400000; cmp_rc --json "$tmp/large-base.json" "$tmp/large-slow.json") )
-if [ "$rc" = 1 ] && python3 -c '
-import json, sys
-m = json.load(open(sys.argv[1]))["metrics"][0]
-ok = m["n_base"] == m["n_new"] == 100000 and m["verdict"] == "regressed"
-ok = ok and 0.19 < m["ci_low"] <= m["change"] <= m["ci_high"] < 0.21
-sys.exit(0 if ok and abs(m["change"] - 0.2) < 0.005 else 1)' "$tmp/out"; then
+if [ "$rc" = 1 ] && cases large-20 "$tmp/out"; then
 	ok "compare: 100,000 vs 100,000 samples under a 400 MB limit: +20 % with a tight interval, exit 1"
 else
 	bad "compare: 100,000 a side: exit $rc, $(cat "$tmp/out" "$tmp/err")"
