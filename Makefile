@@ -194,13 +194,19 @@ lab: kernel tools
 demo: kernel tools
 	@$(LAB) --timeout 600 -- tests/guest/demo.sh
 
-check: check-host check-patches check-lab check-stock
+# Every tier runs to its end even when one before it failed; a summary of
+# all of them follows, and the exit status is non-zero if any failed.
+check:
+	@tests/run-tiers.sh "check-host=$(MAKE) --no-print-directory check-host" \
+		"check-patches=$(MAKE) --no-print-directory check-patches" \
+		"check-lab=$(MAKE) --no-print-directory check-lab" \
+		"check-stock=$(MAKE) --no-print-directory check-stock"
 
 # The scenario matrix on Debian's own, unpatched 6.1 kernel (lab/stock/),
 # with vfiopin in a fallback mode (fentry, or kprobes).
 check-stock: deps tools
-	@tests/host/lab/run-in-lab.sh stock-start --kernel "$$(lab/stock/stock.sh build)" -- tests/guest/stock-start.sh
-	@tests/host/lab/run-in-lab.sh stock --kernel "$$(lab/stock/stock.sh path)" -- tests/guest/scenarios.sh
+	@tests/run-tiers.sh "stock-start=$(LAB_RUN) stock-start --kernel \"\$$(lab/stock/stock.sh build)\" -- tests/guest/stock-start.sh" \
+		"stock=$(LAB_RUN) stock --kernel \"\$$(lab/stock/stock.sh path)\" -- tests/guest/scenarios.sh"
 
 # The seed's test matrix S1-S9 (also part of check-lab).
 check-scenarios: kernel tools
@@ -230,16 +236,17 @@ check-host: deps-host tools host-tests check-format
 check-patches: kernel
 	@lab/check-patches.sh
 
+LAB_RUN := tests/host/lab/run-in-lab.sh
 check-lab: kernel tools
-	@tests/host/lab/hang-check.sh
-	@tests/host/lab/run-in-lab.sh smoke -- tests/guest/smoke.sh
-	@tests/host/lab/run-in-lab.sh top-tty -- tests/guest/top-tty.sh
-	@tests/host/lab/run-in-lab.sh frontends -- tests/guest/frontends.sh
-	@tests/host/lab/run-in-lab.sh modes -- tests/guest/modes.sh
-	@tests/host/lab/run-in-lab.sh capture -- tests/guest/capture.sh
-	@tests/host/lab/run-in-lab.sh bench-check -- tests/guest/bench.sh --small
-	@tests/host/lab/export-e2e.sh
-	@tests/host/lab/run-in-lab.sh scenarios -- tests/guest/scenarios.sh
+	@tests/run-tiers.sh "hang=tests/host/lab/hang-check.sh" \
+		"smoke=$(LAB_RUN) smoke -- tests/guest/smoke.sh" \
+		"top-tty=$(LAB_RUN) top-tty -- tests/guest/top-tty.sh" \
+		"frontends=$(LAB_RUN) frontends -- tests/guest/frontends.sh" \
+		"modes=$(LAB_RUN) modes -- tests/guest/modes.sh" \
+		"capture=$(LAB_RUN) capture -- tests/guest/capture.sh" \
+		"bench-check=$(LAB_RUN) bench-check -- tests/guest/bench.sh --small" \
+		"export-e2e=tests/host/lab/export-e2e.sh" \
+		"scenarios=$(LAB_RUN) scenarios -- tests/guest/scenarios.sh"
 
 clean:
 	rm -rf $(BUILD)

@@ -62,6 +62,9 @@ else
 	# a quote, a backslash and a newline in a comm, escaped
 	expect_value m1 'vfiopin_locked_bytes{cid="1",comm="q\"b\\s\nx"}' 65536
 	expect_value m1 'vfiopin_container_released{cid="2"}' 1
+	# a container first seen mid-life says so; the others were seen whole
+	expect_value m1 'vfiopin_container_seen_from_open{cid="4"}' 0
+	expect_value m1 'vfiopin_container_seen_from_open{cid="5"}' 1
 	# the released container was served once; now it is gone
 	curl -s -o "$tmp/m2" "$url/metrics"
 	if ! grep -q 'cid="2"' "$tmp/m2" && grep -q 'cid="3"' "$tmp/m2"; then

@@ -180,6 +180,13 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 		fprintf(f, P "exporter_last_render_seconds %.9g\n", info->scrape_prev_s);
 	}
 
+	family(f, "container_seen_from_open", "gauge",
+	       "1 when the container was observed from its open on; 0 when first seen mid-life "
+	       "(vfiopin started later, or its events were dropped): its figures miss what came "
+	       "before.");
+	for (size_t i = 0; i < s->n; i++)
+		fprintf(f, P "container_seen_from_open{%s} %d\n", lb[i].s,
+			!!(s->rows[i].c.flags & VP_F_SEEN_OPEN));
 	family(f, "container_released", "gauge",
 	       "1 once the container has been released: its last report before it is dropped.");
 	for (size_t i = 0; i < s->n; i++)

@@ -28,7 +28,9 @@ void synth_container(struct vfiopin_bpf *k, __u32 c, __u32 owner)
 {
 	__u64 cid = c, tgid = owner;
 
-	synth_fire(k->progs.tp_container_open, 5, cid, tgid, 0ULL, 0ULL, 0ULL);
+	/* container 4 was opened before anyone watched: first seen mid-life */
+	if (c != SYNTH_LATE_CID)
+		synth_fire(k->progs.tp_container_open, 5, cid, tgid, 0ULL, 0ULL, 0ULL);
 	synth_fire(k->progs.tp_group_attach, 5, cid, tgid, 100ULL + c, 1ULL, 0ULL);
 	synth_fire(k->progs.tp_account, 8, cid, tgid, SYNTH_LOCKED_PAGES, SYNTH_LOCKED_PAGES,
 		   SYNTH_LIMIT, 0ULL, 0ULL, 0ULL);

@@ -17,6 +17,7 @@ struct bpf_program;
 #define SYNTH_LIMIT	   (64ULL << 20)
 #define SYNTH_PIN_CALLS	   4
 #define SYNTH_NEW_PINS	   10 /* pin_page edges of the 4 calls */
+#define SYNTH_LATE_CID	   4  /* no container_open: seen from mid-life on */
 #define SYNTH_TGID(cid)	   (10000 + (cid))
 
 /* Run @prog once with the @n tracepoint arguments that follow. */
