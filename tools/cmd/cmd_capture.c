@@ -200,9 +200,21 @@ static json_t *to_json(const struct vp_timeline *cap)
 }
 
 /* Data files and a gnuplot script; runs gnuplot if it is there. */
+/* @s in a gnuplot single-quoted string: a quote doubled */
+static void gp_quoted(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputc('\'', f);
+		fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
 static int plot(const struct vp_timeline *cap, const char *dir)
 {
-	char path[4096];
+	char path[4096], svg[4200], dat[4200];
 	FILE *f;
 	int rc;
 
@@ -241,31 +253,44 @@ static int plot(const struct vp_timeline *cap, const char *dir)
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(f,
-		"set terminal svg size 1000,700 dynamic background '#ffffff'\n"
-		"set output '%s/capture.svg'\n"
-		"set multiplot layout 2,1 title 'vfiopin capture'\n"
-		"set xlabel 'seconds'\nset grid\nset key outside right\n"
-		"set ylabel 'locked memory (kB)'\n",
-		dir);
+	snprintf(svg, sizeof(svg), "%s/capture.svg", dir);
+	snprintf(dat, sizeof(dat), "%s/plot.dat", dir);
+	fprintf(f, "set terminal svg size 1000,700 dynamic background '#ffffff'\nset output ");
+	gp_quoted(f, svg);
+	fprintf(f, "\nset multiplot layout 2,1 title 'vfiopin capture'\n"
+		   "set xlabel 'seconds'\nset grid\nset key outside right\n"
+		   "set ylabel 'locked memory (kB)'\n");
 	fprintf(f, "plot ");
-	for (size_t i = 0; i < cap->n; i++)
-		fprintf(f, "%s'%s/plot.dat' index %zu with steps lw 2 title 'cid %u'",
-			i ? ", " : "", dir, 2 * i, cap->c[i].cid);
+	for (size_t i = 0; i < cap->n; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		gp_quoted(f, dat);
+		fprintf(f, " index %zu with steps lw 2 title 'cid %u'", 2 * i, cap->c[i].cid);
+	}
 	fprintf(f, "%s\nset ylabel 'pages pinned per second (mdev)'\nplot ", cap->n ? "" : "NaN");
-	for (size_t i = 0; i < cap->n; i++)
-		fprintf(f, "%s'%s/plot.dat' index %zu with steps lw 2 title 'cid %u'",
-			i ? ", " : "", dir, 2 * i + 1, cap->c[i].cid);
+	for (size_t i = 0; i < cap->n; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		gp_quoted(f, dat);
+		fprintf(f, " index %zu with steps lw 2 title 'cid %u'", 2 * i + 1, cap->c[i].cid);
+	}
 	fprintf(f, "%s\nunset multiplot\n", cap->n ? "" : "NaN");
 	fclose(f);
-	if (system("command -v gnuplot > /dev/null 2>&1")) {
+	{
+		/* no shell: DIR may hold any character */
+		char err[4200], *argv[] = {"gnuplot", path, NULL};
+		int efd;
+
+		snprintf(err, sizeof(err), "%s/gnuplot.err", dir);
+		efd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		rc = vp_run(argv, (const int[VP_SPAWN_FDS]){-1, efd, efd, -1});
+		if (efd >= 0)
+			close(efd);
+	}
+	if (rc == 127) {
 		fprintf(stderr,
 			"vfiopin capture: gnuplot not found: no capture.svg (install gnuplot-nox; "
 			"the data is in plot.dat, the script in plot.gp)\n");
 		return 1;
 	}
-	snprintf(path, sizeof(path), "gnuplot '%s/plot.gp' 2> '%s/gnuplot.err'", dir, dir);
-	rc = system(path);
 	if (rc) {
 		fprintf(stderr, "vfiopin capture: gnuplot failed; see %s/gnuplot.err\n", dir);
 		return -1;
@@ -286,17 +311,41 @@ static int report(const char *dir)
 		fprintf(stderr, "vfiopin capture: no %s: %s\n", path, strerror(errno));
 		return VP_EXIT_FAIL;
 	}
-	snprintf(cmd, sizeof(cmd),
-		 "perf script -i '%s' -F trace:tid,time,event,trace --ns 2> '%s/script.err'", path,
-		 dir);
-	p = popen(cmd, "r");
-	if (!p) {
-		fprintf(stderr, "vfiopin capture: cannot run perf script: %s\n", strerror(errno));
-		return VP_EXIT_FAIL;
+	{
+		/* perf script's lines through a pipe, its complaints to a file; no shell */
+		char *argv[] = {"perf", "script", "-i", path, "-F", "trace:tid,time,event,trace",
+				"--ns", NULL};
+		int pfd[2], efd;
+		pid_t pid;
+
+		snprintf(cmd, sizeof(cmd), "%s/script.err", dir);
+		efd = open(cmd, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (pipe2(pfd, O_CLOEXEC)) {
+			fprintf(stderr, "vfiopin capture: pipe: %s\n", strerror(errno));
+			if (efd >= 0)
+				close(efd);
+			return VP_EXIT_FAIL;
+		}
+		pid = vp_spawn(argv, (const int[VP_SPAWN_FDS]){-1, pfd[1], efd, -1});
+		close(pfd[1]);
+		if (efd >= 0)
+			close(efd);
+		p = pid < 0 ? NULL : fdopen(pfd[0], "r");
+		if (!p) {
+			fprintf(stderr, "vfiopin capture: cannot run perf script: %s\n",
+				strerror(errno));
+			close(pfd[0]);
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+			return VP_EXIT_FAIL;
+		}
+		while (fgets(line, sizeof(line), p))
+			vp_timeline_line(&cap, line);
+		fclose(p);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		st = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 	}
-	while (fgets(line, sizeof(line), p))
-		vp_timeline_line(&cap, line);
-	st = pclose(p);
 	if (st) {
 		fprintf(stderr, "vfiopin capture: perf script failed on %s; see %s/script.err\n",
 			path, dir);
@@ -353,7 +402,7 @@ static int record(struct capture_opts *o)
 	char *argv[32];
 	int n = 0;
 
-	if (system("command -v perf > /dev/null 2>&1")) {
+	if (!vp_in_path("perf")) {
 		fprintf(stderr, "vfiopin capture: perf not found: install Debian's linux-perf\n");
 		return VP_EXIT_FAIL;
 	}

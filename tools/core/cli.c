@@ -241,6 +241,37 @@ pid_t vp_spawn(char *const argv[], const int fds[VP_SPAWN_FDS])
 	return pid;
 }
 
+bool vp_in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		if (n && n < sizeof(buf) - strlen(prog) - 2) {
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
+			if (!access(buf, X_OK))
+				return true;
+		}
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+int vp_run(char *const argv[], const int fds[VP_SPAWN_FDS])
+{
+	pid_t pid = vp_spawn(argv, fds);
+	int status;
+
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 void vp_signals_install(void)
 {
 	struct sigaction sa = {.sa_handler = on_stop};

@@ -58,6 +58,10 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
  */
 #define VP_SPAWN_FDS 4
 pid_t vp_spawn(char *const argv[], const int fds[VP_SPAWN_FDS]);
+/* Whether @prog is an executable in $PATH. */
+bool vp_in_path(const char *prog);
+/* vp_spawn and wait: the exit status (128 + N for signal N; 127: not run), -1 if no child. */
+int vp_run(char *const argv[], const int fds[VP_SPAWN_FDS]);
 
 /* SIGINT/SIGTERM set vp_stop; SIGUSR1 asks vp_collect for a snapshot. */
 void vp_signals_install(void);
