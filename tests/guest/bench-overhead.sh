@@ -57,24 +57,8 @@ for spec in "512 20" "1 2000"; do
 			t[$mode]+="$v "
 		done
 	done
-	cases+=$(python3 - "$npages" "$count" "${t[detached]}" "${t[tracepoint]}" "${t[fentry]}" \
-		"${t[kprobe]}" "${t[ftrace]}" <<'EOF'
-import json, statistics, sys
-npages, count = int(sys.argv[1]), int(sys.argv[2])
-names = ["detached", "tracepoint", "fentry", "kprobe", "ftrace"]
-ns = {n: [int(x) for x in a.split()] for n, a in zip(names, sys.argv[3:8])}
-calls = 2 * count
-med = statistics.median
-out = {"npages": npages, "pin_unpin_pairs": count}
-for n in names:
-    out[n + "_ns"] = ns[n]
-out["detached_calls_per_s"] = calls / (med(ns["detached"]) / 1e9)
-for n in names[1:]:
-    out[n + "_throughput_ratio"] = med(ns["detached"]) / med(ns[n])
-    # what one pin or unpin call costs more than untraced
-    out[n + "_extra_ns_per_call"] = (med(ns[n]) - med(ns["detached"])) / calls
-print(json.dumps(out) + ",")
-EOF
+	cases+=$(python3 "$TOP/tests/guest/overhead_case.py" "$npages" "$count" "${t[detached]}" "${t[tracepoint]}" "${t[fentry]}" \
+		"${t[kprobe]}" "${t[ftrace]}"
 )
 	unset t
 done
@@ -84,11 +68,4 @@ cat > "$OUT/bench-overhead.json" <<EOF
  "note":"X_throughput_ratio = median time untraced / median time with vfiopin attached in mode X (1.0 = no cost), ftrace: the events enabled into ftrace instead; X_extra_ns_per_call = the added time per pin or unpin call; TCG-emulated lab",
  "cases":[${cases%,}]}
 EOF
-python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-for c in d["cases"]:
-    print("ok: %d-page calls, throughput of untraced (extra ns per call): " % c["npages"] +
-          ", ".join("%s %.3f (%+.0f)" % (m, c[m + "_throughput_ratio"], c[m + "_extra_ns_per_call"])
-                    for m in ("tracepoint", "fentry", "kprobe", "ftrace")) +
-          " (clocksource %s)" % d["clocksource"])' "$OUT/bench-overhead.json"
+python3 "$TOP/tests/guest/overhead_report.py" "$OUT/bench-overhead.json"

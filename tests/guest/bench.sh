@@ -68,11 +68,7 @@ compare() {
 	"$V" compare --alpha $ALPHA --json "${a[@]}" vs "${b[@]}" > "$B/cmp-$1-$2.json" 2> "$B/cmp-$1-$2.err"
 	local rc=$?
 	"$V" compare --alpha $ALPHA "${a[@]}" vs "${b[@]}" > "$B/cmp-$1-$2.txt" 2>&1
-	echo "$rc $(python3 -c '
-import json, sys
-ms = json.load(open(sys.argv[1]))["metrics"]
-for v in ("regressed", "improved"):
-    print(",".join(m["metric"] for m in ms if m["verdict"] == v) or "-", end=" ")' "$B/cmp-$1-$2.json" 2> /dev/null)"
+	echo "$rc $(python3 "$TOP/tests/guest/cmp_query.py" verdicts "$B/cmp-$1-$2.json" 2> /dev/null)"
 }
 
 # the configurations: NAME and its bench arguments; the nohuge one runs
@@ -109,27 +105,7 @@ fi
 
 # checks against the client's own calls and vfiopin's own counts
 calls=$(( (MDEV_PAGES + PER_CALL - 1) / PER_CALL * REP ))
-python3 - "$B/mdev-a.r1.json" "$calls" "$REP" "$MDEV_PAGES" <<-'EOF' && pass "bench: mdev samples = the client's calls ($calls); vfiopin's pin calls and pages the same" || fail "bench: mdev file: see above"
-import json, sys
-b = json.load(open(sys.argv[1])); calls, rep = int(sys.argv[2]), int(sys.argv[3])
-m = b["metrics"]
-errs = []
-if b["schema"] != "vfiopin.bench" or b["version"] != 1: errs.append("schema")
-for k, n in (("pin_call_ns", calls), ("unpin_call_ns", calls), ("pin_pages_per_s", calls), ("map_ns", rep), ("unmap_ns", rep)):
-    if len(m.get(k, {}).get("samples", [])) != n: errs.append("%s: %d samples, want %d" % (k, len(m.get(k, {}).get("samples", [])), n))
-for k, per in (("pin_call_ns", calls // rep), ("map_ns", 1)):
-    if m.get(k, {}).get("per_run") != [per] * rep: errs.append("%s per_run %r, want %d x %d" % (k, m.get(k, {}).get("per_run"), rep, per))
-if b.get("run", {}).get("warmup") != 1: errs.append("run %r" % b.get("run"))
-h = b.get("vfiopin", {}).get("mdev", {})
-if h.get("pin_calls") != calls: errs.append("vfiopin pin_calls %r, want %d" % (h.get("pin_calls"), calls))
-if h.get("new_pins") != rep * int(sys.argv[4]): errs.append("vfiopin new_pins %r" % h.get("new_pins"))
-if "pin_ns" not in b["vfiopin"].get("histograms", {}): errs.append("no pin_ns histogram")
-if b.get("containers") != rep: errs.append("containers %r, want %d" % (b.get("containers"), rep))
-e = b["environment"]
-if not e.get("kernel_build", "").startswith("lab-") or e.get("type1_disable_hugepages") is not False: errs.append("environment %r" % e)
-for x in errs: print("bench:", x)
-sys.exit(1 if errs else 0)
-EOF
+python3 "$TOP/tests/guest/bench_samples.py" "$B/mdev-a.r1.json" "$calls" "$REP" "$MDEV_PAGES" && pass "bench: mdev samples = the client's calls ($calls); vfiopin's pin calls and pages the same" || fail "bench: mdev file: see above"
 
 # A/A: the same workload again on the same kernel
 aa_alarms=0 aa_improved=0 aa_metrics=0 aa_judged=0
@@ -138,7 +114,7 @@ for i in $(seq $PAIRS); do
 		read -r rc reg imp <<< "$(compare $w-a $w-b$i)"
 		# a verdict either way (0 or 1), never refused input (2)
 		[ "$rc" = 0 ] || [ "$rc" = 1 ] && aa_judged=$((aa_judged + 1))
-		n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["metrics"]))' "$B/cmp-$w-a-$w-b$i.json" 2> /dev/null || echo 0)
+		n=$(python3 "$TOP/tests/guest/cmp_query.py" count "$B/cmp-$w-a-$w-b$i.json" 2> /dev/null || echo 0)
 		aa_metrics=$((aa_metrics + n))
 		[ "$reg" = - ] || aa_alarms=$((aa_alarms + $(tr ',' '\n' <<< "$reg" | wc -l)))
 		[ "$imp" = - ] || aa_improved=$((aa_improved + $(tr ',' '\n' <<< "$imp" | wc -l)))
@@ -163,17 +139,5 @@ esac
 check_eq "A/A: every pair compared to a verdict ($aa_alarms false regressions in $aa_metrics metric comparisons)" \
 	"$aa_judged" $((2 * PAIRS))
 
-python3 - "$B" "$aa_alarms" "$aa_metrics" "$aa_improved" "$ALPHA" "$ROUNDS" "$REP" <<-'EOF' > "$B/summary.json"
-import json, sys, glob, os
-d, alarms, metrics = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-out = {"aa_false_regressions": alarms, "aa_false_improvements": int(sys.argv[4]),
-       "aa_metric_comparisons": metrics, "alpha": float(sys.argv[5]), "correction": "holm",
-       "rounds": int(sys.argv[6]), "repetitions_per_round": int(sys.argv[7]), "comparisons": {}}
-for f in sorted(glob.glob(os.path.join(d, "cmp-*.json"))):
-    c = json.load(open(f))
-    out["comparisons"][os.path.basename(f)[4:-5]] = {
-        m["metric"]: {k: m[k] for k in ("n_base", "n_new", "change", "ci_low", "ci_high", "p", "p_adjusted", "verdict")}
-        for m in c["metrics"]}
-print(json.dumps(out, indent=1))
-EOF
+python3 "$TOP/tests/guest/bench_summary.py" "$B" "$aa_alarms" "$aa_metrics" "$aa_improved" "$ALPHA" "$ROUNDS" "$REP" > "$B/summary.json"
 summary

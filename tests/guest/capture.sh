@@ -18,15 +18,7 @@ read -r E1 _ <<< "$(bind_edu)"
 # q FILE EXPR: evaluate a Python expression over the capture's JSON (as c,
 # the container of the client's pid) and the client's step lines (as vm)
 q() {
-	python3 - "$1" "$2" "$3" <<-'EOF'
-	import json, sys
-	cap = json.load(open(sys.argv[1] + "/timeline.json"))
-	vm = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]
-	pid = next(l["pid"] for l in vm if "pid" in l)
-	c = next(x for x in cap["containers"] if x["tgid"] == pid)
-	phases = [p["phase"] for p in c["phases"]]
-	print(eval(sys.argv[3]))
-	EOF
+	python3 "$TOP/tests/guest/capture_query.py" "$1" "$2" "$3"
 }
 
 # scenario NAME EXPECTED-PHASES CLIENT-ARGS...

@@ -43,12 +43,7 @@ check_eq "trace: no per-page events with --no-pages" "$(grep -c 'pin_page' "$OUT
 check_eq "trace: container open and release of the VM" \
 	"$(grep -cE " tgid=$pid +container_(open|release) " "$OUT/trace.txt")" 2
 check_eq "trace --json: pages pinned and unpinned vs the VM's count" \
-	"$(python3 -c '
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1])]
-mine = [e for e in ev if e["tgid"] == int(sys.argv[2])]
-print(sum(1 for e in mine if e["event"] == "pin_page"), sum(1 for e in mine if e["event"] == "unpin_page"))
-' "$OUT/trace.json" "$pid")" \
+	"$(python3 "$TOP/tests/guest/trace_counts.py" "$OUT/trace.json" "$pid")" \
 	"$(sed -nE 's/.*"event":"end".*"pages_pinned":([0-9]+),"pages_unpinned":([0-9]+).*/\1 \2/p' "$OUT/trace-vm.json")"
 check_eq "trace -c: a container that never appears shows nothing" \
 	"$(grep -c 'cid=' "$OUT/trace-none.txt")" 0
@@ -61,10 +56,9 @@ grep -q '0 events shown' "$OUT/trace-none.err" && pass "trace: says how many eve
 check_eq "hist -- COMMAND: the command's status" $? 0
 check_eq "hist -o: the command's output stays its own" "$(grep -c '"op":"pin"' "$OUT/hist-vm.json")" 3
 check_eq "hist: pin calls measured vs the VM's three" \
-	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["histograms"]["pin_ns"]["count"])' "$OUT/hist.json")" 3
+	"$(q "$OUT/hist.json" top total.histograms.pin_ns.count)" 3
 check_eq "hist: ref_count after each page pin (4 at 1, 4 at 2, 1 at 1)" \
-	"$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["total"]["refcount"]["bumps"], sort_keys=True))' "$OUT/hist.json")" \
-	'{"1": 5, "2": 4}'
+	"$(q "$OUT/hist.json" top total.refcount.bumps)" '{"1":5,"2":4}'
 "$VFIOPIN" stat -- "$VMM" --mem 4M map 0 8M > /dev/null 2>&1
 check_eq "stat -- COMMAND: a failing command's status comes back" $? 2
 

@@ -472,7 +472,5 @@ fi
 
 echo
 printf '%-4s %-6s %-28s %-28s %-32s %s\n' scen result "VmLck seen (kB)" "VmLck expected (kB)" "driver" seconds
-while IFS= read -r j; do
-	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%-4s %-6s %-28s %-28s %-32s %.1f" % (d["scenario"], d["result"], d["vmlck_seen_kb"], d["vmlck_expected_kb"], d["driver"], d["seconds"]))' "$j"
-done < "$RESULTS"
+python3 "$TOP/tests/guest/scenario_rows.py" "$RESULTS"
 summary

@@ -140,27 +140,7 @@ qemu-system-x86_64 -nodefaults -no-user-config -display none -machine q35 -accel
 	-monitor unix:/tmp/mon.sock,server=on,wait=off > "$OUT/qemu.log" 2>&1 &
 qemu_pid=$!
 monitor() {
-	python3 - "$1" <<'PY'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-for _ in range(600):
-    try:
-        s.connect("/tmp/mon.sock"); break
-    except OSError:
-        time.sleep(0.1)
-s.settimeout(60)
-buf = b""
-def until_prompt():
-    global buf
-    while not buf.rstrip().endswith(b"(qemu)"):
-        buf += s.recv(4096)
-    out, buf = buf, b""
-    return out.decode(errors="replace")
-until_prompt()
-s.sendall(sys.argv[1].encode() + b"\n")
-if sys.argv[1] != "quit":
-    print(until_prompt())
-PY
+	python3 "$TOP/tests/guest/qemu_monitor.py" "$1"
 }
 info=$(monitor "info pci")
 check_cmd "QEMU sees mpin as PCI device 1b36:7f00" grep -q "1b36:7f00" <<< "$info"

@@ -38,7 +38,7 @@ kill -INT $vp
 wait $vp; rc=$?
 [ $rc = 0 ] && grep -q "attached to 19 type1 functions with fentry" "$OUT/stock-wait.err" &&
 	ok "then attaches with fentry (auto), exit 0" || bad "after the wait: exit $rc: $(cat "$OUT/stock-wait.err")"
-[ "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["mode"])' "$OUT/stock-wait.json")" = fentry ] &&
+[ "$(python3 "$TOP/tests/guest/vpq.py" "$OUT/stock-wait.json" top mode)" = fentry ] &&
 	ok "its snapshot says mode fentry" || bad "snapshot mode: $(tail -c 300 "$OUT/stock-wait.json")"
 
 err=$("$V" stat --mode tracepoint -d 1 2>&1 >/dev/null); rc=$?

@@ -13,7 +13,7 @@ ok() { echo "ok: $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
 
 command -v prometheus > /dev/null || { echo "export-e2e: prometheus missing ('make deps')"; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$TOP/tests/host/lab/prom_query.py" free-port; }
 fwd=$(free_port)
 mkdir -p "$OUT"
 rm -f "$OUT/export-ready" "$OUT/export-done"
@@ -49,7 +49,7 @@ else
 	prom=$!
 	api=http://127.0.0.1:$pport/api/v1
 	q() { curl -s --get "$api/query" --data-urlencode "query=$1"; }
-	val() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if len(r)==1 else "%d results" % len(r))' 2> /dev/null; }
+	val() { q "$1" | python3 "$TOP/tests/host/lab/prom_query.py" value 2> /dev/null; }
 	got=
 	for _ in $(seq 240); do
 		got=$(val "vfiopin_locked_bytes{tgid=\"$vm\"}")
@@ -63,13 +63,7 @@ else
 	[ "$got" = 0.0625 ] && ok "Prometheus: locked / limit = 0.0625" || bad "Prometheus: locked / limit = '$got'"
 	# the rules loaded and evaluate without errors
 	rules=$(curl -s "$api/rules")
-	if python3 - "$rules" <<-'EOF'; then ok "Prometheus: every rule loaded and evaluates healthy"; else bad "Prometheus: rules: $rules"; fi
-	import json, sys
-	groups = json.loads(sys.argv[1])["data"]["groups"]
-	rules = [r for g in groups for r in g["rules"]]
-	bad = [r["name"] for r in rules if r.get("health") not in ("ok", "unknown")]
-	sys.exit(1 if not rules or bad else 0)
-	EOF
+	if python3 "$TOP/tests/host/lab/prom_rules_healthy.py" "$rules"; then ok "Prometheus: every rule loaded and evaluates healthy"; else bad "Prometheus: rules: $rules"; fi
 	kill $prom
 	wait $prom 2> /dev/null
 	rm -rf "$tmp"
