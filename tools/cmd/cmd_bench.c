@@ -513,7 +513,7 @@ int cmd_bench(int argc, char **argv)
 	struct series m[M_MAX] = {0}, scratch[M_MAX] = {0};
 	struct vp_loader l;
 	bool attached = false;
-	json_t *root = NULL, *w, *metrics;
+	json_t *root = NULL, *w;
 	int rc = VP_EXIT_FAIL;
 
 	argp_parse(&bench_argp, argc, argv, 0, NULL, &o);
@@ -553,38 +553,25 @@ int cmd_bench(int argc, char **argv)
 		goto out;
 	}
 
-	root = json_object();
-	json_object_set_new(root, "schema", json_string(VP_BENCH_SCHEMA));
-	json_object_set_new(root, "version", json_integer(1));
-	w = json_object();
-	json_object_set_new(w, "mode", json_string(workload_names[o.workload]));
-	json_object_set_new(w, "pages_per_call",
-			    json_integer(o.workload == WL_PT ? 0 : o.per_call));
-	json_object_set_new(w, "total_pages", json_integer(o.total));
-	json_object_set_new(w, "hugepages", json_boolean(o.hugetlb != NULL));
-	json_object_set_new(root, "workload", w);
-	json_object_set_new(root, "run",
-			    json_pack("{s:i,s:i}", "repetitions", (json_int_t)o.repeat, "warmup",
-				      (json_int_t)o.warmup));
-	json_object_set_new(root, "environment", environment(&o));
-	metrics = json_object();
-	for (int i = 0; i < M_MAX; i++) {
-		json_t *s, *pr;
-
-		if (!m[i].n)
-			continue;
-		s = json_array();
-		for (size_t k = 0; k < m[i].n; k++)
-			json_array_append_new(s, json_real(m[i].v[k]));
-		pr = json_array();
-		for (uint32_t k = 0; k < o.repeat; k++)
-			json_array_append_new(pr, json_integer(m[i].per_run[k]));
-		json_object_set_new(metrics, metric_info[i].name,
-				    json_pack("{s:s,s:s,s:s,s:o,s:o}", "unit", metric_info[i].unit,
-					      "better", metric_info[i].better, "what",
-					      metric_info[i].what, "samples", s, "per_run", pr));
+	w = json_pack("{s:s,s:I,s:I,s:b}", "mode", workload_names[o.workload], "pages_per_call",
+		      (json_int_t)(o.workload == WL_PT ? 0 : o.per_call), "total_pages",
+		      (json_int_t)o.total, "hugepages", o.hugetlb != NULL);
+	root = vp_bench_new(w,
+			    json_pack("{s:I,s:I}", "repetitions", (json_int_t)o.repeat, "warmup",
+				      (json_int_t)o.warmup),
+			    environment(&o));
+	for (int i = 0; root && i < M_MAX; i++)
+		if (m[i].n && vp_bench_add_metric(root, metric_info[i].name, metric_info[i].unit,
+						  !strcmp(metric_info[i].better, "lower"),
+						  metric_info[i].what, m[i].v, m[i].n, m[i].per_run,
+						  o.repeat)) {
+			json_decref(root);
+			root = NULL;
+		}
+	if (!root) {
+		fprintf(stderr, "vfiopin bench: out of memory\n");
+		goto out;
 	}
-	json_object_set_new(root, "metrics", metrics);
 	if (attached) {
 		struct vp_snapshot s;
 		struct vp_row total;

@@ -75,7 +75,7 @@ static bool check(struct vp_bench *b, const json_error_t *err)
 	}
 	/* 1 and 1.0 are the same number in JSON */
 	v = json_object_get(b->root, "version");
-	if (!json_is_number(v) || json_number_value(v) != 1) {
+	if (!json_is_number(v) || json_number_value(v) != VP_BENCH_VERSION) {
 		if (!v)
 			fprintf(stderr,
 				"vfiopin compare: %s: no \"version\"; this vfiopin reads bench "
@@ -209,4 +209,44 @@ void vp_bench_free(struct vp_bench *b)
 {
 	json_decref(b->root);
 	memset(b, 0, sizeof(*b));
+}
+
+json_t *vp_bench_new(json_t *workload, json_t *run, json_t *environment)
+{
+	json_t *doc = json_object();
+
+	if (!doc || !workload || !run || !environment ||
+	    json_object_set_new(doc, "schema", json_string(VP_BENCH_SCHEMA)) ||
+	    json_object_set_new(doc, "version", json_integer(VP_BENCH_VERSION)) ||
+	    json_object_set_new(doc, "workload", workload) ||
+	    json_object_set_new(doc, "run", run) ||
+	    json_object_set_new(doc, "environment", environment) ||
+	    json_object_set_new(doc, "metrics", json_object())) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+int vp_bench_add_metric(json_t *doc, const char *name, const char *unit, bool lower_better,
+			const char *what, const double *samples, size_t n, const uint32_t *per_run,
+			size_t runs)
+{
+	json_t *s = json_array(), *pr = json_array(), *m;
+
+	for (size_t k = 0; s && k < n; k++)
+		if (json_array_append_new(s, json_real(samples[k])))
+			goto fail;
+	for (size_t k = 0; pr && k < runs; k++)
+		if (json_array_append_new(pr, json_integer(per_run[k])))
+			goto fail;
+	m = json_pack("{s:s,s:s,s:s,s:o,s:o}", "unit", unit, "better",
+		      lower_better ? "lower" : "higher", "what", what, "samples", s, "per_run", pr);
+	if (!m)
+		return -1; /* json_pack took s and pr either way */
+	return json_object_set_new(json_object_get(doc, "metrics"), name, m) ? -1 : 0;
+fail:
+	json_decref(s);
+	json_decref(pr);
+	return -1;
 }

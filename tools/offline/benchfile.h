@@ -5,9 +5,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
-#define VP_BENCH_SCHEMA "vfiopin.bench"
+#define VP_BENCH_SCHEMA	 "vfiopin.bench"
+#define VP_BENCH_VERSION 1
 
 /* A loaded bench file: the whole document and its checked parts. */
 struct vp_bench {
@@ -39,5 +41,16 @@ void vp_bench_free(struct vp_bench *b);
  */
 double *vp_bench_values(const struct vp_bench *b, int n, const char *name, size_t *count,
 			size_t *raw);
+
+/*
+ * Writing one: a document of the schema and version with @workload, @run
+ * and @environment (their references are taken), then each metric's
+ * samples and how many each of @runs repetitions gave.  NULL / -1 when out
+ * of memory.
+ */
+json_t *vp_bench_new(json_t *workload, json_t *run, json_t *environment);
+int vp_bench_add_metric(json_t *doc, const char *name, const char *unit, bool lower_better,
+			const char *what, const double *samples, size_t n, const uint32_t *per_run,
+			size_t runs);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "benchfile.h"
 #include "cli.h"
 #include "fields.h"
 #include "timeline.h"
@@ -704,6 +705,37 @@ static void test_field_table(void **state)
 	}
 }
 
+/* A bench file written with the writer reads back through the reader. */
+static void test_benchfile_roundtrip(void **state)
+{
+	static const double v[] = {5, 1, 3, 10, 30, 20};
+	static const uint32_t runs[] = {3, 3};
+	json_t *doc = vp_bench_new(json_pack("{s:s}", "mode", "mdev"), json_object(),
+				   json_pack("{s:s}", "kernel_release", "t"));
+	struct vp_bench b;
+	size_t n, raw;
+	double *x;
+	char *text;
+
+	(void)state;
+	assert_non_null(doc);
+	assert_int_equal(vp_bench_add_metric(doc, "m", "ns", true, "what", v, 6, runs, 2), 0);
+	text = json_dumps(doc, 0);
+	assert_non_null(text);
+	assert_true(vp_bench_load_buf(&b, "roundtrip", text, strlen(text)));
+	/* one value per repetition: the medians of {5,1,3} and {10,30,20} */
+	x = vp_bench_values(&b, 1, "m", &n, &raw);
+	assert_non_null(x);
+	assert_int_equal(n, 2);
+	assert_int_equal(raw, 6);
+	assert_float_equal(x[0], 3, 0);
+	assert_float_equal(x[1], 20, 0);
+	free(x);
+	vp_bench_free(&b);
+	free(text);
+	json_decref(doc);
+}
+
 /* Holm's adjustment against hand-computed cases. */
 static void test_holm(void **state)
 {
@@ -742,7 +774,7 @@ int main(void)
 	    cmocka_unit_test(test_prom),	  cmocka_unit_test(test_listen_parse),
 	    cmocka_unit_test(test_stats),	  cmocka_unit_test(test_stats_vs_pairs),
 	    cmocka_unit_test(test_holm),	  cmocka_unit_test(test_timeline),
-	    cmocka_unit_test(test_field_table),
+	    cmocka_unit_test(test_field_table),	  cmocka_unit_test(test_benchfile_roundtrip),
 	};
 
 	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);
