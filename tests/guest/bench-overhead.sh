@@ -31,7 +31,7 @@ attached() {
 	shift
 	"$VFIOPIN" stat --mode "$mode" -d 3600 > /dev/null 2> /tmp/bench-vp.err &
 	VP=$!
-	for _ in $(seq 200); do grep -q 'attached to' /tmp/bench-vp.err && break; sleep 0.05; done
+	for _ in $(seq 2400); do grep -q 'attached to' /tmp/bench-vp.err && break; sleep 0.05; done
 	grep -q 'attached to' /tmp/bench-vp.err || die "vfiopin did not attach: $(cat /tmp/bench-vp.err)"
 	local ns; ns=$(cycle_ns "$@")
 	kill -INT $VP; wait $VP

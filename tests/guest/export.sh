@@ -18,7 +18,7 @@ M1=$(create_mdev 1)
 "$TOP/build/vfiopin" export --listen "0.0.0.0:$PORT" 2> "$OUT/export.err" &
 exporter=$!
 url=http://127.0.0.1:$PORT
-for _ in $(seq 300); do curl -sf -o /dev/null "$url/healthz" && break; sleep 0.1; done
+for _ in $(seq 1200); do curl -sf -o /dev/null "$url/healthz" && break; sleep 0.1; done
 check_cmd "export: serving /healthz" curl -sf -o /dev/null "$url/healthz"
 grep -q "not loopback" "$OUT/export.err" && pass "export: says a non-loopback listen is reachable" ||
 	fail "export: no warning for 0.0.0.0 in: $(cat "$OUT/export.err")"
@@ -29,7 +29,7 @@ mkfifo /tmp/vm.in
 	unpin "$M1" 0 16 unpin "$M1" 0 256 unmap 0 16M detach "$M1" < /tmp/vm.in > "$OUT/export-vm.json" 2>&1 &
 vm=$!
 exec 7> /tmp/vm.in
-for _ in $(seq 200); do grep -q holding "$OUT/export-vm.json" && break; sleep 0.05; done
+for _ in $(seq 2400); do grep -q holding "$OUT/export-vm.json" && break; sleep 0.05; done
 kb=$(vmlck_kb $vm)
 check_eq "the VM holds its pins (VmLck kB)" "$kb" 1024
 

@@ -17,7 +17,7 @@ M=$(create_mdev 5)
 N=$(create_mdev 6)
 q() { python3 "$TOP/tests/guest/vpq.py" "$@"; }
 attached() { # attached ERRFILE: wait until vfiopin says it is attached
-	for _ in $(seq 200); do grep -q 'attached to' "$1" && return 0; sleep 0.05; done
+	for _ in $(seq 2400); do grep -q 'attached to' "$1" && return 0; sleep 0.05; done
 	return 1
 }
 

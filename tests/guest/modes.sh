@@ -18,7 +18,7 @@ for m in tracepoint fentry kprobe; do
 	eval "pid_$m=\$!"
 done
 for m in tracepoint fentry kprobe; do
-	for _ in $(seq 300); do grep -q 'attached to' "$OUT/modes-$m.err" && break; sleep 0.1; done
+	for _ in $(seq 1200); do grep -q 'attached to' "$OUT/modes-$m.err" && break; sleep 0.1; done
 	check_cmd "$m mode attached" grep -q 'attached to' "$OUT/modes-$m.err"
 done
 grep -q "with fentry (no vfio_type1 tracepoints: per-page pins" "$OUT/modes-fentry.err" &&

@@ -36,7 +36,7 @@ VP_LOG=$OUT/vfiopin-stat.jsonl VP_SNAP=$OUT/vfiopin-snap.json
 [ -x "$VFIOPIN" ] || die "$VFIOPIN is not built (make tools)"
 "$VFIOPIN" stat --json > "$VP_LOG" 2> "$OUT/vfiopin-stat.err" &
 VP_PID=$!
-for _ in $(seq 400); do
+for _ in $(seq 2400); do
 	grep -q 'attached to' "$OUT/vfiopin-stat.err" && break
 	kill -0 $VP_PID 2>/dev/null || die "vfiopin stat failed: $(cat "$OUT/vfiopin-stat.err")"
 	sleep 0.05
@@ -47,7 +47,7 @@ vp_snap() {
 	local n
 	n=$(wc -l < "$VP_LOG")
 	kill -USR1 "$VP_PID"
-	for _ in $(seq 600); do
+	for _ in $(seq 2400); do
 		if [ "$(wc -l < "$VP_LOG")" -gt "$n" ]; then
 			tail -1 "$VP_LOG" > "$VP_SNAP"
 			return 0
@@ -366,7 +366,7 @@ S7() {
 	wait "${VPID[a]}" 2>/dev/null
 	local fd=fd_a; eval "exec ${!fd}>&-"
 	# The release happens as the process's files close; give it a moment.
-	for _ in $(seq 100); do
+	for _ in $(seq 1200); do
 		[ "$STOCK" = 1 ] || [ "$(count_ev "$c" container_release)" = 1 ] && break
 		sleep 0.1
 	done

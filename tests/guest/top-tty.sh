@@ -13,9 +13,9 @@ S=vptop
 tmux -f /dev/null new-session -d -s $S -x 150 -y 40 \
 	"$TOP/build/vfiopin-top -i 0.5 -s locked 2> $OUT/top-tty.err; echo \$? > $OUT/top-tty.exit"
 screen() { tmux capture-pane -p -t $S; }
-# wait_screen PATTERN: until the screen shows it (10 s at most)
+# wait_screen PATTERN: until the screen shows it (2 min at most)
 wait_screen() {
-	for _ in $(seq 100); do
+	for _ in $(seq 1200); do
 		screen | grep -qE "$1" && return 0
 		sleep 0.1
 	done
@@ -29,7 +29,7 @@ mkfifo /tmp/vm.in
 	unmap 0 16M detach "$M1" < /tmp/vm.in > "$OUT/top-tty-vm.json" 2>&1 &
 vm=$!
 exec 7> /tmp/vm.in
-for _ in $(seq 200); do grep -q holding "$OUT/top-tty-vm.json" && break; sleep 0.05; done
+for _ in $(seq 2400); do grep -q holding "$OUT/top-tty-vm.json" && break; sleep 0.05; done
 kb=$(vmlck_kb $vm)
 check_eq "the VM holds its pins (VmLck kB)" "$kb" 1024
 wait_screen " $vm +vfiopin-vmm"
@@ -62,7 +62,7 @@ exec 7>&-
 wait $vm
 check_eq "the VM's exit status" $? 0
 tmux send-keys -t $S q
-for _ in $(seq 100); do [ -s "$OUT/top-tty.exit" ] && break; sleep 0.1; done
+for _ in $(seq 1200); do [ -s "$OUT/top-tty.exit" ] && break; sleep 0.1; done
 check_eq "top: q quits with status 0" "$(cat "$OUT/top-tty.exit" 2>/dev/null)" 0
 tmux kill-server 2>/dev/null
 summary

@@ -20,7 +20,7 @@ expect_fail "vfiopin export: -o does not apply" "serves over HTTP; -o does not a
 tmp=$(mktemp -d)
 build/export_synth-san 1000 > "$tmp/port" 2> "$tmp/err" &
 synth=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	[ -s "$tmp/port" ] && break
 	sleep 0.2
 done
