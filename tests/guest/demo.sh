@@ -19,7 +19,7 @@ echo "== lab: $(uname -r), mdevs $M1 $M2 $M3, passthrough $E"
 "$VFIOPIN" stat --json --hist > "$OUT/demo-stat.json" 2> "$OUT/demo-stat.err" &
 stat=$!
 echo "== vfiopin-top, a snapshot a second (vfiopin top -b -i 1 -s locked)"
-"$TOP/build/vfiopin-top" -b -i 1 -s locked 2> >(tee "$OUT/demo-top.err" >&2) &
+"$TOP/build/vfiopin-top" -b -i 1 -s locked 2> "$OUT/demo-top.err" &
 top=$!
 # the VMs start once both are attached (on a busy machine that takes a while)
 for f in demo-stat.err demo-top.err; do
