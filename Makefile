@@ -131,7 +131,7 @@ docs: $(BUILD)/fields_md
 	@tools/doc/update-readme.sh
 
 host-tests: $(BUILD)/fields_md $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf \
-	$(BUILD)/export_synth-san $(FUZZ_TARGETS)
+	$(BUILD)/export_synth-san $(BUILD)/churn_synth-san $(FUZZ_TARGETS)
 
 # Synthetic containers for the exporter's host tests (ASan + UBSan) and the
 # benchmarks (plain).
@@ -145,6 +145,10 @@ $(BUILD)/export_synth: $(BUILD)/obj/tests/host/bench/export_synth.o $(SYNTH_OBJ)
 	$(CC) -o $@ $^ $(TOOL_LIBS)
 
 $(BUILD)/export_synth-san: $(BUILD)/obj-san/tests/host/bench/export_synth.o $(SYNTH_OBJ_SAN) $(LIB_SAN)
+	$(CC) $(SAN) -o $@ $^ $(TOOL_LIBS)
+
+# 500 VM lifetimes through 16 slots beside a live VM (ASan + UBSan)
+$(BUILD)/churn_synth-san: $(BUILD)/obj-san/tests/host/bench/churn_synth.o $(SYNTH_OBJ_SAN) $(LIB_SAN)
 	$(CC) $(SAN) -o $@ $^ $(TOOL_LIBS)
 
 # Benchmarks (ratios and costs measured in one run, written as JSON; never

@@ -146,6 +146,15 @@ fi
 . tests/host/export.sh
 . tests/host/bench.sh
 
+# --- dead containers never crowd out live ones (tests/host/bench/churn_synth.c)
+while read -r line; do
+	case $line in
+	ok:*) ok "${line#ok: }" ;;
+	FAIL:*) bad "${line#FAIL: }" ;;
+	*) echo "$line" ;;
+	esac
+done < <(build/churn_synth-san 2>&1 || echo "FAIL: churn_synth exited $?")
+
 # --- every parser of outside input under libFuzzer (tests/fuzz/), 30 s each
 while read -r line; do
 	case $line in

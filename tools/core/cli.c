@@ -60,7 +60,9 @@ static const struct argp_option common_options[] = {
      "--wait-modules, the wait counts",
      1},
     {"max-containers", OPT_MAX_CONTAINERS, "N", 0,
-     "Containers tracked at once (default 2048; more are counted as drops)", 1},
+     "Live containers tracked at once (default 2048; more are counted as drops); a released "
+     "one leaves the map a second after its release, kept for the next report",
+     1},
     {"ringbuf-kb", OPT_RINGBUF_KB, "KB", 0, "Event ring buffer size, a power of two (default 4096)",
      1},
     {"output", 'o', "FILE", 0, "Write the output to FILE (COMMAND keeps standard output)", 1},
@@ -287,6 +289,7 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 	       int (*tick)(void *ctx, bool usr1), void *ctx)
 {
 	uint64_t t0 = vp_now_ns(), next = t0 + (uint64_t)tick_ms * 1000000ULL;
+	uint64_t next_reap = t0 + 1000000000ULL;
 	/* --duration bounds the whole run: what vp_open waited counts */
 	double duration = c->duration > 0 ? c->duration - l->waited_s : 0;
 	pid_t child = 0;
@@ -318,6 +321,13 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 				break;
 		}
 		now = vp_now_ns();
+		/* released containers out of the map, so they never crowd out live ones */
+		if (now >= next_reap) {
+			next_reap = now + 1000000000ULL;
+			if (vp_reap(l, VP_REAP_GRACE_NS) == -ENOMEM)
+				fprintf(stderr,
+					"vfiopin: out of memory keeping released containers\n");
+		}
 		if (tick_ms > 0 && now >= next) {
 			next += (uint64_t)tick_ms * 1000000ULL;
 			if (next < now)

@@ -241,6 +241,7 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 	int err, n = 0;
 
 	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->lock, NULL);
 	verbose = o->verbose;
 	libbpf_set_print(print_libbpf);
 	err = check_caps();
@@ -336,6 +337,65 @@ static int cmp_cid(const void *a, const void *b)
 	return x->cid < y->cid ? -1 : x->cid > y->cid;
 }
 
+/* Mark @cid retired for the BPF side (late events are not counted to it) and delete it. */
+static bool retire(struct vp_loader *l, __u32 cid)
+{
+	__u8 one = 1;
+
+	bpf_map_update_elem(bpf_map__fd(l->skel->maps.retired), &cid, &one, BPF_ANY);
+	return !bpf_map_delete_elem(bpf_map__fd(l->skel->maps.containers), &cid);
+}
+
+int vp_reap(struct vp_loader *l, uint64_t grace_ns)
+{
+	int fd = bpf_map__fd(l->skel->maps.containers), err = 0;
+	size_t cap = bpf_map__max_entries(l->skel->maps.containers), n = 0;
+	uint64_t now = vp_now_ns();
+	__u32 key, next, *pk = NULL, *dead = calloc(cap ? cap : 1, sizeof(*dead));
+	struct vp_container c;
+
+	if (!dead)
+		return -ENOMEM;
+	pthread_mutex_lock(&l->lock);
+	/* the walk first, the deletions after: deleting under it restarts it */
+	while (n < cap && !bpf_map_get_next_key(fd, pk, &next)) {
+		key = next;
+		pk = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &c) && (c.flags & VP_F_RELEASED) &&
+		    now - c.released_ns >= grace_ns)
+			dead[n++] = key;
+	}
+	for (size_t k = 0; k < n; k++) {
+		bool reported = false;
+
+		for (size_t i = 0; i < l->nreported && !reported; i++)
+			reported = l->reported[i] == dead[k];
+		if (!reported) {
+			if (bpf_map_lookup_elem(fd, &dead[k], &c))
+				continue;
+			if (l->nreaped == l->capreaped) {
+				size_t nc = l->capreaped ? 2 * l->capreaped : 64;
+				struct vp_container *r = nc < SIZE_MAX / sizeof(*r)
+							     ? realloc(l->reaped, nc * sizeof(*r))
+							     : NULL;
+
+				if (!r) {
+					err = -ENOMEM; /* it stays in the map */
+					continue;
+				}
+				l->reaped = r;
+				l->capreaped = nc;
+			}
+			l->reaped[l->nreaped++] = c;
+		}
+		if (retire(l, dead[k]) && reported)
+			l->retired++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	free(dead);
+	return err;
+}
+
 static void retire_reported(struct vp_loader *l)
 {
 	int fd = bpf_map__fd(l->skel->maps.containers);
@@ -361,7 +421,10 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	uint64_t now;
 
 	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&l->lock);
 	retire_reported(l);
+	/* what vp_reap took out is reported here, once */
+	cap += l->nreaped;
 	raw = calloc(cap ? cap : 1, sizeof(*raw));
 	s->rows = calloc(cap ? cap : 1, sizeof(*s->rows));
 	free(l->reported);
@@ -369,6 +432,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	if (!raw || !s->rows || !l->reported) {
 		free(raw);
 		vp_snapshot_free(s);
+		pthread_mutex_unlock(&l->lock);
 		return -ENOMEM;
 	}
 	now = vp_now_ns();
@@ -378,6 +442,10 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		if (!bpf_map_lookup_elem(fd, &key, &raw[n]))
 			n++;
 	}
+	for (size_t i = 0; i < l->nreaped && n < cap; i++)
+		raw[n++] = l->reaped[i];
+	l->retired += l->nreaped;
+	l->nreaped = 0;
 	qsort(raw, n, sizeof(*raw), cmp_cid);
 	s->ts_ns = now;
 	s->interval_s = l->prev ? (double)(now - l->last_ts) / 1e9 : 0;
@@ -399,6 +467,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	l->prev = raw;
 	l->nprev = n;
 	l->last_ts = now;
+	pthread_mutex_unlock(&l->lock);
 	return 0;
 }
 
@@ -421,5 +490,7 @@ void vp_close(struct vp_loader *l)
 	vfiopin_bpf__destroy(l->skel);
 	free(l->prev);
 	free(l->reported);
+	free(l->reaped);
+	pthread_mutex_destroy(&l->lock);
 	memset(l, 0, sizeof(*l));
 }

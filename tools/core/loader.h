@@ -7,6 +7,7 @@
 #ifndef VFIOPIN_LOADER_H
 #define VFIOPIN_LOADER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "snapshot.h"
@@ -50,8 +51,15 @@ struct vp_loader {
 	/* released containers reported once, to retire next time */
 	uint32_t *reported;
 	size_t nreported;
+	/*
+	 * released containers taken out of the map before any snapshot
+	 * reported them (vp_reap): reported by the next snapshot, then gone
+	 */
+	struct vp_container *reaped;
+	size_t nreaped, capreaped;
 	uint64_t retired;
-	double waited_s; /* spent in vp_open waiting for vfio_iommu_type1 */
+	pthread_mutex_t lock; /* the above, between vp_reap and a snapshot */
+	double waited_s;      /* spent in vp_open waiting for vfio_iommu_type1 */
 };
 
 typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
@@ -67,6 +75,16 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
  * reported exactly once, then retired).
  */
 int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s);
+/*
+ * Take out of the map every container released @grace_ns or more ago, so
+ * that no number of past VM lifetimes can crowd out a live VM: one not
+ * reported yet is kept here for the next snapshot to report (once), one
+ * already reported is retired.  vp_collect calls it every second with a
+ * grace of a second.  Returns -ENOMEM if a container could not be kept
+ * (it stays in the map).
+ */
+#define VP_REAP_GRACE_NS 1000000000ULL
+int vp_reap(struct vp_loader *l, uint64_t grace_ns);
 /* Deliver waiting events to the callback for up to @timeout_ms. */
 int vp_poll(struct vp_loader *l, int timeout_ms);
 void vp_close(struct vp_loader *l);
