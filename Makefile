@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-export bench-events bench-overhead lab demo check check-host \
+.PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-export bench-events bench-overhead bench-boots lab demo check check-host \
 	check-patches check-lab check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -180,6 +180,11 @@ bench: kernel tools
 # alternated: compare across kernels must find the debug one regressed.
 bench-kernels: kernel kernel-debug tools
 	@tests/host/lab/bench-kernels.sh
+
+# 30 lab boots with the CPUs kept busy: how many end as they should
+# (build/bench-boots.json); a benchmark, not part of make check.
+bench-boots: kernel tools
+	@tests/host/lab/bench-boots.sh | tee $(BUILD)/bench-boots.json
 
 bench-overhead: kernel tools
 	@tests/host/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- tests/guest/bench-overhead.sh
