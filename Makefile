@@ -118,6 +118,9 @@ $(BUILD)/fuzz/%: $(BUILD)/obj-fuzz/tests/fuzz/%.o $(LIB_FUZZ)
 	@mkdir -p $(@D)
 	clang -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(TOOL_LIBS)
 
+# the objects of the pattern rules are kept, not deleted as intermediates
+.SECONDARY:
+
 fuzz-build: $(FUZZ_TARGETS)
 
 fuzz: deps-host tools fuzz-build
