@@ -34,6 +34,21 @@ static void expect(const char *what, unsigned long long got, unsigned long long 
 		failed = 1;
 }
 
+/* A snapshot into @s, counting the live VM's rows and the released ones. */
+static int take(struct vp_loader *l, struct vp_snapshot *s, unsigned long long *live,
+		unsigned long long *released)
+{
+	if (vp_snapshot_and_retire(l, s))
+		return -1;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->rows[i].c.cid == LIVE)
+			(*live)++;
+		else if (s->rows[i].c.flags & VP_F_RELEASED)
+			(*released)++;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	struct vp_opts o = {.no_attach = true, .max_containers = ROOM};
@@ -51,28 +66,16 @@ int main(void)
 			failed = 1;
 		/* a snapshot now and then, as a scrape or SIGUSR1 would take */
 		if (c % 50 == 0) {
-			if (vp_snapshot_and_retire(&l, &s))
+			if (take(&l, &s, &live_seen, &reported))
 				return 1;
 			snaps++;
-			for (size_t i = 0; i < s.n; i++) {
-				if (s.rows[i].c.cid == LIVE)
-					live_seen++;
-				else if (s.rows[i].c.flags & VP_F_RELEASED)
-					reported++;
-			}
 			vp_snapshot_free(&s);
 		}
 	}
 	vp_reap(&l, 0);
-	if (vp_snapshot_and_retire(&l, &s))
+	if (take(&l, &s, &live_seen, &reported))
 		return 1;
 	snaps++;
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.rows[i].c.cid == LIVE)
-			live_seen++;
-		else if (s.rows[i].c.flags & VP_F_RELEASED)
-			reported++;
-	}
 	expect("churn: lifetimes reported, each once", reported, LIFETIMES);
 	expect("churn: the live VM in every snapshot", live_seen, snaps);
 	expect("churn: containers dropped for want of room", s.g.drop_map_full, 0);
