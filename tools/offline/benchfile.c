@@ -6,6 +6,7 @@
  * tests/fuzz/fuzz_benchfile.c.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,28 @@
  * "per_run", when there, counts the samples each repetition gave, in
  * order; they must add up to the samples.
  */
+/* "vfiopin compare: PATH: metrics.NAME" and the rest: the name, from the file, escaped. */
+static bool metric_error(const char *path, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool metric_error(const char *path, const char *name, const char *fmt, ...)
+{
+	char *safe = vp_printable(name, false);
+	va_list ap;
+
+	fprintf(stderr, "vfiopin compare: %s: metrics.%s", path, safe ? safe : "?");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	free(safe);
+	return false;
+}
+
 static bool check_per_run(const char *path, const char *name, json_t *metric)
 {
 	json_t *pr = json_object_get(metric, "per_run"), *x;
 	size_t i, left = json_array_size(json_object_get(metric, "samples"));
-	char *safe;
 
 	if (!pr)
 		return true;
@@ -39,13 +57,7 @@ static bool check_per_run(const char *path, const char *name, json_t *metric)
 	if (!left)
 		return true;
 bad:
-	safe = vp_printable(name, false);
-	fprintf(stderr,
-		"vfiopin compare: %s: metrics.%s.per_run must be counts adding up to the "
-		"samples\n",
-		path, safe ? safe : "?");
-	free(safe);
-	return false;
+	return metric_error(path, name, ".per_run must be counts adding up to the samples");
 }
 
 /* Check the document in b->root (NULL: it did not parse, as @err says). */
@@ -106,28 +118,15 @@ static bool check(struct vp_bench *b, const json_error_t *err)
 
 		if (!json_is_array(s) || !json_is_string(better) ||
 		    (strcmp(json_string_value(better), "lower") &&
-		     strcmp(json_string_value(better), "higher"))) {
-			char *safe = vp_printable(name, false);
-
-			fprintf(stderr,
-				"vfiopin compare: %s: metrics.%s needs \"samples\" (an array) and "
-				"\"better\" (\"lower\" or \"higher\")\n",
-				path, safe ? safe : "?");
-			free(safe);
-			return false;
-		}
+		     strcmp(json_string_value(better), "higher")))
+			return metric_error(path, name,
+					    " needs \"samples\" (an array) and \"better\" "
+					    "(\"lower\" or \"higher\")");
 		json_array_foreach(s, i, x)
 		{
-			if (!json_is_number(x) || !isfinite(json_number_value(x))) {
-				char *safe = vp_printable(name, false);
-
-				fprintf(stderr,
-					"vfiopin compare: %s: metrics.%s.samples[%zu] is not a "
-					"finite number\n",
-					path, safe ? safe : "?", i);
-				free(safe);
-				return false;
-			}
+			if (!json_is_number(x) || !isfinite(json_number_value(x)))
+				return metric_error(path, name,
+						    ".samples[%zu] is not a finite number", i);
 		}
 		if (!check_per_run(path, name, v))
 			return false;
