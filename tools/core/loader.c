@@ -423,7 +423,6 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&l->lock);
 	retire_reported(l);
-	/* what vp_reap took out is reported here, once */
 	cap += l->nreaped;
 	raw = calloc(cap ? cap : 1, sizeof(*raw));
 	s->rows = calloc(cap ? cap : 1, sizeof(*s->rows));
@@ -439,9 +438,14 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	while (n < cap && !bpf_map_get_next_key(fd, pk, &next)) {
 		key = next;
 		pk = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &raw[n]))
-			n++;
+		if (bpf_map_lookup_elem(fd, &key, &raw[n]))
+			continue;
+		/* released and still in the map: retired by the next snapshot */
+		if (raw[n].flags & VP_F_RELEASED)
+			l->reported[l->nreported++] = raw[n].cid;
+		n++;
 	}
+	/* released and already out of the map (vp_reap): reported here, once */
 	for (size_t i = 0; i < l->nreaped && n < cap; i++)
 		raw[n++] = l->reaped[i];
 	l->retired += l->nreaped;
@@ -456,8 +460,6 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 			prev = bsearch(&raw[i], l->prev, l->nprev, sizeof(*raw), cmp_cid);
 		vp_row_derive(&s->rows[i], &raw[i], prev, s->interval_s);
 		s->rows[i].partial = l->mode != VP_MODE_TRACEPOINT;
-		if (raw[i].flags & VP_F_RELEASED)
-			l->reported[l->nreported++] = raw[i].cid;
 	}
 	s->n = n;
 	s->g = l->skel->bss->globals;
