@@ -144,9 +144,8 @@ expect_fail "capture: perf missing" "perf not found: install Debian's linux-perf
 if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then
 	expect_fail "capture: no tracepoints" "no vfio_type1 tracepoints" build/vfiopin capture -D "$tmp/c" -- true
 fi
-# hostile bench files (tests/host/hostile_bench.py): each gets exit 2 and a
+# hostile bench files (bench_cases.py's hostile()): each gets exit 2 and a
 # message, or the right verdict; never a crash or a verdict on nothing
-python3 tests/host/hostile_bench.py "$tmp"
 expect_exit "compare: per_run counts whose sum wraps" 2 "wrap.json: metrics.m.per_run must be counts adding up to the samples" \
 	build/vfiopin compare "$tmp/wrap.json" "$tmp/wrap.json"
 expect_exit "compare: a per_run count beyond the samples" 2 "overcount.json: metrics.m.per_run must be counts" \
