@@ -368,8 +368,12 @@ int vp_reap(struct vp_loader *l, uint64_t grace_ns)
 	for (size_t k = 0; k < n; k++) {
 		bool reported = false;
 
-		for (size_t i = 0; i < l->nreported && !reported; i++)
+		/* reported already: retired here, so not again by the next snapshot */
+		for (size_t i = 0; i < l->nreported && !reported; i++) {
 			reported = l->reported[i] == dead[k];
+			if (reported)
+				l->reported[i] = l->reported[--l->nreported];
+		}
 		if (!reported) {
 			if (bpf_map_lookup_elem(fd, &dead[k], &c))
 				continue;

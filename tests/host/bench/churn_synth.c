@@ -62,15 +62,18 @@ int main(void)
 	for (__u32 c = 1; c <= LIFETIMES; c++) {
 		synth_container(l.skel, c, SYNTH_TGID(c));
 		synth_release(l.skel, c, SYNTH_TGID(c));
-		if (c % 5 == 0 && vp_reap(&l, 0))
-			failed = 1;
-		/* a snapshot now and then, as a scrape or SIGUSR1 would take */
+		/*
+		 * a snapshot now and then, as a scrape or SIGUSR1 would take,
+		 * before the reap: what it reports the reap then retires
+		 */
 		if (c % 50 == 0) {
 			if (take(&l, &s, &live_seen, &reported))
 				return 1;
 			snaps++;
 			vp_snapshot_free(&s);
 		}
+		if (c % 5 == 0 && vp_reap(&l, 0))
+			failed = 1;
 	}
 	vp_reap(&l, 0);
 	if (take(&l, &s, &live_seen, &reported))
