@@ -25,17 +25,36 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool emit_events = false;
 const volatile __u32 filter_cid = 0;
 const volatile __u32 filter_tgid = 0;
+/* the `containers` array's size less one (a power of two less one) */
+const volatile __u32 slot_mask = VP_MAX_CONTAINERS / 2 - 1;
+/*
+ * Whether events of one container can run at once.  Every tracepoint
+ * fires under the container's iommu->lock, so the tracepoint programs
+ * update a container with plain stores; the fallback's entry points run
+ * outside it and use atomic adds.
+ */
+const volatile bool concurrent = false;
 
-struct vp_globals globals = {};
-/* The value a new container entry starts from. */
-struct vp_container zero_container = {};
+/* The value a new spilled container starts from. */
+struct vp_slot zero_slot = {};
 
+/* cid & slot_mask -> the container (its cid 0 when free); mmapped by userspace */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, VP_MAX_CONTAINERS / 2);
+	__type(key, __u32);
+	__type(value, struct vp_slot);
+} containers SEC(".maps");
+
+/* containers whose array slot another live container holds, by cid */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, VP_MAX_CONTAINERS);
 	__type(key, __u32);
-	__type(value, struct vp_container);
-} containers SEC(".maps");
+	__type(value, struct vp_slot);
+} spill SEC(".maps");
 
 /*
  * Containers userspace has reported as released and deleted: events that
@@ -49,21 +68,31 @@ struct {
 	__type(value, __u8);
 } retired SEC(".maps");
 
-struct span {
-	__u64 ts;
-	__u64 arg;
-};
+/* struct vp_globals per CPU: plain adds, summed by userspace */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vp_globals);
+} stats SEC(".maps");
 
 /*
- * begin events waiting for their end: key (tid << 8 | enum vp_span); arg
- * is what the end needs from the begin (replay: pages to pin;
- * invalidate: pages pinned before), 0 for the others
+ * The begin events waiting for their end, per thread and enum vp_span: the
+ * begin's time (0: none waiting) and what the end needs from the begin
+ * (replay: pages to pin; invalidate: pages pinned before).  Spans nest
+ * (an invalidation's vendor driver unpins), never two of one kind.
  */
+#define VP_SPANS 8
+struct spans {
+	__u64 ts[VP_SPANS];
+	__u64 arg[VP_SPANS];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct span);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct spans);
 } inflight SEC(".maps");
 
 struct {
@@ -73,7 +102,10 @@ struct {
 
 static __always_inline void inc(__u64 *p, __u64 v)
 {
-	__sync_fetch_and_add(p, v);
+	if (concurrent)
+		__sync_fetch_and_add(p, v);
+	else
+		*p += v;
 }
 
 /* Lower a gauge, never below zero (we may have attached after the rise). */
@@ -81,8 +113,26 @@ static __always_inline void dec(__u64 *p, __u64 v)
 {
 	__u64 cur = *p;
 
-	__sync_fetch_and_add(p, cur < v ? -cur : -v);
+	if (concurrent)
+		__sync_fetch_and_add(p, cur < v ? -cur : -v);
+	else
+		*p = cur < v ? 0 : cur - v;
 }
+
+static __always_inline struct vp_globals *gstats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+/* One more of a global counter (@member of struct vp_globals). */
+#define GINC(member)                                                                               \
+	do {                                                                                       \
+		struct vp_globals *g_ = gstats();                                                  \
+		if (g_)                                                                            \
+			g_->member++;                                                              \
+	} while (0)
 
 static __always_inline __u32 bit_length(__u64 v)
 {
@@ -115,18 +165,35 @@ static __always_inline __u32 bit_length(__u64 v)
 	return n + (__u32)v;
 }
 
+/* The log-linear slot of @v (bpf/vfiopin.h). */
+static __always_inline __u32 lat_slot(__u64 v)
+{
+	__u32 b = bit_length(v), shift = b > VP_LAT_SUB_BITS + 1 ? b - 1 - VP_LAT_SUB_BITS : 0;
+
+	if (b > VP_LAT_MAX_LOG2)
+		return VP_LAT_SLOTS - 1;
+	return shift * VP_LAT_SUB + (__u32)(v >> shift);
+}
+
 static __always_inline void hist_add(struct vp_hist *h, __u64 v)
 {
-	__u32 s = bit_length(v);
+	__u32 s = lat_slot(v);
 
-	if (s >= VP_LOG2_SLOTS)
-		s = VP_LOG2_SLOTS - 1;
 	barrier_var(s);
-	if (s >= VP_LOG2_SLOTS)
+	if (s >= VP_LAT_SLOTS)
 		return;
+	if (!h->count || s < h->lo)
+		h->lo = s;
+	if (s > h->hi)
+		h->hi = s;
 	inc(&h->slots[s], 1);
 	inc(&h->count, 1);
 	inc(&h->sum, v);
+}
+
+static __always_inline struct vp_hist *lat(struct vp_container *c, __u32 id)
+{
+	return &((struct vp_slot *)c)->lat.h[id < VP_LAT_MAX ? id : 0];
 }
 
 static __always_inline __u32 ref_slot(__u64 r)
@@ -155,7 +222,7 @@ static __always_inline void emit(__u32 type, __u32 cid, __u32 tgid, __u64 a0, __
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		inc(&globals.drop_ringbuf, 1);
+		GINC(drop_ringbuf);
 		return;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
@@ -177,35 +244,58 @@ static __always_inline void emit(__u32 type, __u32 cid, __u32 tgid, __u64 a0, __
 }
 
 /*
+ * First sight of container @cid, whose array slot @a is free or held by
+ * another: the slot if it is free, else the spill map.  Not for a retired
+ * container (a late event), nor twice for one (it may have spilled while
+ * its slot was held, and stays where it went).
+ */
+static __noinline struct vp_container *container_new(struct vp_container *a, __u32 cid)
+{
+	struct vp_slot *sp;
+
+	if (bpf_map_lookup_elem(&retired, &cid)) {
+		GINC(late_events);
+		return NULL;
+	}
+	sp = bpf_map_lookup_elem(&spill, &cid);
+	if (sp)
+		return &sp->c;
+	if (a && !a->cid && !__sync_val_compare_and_swap(&a->cid, 0, cid))
+		return a;
+	if (a && a->cid == cid)
+		return a; /* claimed by another CPU for the same container */
+	bpf_map_update_elem(&spill, &cid, &zero_slot, BPF_NOEXIST);
+	sp = bpf_map_lookup_elem(&spill, &cid);
+	if (!sp) {
+		GINC(drop_map_full);
+		return NULL;
+	}
+	sp->c.cid = cid;
+	return &sp->c;
+}
+
+/*
  * The entry of container @cid, created on first sight.  @tgid is the
  * event's tgid: the owner's for every event but account.  @now is 0 for
  * the frequent per-page and accounting events, which read no clock: a
- * clock read is a large part of an event's cost where the clocksource is
- * slow (HPET), and they need none.
+ * clock read is a large part of an event's cost, and they need none.
  */
 static __always_inline struct vp_container *container(__u32 type, __u32 cid, __u32 tgid, __u64 now)
 {
+	struct vp_globals *g = gstats();
+	__u32 idx = cid & slot_mask;
 	struct vp_container *c;
 
-	if (type < VP_EV_MAX)
-		inc(&globals.events[type], 1);
-	c = bpf_map_lookup_elem(&containers, &cid);
-	if (!c) {
-		if (bpf_map_lookup_elem(&retired, &cid)) {
-			inc(&globals.late_events, 1);
+	if (g && type < VP_EV_MAX)
+		g->events[type]++;
+	c = bpf_map_lookup_elem(&containers, &idx);
+	if (!c || c->cid != cid) {
+		c = container_new(c, cid);
+		if (!c)
 			return NULL;
-		}
-		bpf_map_update_elem(&containers, &cid, &zero_container, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&containers, &cid);
-		if (!c) {
-			inc(&globals.drop_map_full, 1);
-			return NULL;
-		}
 	}
-	if (!c->cid) {
-		c->cid = cid;
+	if (!c->first_ns)
 		c->first_ns = now ? now : bpf_ktime_get_ns();
-	}
 	if (!c->tgid && type != VP_EV_ACCOUNT)
 		c->tgid = tgid;
 	if (!c->comm[0] && c->tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == c->tgid)
@@ -215,35 +305,41 @@ static __always_inline struct vp_container *container(__u32 type, __u32 cid, __u
 	return c;
 }
 
-static __always_inline __u64 span_key(__u32 kind)
+static __always_inline struct spans *spans(bool create)
 {
-	return (bpf_get_current_pid_tgid() & 0xffffffff) << 8 | kind;
+	return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
 static __always_inline void span_begin(__u32 kind, __u64 now, __u64 arg)
 {
-	struct span s = {.ts = now, .arg = arg};
-	__u64 key = span_key(kind);
+	struct spans *s = spans(true);
 
-	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY))
-		inc(&globals.drop_inflight, 1);
+	if (!s) {
+		GINC(drop_inflight);
+		return;
+	}
+	kind &= VP_SPANS - 1;
+	s->ts[kind] = now;
+	s->arg[kind] = arg;
 }
 
 /* Ends a span: its duration (0 if the begin was not seen) and argument. */
 static __always_inline __u64 span_end(__u32 kind, __u64 now, __u64 *arg)
 {
-	__u64 key = span_key(kind), dur = 0;
-	struct span *s = bpf_map_lookup_elem(&inflight, &key);
+	struct spans *s = spans(false);
+	__u64 ts;
 
 	*arg = 0;
-	if (!s) {
-		inc(&globals.unmatched_end, 1);
+	kind &= VP_SPANS - 1;
+	if (!s || !s->ts[kind]) {
+		GINC(unmatched_end);
 		return 0;
 	}
-	dur = now > s->ts ? now - s->ts : 0;
-	*arg = s->arg;
-	bpf_map_delete_elem(&inflight, &key);
-	return dur;
+	ts = s->ts[kind];
+	s->ts[kind] = 0;
+	*arg = s->arg[kind];
+	return now > ts ? now - ts : 0;
 }
 
 /* ---- handlers: all of the aggregation ---------------------------------- */
@@ -331,35 +427,45 @@ static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta, __u64 
 	return 0;
 }
 
+/*
+ * A vfio_pin_pages / vfio_unpin_pages call.  Its begin only notes the
+ * time: the end has every argument again and counts the call.
+ */
 static __always_inline int on_pin_call(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __s32 npage,
 				       __s32 prot, __s32 ret)
 {
 	__u64 now = bpf_ktime_get_ns(), dur = 0, arg;
-	struct vp_container *c = container(type, cid, tgid, now);
 	bool pin = type == VP_EV_PIN_BEGIN || type == VP_EV_PIN_END;
 	__u32 kind = pin ? VP_SPAN_PIN : VP_SPAN_UNPIN;
+	struct vp_container *c;
 
 	if (type == VP_EV_PIN_BEGIN || type == VP_EV_UNPIN_BEGIN) {
+		struct vp_globals *g = gstats();
+
+		if (g)
+			g->events[type]++;
 		span_begin(kind, now, 0);
-		if (c && pin) {
-			inc(&c->pin_calls, 1);
-			inc(&c->pin_pages_req, npage > 0 ? npage : 0);
-		} else if (c) {
-			inc(&c->unpin_calls, 1);
-			inc(&c->unpin_pages_req, npage > 0 ? npage : 0);
-		}
-	} else {
-		dur = span_end(kind, now, &arg);
-		if (c && pin && ret < 0) {
+		emit(type, cid, tgid, iova, npage, prot, ret, 0, 0, 0);
+		return 0;
+	}
+	dur = span_end(kind, now, &arg);
+	c = container(type, cid, tgid, now);
+	if (c && pin) {
+		inc(&c->pin_calls, 1);
+		inc(&c->pin_pages_req, npage > 0 ? npage : 0);
+		if (ret < 0) {
 			inc(&c->pin_failures, 1);
 			if (ret == -ENOMEM)
 				inc(&c->pin_enomem, 1);
 		}
-		if (c && dur) {
-			hist_add(pin ? &c->pin_ns : &c->unpin_ns, dur);
-			if (ret > 0)
-				hist_add(pin ? &c->pin_page_ns : &c->unpin_page_ns, dur / ret);
-		}
+	} else if (c) {
+		inc(&c->unpin_calls, 1);
+		inc(&c->unpin_pages_req, npage > 0 ? npage : 0);
+	}
+	if (c && dur) {
+		hist_add(lat(c, pin ? VP_LAT_PIN : VP_LAT_UNPIN), dur);
+		if (ret > 0)
+			hist_add(lat(c, pin ? VP_LAT_PIN_PAGE : VP_LAT_UNPIN_PAGE), dur / ret);
 	}
 	emit(type, cid, tgid, iova, npage, prot, ret, 0, 0, dur);
 	return 0;
@@ -418,7 +524,7 @@ static __always_inline int on_map(__u32 type, __u32 cid, __u32 tgid, __u64 iova,
 			inc(&c->mapped_pages, size >> VP_PAGE_SHIFT);
 			inc(&c->pt_pages, pt_pages);
 			if (pinned && dur)
-				hist_add(&c->map_ns, dur);
+				hist_add(lat(c, VP_LAT_MAP), dur);
 		} else if (c) {
 			inc(&c->dma_map_failures, 1);
 		}
@@ -470,7 +576,7 @@ static __always_inline void count_replay(struct vp_container *c, __u64 pages, __
 	inc(&c->replay_pages, pages);
 	inc(&c->pt_pages, pt_pages);
 	if (dur)
-		hist_add(&c->replay_ns, dur);
+		hist_add(lat(c, VP_LAT_REPLAY), dur);
 }
 
 static __always_inline int on_replay_begin(__u32 cid, __u32 tgid, __u32 dmas, __u64 pin_pages,
@@ -529,7 +635,7 @@ static __always_inline int on_invalidate(__u32 type, __u32 cid, __u32 tgid, __u6
 	} else {
 		dur = span_end(VP_SPAN_INVALIDATE, now, &before);
 		if (c && dur) {
-			hist_add(&c->inv_ns, dur);
+			hist_add(lat(c, VP_LAT_INV), dur);
 			if (before > pinned)
 				inc(&c->inv_pages, before - pinned);
 		}
@@ -773,7 +879,7 @@ static __always_inline void fb_stash(__u32 fn, __u32 cid, __u64 a0, __u64 a1, __
 	struct fb_call c = {.a = {a0, a1, a2, a3, a4}, .cid = cid, .tgid = fb_tgid()};
 
 	if (bpf_map_update_elem(&fb_calls, &key, &c, BPF_ANY))
-		inc(&globals.drop_inflight, 1);
+		GINC(drop_inflight);
 }
 
 /* The entry's stash, into @c; false if the entry was not seen. */
@@ -783,7 +889,7 @@ static __always_inline bool fb_unstash(__u32 fn, struct fb_call *c)
 	struct fb_call *s = bpf_map_lookup_elem(&fb_calls, &key);
 
 	if (!s) {
-		inc(&globals.unmatched_end, 1);
+		GINC(unmatched_end);
 		return false;
 	}
 	*c = *s;

@@ -4,8 +4,10 @@
  * share.  Only fixed-width fields: the same layout on both sides.
  *
  * The programs aggregate the vfio_type1 tracepoints (kernel-patch/README.md)
- * per container into the `containers` hash map, keyed by the container id
- * (cid), and optionally stream every event into the `events` ring buffer.
+ * per container into a struct vp_slot: of the `containers` array at index
+ * cid & slot_mask, or of the `spill` hash (keyed by cid) when another live
+ * container holds that index; and optionally stream every event into the
+ * `events` ring buffer.
  */
 #ifndef VFIOPIN_H
 #define VFIOPIN_H
@@ -13,11 +15,25 @@
 #define VP_PAGE_SHIFT 12
 #define VP_COMM_LEN   16
 
-/* log2 histograms: slot i counts values in [2^(i-1), 2^i - 1]; slot 0 is 0 */
-#define VP_LOG2_SLOTS 40
+/*
+ * Latency histograms, log-linear: values below 16 have a slot each; above,
+ * each power of two [2^e, 2^(e+1)) is cut into VP_LAT_SUB equal slots, so
+ * a slot is at most 1/8 of its lower bound wide.  Slot of v (shift =
+ * bit_length(v) - 1 - VP_LAT_SUB_BITS, at least 0): shift * VP_LAT_SUB +
+ * (v >> shift).  Values from 2^VP_LAT_MAX_LOG2 ns (18 minutes) on share
+ * the last slot.
+ */
+#define VP_LAT_SUB_BITS 3
+#define VP_LAT_SUB	(1 << VP_LAT_SUB_BITS)
+#define VP_LAT_MAX_LOG2 40
+#define VP_LAT_SLOTS	(VP_LAT_SUB * (VP_LAT_MAX_LOG2 - VP_LAT_SUB_BITS + 1))
 /* refcount histograms: slot i counts ref_count i, the last slot i and above */
 #define VP_REF_SLOTS 16
 
+/*
+ * Live containers tracked at once by default: the spill map holds this
+ * many, the `containers` array half as many (a power of two)
+ */
 #define VP_MAX_CONTAINERS 2048
 
 enum vp_event_type {
@@ -63,9 +79,22 @@ enum vp_span {
 #define VP_LIMIT_UNLIMITED (~0ULL)
 
 struct vp_hist {
-	__u64 slots[VP_LOG2_SLOTS];
 	__u64 count;
 	__u64 sum;
+	__u32 lo, hi; /* the lowest and highest slot used (when count > 0) */
+	__u64 slots[VP_LAT_SLOTS];
+};
+
+/* The latency histograms of a container (struct vp_lat's h[]). */
+enum vp_lat_id {
+	VP_LAT_PIN,	   /* per vfio_pin_pages call */
+	VP_LAT_PIN_PAGE,   /* per page pinned (call / pages) */
+	VP_LAT_UNPIN,	   /* per vfio_unpin_pages call */
+	VP_LAT_UNPIN_PAGE, /* per page unpinned */
+	VP_LAT_INV,	   /* invalidate_begin -> _end */
+	VP_LAT_MAP,	   /* MAP_DMA that pinned */
+	VP_LAT_REPLAY,	   /* replay into a new IOMMU domain */
+	VP_LAT_MAX,
 };
 
 struct vp_refhist {
@@ -134,18 +163,24 @@ struct vp_container {
 	 */
 	__u64 leaked;
 
-	struct vp_hist pin_ns;	    /* per vfio_pin_pages call */
-	struct vp_hist pin_page_ns; /* per page pinned (call / pages) */
-	struct vp_hist unpin_ns;
-	struct vp_hist unpin_page_ns;
-	struct vp_hist inv_ns; /* invalidate_begin -> _end */
-	struct vp_hist map_ns; /* MAP_DMA that pinned */
-	struct vp_hist replay_ns;
 	struct vp_refhist ref_live; /* ref_count of live pinned pages */
 	struct vp_refhist ref_bump; /* ref_count after each pin_page */
 };
 
-/* Counters not tied to a container (the `.bss` of vfiopin.bpf.c). */
+struct vp_lat {
+	struct vp_hist h[VP_LAT_MAX];
+};
+
+/*
+ * What the BPF side keeps of one container: the counters first (what
+ * every snapshot reads), the latency histograms after (read when asked).
+ */
+struct vp_slot {
+	struct vp_container c;
+	struct vp_lat lat;
+};
+
+/* Counters not tied to a container (the per-CPU `stats` map: add the CPUs up). */
 struct vp_globals {
 	__u64 events[VP_EV_MAX];
 	__u64 drop_map_full; /* no room for a new container entry */

@@ -541,6 +541,7 @@ int cmd_bench(int argc, char **argv)
 		if (run_once(&o, scratch, -(int)r - 1))
 			goto out;
 	if (!o.no_hists && !vp_stop) {
+		o.common.bpf.row_lat = true;
 		if (vp_open(&l, &o.common.bpf, NULL, NULL))
 			goto out;
 		attached = true;

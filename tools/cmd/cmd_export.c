@@ -6,9 +6,12 @@
 #include "cli.h"
 #include "export.h"
 
+enum { OPT_CONTAINER_HISTS = 0x300 };
+
 struct export_opts {
 	struct vp_common common;
 	const char *listen;
+	bool container_hists;
 };
 
 static const char export_doc[] =
@@ -17,7 +20,8 @@ static const char export_doc[] =
     "Attaches like the other subcommands and serves, over HTTP, /metrics "
     "(Prometheus text format 0.0.4: locked bytes, RLIMIT_MEMLOCK, headroom, "
     "pinned pages, pin/unpin/invalidation/limit-hit/leak counters, latency "
-    "histograms in seconds, drops) and /healthz.  Every scrape reads the "
+    "histograms in seconds, host-wide unless --container-histograms, drops) "
+    "and /healthz; gzip-compressed to scrapers that accept it.  Every scrape reads the "
     "BPF maps afresh; a torn-down container is served once more, then its "
     "series are dropped.  Listens on " VP_EXPORT_DEFAULT_LISTEN " unless "
     "--listen says otherwise; an address other than loopback exposes the "
@@ -32,6 +36,10 @@ static const char export_doc[] =
 static const struct argp_option export_options[] = {
     {"listen", 'l', "ADDR:PORT", 0,
      "Where to serve (default " VP_EXPORT_DEFAULT_LISTEN "; :PORT is loopback; port 0 picks one)",
+     0},
+    {"container-histograms", OPT_CONTAINER_HISTS, NULL, 0,
+     "Serve the latency histograms of every container too (vfiopin_container_*_duration_"
+     "seconds: 27 series per histogram per container), not only the host-wide ones",
      0},
     {0},
 };
@@ -51,6 +59,9 @@ static error_t export_parse(int key, char *arg, struct argp_state *state)
 		if (!vp_listen_parse(arg, &ss, &len, err, sizeof(err)))
 			argp_error(state, "--listen %s", err);
 		o->listen = arg;
+		break;
+	case OPT_CONTAINER_HISTS:
+		o->container_hists = true;
 		break;
 	case ARGP_KEY_END:
 		if (o->common.output)
@@ -79,8 +90,10 @@ int cmd_export(int argc, char **argv)
 
 	argp_parse(&export_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.announce = true;
+	o.common.bpf.row_lat = o.container_hists;
 	if (!vp_export_bind(&e, o.listen))
 		return VP_EXIT_FAIL;
+	e.container_hists = o.container_hists;
 	if (vp_open(&l, &o.common.bpf, NULL, NULL)) {
 		vp_export_stop(&e);
 		return VP_EXIT_FAIL;

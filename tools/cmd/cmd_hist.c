@@ -80,6 +80,8 @@ int cmd_hist(int argc, char **argv)
 	if (!vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
 	out = o.common.out;
+	/* every container's latency histograms in each snapshot */
+	o.common.bpf.row_lat = true;
 	if (vp_open(&l, &o.common.bpf, NULL, NULL)) {
 		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;

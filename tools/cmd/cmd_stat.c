@@ -140,6 +140,8 @@ int cmd_stat(int argc, char **argv)
 	o.common.bpf.announce = true;
 	if (!vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
+	/* every container's latency histograms in each snapshot */
+	o.common.bpf.row_lat = true;
 	if (vp_open(&l, &o.common.bpf, NULL, NULL)) {
 		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;

@@ -162,6 +162,7 @@ struct screen {
 	uint32_t hist_cid;
 	int hist_top; /* first line shown */
 	char *hist_text;
+	struct vp_lat lat; /* the shown container's, read when its histograms open */
 	int failed;
 };
 
@@ -210,6 +211,8 @@ static void open_hist(struct screen *sc)
 	if (!sc->have || !sc->s.n)
 		return;
 	r = &sc->s.rows[sc->sel];
+	if (!r->lat && !vp_read_lat(sc->l, r->c.cid, &sc->lat))
+		r->lat = &sc->lat;
 	free(sc->hist_text);
 	sc->hist_text = NULL;
 	f = open_memstream(&sc->hist_text, &len);

@@ -110,6 +110,8 @@ int cmd_trace(int argc, char **argv)
 	o.common.bpf.announce = true;
 	if (!vp_output_open(&o.common))
 		return VP_EXIT_FAIL;
+	/* every container's latency histograms in each snapshot */
+	o.common.bpf.row_lat = true;
 	if (vp_open(&l, &o.common.bpf, on_event, &o)) {
 		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;

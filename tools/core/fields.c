@@ -30,6 +30,25 @@ const struct vp_field vp_fields[VP_FLD_MAX] = {
 #undef VP_FIELD_ROW
 };
 
+const struct vp_lat_field vp_lat_fields[VP_LAT_MAX] = {
+    [VP_LAT_PIN] = {"pin", "pin_duration_seconds", "pin latency per vfio_pin_pages call",
+		    "Time of one vfio_pin_pages call.", 0},
+    [VP_LAT_PIN_PAGE] = {"pin_page", "pin_page_duration_seconds", "pin latency per page",
+			 "Time per page of vfio_pin_pages calls (call time / pages).", 0},
+    [VP_LAT_UNPIN] = {"unpin", "unpin_duration_seconds", "unpin latency per vfio_unpin_pages call",
+		      "Time of one vfio_unpin_pages call.", 0},
+    [VP_LAT_UNPIN_PAGE] = {"unpin_page", "unpin_page_duration_seconds", "unpin latency per page",
+			   "Time per page of vfio_unpin_pages calls.", 0},
+    [VP_LAT_INV] = {"invalidate", "invalidation_duration_seconds",
+		    "invalidation latency (DMA unmap -> vendor drivers dropped pins)",
+		    "Time to invalidate vendor-driver pins for one DMA unmap.", VP_FF_TP},
+    [VP_LAT_MAP] = {"dma_map", "dma_map_duration_seconds", "MAP_DMA latency (passthrough pinning)",
+		    "Time of a VFIO_IOMMU_MAP_DMA that pinned pages.", 0},
+    [VP_LAT_REPLAY] = {"replay", "replay_duration_seconds",
+		       "replay latency (pinning into a new IOMMU domain)",
+		       "Time to replay the mappings into a new IOMMU domain.", 0},
+};
+
 uint64_t vp_field_get(const struct vp_container *c, enum vp_field_id id)
 {
 	__u64 v;

@@ -157,6 +157,22 @@ struct vp_field {
 
 extern const struct vp_field vp_fields[VP_FLD_MAX];
 
+/*
+ * The latency histograms (struct vp_lat's h[], enum vp_lat_id): what each
+ * is called in JSON ("latency": key; "histograms": key "_ns"), in
+ * Prometheus (after "vfiopin_"; per container "vfiopin_container_"), and
+ * in text.  VP_FF_TP: only the tracepoints give it.
+ */
+struct vp_lat_field {
+	const char *json;
+	const char *prom;
+	const char *title;
+	const char *help;
+	unsigned int flags;
+};
+
+extern const struct vp_lat_field vp_lat_fields[VP_LAT_MAX];
+
 /* The raw counter of @c. */
 uint64_t vp_field_get(const struct vp_container *c, enum vp_field_id id);
 /* Whether a container seen in this mode (@partial: fentry/kprobe) has it. */

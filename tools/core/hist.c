@@ -1,20 +1,97 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 #include "hist.h"
 
-__u64 vp_slot_low(int slot)
+__u64 vp_lat_low(int slot)
 {
-	return slot <= 0 ? 0 : 1ULL << (slot - 1);
+	int shift;
+
+	if (slot < 2 * VP_LAT_SUB)
+		return slot < 0 ? 0 : (__u64)slot;
+	shift = slot / VP_LAT_SUB - 1;
+	return (__u64)(slot - shift * VP_LAT_SUB) << shift;
 }
 
-__u64 vp_slot_high(int slot)
+__u64 vp_lat_high(int slot)
 {
-	if (slot <= 0)
-		return 0;
-	if (slot >= 64)
+	if (slot >= VP_LAT_SLOTS - 1)
 		return UINT64_MAX;
-	return (1ULL << slot) - 1;
+	return vp_lat_low(slot + 1) - 1;
+}
+
+int vp_lat_slot(__u64 v)
+{
+	int b = v ? 64 - __builtin_clzll(v) : 0;
+	int shift = b > VP_LAT_SUB_BITS + 1 ? b - 1 - VP_LAT_SUB_BITS : 0;
+
+	if (b > VP_LAT_MAX_LOG2)
+		return VP_LAT_SLOTS - 1;
+	return shift * VP_LAT_SUB + (int)(v >> shift);
+}
+
+/*
+ * The slots of @h in use, [*lo, *hi], and their total; false if empty.
+ * The BPF side keeps the range as it counts; a histogram read while it
+ * counts, or one whose range two CPUs raced to set, may not add up to its
+ * count, and is then read whole.
+ */
+static bool used(const struct vp_hist *h, int *lo, int *hi, __u64 *total)
+{
+	__u64 t = 0;
+
+	*lo = 0;
+	*hi = VP_LAT_SLOTS - 1;
+	if (!h->count)
+		return false;
+	if (h->lo <= h->hi && h->hi < VP_LAT_SLOTS) {
+		for (int i = (int)h->lo; i <= (int)h->hi; i++)
+			t += h->slots[i];
+		if (t == h->count) {
+			*lo = (int)h->lo;
+			*hi = (int)h->hi;
+			*total = t;
+			return true;
+		}
+	}
+	t = 0;
+	*lo = -1;
+	for (int i = 0; i < VP_LAT_SLOTS; i++) {
+		if (!h->slots[i])
+			continue;
+		if (*lo < 0)
+			*lo = i;
+		*hi = i;
+		t += h->slots[i];
+	}
+	*total = t;
+	return t > 0;
+}
+
+void vp_hist_add(struct vp_hist *a, const struct vp_hist *b)
+{
+	int lo, hi;
+	__u64 total;
+
+	if (!used(b, &lo, &hi, &total))
+		return;
+	for (int i = lo; i <= hi; i++)
+		a->slots[i] += b->slots[i];
+	if (!a->count || (__u32)lo < a->lo)
+		a->lo = (__u32)lo;
+	if (!a->count || (__u32)hi > a->hi)
+		a->hi = (__u32)hi;
+	a->count += total;
+	a->sum += b->sum;
+}
+
+__u64 vp_hist_total(const struct vp_hist *h)
+{
+	int lo, hi;
+	__u64 total;
+
+	return used(h, &lo, &hi, &total) ? total : 0;
 }
 
 __u64 vp_slots_total(const __u64 *slots, int n)
@@ -55,24 +132,25 @@ static double rank_of(__u64 total, double p)
 	return r < 1 ? 1 : r;
 }
 
-double vp_log2_quantile(const __u64 *slots, int n, double p)
+double vp_hist_quantile(const struct vp_hist *h, double p)
 {
-	__u64 total = vp_slots_total(slots, n);
-	double below, rank, lo, hi;
-	int s;
+	double cum = 0, rank;
+	__u64 total;
+	int lo, hi;
 
-	if (!total || p <= 0 || p > 1)
+	if (p <= 0 || p > 1 || !used(h, &lo, &hi, &total))
 		return -1;
 	rank = rank_of(total, p);
-	s = rank_slot(slots, n, rank, &below);
-	if (s < 0)
-		return -1;
-	if (s == 0)
-		return 0;
-	lo = (double)vp_slot_low(s);
-	hi = (double)vp_slot_high(s) + 1;
-	/* the rank-th value sits this far into its bucket */
-	return lo + (hi - lo) * ((rank - below) / (double)slots[s]);
+	for (int i = lo; i <= hi; i++) {
+		cum += (double)h->slots[i];
+		if (h->slots[i] && cum >= rank) {
+			/* the middle of the slot: within 1/16 of any value in it */
+			if (i == VP_LAT_SLOTS - 1)
+				return (double)vp_lat_low(i);
+			return ((double)vp_lat_low(i) + (double)vp_lat_high(i)) / 2;
+		}
+	}
+	return -1;
 }
 
 double vp_lin_quantile(const __u64 *slots, int n, double p)
@@ -113,12 +191,12 @@ static void used_range(const __u64 *slots, int n, int *first, int *last, __u64 *
 	}
 }
 
-void vp_log2_print(FILE *f, const __u64 *slots, int n, const char *unit, __u64 div, int width)
+void vp_hist_print(FILE *f, const struct vp_hist *h, const char *unit, __u64 div, int width)
 {
 	int first, last;
 	__u64 max;
 
-	used_range(slots, n, &first, &last, &max);
+	used_range(h->slots, VP_LAT_SLOTS, &first, &last, &max);
 	if (first < 0) {
 		fprintf(f, "     (no samples)\n");
 		return;
@@ -127,10 +205,24 @@ void vp_log2_print(FILE *f, const __u64 *slots, int n, const char *unit, __u64 d
 		div = 1;
 	fprintf(f, "%24s : %-10s %s\n", unit, "count", "distribution");
 	for (int i = first; i <= last; i++) {
-		fprintf(f, "%10llu -> %-10llu : %-10llu ",
-			(unsigned long long)(vp_slot_low(i) / div),
-			(unsigned long long)(vp_slot_high(i) / div), (unsigned long long)slots[i]);
-		bar(f, slots[i], max, width);
+		/* runs of empty slots are one row */
+		if (!h->slots[i] && i > first && !h->slots[i - 1]) {
+			continue;
+		} else if (!h->slots[i]) {
+			int j = i;
+
+			while (j < last && !h->slots[j + 1])
+				j++;
+			fprintf(f, "%10llu -> %-10llu : %-10d ",
+				(unsigned long long)(vp_lat_low(i) / div),
+				(unsigned long long)(vp_lat_high(j) / div), 0);
+		} else {
+			fprintf(f, "%10llu -> %-10llu : %-10llu ",
+				(unsigned long long)(vp_lat_low(i) / div),
+				(unsigned long long)(vp_lat_high(i) / div),
+				(unsigned long long)h->slots[i]);
+		}
+		bar(f, h->slots[i], max, width);
 		fputc('\n', f);
 	}
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +173,9 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 {
 	struct vfiopin_bpf *skel;
 	struct bpf_program *prog;
+	__u32 max, nslots;
+	size_t len;
+	void *m;
 	int err;
 
 	skel = vfiopin_bpf__open();
@@ -186,11 +190,16 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	skel->rodata->emit_events = o->events;
 	skel->rodata->filter_cid = o->filter_cid;
 	skel->rodata->filter_tgid = o->filter_tgid;
-	if (o->max_containers) {
-		bpf_map__set_max_entries(skel->maps.containers, o->max_containers);
-		bpf_map__set_max_entries(skel->maps.retired, o->max_containers);
-		bpf_map__set_max_entries(skel->maps.fb_ids, o->max_containers);
-	}
+	skel->rodata->concurrent = mode != VP_MODE_TRACEPOINT;
+	/* the spill map holds them all, the array half (its slot a cid's low bits) */
+	max = o->max_containers ? o->max_containers : VP_MAX_CONTAINERS;
+	for (nslots = 1; nslots < (max + 1) / 2; nslots <<= 1)
+		;
+	skel->rodata->slot_mask = nslots - 1;
+	bpf_map__set_max_entries(skel->maps.containers, nslots);
+	bpf_map__set_max_entries(skel->maps.spill, max);
+	bpf_map__set_max_entries(skel->maps.retired, max);
+	bpf_map__set_max_entries(skel->maps.fb_ids, max);
 	if (o->ringbuf_kb)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	/* load */
@@ -209,13 +218,27 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 			    vp_mode_names[mode], fallback_fns, strerror(-err));
 		goto fail;
 	}
+	len = ((size_t)nslots * sizeof(struct vp_slot) + (size_t)getpagesize() - 1) &
+	      ~((size_t)getpagesize() - 1);
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel->maps.containers),
+		 0);
+	if (m == MAP_FAILED) {
+		err = -errno;
+		fprintf(stderr, "vfiopin: cannot map the containers array: %s\n", strerror(-err));
+		goto fail;
+	}
 	/* attach */
 	*n = 0;
 	err = o->no_attach ? 0 : attach_all(skel, mode, quiet, n);
-	if (err)
+	if (err) {
+		munmap(m, len);
 		goto fail;
+	}
 	l->skel = skel;
 	l->mode = mode;
+	l->slots = m;
+	l->nslots = nslots;
+	l->map_len = len;
 	return 0;
 fail:
 	vfiopin_bpf__destroy(skel);
@@ -242,6 +265,7 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 
 	memset(l, 0, sizeof(*l));
 	pthread_mutex_init(&l->lock, NULL);
+	l->row_lat = o->row_lat;
 	verbose = o->verbose;
 	libbpf_set_print(print_libbpf);
 	err = check_caps();
@@ -313,10 +337,14 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 			err = -errno;
 			fprintf(stderr, "vfiopin: cannot set up the event ring buffer: %s\n",
 				strerror(-err));
-			vfiopin_bpf__destroy(l->skel);
-			l->skel = NULL;
+			vp_close(l);
 			return err;
 		}
+	}
+	l->lat_retired = calloc(1, sizeof(*l->lat_retired));
+	if (!l->lat_retired) {
+		vp_close(l);
+		return -ENOMEM;
 	}
 	l->last_ts = vp_now_ns();
 	if (o->announce && l->mode == VP_MODE_TRACEPOINT)
@@ -337,144 +365,331 @@ static int cmp_cid(const void *a, const void *b)
 	return x->cid < y->cid ? -1 : x->cid > y->cid;
 }
 
-/* Mark @cid retired for the BPF side (late events are not counted to it) and delete it. */
-static bool retire(struct vp_loader *l, __u32 cid)
+static int cmp_row_cid(const void *a, const void *b)
 {
+	const struct vp_row *x = a, *y = b;
+
+	return x->c.cid < y->c.cid ? -1 : x->c.cid > y->c.cid;
+}
+
+/* Container @cid's slot of the mapped array, or NULL if it is in the spill map. */
+static struct vp_slot *in_array(struct vp_loader *l, __u32 cid)
+{
+	struct vp_slot *sl = &l->slots[cid & (l->nslots - 1)];
+
+	return __atomic_load_n(&sl->c.cid, __ATOMIC_ACQUIRE) == cid ? sl : NULL;
+}
+
+/*
+ * Every container now in the maps, to @fn: a copy of its counters and its
+ * latency histograms (in the mapped array: valid during the call only).
+ */
+typedef int (*slot_fn)(struct vp_loader *l, void *ctx, const struct vp_container *c,
+		       const struct vp_lat *lat);
+
+static int each_container(struct vp_loader *l, slot_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(l->skel->maps.spill), err = 0;
+	size_t cap = bpf_map__max_entries(l->skel->maps.spill), n = 0;
+	__u32 key, next, *pk = NULL;
+	struct vp_slot *tmp;
+
+	for (size_t i = 0; i < l->nslots && !err; i++) {
+		struct vp_slot *sl = &l->slots[i];
+		struct vp_container c;
+
+		if (!__atomic_load_n(&sl->c.cid, __ATOMIC_ACQUIRE))
+			continue;
+		memcpy(&c, &sl->c, sizeof(c));
+		/* a slot retired under the copy */
+		if (c.cid && (c.cid & (l->nslots - 1)) == i)
+			err = fn(l, ctx, &c, &sl->lat);
+	}
+	tmp = malloc(sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	while (!err && n++ < cap && !bpf_map_get_next_key(fd, pk, &next)) {
+		key = next;
+		pk = &key;
+		if (!bpf_map_lookup_elem(fd, &key, tmp) && tmp->c.cid)
+			err = fn(l, ctx, &tmp->c, &tmp->lat);
+	}
+	free(tmp);
+	return err;
+}
+
+/*
+ * Take container @cid out of the maps, marked retired for the BPF side
+ * first (its late events are not counted to it).  Its histograms are
+ * added to the retired ones if @count, its whole slot copied to @copy if
+ * not NULL.  False if it was not there.
+ */
+static bool retire(struct vp_loader *l, __u32 cid, bool count, struct vp_slot *copy)
+{
+	int sfd = bpf_map__fd(l->skel->maps.spill);
+	struct vp_slot *sl;
 	__u8 one = 1;
 
 	bpf_map_update_elem(bpf_map__fd(l->skel->maps.retired), &cid, &one, BPF_ANY);
-	return !bpf_map_delete_elem(bpf_map__fd(l->skel->maps.containers), &cid);
+	sl = in_array(l, cid);
+	if (sl) {
+		if (copy)
+			memcpy(copy, sl, sizeof(*sl));
+		if (count)
+			vp_lat_add(l->lat_retired, &sl->lat);
+		/* the slot free last: the BPF side claims it by its cid */
+		memset((char *)sl + sizeof(sl->c.cid), 0, sizeof(*sl) - sizeof(sl->c.cid));
+		__atomic_store_n(&sl->c.cid, 0, __ATOMIC_RELEASE);
+		return true;
+	}
+	if (count || copy) {
+		struct vp_slot *tmp = copy ? copy : malloc(sizeof(*tmp));
+
+		if (tmp && !bpf_map_lookup_elem(sfd, &cid, tmp) && count)
+			vp_lat_add(l->lat_retired, &tmp->lat);
+		if (tmp != copy)
+			free(tmp);
+	}
+	return !bpf_map_delete_elem(sfd, &cid);
+}
+
+struct reap_walk {
+	uint64_t now, grace_ns;
+	__u32 *dead;
+	size_t n, cap;
+};
+
+static int reap_one(struct vp_loader *l, void *ctx, const struct vp_container *c,
+		    const struct vp_lat *lat)
+{
+	struct reap_walk *w = ctx;
+
+	(void)l;
+	(void)lat;
+	if ((c->flags & VP_F_RELEASED) && w->now - c->released_ns >= w->grace_ns && w->n < w->cap)
+		w->dead[w->n++] = c->cid;
+	return 0;
 }
 
 int vp_reap(struct vp_loader *l, uint64_t grace_ns)
 {
-	int fd = bpf_map__fd(l->skel->maps.containers), err = 0;
-	size_t cap = bpf_map__max_entries(l->skel->maps.containers), n = 0;
-	uint64_t now = vp_now_ns();
-	__u32 key, next, *pk = NULL, *dead = calloc(cap ? cap : 1, sizeof(*dead));
-	struct vp_container c;
+	struct reap_walk w = {.now = vp_now_ns(), .grace_ns = grace_ns};
+	int err = 0;
 
-	if (!dead)
+	w.cap = l->nslots + bpf_map__max_entries(l->skel->maps.spill);
+	w.dead = calloc(w.cap, sizeof(*w.dead));
+	if (!w.dead)
 		return -ENOMEM;
 	pthread_mutex_lock(&l->lock);
-	/* the walk first, the deletions after: deleting under it restarts it */
-	while (n < cap && !bpf_map_get_next_key(fd, pk, &next)) {
-		key = next;
-		pk = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &c) && (c.flags & VP_F_RELEASED) &&
-		    now - c.released_ns >= grace_ns)
-			dead[n++] = key;
-	}
-	for (size_t k = 0; k < n; k++) {
+	/* the walk first, the retirements after */
+	err = each_container(l, reap_one, &w);
+	for (size_t k = 0; k < w.n && !err; k++) {
 		bool reported = false;
 
 		/* reported already: retired here, so not again by the next snapshot */
 		for (size_t i = 0; i < l->nreported && !reported; i++) {
-			reported = l->reported[i] == dead[k];
+			reported = l->reported[i] == w.dead[k];
 			if (reported)
 				l->reported[i] = l->reported[--l->nreported];
 		}
-		if (!reported) {
-			if (bpf_map_lookup_elem(fd, &dead[k], &c))
-				continue;
-			if (l->nreaped == l->capreaped) {
-				size_t nc = l->capreaped ? 2 * l->capreaped : 64;
-				struct vp_container *r = nc < SIZE_MAX / sizeof(*r)
-							     ? realloc(l->reaped, nc * sizeof(*r))
-							     : NULL;
-
-				if (!r) {
-					err = -ENOMEM; /* it stays in the map */
-					continue;
-				}
-				l->reaped = r;
-				l->capreaped = nc;
-			}
-			l->reaped[l->nreaped++] = c;
+		if (reported) {
+			if (retire(l, w.dead[k], true, NULL))
+				l->retired++;
+			continue;
 		}
-		if (retire(l, dead[k]) && reported)
-			l->retired++;
+		/* not reported yet: kept here for the next snapshot to report */
+		if (l->nreaped == l->capreaped) {
+			size_t nc = l->capreaped ? 2 * l->capreaped : 16;
+			struct vp_slot *r =
+			    nc < SIZE_MAX / sizeof(*r) ? realloc(l->reaped, nc * sizeof(*r)) : NULL;
+
+			if (!r) {
+				err = -ENOMEM; /* it stays in the map */
+				continue;
+			}
+			l->reaped = r;
+			l->capreaped = nc;
+		}
+		if (retire(l, w.dead[k], false, &l->reaped[l->nreaped]))
+			l->nreaped++;
 	}
 	pthread_mutex_unlock(&l->lock);
-	free(dead);
+	free(w.dead);
 	return err;
 }
 
 static void retire_reported(struct vp_loader *l)
 {
-	int fd = bpf_map__fd(l->skel->maps.containers);
-	int rfd = bpf_map__fd(l->skel->maps.retired);
-	__u8 one = 1;
-
-	for (size_t i = 0; i < l->nreported; i++) {
-		__u32 cid = l->reported[i];
-
-		bpf_map_update_elem(rfd, &cid, &one, BPF_ANY);
-		if (!bpf_map_delete_elem(fd, &cid))
+	for (size_t i = 0; i < l->nreported; i++)
+		if (retire(l, l->reported[i], true, NULL))
 			l->retired++;
-	}
 	l->nreported = 0;
+}
+
+struct snap_walk {
+	struct vp_snapshot *s;
+	size_t cap;
+};
+
+/* One container into the snapshot (its rate comes once all are in). */
+static int snap_one(struct vp_loader *l, void *ctx, const struct vp_container *c,
+		    const struct vp_lat *lat)
+{
+	struct snap_walk *w = ctx;
+	struct vp_snapshot *s = w->s;
+	struct vp_row *r;
+
+	if (s->n == w->cap)
+		return 0;
+	r = &s->rows[s->n];
+	vp_row_derive(r, c, NULL, 0);
+	vp_row_latency(r, lat);
+	vp_lat_add(s->lat_rows, lat);
+	if (s->lats) {
+		memcpy(&s->lats[s->n], lat, sizeof(*lat));
+		r->lat = &s->lats[s->n];
+	}
+	/* released and still in the map: retired by the next snapshot */
+	if (c->flags & VP_F_RELEASED)
+		l->reported[l->nreported++] = c->cid;
+	s->n++;
+	return 0;
+}
+
+static void read_globals(struct vp_loader *l, struct vp_globals *g)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vp_globals *per;
+	__u32 zero = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (ncpu <= 0)
+		return;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (per && !bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.stats), &zero, per)) {
+		for (int c = 0; c < ncpu; c++) {
+			const __u64 *src = (const __u64 *)&per[c];
+			__u64 *dst = (__u64 *)g;
+
+			for (size_t i = 0; i < sizeof(*g) / sizeof(__u64); i++)
+				dst[i] += src[i];
+		}
+	}
+	free(per);
 }
 
 int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 {
-	int fd = bpf_map__fd(l->skel->maps.containers);
-	size_t cap = bpf_map__max_entries(l->skel->maps.containers), n = 0;
+	struct snap_walk w = {.s = s};
 	struct vp_container *raw;
-	__u32 key, next, *pk = NULL;
 	uint64_t now;
+	int err;
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&l->lock);
 	retire_reported(l);
-	cap += l->nreaped;
-	raw = calloc(cap ? cap : 1, sizeof(*raw));
-	s->rows = calloc(cap ? cap : 1, sizeof(*s->rows));
+	w.cap = l->nslots + bpf_map__max_entries(l->skel->maps.spill) + l->nreaped;
+	raw = calloc(w.cap, sizeof(*raw));
+	s->rows = calloc(w.cap, sizeof(*s->rows));
+	s->lat_rows = calloc(1, sizeof(*s->lat_rows));
+	s->lat_all = malloc(sizeof(*s->lat_all));
+	if (l->row_lat)
+		s->lats = calloc(w.cap, sizeof(*s->lats));
 	free(l->reported);
-	l->reported = calloc(cap ? cap : 1, sizeof(*l->reported));
-	if (!raw || !s->rows || !l->reported) {
+	l->reported = calloc(w.cap, sizeof(*l->reported));
+	if (!raw || !s->rows || !s->lat_rows || !s->lat_all || (l->row_lat && !s->lats) ||
+	    !l->reported) {
 		free(raw);
 		vp_snapshot_free(s);
 		pthread_mutex_unlock(&l->lock);
 		return -ENOMEM;
 	}
 	now = vp_now_ns();
-	while (n < cap && !bpf_map_get_next_key(fd, pk, &next)) {
-		key = next;
-		pk = &key;
-		if (bpf_map_lookup_elem(fd, &key, &raw[n]))
-			continue;
-		/* released and still in the map: retired by the next snapshot */
-		if (raw[n].flags & VP_F_RELEASED)
-			l->reported[l->nreported++] = raw[n].cid;
-		n++;
+	err = each_container(l, snap_one, &w);
+	if (err) {
+		free(raw);
+		vp_snapshot_free(s);
+		pthread_mutex_unlock(&l->lock);
+		return err;
 	}
 	/* released and already out of the map (vp_reap): reported here, once */
-	for (size_t i = 0; i < l->nreaped && n < cap; i++)
-		raw[n++] = l->reaped[i];
+	for (size_t i = 0; i < l->nreaped && s->n < w.cap; i++) {
+		struct vp_row *r = &s->rows[s->n];
+
+		vp_row_derive(r, &l->reaped[i].c, NULL, 0);
+		vp_row_latency(r, &l->reaped[i].lat);
+		vp_lat_add(s->lat_rows, &l->reaped[i].lat);
+		if (s->lats) {
+			s->lats[s->n] = l->reaped[i].lat;
+			r->lat = &s->lats[s->n];
+		}
+		s->n++;
+	}
+	/* every container so far: the retired ones, then these */
+	memcpy(s->lat_all, l->lat_retired, sizeof(*s->lat_all));
+	vp_lat_add(s->lat_all, s->lat_rows);
+	for (size_t i = 0; i < l->nreaped; i++)
+		vp_lat_add(l->lat_retired, &l->reaped[i].lat);
 	l->retired += l->nreaped;
 	l->nreaped = 0;
-	qsort(raw, n, sizeof(*raw), cmp_cid);
+	qsort(s->rows, s->n, sizeof(*s->rows), cmp_row_cid);
 	s->ts_ns = now;
 	s->interval_s = l->prev ? (double)(now - l->last_ts) / 1e9 : 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < s->n; i++) {
+		struct vp_row *r = &s->rows[i];
 		const struct vp_container *prev = NULL;
+		struct vp_row keep = *r;
 
+		raw[i] = r->c;
 		if (l->prev)
-			prev = bsearch(&raw[i], l->prev, l->nprev, sizeof(*raw), cmp_cid);
-		vp_row_derive(&s->rows[i], &raw[i], prev, s->interval_s);
-		s->rows[i].partial = l->mode != VP_MODE_TRACEPOINT;
+			prev = bsearch(&r->c, l->prev, l->nprev, sizeof(*raw), cmp_cid);
+		/* derived again with the rate; the latencies as read */
+		vp_row_derive(r, &keep.c, prev, s->interval_s);
+		r->pin_p50_ns = keep.pin_p50_ns;
+		r->pin_p99_ns = keep.pin_p99_ns;
+		r->unpin_p50_ns = keep.unpin_p50_ns;
+		r->unpin_p99_ns = keep.unpin_p99_ns;
+		r->inv_p99_ns = keep.inv_p99_ns;
+		r->lat = keep.lat;
+		r->partial = l->mode != VP_MODE_TRACEPOINT;
 	}
-	s->n = n;
-	s->g = l->skel->bss->globals;
+	read_globals(l, &s->g);
 	s->retired = l->retired;
 	s->mode = vp_mode_names[l->mode];
 	free(l->prev);
 	l->prev = raw;
-	l->nprev = n;
+	l->nprev = s->n;
 	l->last_ts = now;
 	pthread_mutex_unlock(&l->lock);
 	return 0;
+}
+
+int vp_read_lat(struct vp_loader *l, uint32_t cid, struct vp_lat *out)
+{
+	struct vp_slot *sl, *tmp;
+	int err = -ENOENT;
+
+	pthread_mutex_lock(&l->lock);
+	sl = in_array(l, cid);
+	if (sl) {
+		memcpy(out, &sl->lat, sizeof(*out));
+		err = 0;
+	} else if ((tmp = malloc(sizeof(*tmp)))) {
+		if (!bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.spill), &cid, tmp)) {
+			memcpy(out, &tmp->lat, sizeof(*out));
+			err = 0;
+		}
+		free(tmp);
+	} else {
+		err = -ENOMEM;
+	}
+	for (size_t i = 0; err == -ENOENT && i < l->nreaped; i++)
+		if (l->reaped[i].c.cid == cid) {
+			memcpy(out, &l->reaped[i].lat, sizeof(*out));
+			err = 0;
+		}
+	pthread_mutex_unlock(&l->lock);
+	return err;
 }
 
 int vp_poll(struct vp_loader *l, int timeout_ms)
@@ -493,6 +708,9 @@ int vp_poll(struct vp_loader *l, int timeout_ms)
 void vp_close(struct vp_loader *l)
 {
 	ring_buffer__free(l->rb);
+	if (l->slots)
+		munmap(l->slots, l->map_len);
+	free(l->lat_retired);
 	vfiopin_bpf__destroy(l->skel);
 	free(l->prev);
 	free(l->reported);

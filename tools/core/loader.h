@@ -35,6 +35,7 @@ struct vp_opts {
 	bool verbose;		 /* libbpf's own messages */
 	bool announce;		 /* say on stderr once attached */
 	bool no_attach;		 /* load only: the caller feeds events itself */
+	bool row_lat;		 /* snapshots carry every container's latency histograms */
 };
 
 struct vfiopin_bpf;
@@ -43,6 +44,12 @@ struct ring_buffer;
 struct vp_loader {
 	struct vfiopin_bpf *skel;
 	enum vp_mode mode; /* the one attached */
+	/* the `containers` array, mapped: slot cid & (nslots - 1) */
+	struct vp_slot *slots;
+	size_t nslots, map_len;
+	bool row_lat;
+	/* latency histograms of the containers retired so far, added up */
+	struct vp_lat *lat_retired;
 	struct ring_buffer *rb;
 	uint64_t last_ts;
 	/* the previous snapshot's entries, sorted by cid (for rates) */
@@ -55,7 +62,7 @@ struct vp_loader {
 	 * released containers taken out of the map before any snapshot
 	 * reported them (vp_reap): reported by the next snapshot, then gone
 	 */
-	struct vp_container *reaped;
+	struct vp_slot *reaped;
 	size_t nreaped, capreaped;
 	uint64_t retired;
 	pthread_mutex_t lock; /* the above, between vp_reap and a snapshot */
@@ -85,6 +92,8 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s);
  */
 #define VP_REAP_GRACE_NS 1000000000ULL
 int vp_reap(struct vp_loader *l, uint64_t grace_ns);
+/* Container @cid's latency histograms now, into @out; -ENOENT if it is gone. */
+int vp_read_lat(struct vp_loader *l, uint32_t cid, struct vp_lat *out);
 /* Deliver waiting events to the callback for up to @timeout_ms. */
 int vp_poll(struct vp_loader *l, int timeout_ms);
 void vp_close(struct vp_loader *l);

@@ -34,11 +34,22 @@ void vp_row_derive(struct vp_row *r, const struct vp_container *c, const struct 
 	}
 	if (prev && dt > 0 && c->pin_calls >= prev->pin_calls)
 		r->pins_per_s = (double)(c->pin_calls - prev->pin_calls) / dt;
-	r->pin_p50_ns = vp_log2_quantile(c->pin_ns.slots, VP_LOG2_SLOTS, 0.50);
-	r->pin_p99_ns = vp_log2_quantile(c->pin_ns.slots, VP_LOG2_SLOTS, 0.99);
-	r->unpin_p50_ns = vp_log2_quantile(c->unpin_ns.slots, VP_LOG2_SLOTS, 0.50);
-	r->unpin_p99_ns = vp_log2_quantile(c->unpin_ns.slots, VP_LOG2_SLOTS, 0.99);
-	r->inv_p99_ns = vp_log2_quantile(c->inv_ns.slots, VP_LOG2_SLOTS, 0.99);
+	r->pin_p50_ns = r->pin_p99_ns = r->unpin_p50_ns = r->unpin_p99_ns = r->inv_p99_ns = -1;
+}
+
+void vp_row_latency(struct vp_row *r, const struct vp_lat *lat)
+{
+	r->pin_p50_ns = vp_hist_quantile(&lat->h[VP_LAT_PIN], 0.50);
+	r->pin_p99_ns = vp_hist_quantile(&lat->h[VP_LAT_PIN], 0.99);
+	r->unpin_p50_ns = vp_hist_quantile(&lat->h[VP_LAT_UNPIN], 0.50);
+	r->unpin_p99_ns = vp_hist_quantile(&lat->h[VP_LAT_UNPIN], 0.99);
+	r->inv_p99_ns = vp_hist_quantile(&lat->h[VP_LAT_INV], 0.99);
+}
+
+void vp_lat_add(struct vp_lat *a, const struct vp_lat *b)
+{
+	for (int k = 0; k < VP_LAT_MAX; k++)
+		vp_hist_add(&a->h[k], &b->h[k]);
 }
 
 int vp_sort_parse(const char *name)
@@ -126,13 +137,6 @@ struct vp_row *vp_find(struct vp_snapshot *s, uint32_t cid)
 	return NULL;
 }
 
-static void hist_add(struct vp_hist *a, const struct vp_hist *b)
-{
-	vp_slots_add(a->slots, b->slots, VP_LOG2_SLOTS);
-	a->count += b->count;
-	a->sum += b->sum;
-}
-
 void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 {
 	struct vp_container t;
@@ -144,13 +148,6 @@ void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 
 		/* every figure of fields.h that adds up (not the peaks) */
 		vp_fields_add(&t, c);
-		hist_add(&t.pin_ns, &c->pin_ns);
-		hist_add(&t.pin_page_ns, &c->pin_page_ns);
-		hist_add(&t.unpin_ns, &c->unpin_ns);
-		hist_add(&t.unpin_page_ns, &c->unpin_page_ns);
-		hist_add(&t.inv_ns, &c->inv_ns);
-		hist_add(&t.map_ns, &c->map_ns);
-		hist_add(&t.replay_ns, &c->replay_ns);
 		vp_slots_add(t.ref_live.slots, c->ref_live.slots, VP_REF_SLOTS);
 		vp_slots_add(t.ref_bump.slots, c->ref_bump.slots, VP_REF_SLOTS);
 		t.groups_emulated += c->groups_emulated;
@@ -159,6 +156,10 @@ void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 	}
 	/* limits and peaks do not add up: not shown for the total (t.limit stays 0) */
 	vp_row_derive(out, &t, NULL, 0);
+	if (s->lat_rows) {
+		vp_row_latency(out, s->lat_rows);
+		out->lat = s->lat_rows;
+	}
 	out->partial = s->n && s->rows[0].partial;
 	out->pins_per_s = rate;
 	snprintf(out->comm, sizeof(out->comm), "total");
@@ -166,6 +167,10 @@ void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 
 void vp_snapshot_free(struct vp_snapshot *s)
 {
+	free(s->lats);
+	free(s->lat_rows);
+	free(s->lat_all);
+	s->lats = s->lat_rows = s->lat_all = NULL;
 	free(s->rows);
 	s->rows = NULL;
 	s->n = 0;

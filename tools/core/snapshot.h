@@ -26,6 +26,11 @@ struct vp_row {
 	double unpin_p50_ns, unpin_p99_ns;
 	double inv_p99_ns;
 	/*
+	 * its latency histograms: in the snapshot when asked for
+	 * (vp_opts.row_lat), else NULL (the quantiles above are there always)
+	 */
+	const struct vp_lat *lat;
+	/*
 	 * observed without the tracepoints (fentry/kprobe): per-page pins,
 	 * refcounts, invalidations, re-accounting and leaks are unavailable
 	 */
@@ -38,16 +43,28 @@ struct vp_snapshot {
 	size_t n;
 	struct vp_row *rows;
 	struct vp_globals g;
+	struct vp_lat *lats;	 /* the rows' histograms (rows point here), or NULL */
+	struct vp_lat *lat_rows; /* every row's added up */
+	/*
+	 * every container's since vfiopin attached, the retired ones too:
+	 * only grows (host-wide Prometheus histograms)
+	 */
+	struct vp_lat *lat_all;
 	uint64_t retired; /* containers dropped after being reported */
 	const char *mode; /* how the kernel was observed ("tracepoint", ...) */
 };
 
 /*
  * Fill @r from @c.  @prev is the same container in the previous snapshot
- * (NULL if new) and @dt the seconds between the two.
+ * (NULL if new) and @dt the seconds between the two.  The latency
+ * quantiles are -1 (none) until vp_row_latency.
  */
 void vp_row_derive(struct vp_row *r, const struct vp_container *c, const struct vp_container *prev,
 		   double dt);
+/* The latency quantiles of @r from @lat. */
+void vp_row_latency(struct vp_row *r, const struct vp_lat *lat);
+/* Add @b into @a. */
+void vp_lat_add(struct vp_lat *a, const struct vp_lat *b);
 
 /* Sort keys for top and stat. */
 enum vp_sort {
@@ -75,7 +92,7 @@ void vp_sort_rows(struct vp_row *rows, size_t n, enum vp_sort key);
 /* The row of container @cid, or NULL. */
 struct vp_row *vp_find(struct vp_snapshot *s, uint32_t cid);
 
-/* Sum of every row (histograms and counters) into one "total" row. */
+/* Sum of every row (counters; histograms: lat_rows) into one "total" row. */
 void vp_total(const struct vp_snapshot *s, struct vp_row *out);
 
 void vp_snapshot_free(struct vp_snapshot *s);

@@ -150,7 +150,9 @@ static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status, co
 /* Render /metrics; NULL on failure. */
 static char *render(struct vp_exporter *e, size_t *len)
 {
-	struct vp_prom_info info = {.version = argp_program_version, .mode = e->mode};
+	struct vp_prom_info info = {.version = argp_program_version,
+				    .mode = e->mode,
+				    .container_hists = e->container_hists};
 	struct vp_snapshot s;
 	char *buf = NULL;
 	FILE *f;

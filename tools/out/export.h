@@ -21,6 +21,7 @@ struct vp_conn;
 struct vp_exporter {
 	struct vp_loader *l;
 	const char *mode;
+	bool container_hists; /* per-container latency histograms (the loader's row_lat) */
 	pthread_mutex_t lock; /* the loader's snapshot state */
 	struct MHD_Daemon *d;
 	/* open connections and the watchdog that cuts overdue ones */

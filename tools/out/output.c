@@ -146,14 +146,14 @@ static json_t *jhist(const struct vp_hist *h)
 {
 	json_t *a = json_array();
 
-	for (int i = 0; i < VP_LOG2_SLOTS; i++)
+	for (int i = 0; h->count && i < VP_LAT_SLOTS; i++)
 		if (h->slots[i])
 			json_array_append_new(a, json_pack("{s:I,s:I,s:I}", "low",
-							   (json_int_t)vp_slot_low(i), "high",
-							   (json_int_t)vp_slot_high(i), "count",
+							   (json_int_t)vp_lat_low(i), "high",
+							   (json_int_t)vp_lat_high(i), "count",
 							   (json_int_t)h->slots[i]));
-	return json_pack("{s:I,s:I,s:o}", "count", (json_int_t)h->count, "sum", (json_int_t)h->sum,
-			 "buckets", a);
+	return json_pack("{s:I,s:I,s:o}", "count", (json_int_t)vp_hist_total(h), "sum",
+			 (json_int_t)h->sum, "buckets", a);
 }
 
 static json_t *jrefhist(const struct vp_refhist *h)
@@ -173,10 +173,31 @@ static json_t *jrefhist(const struct vp_refhist *h)
 
 static json_t *jlat(const struct vp_hist *h)
 {
-	return json_pack("{s:I,s:I,s:o,s:o}", "count", (json_int_t)h->count, "sum_ns",
-			 (json_int_t)h->sum, "p50_ns",
-			 jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.5)), "p99_ns",
-			 jnum_or_null(vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.99)));
+	return json_pack("{s:I,s:I,s:o,s:o}", "count", (json_int_t)vp_hist_total(h), "sum_ns",
+			 (json_int_t)h->sum, "p50_ns", jnum_or_null(vp_hist_quantile(h, 0.5)),
+			 "p99_ns", jnum_or_null(vp_hist_quantile(h, 0.99)));
+}
+
+/*
+ * The "latency" object (@hists: the "histograms" object) of @r: null for
+ * a histogram this mode cannot give or a row read without them.
+ */
+static json_t *jlats(const struct vp_row *r, bool hists)
+{
+	json_t *o = json_object();
+
+	for (int k = 0; k < VP_LAT_MAX; k++) {
+		const struct vp_lat_field *lf = &vp_lat_fields[k];
+		bool none = !r->lat || (r->partial && (lf->flags & VP_FF_TP));
+		char key[32];
+
+		snprintf(key, sizeof(key), hists ? "%s_ns" : "%s", lf->json);
+		json_object_set_new(o, key,
+				    none    ? json_null()
+				    : hists ? jhist(&r->lat->h[k])
+					    : jlat(&r->lat->h[k]));
+	}
+	return o;
 }
 
 /* A figure's JSON value: null where this mode cannot give it. */
@@ -215,7 +236,7 @@ static json_t *jgroup(const struct vp_row *r, enum vp_field_group g, json_t *o)
 json_t *vp_json_row(const struct vp_row *r, bool hists)
 {
 	const struct vp_container *c = &r->c;
-	json_t *o = json_object(), *h;
+	json_t *o = json_object();
 	/* what fentry/kprobe mode cannot see beyond the table: unavailable, not 0 */
 	bool p = r->partial;
 
@@ -249,24 +270,13 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 	json_object_set_new(o, "headroom_ratio",
 			    isnan(r->headroom_ratio) ? json_null() : json_real(r->headroom_ratio));
 	json_object_set_new(o, "pins_per_s", json_real(r->pins_per_s));
-	json_object_set_new(o, "latency",
-			    json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "pin", jlat(&c->pin_ns),
-				      "pin_page", jlat(&c->pin_page_ns), "unpin",
-				      jlat(&c->unpin_ns), "unpin_page", jlat(&c->unpin_page_ns),
-				      "invalidate", p ? json_null() : jlat(&c->inv_ns), "dma_map",
-				      jlat(&c->map_ns), "replay", jlat(&c->replay_ns)));
+	json_object_set_new(o, "latency", jlats(r, false));
 	json_object_set_new(o, "refcount",
 			    p ? json_null()
 			      : json_pack("{s:o,s:o}", "live", jrefhist(&c->ref_live), "bumps",
 					  jrefhist(&c->ref_bump)));
-	if (hists) {
-		h = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "pin_ns", jhist(&c->pin_ns),
-			      "pin_page_ns", jhist(&c->pin_page_ns), "unpin_ns",
-			      jhist(&c->unpin_ns), "unpin_page_ns", jhist(&c->unpin_page_ns),
-			      "invalidate_ns", p ? json_null() : jhist(&c->inv_ns), "dma_map_ns",
-			      jhist(&c->map_ns), "replay_ns", jhist(&c->replay_ns));
-		json_object_set_new(o, "histograms", h);
-	}
+	if (hists)
+		json_object_set_new(o, "histograms", jlats(r, true));
 	return o;
 }
 
@@ -533,11 +543,12 @@ static void print_lat(FILE *f, const char *what, const struct vp_hist *h)
 {
 	char p50[16], p99[16];
 
-	fprintf(f, "\n%s: %llu samples, p50 %s, p99 %s\n", what, (unsigned long long)h->count,
-		vp_fmt_ns(p50, sizeof(p50), vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.5)),
-		vp_fmt_ns(p99, sizeof(p99), vp_log2_quantile(h->slots, VP_LOG2_SLOTS, 0.99)));
+	fprintf(f, "\n%s: %llu samples, p50 %s, p99 %s\n", what,
+		(unsigned long long)vp_hist_total(h),
+		vp_fmt_ns(p50, sizeof(p50), vp_hist_quantile(h, 0.5)),
+		vp_fmt_ns(p99, sizeof(p99), vp_hist_quantile(h, 0.99)));
 	if (h->count)
-		vp_log2_print(f, h->slots, VP_LOG2_SLOTS, "nsecs", 1, 40);
+		vp_hist_print(f, h, "nsecs", 1, 40);
 }
 
 void vp_print_hists(FILE *f, const struct vp_row *r)
@@ -549,13 +560,11 @@ void vp_print_hists(FILE *f, const struct vp_row *r)
 			r->comm[0] ? r->comm : "?");
 	else
 		fprintf(f, "all containers\n");
-	print_lat(f, "pin latency per vfio_pin_pages call", &c->pin_ns);
-	print_lat(f, "pin latency per page", &c->pin_page_ns);
-	print_lat(f, "unpin latency per vfio_unpin_pages call", &c->unpin_ns);
-	print_lat(f, "unpin latency per page", &c->unpin_page_ns);
-	print_lat(f, "invalidation latency (DMA unmap -> vendor drivers dropped pins)", &c->inv_ns);
-	print_lat(f, "MAP_DMA latency (passthrough pinning)", &c->map_ns);
-	print_lat(f, "replay latency (pinning into a new IOMMU domain)", &c->replay_ns);
+	for (int k = 0; k < VP_LAT_MAX; k++)
+		if (!r->lat)
+			fprintf(f, "\n%s: not read\n", vp_lat_fields[k].title);
+		else if (!(r->partial && (vp_lat_fields[k].flags & VP_FF_TP)))
+			print_lat(f, vp_lat_fields[k].title, &r->lat->h[k]);
 	fprintf(f, "\nref_count of live pinned pages: %llu pages\n",
 		(unsigned long long)vp_slots_total(c->ref_live.slots, VP_REF_SLOTS));
 	vp_lin_print(f, c->ref_live.slots, VP_REF_SLOTS, "ref_count", 40);

@@ -68,42 +68,47 @@ static void value(FILE *f, double v)
 		fprintf(f, "%.17g", v);
 }
 
-#define F(field) offsetof(struct vp_container, field)
+/*
+ * The `le` bounds of the latency histograms, in seconds: round numbers
+ * from a microsecond to five minutes, for dashboards and alerts.  Each of
+ * the BPF side's log-linear slots is counted under the first bound at or
+ * above its middle, so a bound is off by at most 1/16 of its value.
+ */
+static const double le_s[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4,
+			      1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,  0.25,   0.5,
+			      1,    2.5,    5,	  10,	30,	60,   300};
+#define NLE (sizeof(le_s) / sizeof(le_s[0]))
 
-/* Latency histograms, from the log2 nanosecond histograms. */
-static const struct {
-	const char *name;
-	const char *help;
-	size_t off;
-} hists[] = {
-    {"pin_duration_seconds", "Time of one vfio_pin_pages call.", F(pin_ns)},
-    {"pin_page_duration_seconds", "Time per page of vfio_pin_pages calls (call time / pages).",
-     F(pin_page_ns)},
-    {"unpin_duration_seconds", "Time of one vfio_unpin_pages call.", F(unpin_ns)},
-    {"unpin_page_duration_seconds", "Time per page of vfio_unpin_pages calls.", F(unpin_page_ns)},
-    {"invalidation_duration_seconds", "Time to invalidate vendor-driver pins for one DMA unmap.",
-     F(inv_ns)},
-    {"dma_map_duration_seconds", "Time of a VFIO_IOMMU_MAP_DMA that pinned pages.", F(map_ns)},
-    {"replay_duration_seconds", "Time to replay the mappings into a new IOMMU domain.",
-     F(replay_ns)},
-};
-
+/* @lb: the row's labels, or NULL for a host-wide histogram. */
 static void write_hist(FILE *f, const char *name, const struct vp_hist *h, const struct labels *lb)
 {
-	/* the slots' own total: a read racing an update never breaks +Inf == count */
-	__u64 count = vp_slots_total(h->slots, VP_LOG2_SLOTS), cum = 0;
-	int slot = 0;
+	__u64 cum[NLE] = {0}, count = 0;
+	const char *l = lb ? lb->s : "", *sep = lb ? "," : "";
+	size_t b = 0;
 
-	/* slot i holds whole nanoseconds up to 2^i - 1: all <= 2^i ns */
-	for (int i = VP_PROM_LE_FIRST; i <= VP_PROM_LE_LAST; i += VP_PROM_LE_STEP) {
-		for (; slot <= i && slot < VP_LOG2_SLOTS; slot++)
-			cum += h->slots[slot];
-		fprintf(f, P "%s_bucket{%s,le=\"%.12g\"} %llu\n", name, lb->s,
-			(double)(1ULL << i) / 1e9, (unsigned long long)cum);
+	/* the slots' own total: a read racing an update never breaks +Inf == count */
+	for (int i = 0; h->count && i < VP_LAT_SLOTS; i++) {
+		double mid;
+
+		if (!h->slots[i])
+			continue;
+		mid = ((double)vp_lat_low(i) + (double)vp_lat_high(i)) / 2 / 1e9;
+		while (b < NLE && le_s[b] < mid)
+			b++;
+		if (b < NLE)
+			cum[b] += h->slots[i];
+		count += h->slots[i];
 	}
-	fprintf(f, P "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, lb->s, (unsigned long long)count);
-	fprintf(f, P "%s_sum{%s} %.9g\n", name, lb->s, (double)h->sum / 1e9);
-	fprintf(f, P "%s_count{%s} %llu\n", name, lb->s, (unsigned long long)count);
+	for (size_t k = 1; k < NLE; k++)
+		cum[k] += cum[k - 1];
+	for (size_t k = 0; k < NLE; k++)
+		fprintf(f, P "%s_bucket{%s%sle=\"%g\"} %llu\n", name, l, sep, le_s[k],
+			(unsigned long long)cum[k]);
+	fprintf(f, P "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, l, sep, (unsigned long long)count);
+	fprintf(f, P "%s_sum%s%s%s %.9g\n", name, lb ? "{" : "", l, lb ? "}" : "",
+		(double)h->sum / 1e9);
+	fprintf(f, P "%s_count%s%s%s %llu\n", name, lb ? "{" : "", l, lb ? "}" : "",
+		(unsigned long long)count);
 }
 
 static void refcount_label(char *buf, size_t len, int slot)
@@ -255,16 +260,32 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 	write_refcounts(f, "pins_by_refcount_total", s, lb,
 			offsetof(struct vp_container, ref_bump));
 
-	for (size_t k = 0; k < sizeof(hists) / sizeof(hists[0]); k++) {
-		family(f, hists[k].name, "histogram", hists[k].help);
-		for (size_t i = 0; i < s->n; i++) {
-			struct vp_hist h;
+	/* latency: host-wide, every container since the exporter started */
+	for (int k = 0; k < VP_LAT_MAX; k++) {
+		const struct vp_lat_field *lf = &vp_lat_fields[k];
+		char help[256];
 
-			memcpy(&h, (const char *)&s->rows[i].c + hists[k].off, sizeof(h));
+		if ((lf->flags & VP_FF_TP) && s->n && s->rows[0].partial)
+			continue;
+		snprintf(help, sizeof(help), "%s All containers.", lf->help);
+		family(f, lf->prom, "histogram", help);
+		if (s->lat_all)
+			write_hist(f, lf->prom, &s->lat_all->h[k], NULL);
+	}
+	/* and per container, when asked for (--container-histograms) */
+	for (int k = 0; info->container_hists && k < VP_LAT_MAX; k++) {
+		const struct vp_lat_field *lf = &vp_lat_fields[k];
+		char name[96];
+
+		snprintf(name, sizeof(name), "container_%s", lf->prom);
+		family(f, name, "histogram", lf->help);
+		for (size_t i = 0; i < s->n; i++) {
+			const struct vp_row *r = &s->rows[i];
+
 			/* a container's histogram appears with its first observation */
-			if (vp_slots_total(h.slots, VP_LOG2_SLOTS) &&
-			    !(s->rows[i].partial && hists[k].off == F(inv_ns)))
-				write_hist(f, hists[k].name, &h, &lb[i]);
+			if (r->lat && vp_hist_total(&r->lat->h[k]) &&
+			    !(r->partial && (lf->flags & VP_FF_TP)))
+				write_hist(f, name, &r->lat->h[k], &lb[i]);
 		}
 	}
 	free(lb);

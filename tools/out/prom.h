@@ -8,20 +8,17 @@
 #ifndef VFIOPIN_PROM_H
 #define VFIOPIN_PROM_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "snapshot.h"
 
 #define VP_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* Log2 slots whose upper bounds become `le` buckets (2^i ns, i = 8, 10, ... 34). */
-#define VP_PROM_LE_FIRST 8
-#define VP_PROM_LE_LAST	 34
-#define VP_PROM_LE_STEP	 2
-
 struct vp_prom_info {
 	const char *version;
 	const char *mode;     /* how the kernel is observed: "tracepoint", ... */
 	double scrape_prev_s; /* the previous scrape's render time; <0: none */
+	bool container_hists; /* latency histograms per container too (rows' lat) */
 };
 
 /* Write every metric family of @s to @f; returns -1 on a write error. */

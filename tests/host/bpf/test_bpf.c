@@ -59,7 +59,9 @@ static int prctl_get_comm(char *buf)
 	return prctl(PR_GET_NAME, buf);
 }
 
-static struct vfiopin_bpf *load(__u32 max_containers, __u32 ringbuf, bool emit, __u32 filter_cid)
+/* @slots: the containers array's size (a power of two), @spill the spill map's; 0: defaults */
+static struct vfiopin_bpf *load(__u32 slots, __u32 spill, __u32 ringbuf, bool emit,
+				__u32 filter_cid)
 {
 	struct vfiopin_bpf *s = vfiopin_bpf__open();
 	struct bpf_program *prog;
@@ -68,8 +70,12 @@ static struct vfiopin_bpf *load(__u32 max_containers, __u32 ringbuf, bool emit, 
 	/* the raw_tp programs only: the fallback ones need type1's functions */
 	bpf_object__for_each_program(prog, s->obj)
 	    bpf_program__set_autoload(prog, !strncmp(bpf_program__name(prog), "tp_", 3));
-	if (max_containers)
-		assert_int_equal(bpf_map__set_max_entries(s->maps.containers, max_containers), 0);
+	if (slots) {
+		assert_int_equal(bpf_map__set_max_entries(s->maps.containers, slots), 0);
+		s->rodata->slot_mask = slots - 1;
+	}
+	if (spill)
+		assert_int_equal(bpf_map__set_max_entries(s->maps.spill, spill), 0);
 	if (ringbuf)
 		assert_int_equal(bpf_map__set_max_entries(s->maps.events, ringbuf), 0);
 	s->rodata->emit_events = emit;
@@ -82,7 +88,7 @@ static int setup(void **state)
 {
 	static struct fixture f;
 
-	f.skel = load(0, 0, false, 0);
+	f.skel = load(0, 0, 0, false, 0);
 	*state = &f;
 	return 0;
 }
@@ -95,20 +101,56 @@ static int teardown(void **state)
 	return 0;
 }
 
+static struct vp_slot slot_buf;
+
+/* Container @cid where the BPF side keeps it: its array slot, else the spill map. */
+static bool find(struct vfiopin_bpf *s, __u32 cid, struct vp_slot *out)
+{
+	__u32 idx = cid & s->rodata->slot_mask;
+
+	if (!bpf_map__lookup_elem(s->maps.containers, &idx, sizeof(idx), out, sizeof(*out), 0) &&
+	    out->c.cid == cid)
+		return true;
+	return !bpf_map__lookup_elem(s->maps.spill, &cid, sizeof(cid), out, sizeof(*out), 0);
+}
+
 static struct vp_container get(struct vfiopin_bpf *s, __u32 cid)
 {
-	struct vp_container c;
-
-	assert_int_equal(
-	    bpf_map__lookup_elem(s->maps.containers, &cid, sizeof(cid), &c, sizeof(c), 0), 0);
-	return c;
+	assert_true(find(s, cid, &slot_buf));
+	return slot_buf.c;
 }
 
 static bool exists(struct vfiopin_bpf *s, __u32 cid)
 {
-	struct vp_container c;
+	return find(s, cid, &slot_buf);
+}
 
-	return bpf_map__lookup_elem(s->maps.containers, &cid, sizeof(cid), &c, sizeof(c), 0) == 0;
+/* Latency histogram @id of container @cid. */
+static struct vp_hist *hist(struct vfiopin_bpf *s, __u32 cid, enum vp_lat_id id)
+{
+	assert_true(find(s, cid, &slot_buf));
+	return &slot_buf.lat.h[id];
+}
+
+/* The global counters, the CPUs added up. */
+static struct vp_globals glob(struct vfiopin_bpf *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vp_globals g = {0}, per[ncpu];
+	__u32 zero = 0;
+
+	assert_int_equal(
+	    bpf_map__lookup_elem(s->maps.stats, &zero, sizeof(zero), per, sizeof(per), 0), 0);
+	for (int c = 0; c < ncpu; c++) {
+		for (int i = 0; i < VP_EV_MAX; i++)
+			g.events[i] += per[c].events[i];
+		g.drop_map_full += per[c].drop_map_full;
+		g.drop_ringbuf += per[c].drop_ringbuf;
+		g.drop_inflight += per[c].drop_inflight;
+		g.unmatched_end += per[c].unmatched_end;
+		g.late_events += per[c].late_events;
+	}
+	return g;
 }
 
 static __u64 slots_sum(const __u64 *s, int n)
@@ -188,9 +230,9 @@ static void test_mdev_pins_and_refcounts(void **state)
 	assert_int_equal(c.ref_bump.slots[1], 4);
 	assert_int_equal(c.ref_bump.slots[2], 2);
 	assert_int_equal(c.ref_bump.slots[3], 1);
-	assert_int_equal(c.pin_ns.count, 3);
-	assert_int_equal(slots_sum(c.pin_ns.slots, VP_LOG2_SLOTS), 3);
-	assert_int_equal(c.pin_page_ns.count, 3);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN)->count, 3);
+	assert_int_equal(slots_sum(hist(s, cid, VP_LAT_PIN)->slots, VP_LAT_SLOTS), 3);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN_PAGE)->count, 3);
 	assert_int_equal(c.locked_vm, 4);
 	assert_int_equal(c.locked_peak, 4);
 	assert_int_equal(c.limit, LIMIT_16M);
@@ -212,7 +254,7 @@ static void test_mdev_pins_and_refcounts(void **state)
 	assert_int_equal(c.ref_live.slots[1], 3);
 	assert_int_equal(c.ref_live.slots[2], 1);
 	assert_int_equal(c.ref_live.slots[3], 0);
-	assert_int_equal(c.unpin_ns.count, 1);
+	assert_int_equal(hist(s, cid, VP_LAT_UNPIN)->count, 1);
 
 	/* one page over the limit */
 	fire(s->progs.tp_pin_begin, 6, U(cid), U(tgid), U(0x900000), U(1), U(3), U(0));
@@ -227,8 +269,8 @@ static void test_mdev_pins_and_refcounts(void **state)
 	assert_int_equal((int64_t)c.charged, 4);
 	assert_int_equal(c.account_failures, 0);
 	/* a failed call has no per-page latency */
-	assert_int_equal(c.pin_page_ns.count, 3);
-	assert_int_equal(c.pin_ns.count, 4);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN_PAGE)->count, 3);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN)->count, 4);
 }
 
 /* The passthrough path: map with pinning, replay, unmap, remove. */
@@ -245,7 +287,7 @@ static void test_passthrough_map_replay(void **state)
 	c = get(s, cid);
 	assert_int_equal(c.mapped_pages, 2048);
 	assert_int_equal(c.pt_pages, 0);
-	assert_int_equal(c.map_ns.count, 0);
+	assert_int_equal(hist(s, cid, VP_LAT_MAP)->count, 0);
 
 	/* the passthrough group arrives: replay pins the 2048 pages */
 	fire(s->progs.tp_replay_begin, 5, U(cid), U(tgid), U(1), U(2048), U(2048));
@@ -264,13 +306,13 @@ static void test_passthrough_map_replay(void **state)
 	c = get(s, cid);
 	assert_int_equal(c.replays, 1);
 	assert_int_equal(c.replay_pages, 2048);
-	assert_int_equal(c.replay_ns.count, 1);
+	assert_int_equal(hist(s, cid, VP_LAT_REPLAY)->count, 1);
 	assert_int_equal(c.groups_iommu, 1);
 	assert_int_equal(c.mapped_pages, 3072);
 	assert_int_equal(c.pt_pages, 3072);
 	assert_int_equal(c.dma_maps, 2);
 	assert_int_equal(c.dma_map_failures, 1);
-	assert_int_equal(c.map_ns.count, 1);
+	assert_int_equal(hist(s, cid, VP_LAT_MAP)->count, 1);
 	assert_int_equal(c.limit_hits, 1);
 	assert_int_equal(c.locked_vm, 3072);
 	assert_int_equal(c.locked_peak, 3072);
@@ -298,7 +340,7 @@ static void test_passthrough_map_replay(void **state)
 	fire(s->progs.tp_replay_end, 3, U(cid), U(tgid), U(0));
 	c = get(s, cid);
 	assert_int_equal(c.replays, 1);
-	assert_int_equal(c.replay_ns.count, 1);
+	assert_int_equal(hist(s, cid, VP_LAT_REPLAY)->count, 1);
 	assert_int_equal(c.locked_vm, 0);
 	assert_int_equal(c.locked_peak, 3072);
 	assert_int_equal((int64_t)c.charged, 0);
@@ -324,7 +366,7 @@ static void test_invalidation(void **state)
 	assert_int_equal(c.inv_pages, 16);
 	assert_int_equal(c.inv_retries, 1);
 	assert_int_equal(c.inv_devices, 4);
-	assert_int_equal(c.inv_ns.count, 2);
+	assert_int_equal(hist(s, cid, VP_LAT_INV)->count, 2);
 	/* seen without its open: the tgid still comes from the events */
 	assert_int_equal(c.tgid, tgid);
 	assert_false(c.flags & VP_F_SEEN_OPEN);
@@ -338,6 +380,7 @@ static void test_release_leak_and_retire(void **state)
 	static const unsigned int refs[3] = {1, 1, 1};
 	struct vp_container c;
 	__u8 one = 1;
+	__u32 idx;
 
 	fire(s->progs.tp_container_open, 5, U(cid), U(tgid), U(0), U(0), U(0));
 	pin_call(s, cid, tgid, 0, 3, refs);
@@ -364,27 +407,31 @@ static void test_release_leak_and_retire(void **state)
 	assert_int_equal(c.limit, LIMIT_16M);
 
 	/* what userspace does once it has reported the release */
-	assert_int_equal(bpf_map__delete_elem(s->maps.containers, &cid, sizeof(cid), 0), 0);
 	assert_int_equal(
 	    bpf_map__update_elem(s->maps.retired, &cid, sizeof(cid), &one, sizeof(one), 0), 0);
-	__u64 late0 = s->bss->globals.late_events;
+	memset(&slot_buf, 0, sizeof(slot_buf));
+	idx = cid & s->rodata->slot_mask;
+	assert_int_equal(bpf_map__update_elem(s->maps.containers, &idx, sizeof(idx), &slot_buf,
+					      sizeof(slot_buf), 0),
+			 0);
+	__u64 late0 = glob(s).late_events;
 
 	account(s, cid, tgid, -3, 0, 0);
 	assert_false(exists(s, cid));
-	assert_int_equal(s->bss->globals.late_events, late0 + 1);
+	assert_int_equal(glob(s).late_events, late0 + 1);
 }
 
 /* An end without its begin (tool attached mid-call) is counted, not timed. */
 static void test_unmatched_end(void **state)
 {
 	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
-	__u64 before = s->bss->globals.unmatched_end;
+	__u64 before = glob(s).unmatched_end;
 	struct vp_container c;
 
 	fire(s->progs.tp_pin_end, 6, U(11), U(5), U(0), U(1), U(3), U(1));
 	c = get(s, 11);
-	assert_int_equal(c.pin_ns.count, 0);
-	assert_int_equal(s->bss->globals.unmatched_end, before + 1);
+	assert_int_equal(hist(s, 11, VP_LAT_PIN)->count, 0);
+	assert_int_equal(glob(s).unmatched_end, before + 1);
 	/* unpins of pages pinned before we attached never go below zero */
 	fire(s->progs.tp_unpin_page, 5, U(11), U(5), U(0), U(0), U(1));
 	c = get(s, 11);
@@ -396,15 +443,15 @@ static void test_unmatched_end(void **state)
 /* A full containers map drops new containers and counts every drop. */
 static void test_map_full_counted(void **state)
 {
-	struct vfiopin_bpf *s = load(4, 0, false, 0);
+	struct vfiopin_bpf *s = load(2, 2, 0, false, 0);
 
 	(void)state;
 	for (__u32 cid = 1; cid <= 6; cid++)
 		fire(s->progs.tp_container_open, 5, U(cid), U(100 + cid), U(0), U(0), U(0));
 	assert_true(exists(s, 4));
 	assert_false(exists(s, 5));
-	assert_int_equal(s->bss->globals.drop_map_full, 2);
-	assert_int_equal(s->bss->globals.events[VP_EV_CONTAINER_OPEN], 6);
+	assert_int_equal(glob(s).drop_map_full, 2);
+	assert_int_equal(glob(s).events[VP_EV_CONTAINER_OPEN], 6);
 	vfiopin_bpf__destroy(s);
 }
 
@@ -426,7 +473,7 @@ static int count_event(void *ctx, void *data, size_t len)
 /* The event stream: filtered by container, a full ring counted as drops. */
 static void test_ringbuf_filter_and_drops(void **state)
 {
-	struct vfiopin_bpf *s = load(0, 4096, true, 3);
+	struct vfiopin_bpf *s = load(0, 0, 4096, true, 3);
 	struct ring_buffer *rb;
 	int n = 0, fired = 0;
 
@@ -438,7 +485,7 @@ static void test_ringbuf_filter_and_drops(void **state)
 	/* 4096 bytes hold fewer than 100 events */
 	for (int i = 0; i < 100; i++, fired++)
 		account(s, 3, 5, -5, 0, -E_NOMEM);
-	__u64 drops = s->bss->globals.drop_ringbuf;
+	__u64 drops = glob(s).drop_ringbuf;
 
 	assert_true(drops > 0);
 	int got = ring_buffer__consume(rb);

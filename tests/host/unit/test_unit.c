@@ -27,46 +27,140 @@
 static void test_slot_bounds(void **state)
 {
 	(void)state;
-	assert_int_equal(vp_slot_low(0), 0);
-	assert_int_equal(vp_slot_high(0), 0);
-	assert_int_equal(vp_slot_low(1), 1);
-	assert_int_equal(vp_slot_high(1), 1);
-	assert_int_equal(vp_slot_low(3), 4);
-	assert_int_equal(vp_slot_high(3), 7);
-	assert_int_equal(vp_slot_low(11), 1024);
-	assert_int_equal(vp_slot_high(11), 2047);
-	assert_true(vp_slot_high(64) == UINT64_MAX);
+	/* one slot per value below 16 */
+	for (int v = 0; v < 16; v++) {
+		assert_int_equal(vp_lat_slot(v), v);
+		assert_int_equal(vp_lat_low(v), v);
+		assert_int_equal(vp_lat_high(v), v);
+	}
+	/* then 8 per power of two: [16, 17], ..., [1024, 1151] */
+	assert_int_equal(vp_lat_low(16), 16);
+	assert_int_equal(vp_lat_high(16), 17);
+	assert_int_equal(vp_lat_slot(1024), vp_lat_slot(1151));
+	assert_int_equal(vp_lat_slot(1152), vp_lat_slot(1151) + 1);
+	assert_int_equal(vp_lat_low(vp_lat_slot(1100)), 1024);
+	assert_int_equal(vp_lat_high(vp_lat_slot(1100)), 1151);
+	/* every slot: contiguous, at most 1/8 of its low wide, and where the value goes */
+	for (int i = 1; i < VP_LAT_SLOTS - 1; i++) {
+		__u64 lo = vp_lat_low(i), hi = vp_lat_high(i);
+
+		assert_true(lo == vp_lat_high(i - 1) + 1);
+		assert_true(hi >= lo);
+		assert_true(lo < 16 || (hi - lo + 1) * 8 <= lo);
+		assert_int_equal(vp_lat_slot(lo), i);
+		assert_int_equal(vp_lat_slot(hi), i);
+	}
+	/* from 2^40 ns on: the last slot */
+	assert_int_equal(vp_lat_slot(1ULL << VP_LAT_MAX_LOG2), VP_LAT_SLOTS - 1);
+	assert_int_equal(vp_lat_slot(UINT64_MAX), VP_LAT_SLOTS - 1);
+	assert_true(vp_lat_high(VP_LAT_SLOTS - 1) == UINT64_MAX);
 }
 
-static void test_log2_quantiles(void **state)
+/* What the BPF side does with one value. */
+static void hist_put(struct vp_hist *h, __u64 v)
 {
-	__u64 s[VP_LOG2_SLOTS] = {0};
+	int s = vp_lat_slot(v);
+
+	if (!h->count || (__u32)s < h->lo)
+		h->lo = s;
+	if ((__u32)s > h->hi)
+		h->hi = s;
+	h->slots[s]++;
+	h->count++;
+	h->sum += v;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Quantiles from the log-linear histogram against the exact nearest-rank
+ * quantiles of the samples, for several shapes: within 10 % (the bound is
+ * 1/16).
+ */
+static void test_hist_quantiles(void **state)
+{
+	static struct vp_hist h;
+	static __u64 v[20000];
+	const double ps[] = {0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0};
+	double worst = 0;
+	unsigned int seed = 12345;
 
 	(void)state;
-	assert_true(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5) < 0);
-	/* 100 samples in [4, 7]: rank 50 is halfway through 4..8 */
-	s[3] = 100;
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5), 6.0, 1e-9);
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.99), 7.96, 1e-9);
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 1.0), 8.0, 1e-9);
-	/* 90 fast in [1024, 2047], 10 slow in [65536, 131071] */
-	memset(s, 0, sizeof(s));
-	s[11] = 90;
-	s[17] = 10;
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5), 1024 + 1024 * (50.0 / 90),
-			   1e-6);
-	/* rank 99 is the 9th of 10 in the slow bucket */
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.99), 65536 + 65536 * (9.0 / 10),
-			   1e-6);
-	/* rank 90 is the last of the fast bucket */
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.9), 2048, 1e-6);
-	/* zeros */
-	memset(s, 0, sizeof(s));
-	s[0] = 5;
-	assert_float_equal(vp_log2_quantile(s, VP_LOG2_SLOTS, 0.5), 0, 1e-9);
-	/* out-of-range p */
-	assert_true(vp_log2_quantile(s, VP_LOG2_SLOTS, 0) < 0);
-	assert_true(vp_log2_quantile(s, VP_LOG2_SLOTS, 1.5) < 0);
+	memset(&h, 0, sizeof(h));
+	assert_true(vp_hist_quantile(&h, 0.5) < 0);
+	for (int shape = 0; shape < 5; shape++) {
+		size_t n = sizeof(v) / sizeof(v[0]);
+
+		memset(&h, 0, sizeof(h));
+		for (size_t i = 0; i < n; i++) {
+			double u = (rand_r(&seed) + 1.0) / ((double)RAND_MAX + 2.0);
+
+			switch (shape) {
+			case 0: /* uniform 1 us .. 2 ms */
+				v[i] = 1000 + (__u64)(u * 2e6);
+				break;
+			case 1: /* log-uniform 100 ns .. 10 s */
+				v[i] = (__u64)exp(log(100) + u * (log(1e10) - log(100)));
+				break;
+			case 2: /* bimodal: 95 % near 3 us, 5 % near 40 ms */
+				v[i] =
+				    i % 20 ? 2900 + (__u64)(u * 200) : 40000000 + (__u64)(u * 1e6);
+				break;
+			case 3: /* exponential, mean 50 us */
+				v[i] = (__u64)(-log(u) * 50000) + 1;
+				break;
+			default: /* small values, exact slots */
+				v[i] = (__u64)(u * 15);
+				break;
+			}
+			hist_put(&h, v[i]);
+		}
+		qsort(v, n, sizeof(v[0]), cmp_u64);
+		for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
+			size_t rank = (size_t)ceil(ps[k] * (double)n);
+			double exact = (double)v[(rank ? rank : 1) - 1];
+			double got = vp_hist_quantile(&h, ps[k]);
+			double err = exact ? fabs(got - exact) / exact : fabs(got);
+
+			if (err > worst)
+				worst = err;
+			if (err > 0.0625 + 1e-9)
+				fail_msg("shape %d p%g: %g from the histogram, %g exact (%.1f %%)",
+					 shape, ps[k] * 100, got, exact, err * 100);
+		}
+	}
+	/* the small values have a slot each: exact */
+	assert_float_equal(vp_hist_quantile(&h, 0.5), (double)v[sizeof(v) / sizeof(v[0]) / 2 - 1],
+			   1e-9);
+	assert_true(worst > 0.001); /* the shapes do test the bound */
+	assert_true(vp_hist_quantile(&h, 0) < 0);
+	assert_true(vp_hist_quantile(&h, 1.5) < 0);
+}
+
+/* A histogram whose range was raced (or is being counted) is read whole. */
+static void test_hist_range_race(void **state)
+{
+	static struct vp_hist a, b;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	hist_put(&a, 100);
+	hist_put(&a, 5000);
+	/* two CPUs set the range at once, the later one with the larger slot */
+	a.lo = a.hi = (__u32)vp_lat_slot(5000);
+	assert_int_equal(vp_hist_total(&a), 2);
+	assert_float_equal(vp_hist_quantile(&a, 0.5), 100, 100 / 16.0);
+	vp_hist_add(&b, &a);
+	assert_int_equal(b.count, 2);
+	assert_int_equal(b.slots[vp_lat_slot(100)], 1);
+	assert_int_equal(b.lo, (__u32)vp_lat_slot(100));
+	assert_int_equal(b.hi, (__u32)vp_lat_slot(5000));
 }
 
 static void test_lin_quantiles(void **state)
@@ -83,21 +177,24 @@ static void test_lin_quantiles(void **state)
 
 static void test_hist_print(void **state)
 {
-	__u64 s[VP_LOG2_SLOTS] = {0};
+	static struct vp_hist h;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	(void)state;
-	s[11] = 90;
-	s[13] = 10;
-	vp_log2_print(f, s, VP_LOG2_SLOTS, "nsecs", 1, 20);
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 90; i++)
+		hist_put(&h, 1030);
+	for (int i = 0; i < 10; i++)
+		hist_put(&h, 4100);
+	vp_hist_print(f, &h, "nsecs", 1, 20);
 	fclose(f);
-	/* three rows from the first to the last used slot, the empty one too */
-	assert_non_null(strstr(buf, "1024 -> 2047"));
-	assert_non_null(strstr(buf, "2048 -> 4095"));
-	assert_non_null(strstr(buf, "4096 -> 8191"));
-	assert_null(strstr(buf, "512 -> 1023"));
+	/* the used slots, and the empty ones between them as one row */
+	assert_non_null(strstr(buf, "1024 -> 1151"));
+	assert_non_null(strstr(buf, "1152 -> 4095       : 0"));
+	assert_non_null(strstr(buf, "4096 -> 4607"));
+	assert_null(strstr(buf, "896 -> "));
 	assert_non_null(strstr(buf, "|********************|"));
 	free(buf);
 }
@@ -165,23 +262,20 @@ static void test_row_derive(void **state)
 
 static void test_sort_and_total(void **state)
 {
+	static struct vp_lat lat;
 	struct vp_row rows[3];
-	struct vp_snapshot s = {.n = 3, .rows = rows};
+	struct vp_snapshot s = {.n = 3, .rows = rows, .lat_rows = &lat};
 	struct vp_container c;
 	struct vp_row t;
 
 	(void)state;
 	c = mk(1, 3072, 16 << 20); /* 25 % headroom */
 	c.pages_pinned = 10;
-	c.pin_ns.slots[3] = 2;
-	c.pin_ns.count = 2;
 	c.ref_live.slots[1] = 10;
 	c.limit_hits = 1;
 	vp_row_derive(&rows[0], &c, NULL, 0);
 	c = mk(2, 512, 4 << 20); /* 50 % */
 	c.pages_pinned = 5;
-	c.pin_ns.slots[3] = 1;
-	c.pin_ns.count = 1;
 	c.ref_live.slots[2] = 5;
 	c.leaked = 7;
 	vp_row_derive(&rows[1], &c, NULL, 0);
@@ -206,8 +300,15 @@ static void test_sort_and_total(void **state)
 	assert_int_equal(t.c.pages_pinned, 15);
 	assert_int_equal(t.c.limit_hits, 1);
 	assert_int_equal(t.c.leaked, 7);
-	assert_int_equal(t.c.pin_ns.slots[3], 3);
-	assert_int_equal(t.c.pin_ns.count, 3);
+	/* the total's latencies: the snapshot's rows added up */
+	assert_true(t.pin_p50_ns < 0);
+	memset(&lat, 0, sizeof(lat));
+	for (int i = 0; i < 3; i++)
+		hist_put(&lat.h[VP_LAT_PIN], 3);
+	vp_total(&s, &t);
+	assert_ptr_equal(t.lat, &lat);
+	assert_float_equal(t.pin_p50_ns, 3, 1e-9);
+	assert_true(t.unpin_p50_ns < 0);
 	assert_int_equal(t.c.ref_live.slots[1], 10);
 	assert_int_equal(t.c.ref_live.slots[2], 5);
 	assert_string_equal(t.comm, "total");
@@ -235,6 +336,7 @@ static json_t *roundtrip(json_t *j)
 
 static void test_json_snapshot(void **state)
 {
+	static struct vp_lat lat;
 	struct vp_row rows[2];
 	struct vp_snapshot s = {.n = 2, .rows = rows, .ts_ns = 5, .interval_s = 1};
 	struct vp_container c;
@@ -250,6 +352,9 @@ static void test_json_snapshot(void **state)
 	c.charged = (__u64)-5;
 	c.limit_hits = 2;
 	vp_row_derive(&rows[0], &c, NULL, 0);
+	memset(&lat, 0, sizeof(lat));
+	hist_put(&lat.h[VP_LAT_MAP], 3000000);
+	rows[0].lat = &lat;
 	c = mk(8, 0, VP_LIMIT_UNLIMITED);
 	c.flags |= VP_F_RELEASED;
 	memcpy(c.comm, "a\"b\\c\n", 7);
@@ -283,6 +388,18 @@ static void test_json_snapshot(void **state)
 	/* no samples: quantiles are null, not 0 */
 	assert_true(json_is_null(
 	    json_object_get(json_object_get(json_object_get(r0, "latency"), "pin"), "p99_ns")));
+	/* one MAP_DMA of 3 ms: its slot's middle, within 1/16 */
+	assert_float_equal(
+	    json_real_value(json_object_get(
+		json_object_get(json_object_get(r0, "latency"), "dma_map"), "p50_ns")),
+	    3000000, 3000000 / 16.0);
+	json_t *b = json_object_get(
+	    json_object_get(json_object_get(r0, "histograms"), "dma_map_ns"), "buckets");
+	assert_int_equal(json_array_size(b), 1);
+	assert_true(json_integer_value(json_object_get(json_array_get(b, 0), "low")) <= 3000000);
+	assert_true(json_integer_value(json_object_get(json_array_get(b, 0), "high")) >= 3000000);
+	/* a row read without its histograms: null, not zeros */
+	assert_true(json_is_null(json_object_get(json_object_get(r1, "latency"), "pin")));
 	/* unlimited: no limit, no headroom */
 	assert_true(json_is_null(json_object_get(r1, "limit_bytes")));
 	assert_true(json_is_true(json_object_get(r1, "unlimited")));
@@ -408,9 +525,11 @@ static void test_prom(void **state)
 {
 	struct vp_container c[3] = {mk(1, 256, 4096 << 10), mk(2, 16, VP_LIMIT_UNLIMITED),
 				    mk(3, 0, 0)};
+	static struct vp_lat lat;
 	struct vp_row rows[3];
-	struct vp_snapshot s = {.n = 3, .rows = rows};
-	struct vp_prom_info info = {.version = "t", .mode = "tracepoint", .scrape_prev_s = -1};
+	struct vp_snapshot s = {.n = 3, .rows = rows, .lat_all = &lat};
+	struct vp_prom_info info = {
+	    .version = "t", .mode = "tracepoint", .scrape_prev_s = -1, .container_hists = true};
 	char esc[64], *buf = NULL;
 	size_t len;
 	FILE *f;
@@ -423,15 +542,16 @@ static void test_prom(void **state)
 	assert_string_equal(esc, "\\\"");
 
 	c[2].flags &= ~VP_F_LIMIT_KNOWN;
-	/* pin latencies: 3 calls of 100 ns (slot 7), 1 of 5000 ns (slot 13) */
-	c[0].pin_ns.slots[7] = 3;
-	c[0].pin_ns.slots[13] = 1;
-	c[0].pin_ns.count = 4;
-	c[0].pin_ns.sum = 5300;
+	/* pin latencies: 3 calls of 100 ns, 1 of 5000 ns */
+	memset(&lat, 0, sizeof(lat));
+	for (int i = 0; i < 3; i++)
+		hist_put(&lat.h[VP_LAT_PIN], 100);
+	hist_put(&lat.h[VP_LAT_PIN], 5000);
 	c[0].ref_live.slots[1] = 2;
 	c[0].ref_live.slots[3] = 1;
 	for (int i = 0; i < 3; i++)
 		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	rows[0].lat = &lat;
 	f = open_memstream(&buf, &len);
 	assert_int_equal(vp_prom_write(f, &s, &info), 0);
 	fclose(f);
@@ -445,17 +565,26 @@ static void test_prom(void **state)
 	assert_null(strstr(buf, "vfiopin_limit_bytes{cid=\"3\""));
 	assert_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"2\""));
 	assert_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"3\""));
-	/* 100 ns <= 256 ns; 5000 ns only from le=16.384 us on; +Inf == count */
-	assert_non_null(strstr(buf, "vfiopin_pin_duration_seconds_bucket{cid=\"1\",tgid=\"1001\","
-				    "comm=\"qemu-vm\",le=\"2.56e-07\"} 3\n"));
-	assert_non_null(strstr(buf, "le=\"4.096e-06\"} 3\n"));
-	assert_non_null(strstr(buf, "le=\"1.6384e-05\"} 4\n"));
-	assert_non_null(strstr(buf, "le=\"+Inf\"} 4\n"));
-	assert_non_null(strstr(buf, "vfiopin_pin_duration_seconds_sum{cid=\"1\",tgid=\"1001\",comm="
-				    "\"qemu-vm\"} 5.3e-06\n"));
+	/* host-wide: 100 ns <= 1 us; 5000 ns from le=5 us on; +Inf == count */
+	static const char *const host_wide[] = {
+	    "_pin_duration_seconds_bucket{le=\"1e-06\"} 3\n",
+	    "_pin_duration_seconds_bucket{le=\"2.5e-06\"} 3\n",
+	    "_pin_duration_seconds_bucket{le=\"5e-06\"} 4\n",
+	    "_pin_duration_seconds_bucket{le=\"+Inf\"} 4\n",
+	    "_pin_duration_seconds_sum 5.3e-06\n",
+	    "_unpin_duration_seconds_count 0\n",
+	};
+	for (size_t i = 0; i < sizeof(host_wide) / sizeof(host_wide[0]); i++)
+		if (!strstr(buf, host_wide[i]))
+			fail_msg("no 'vfiopin%s' in the exposition", host_wide[i]);
+	/* per container, when asked for */
+	assert_non_null(strstr(buf, "vfiopin_container_pin_duration_seconds_bucket{cid=\"1\",tgid="
+				    "\"1001\",comm=\"qemu-vm\",le=\"1e-06\"} 3\n"));
+	assert_non_null(strstr(buf, "vfiopin_container_pin_duration_seconds_sum{cid=\"1\",tgid="
+				    "\"1001\",comm=\"qemu-vm\"} 5.3e-06\n"));
 	/* containers without samples have no histogram series */
-	assert_null(strstr(buf, "vfiopin_pin_duration_seconds_count{cid=\"2\""));
-	assert_null(strstr(buf, "vfiopin_unpin_duration_seconds_count"));
+	assert_null(strstr(buf, "vfiopin_container_pin_duration_seconds_count{cid=\"2\""));
+	assert_null(strstr(buf, "vfiopin_container_unpin_duration_seconds_count"));
 	/* refcounts 1..3 for container 1, none for the others */
 	assert_non_null(strstr(buf, "vfiopin_pinned_pages_by_refcount{cid=\"1\",tgid=\"1001\",comm="
 				    "\"qemu-vm\",refcount=\"2\"} 0\n"));
@@ -766,15 +895,25 @@ static void test_holm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_slot_bounds),	  cmocka_unit_test(test_log2_quantiles),
-	    cmocka_unit_test(test_lin_quantiles), cmocka_unit_test(test_hist_print),
-	    cmocka_unit_test(test_row_derive),	  cmocka_unit_test(test_sort_and_total),
-	    cmocka_unit_test(test_json_snapshot), cmocka_unit_test(test_events),
-	    cmocka_unit_test(test_format_row),	  cmocka_unit_test(test_arg_helpers),
-	    cmocka_unit_test(test_prom),	  cmocka_unit_test(test_listen_parse),
-	    cmocka_unit_test(test_stats),	  cmocka_unit_test(test_stats_vs_pairs),
-	    cmocka_unit_test(test_holm),	  cmocka_unit_test(test_timeline),
-	    cmocka_unit_test(test_field_table),	  cmocka_unit_test(test_benchfile_roundtrip),
+	    cmocka_unit_test(test_slot_bounds),
+	    cmocka_unit_test(test_hist_quantiles),
+	    cmocka_unit_test(test_hist_range_race),
+	    cmocka_unit_test(test_lin_quantiles),
+	    cmocka_unit_test(test_hist_print),
+	    cmocka_unit_test(test_row_derive),
+	    cmocka_unit_test(test_sort_and_total),
+	    cmocka_unit_test(test_json_snapshot),
+	    cmocka_unit_test(test_events),
+	    cmocka_unit_test(test_format_row),
+	    cmocka_unit_test(test_arg_helpers),
+	    cmocka_unit_test(test_prom),
+	    cmocka_unit_test(test_listen_parse),
+	    cmocka_unit_test(test_stats),
+	    cmocka_unit_test(test_stats_vs_pairs),
+	    cmocka_unit_test(test_holm),
+	    cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_field_table),
+	    cmocka_unit_test(test_benchfile_roundtrip),
 	};
 
 	return cmocka_run_group_tests_name("vfiopin userspace", tests, NULL, NULL);
