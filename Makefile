@@ -50,7 +50,7 @@ TOOL_DIRS := core out offline cmd
 LIB_SRCS := $(filter-out tools/cmd/vfiopin.c,$(foreach d,$(TOOL_DIRS),$(wildcard tools/$(d)/*.c)))
 TOOL_INC := -Ibpf $(foreach d,$(TOOL_DIRS),-Itools/$(d)) -I$(BUILD)
 TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE $(TOOL_INC)
-TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson libmicrohttpd) -lpthread -lm
+TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson libmicrohttpd zlib) -lpthread -lm
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_CFLAGS := $(TOOL_CFLAGS) -O1 $(SAN)

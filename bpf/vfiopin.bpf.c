@@ -26,7 +26,7 @@ const volatile bool emit_events = false;
 const volatile __u32 filter_cid = 0;
 const volatile __u32 filter_tgid = 0;
 /* the `containers` array's size less one (a power of two less one) */
-const volatile __u32 slot_mask = VP_MAX_CONTAINERS / 2 - 1;
+const volatile __u32 slot_mask = VP_MAX_CONTAINERS - 1;
 /*
  * Whether events of one container can run at once.  Every tracepoint
  * fires under the container's iommu->lock, so the tracepoint programs
@@ -42,7 +42,7 @@ struct vp_slot zero_slot = {};
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, VP_MAX_CONTAINERS / 2);
+	__uint(max_entries, VP_MAX_CONTAINERS);
 	__type(key, __u32);
 	__type(value, struct vp_slot);
 } containers SEC(".maps");
@@ -464,8 +464,10 @@ static __always_inline int on_pin_call(__u32 type, __u32 cid, __u32 tgid, __u64 
 	}
 	if (c && dur) {
 		hist_add(lat(c, pin ? VP_LAT_PIN : VP_LAT_UNPIN), dur);
+		/* no division for the frequent 1-page call */
 		if (ret > 0)
-			hist_add(lat(c, pin ? VP_LAT_PIN_PAGE : VP_LAT_UNPIN_PAGE), dur / ret);
+			hist_add(lat(c, pin ? VP_LAT_PIN_PAGE : VP_LAT_UNPIN_PAGE),
+				 ret == 1 ? dur : dur / ret);
 	}
 	emit(type, cid, tgid, iova, npage, prot, ret, 0, 0, dur);
 	return 0;

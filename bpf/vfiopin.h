@@ -31,10 +31,10 @@
 #define VP_REF_SLOTS 16
 
 /*
- * Live containers tracked at once by default: the spill map holds this
- * many, the `containers` array half as many (a power of two)
+ * Live containers tracked at once by default: the `containers` array has
+ * this many slots (a power of two), the spill map room for as many
  */
-#define VP_MAX_CONTAINERS 2048
+#define VP_MAX_CONTAINERS 1024
 
 enum vp_event_type {
 	VP_EV_CONTAINER_OPEN,

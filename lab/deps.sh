@@ -7,7 +7,7 @@ set -euo pipefail
 # what the host tier (make check-host), the tools and the fuzzers need
 HOST_PKGS=(
 	build-essential clang llvm libclang-rt-14-dev clang-format bpftool libbpf-dev
-	pkg-config libcmocka-dev libncurses-dev libjansson-dev libmicrohttpd-dev
+	pkg-config libcmocka-dev libncurses-dev libjansson-dev libmicrohttpd-dev zlib1g-dev
 	python3 curl git util-linux
 	# promtool for the exposition and the rules
 	prometheus

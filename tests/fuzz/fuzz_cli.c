@@ -9,7 +9,8 @@
  *   - vp_listen_parse only ADDR:PORT with a numeric address and a port
  *     of digits 0..65535;
  *   - vp_export_route serves /metrics and /healthz to GET and HEAD alone;
- *   - vp_printable leaves no control byte and, for Markdown, no bare '|'.
+ *   - vp_printable leaves no control byte and, for Markdown, no bare '|';
+ *   - vp_accepts_gzip says yes only to a header naming gzip (any case).
  * The input is one string; for routing, its first line is the method.
  */
 #include <arpa/inet.h>
@@ -90,6 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		*nl = '\n';
 	}
+	if (vp_accepts_gzip(s) && !strcasestr(s, "gzip"))
+		abort();
 	check_printable(s, false);
 	check_printable(s, true);
 	free(s);

@@ -71,6 +71,14 @@ else
 	# a container first seen mid-life says so; the others were seen whole
 	expect_value m1 'vfiopin_container_seen_from_open{cid="4"}' 0
 	expect_value m1 'vfiopin_container_seen_from_open{cid="5"}' 1
+	# gzip to a scraper that asks for it, the same exposition once inflated
+	curl -s -H 'Accept-Encoding: gzip' -D "$tmp/h" -o "$tmp/mz" "$url/metrics"
+	if grep -qi '^content-encoding: gzip' "$tmp/h" &&
+		gzip -dc < "$tmp/mz" | grep -q '^vfiopin_containers 1000$'; then
+		ok "export: gzip when accepted ($(stat -c %s "$tmp/mz") bytes)"
+	else
+		bad "export: no gzip response to Accept-Encoding: gzip"
+	fi
 	# the released container was served once; now it is gone
 	curl -s -o "$tmp/m2" "$url/metrics"
 	if ! grep -q 'cid="2"' "$tmp/m2" && grep -q 'cid="3"' "$tmp/m2"; then

@@ -60,8 +60,9 @@ static const struct argp_option common_options[] = {
      "--wait-modules, the wait counts",
      1},
     {"max-containers", OPT_MAX_CONTAINERS, "N", 0,
-     "Live containers tracked at once (default 2048; more are counted as drops); a released "
-     "one leaves the map a second after its release, kept for the next report",
+     "Live containers tracked at once (default 1024, at most 16384; each takes about 17 KiB of "
+     "kernel memory; more are counted as drops); a released one leaves the map a second "
+     "after its release, kept for the next report",
      1},
     {"ringbuf-kb", OPT_RINGBUF_KB, "KB", 0, "Event ring buffer size, a power of two (default 4096)",
      1},
@@ -91,8 +92,8 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		c->bpf.wait_max_s = c->duration;
 		break;
 	case OPT_MAX_CONTAINERS:
-		if (!vp_parse_u32(arg, &v) || v < 1 || v > 1000000)
-			argp_error(state, "--max-containers takes 1..1000000, not '%s'", arg);
+		if (!vp_parse_u32(arg, &v) || v < 1 || v > 16384)
+			argp_error(state, "--max-containers takes 1..16384, not '%s'", arg);
 		c->bpf.max_containers = v;
 		break;
 	case OPT_RINGBUF_KB:

@@ -191,9 +191,12 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	skel->rodata->filter_cid = o->filter_cid;
 	skel->rodata->filter_tgid = o->filter_tgid;
 	skel->rodata->concurrent = mode != VP_MODE_TRACEPOINT;
-	/* the spill map holds them all, the array half (its slot a cid's low bits) */
+	/*
+	 * the array holds them all while their cids span fewer than its
+	 * slots (a cid's low bits); the spill map all of them otherwise
+	 */
 	max = o->max_containers ? o->max_containers : VP_MAX_CONTAINERS;
-	for (nslots = 1; nslots < (max + 1) / 2; nslots <<= 1)
+	for (nslots = 1; nslots < max; nslots <<= 1)
 		;
 	skel->rodata->slot_mask = nslots - 1;
 	bpf_map__set_max_entries(skel->maps.containers, nslots);

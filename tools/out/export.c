@@ -21,10 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include <zlib.h>
 #include "export.h"
 #include "prom.h"
 
@@ -122,7 +124,7 @@ static double now_s(void)
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
-			     char *body, size_t len, bool owned)
+			     char *body, size_t len, bool owned, bool gzipped)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -135,6 +137,10 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (gzipped)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	if (status == MHD_HTTP_OK && owned)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(conn, status, r);
@@ -144,7 +150,8 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
 
 static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status, const char *msg)
 {
-	return reply(conn, status, "text/plain; charset=utf-8", (char *)msg, strlen(msg), false);
+	return reply(conn, status, "text/plain; charset=utf-8", (char *)msg, strlen(msg), false,
+		     false);
 }
 
 /* Render /metrics; NULL on failure. */
@@ -183,6 +190,71 @@ static char *render(struct vp_exporter *e, size_t *len)
 	pthread_mutex_unlock(&e->lock);
 	vp_snapshot_free(&s);
 	return buf;
+}
+
+bool vp_accepts_gzip(const char *accept)
+{
+	const char *p = accept;
+
+	/* a comma-separated list of codings, each maybe with ";q=VALUE" */
+	while (p && *p) {
+		const char *end = strchr(p, ','), *semi;
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = end ? (size_t)(end - p) : strlen(p);
+		semi = memchr(p, ';', n);
+		if ((size_t)((semi ? semi : p + n) - p) >= 4 && !strncasecmp(p, "gzip", 4)) {
+			const char *t = p + 4;
+
+			while (t < p + n && (*t == ' ' || *t == '\t'))
+				t++;
+			if (t == p + n)
+				return true;
+			if (*t == ';') {
+				const char *q = strstr(t, "q=");
+
+				/* refused only by a zero quality: q=0, q=0.0, q=0.000 */
+				if (!q || q >= p + n)
+					return true;
+				for (q += 2; q < p + n && (*q == '0' || *q == '.'); q++)
+					;
+				return q < p + n && *q >= '1' && *q <= '9';
+			}
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* @in gzip-compressed into a new buffer, *len its size; NULL on failure. */
+static char *gzip(const char *in, size_t in_len, size_t *len)
+{
+	z_stream z = {0};
+	size_t cap;
+	char *out;
+
+	if (in_len > UINT32_MAX || deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY))
+		return NULL;
+	cap = deflateBound(&z, (uLong)in_len);
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&z);
+		return NULL;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)in_len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return NULL;
+	}
+	*len = z.total_out;
+	deflateEnd(&z);
+	return out;
 }
 
 enum vp_route vp_export_route(const char *method, const char *url)
@@ -231,7 +303,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!body)
 		return text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "vfiopin export: reading the BPF maps failed; see its log\n");
-	return reply(conn, MHD_HTTP_OK, VP_PROM_CONTENT_TYPE, body, len, true);
+	if (vp_accepts_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+		size_t zlen;
+		char *z = gzip(body, len, &zlen);
+
+		if (z) {
+			free(body);
+			return reply(conn, MHD_HTTP_OK, VP_PROM_CONTENT_TYPE, z, zlen, true, true);
+		}
+	}
+	return reply(conn, MHD_HTTP_OK, VP_PROM_CONTENT_TYPE, body, len, true, false);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -51,6 +51,9 @@ bool vp_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *s
 enum vp_route { VP_ROUTE_METRICS, VP_ROUTE_HEALTHZ, VP_ROUTE_NOT_FOUND, VP_ROUTE_NOT_ALLOWED };
 enum vp_route vp_export_route(const char *method, const char *url);
 
+/* Whether an Accept-Encoding header value (NULL: none) accepts gzip. */
+bool vp_accepts_gzip(const char *accept);
+
 /*
  * Bind and listen on @listen (before loading anything: a port in use is
  * found at once); false with a message on stderr.

@@ -598,6 +598,23 @@ static void test_prom(void **state)
 	free(buf);
 }
 
+static void test_accepts_gzip(void **state)
+{
+	(void)state;
+	assert_true(vp_accepts_gzip("gzip"));
+	assert_true(vp_accepts_gzip("gzip, deflate, br"));
+	assert_true(vp_accepts_gzip("identity;q=1, GZIP;q=0.5"));
+	assert_true(vp_accepts_gzip(" deflate , gzip"));
+	assert_true(vp_accepts_gzip("gzip;q=1.0"));
+	assert_false(vp_accepts_gzip(NULL));
+	assert_false(vp_accepts_gzip(""));
+	assert_false(vp_accepts_gzip("identity"));
+	assert_false(vp_accepts_gzip("gzip;q=0"));
+	assert_false(vp_accepts_gzip("gzip;q=0.000, br"));
+	assert_false(vp_accepts_gzip("x-gzip2, gzipx"));
+	assert_false(vp_accepts_gzip("deflate;q=0.5,,;,"));
+}
+
 static void test_listen_parse(void **state)
 {
 	struct sockaddr_storage ss;
@@ -908,6 +925,7 @@ int main(void)
 	    cmocka_unit_test(test_arg_helpers),
 	    cmocka_unit_test(test_prom),
 	    cmocka_unit_test(test_listen_parse),
+	    cmocka_unit_test(test_accepts_gzip),
 	    cmocka_unit_test(test_stats),
 	    cmocka_unit_test(test_stats_vs_pairs),
 	    cmocka_unit_test(test_holm),
