@@ -428,28 +428,32 @@ static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta, __u64 
 }
 
 /*
- * A vfio_pin_pages / vfio_unpin_pages call.  Its begin only notes the
- * time: the end has every argument again and counts the call.
+ * A vfio_pin_pages / vfio_unpin_pages call begins: only the fallback times
+ * it here (the tracepoints' end carries the duration), and the event
+ * stream records it.  Raw tracepoint mode attaches tp_pin_begin and
+ * tp_unpin_begin only when streaming.
  */
-static __always_inline int on_pin_call(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __s32 npage,
-				       __s32 prot, __s32 ret)
+static __always_inline int on_pin_begin(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __s32 npage,
+					__s32 prot, bool timed)
 {
-	__u64 now = bpf_ktime_get_ns(), dur = 0, arg;
-	bool pin = type == VP_EV_PIN_BEGIN || type == VP_EV_PIN_END;
-	__u32 kind = pin ? VP_SPAN_PIN : VP_SPAN_UNPIN;
-	struct vp_container *c;
+	struct vp_globals *g = gstats();
 
-	if (type == VP_EV_PIN_BEGIN || type == VP_EV_UNPIN_BEGIN) {
-		struct vp_globals *g = gstats();
+	if (g)
+		g->events[type]++;
+	if (timed)
+		span_begin(type == VP_EV_PIN_BEGIN ? VP_SPAN_PIN : VP_SPAN_UNPIN,
+			   bpf_ktime_get_ns(), 0);
+	emit(type, cid, tgid, iova, npage, prot, 0, 0, 0, 0);
+	return 0;
+}
 
-		if (g)
-			g->events[type]++;
-		span_begin(kind, now, 0);
-		emit(type, cid, tgid, iova, npage, prot, ret, 0, 0, 0);
-		return 0;
-	}
-	dur = span_end(kind, now, &arg);
-	c = container(type, cid, tgid, now);
+/* The call ended after @dur ns (0: not measured): it is counted here. */
+static __always_inline int on_pin_end(__u32 type, __u32 cid, __u32 tgid, __u64 iova, __s32 npage,
+				      __s32 prot, __s32 ret, __u64 dur)
+{
+	struct vp_container *c = container(type, cid, tgid, 0);
+	bool pin = type == VP_EV_PIN_END;
+
 	if (c && pin) {
 		inc(&c->pin_calls, 1);
 		inc(&c->pin_pages_req, npage > 0 ? npage : 0);
@@ -681,18 +685,32 @@ int BPF_PROG(tp_account, unsigned int cid, int tgid, long delta, unsigned long l
 	return on_account(cid, tgid, delta, locked_vm, limit, lock_cap, async, ret);
 }
 
-#define PIN_CALL(name, type)                                                                       \
-	SEC("raw_tp/vfio_type1_" #name)                                                            \
-	int BPF_PROG(tp_##name, unsigned int cid, int tgid, u64 iova, int npage, int prot,         \
-		     int ret)                                                                      \
-	{                                                                                          \
-		return on_pin_call(type, cid, tgid, iova, npage, prot, ret);                       \
-	}
+SEC("raw_tp/vfio_type1_pin_begin")
+int BPF_PROG(tp_pin_begin, unsigned int cid, int tgid, u64 iova, int npage, int prot, int ret)
+{
+	return on_pin_begin(VP_EV_PIN_BEGIN, cid, tgid, iova, npage, prot, false);
+}
 
-PIN_CALL(pin_begin, VP_EV_PIN_BEGIN)
-PIN_CALL(pin_end, VP_EV_PIN_END)
-PIN_CALL(unpin_begin, VP_EV_UNPIN_BEGIN)
-PIN_CALL(unpin_end, VP_EV_UNPIN_END)
+SEC("raw_tp/vfio_type1_unpin_begin")
+int BPF_PROG(tp_unpin_begin, unsigned int cid, int tgid, u64 iova, int npage, int prot, int ret)
+{
+	return on_pin_begin(VP_EV_UNPIN_BEGIN, cid, tgid, iova, npage, prot, false);
+}
+
+/* An end: the duration since its begin, measured by the kernel (0: not measured). */
+SEC("raw_tp/vfio_type1_pin_end")
+int BPF_PROG(tp_pin_end, unsigned int cid, int tgid, u64 iova, int npage, int prot, int ret,
+	     u64 duration_ns)
+{
+	return on_pin_end(VP_EV_PIN_END, cid, tgid, iova, npage, prot, ret, duration_ns);
+}
+
+SEC("raw_tp/vfio_type1_unpin_end")
+int BPF_PROG(tp_unpin_end, unsigned int cid, int tgid, u64 iova, int npage, int prot, int ret,
+	     u64 duration_ns)
+{
+	return on_pin_end(VP_EV_UNPIN_END, cid, tgid, iova, npage, prot, ret, duration_ns);
+}
 
 SEC("raw_tp/vfio_type1_pin_page")
 int BPF_PROG(tp_pin_page, unsigned int cid, int tgid, u64 iova, unsigned int ref_count, bool edge)
@@ -1030,13 +1048,14 @@ static __always_inline int fb_pin_entry(__u32 fn, void *iommu, __u64 iova, __s32
 
 	fb_enter(cid);
 	fb_stash(fn, cid, iova, (__u64)npage, (__u64)prot, 0, 0);
-	return on_pin_call(fn == FB_PIN ? VP_EV_PIN_BEGIN : VP_EV_UNPIN_BEGIN, cid, fb_tgid(), iova,
-			   npage, prot, 0);
+	return on_pin_begin(fn == FB_PIN ? VP_EV_PIN_BEGIN : VP_EV_UNPIN_BEGIN, cid, fb_tgid(),
+			    iova, npage, prot, true);
 }
 
 static __always_inline int fb_pin_exit(__u32 fn, __s32 ret)
 {
 	struct fb_call k;
+	__u64 dur, unused;
 
 	fb_leave();
 	if (!fb_unstash(fn, &k))
@@ -1044,8 +1063,9 @@ static __always_inline int fb_pin_exit(__u32 fn, __s32 ret)
 	/* vfio_iommu_type1_unpin_pages returns nothing: it unpins what it is asked */
 	if (fn == FB_UNPIN)
 		ret = (__s32)k.a[1];
-	return on_pin_call(fn == FB_PIN ? VP_EV_PIN_END : VP_EV_UNPIN_END, k.cid, k.tgid, k.a[0],
-			   (__s32)k.a[1], (__s32)k.a[2], ret);
+	dur = span_end(fn == FB_PIN ? VP_SPAN_PIN : VP_SPAN_UNPIN, bpf_ktime_get_ns(), &unused);
+	return on_pin_end(fn == FB_PIN ? VP_EV_PIN_END : VP_EV_UNPIN_END, k.cid, k.tgid, k.a[0],
+			  (__s32)k.a[1], (__s32)k.a[2], ret, dur);
 }
 
 /*

@@ -113,7 +113,7 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 		struct bpf_link *link;
 		int err;
 
-		if (prog_mode(prog) != mode)
+		if (prog_mode(prog) != mode || !bpf_program__autoload(prog))
 			continue;
 		link = mode == VP_MODE_TRACEPOINT ? bpf_program__attach_raw_tracepoint(prog, target)
 						  : bpf_program__attach(prog);
@@ -187,6 +187,11 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	/* configure: one family of programs, the options */
 	bpf_object__for_each_program(prog, skel->obj)
 	    bpf_program__set_autoload(prog, prog_mode(prog) == mode);
+	/* the ends carry the calls' durations: the begins matter to the stream alone */
+	if (!o->events) {
+		bpf_program__set_autoload(skel->progs.tp_pin_begin, false);
+		bpf_program__set_autoload(skel->progs.tp_unpin_begin, false);
+	}
 	skel->rodata->emit_events = o->events;
 	skel->rodata->filter_cid = o->filter_cid;
 	skel->rodata->filter_tgid = o->filter_tgid;

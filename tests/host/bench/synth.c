@@ -35,11 +35,12 @@ void synth_container(struct vfiopin_bpf *k, __u32 c, __u32 owner)
 	synth_fire(k->progs.tp_account, 8, cid, tgid, SYNTH_LOCKED_PAGES, SYNTH_LOCKED_PAGES,
 		   SYNTH_LIMIT, 0ULL, 0ULL, 0ULL);
 	for (__u64 p = 0; p < SYNTH_PIN_CALLS; p++) {
-		synth_fire(k->progs.tp_pin_begin, 6, cid, tgid, p << 12, 4ULL, 3ULL, 0ULL);
 		for (__u64 q = 0; q < 4; q++)
 			synth_fire(k->progs.tp_pin_page, 5, cid, tgid, (p + q) << 12,
 				   1ULL + (q < p), (__u64)(q >= p));
-		synth_fire(k->progs.tp_pin_end, 6, cid, tgid, p << 12, 4ULL, 3ULL, 4ULL);
+		/* the kernel measured the call (pin_end carries it) */
+		synth_fire(k->progs.tp_pin_end, 7, cid, tgid, p << 12, 4ULL, 3ULL, 4ULL,
+			   2000ULL + 1000 * p);
 	}
 }
 

@@ -170,7 +170,9 @@ static void pin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, __u64 iova, i
 	for (int i = 0; i < npage; i++)
 		fire(s->progs.tp_pin_page, 5, U(cid), U(tgid), iova + i * 4096ULL, U(refs[i]),
 		     U(refs[i] == 1));
-	fire(s->progs.tp_pin_end, 6, U(cid), U(tgid), iova, U(npage), U(3), U(npage));
+	/* the kernel measured the call: 1 us a page */
+	fire(s->progs.tp_pin_end, 7, U(cid), U(tgid), iova, U(npage), U(3), U(npage),
+	     U(1000 * npage));
 }
 
 static void unpin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, __u64 iova, int npage,
@@ -180,7 +182,8 @@ static void unpin_call(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, __u64 iova,
 	for (int i = 0; i < npage; i++)
 		fire(s->progs.tp_unpin_page, 5, U(cid), U(tgid), iova + i * 4096ULL, U(refs[i]),
 		     U(refs[i] == 0));
-	fire(s->progs.tp_unpin_end, 6, U(cid), U(tgid), iova, U(npage), U(0), U(npage));
+	fire(s->progs.tp_unpin_end, 7, U(cid), U(tgid), iova, U(npage), U(0), U(npage),
+	     U(500 * npage));
 }
 
 static void account(struct vfiopin_bpf *s, __u32 cid, __u32 tgid, long delta, __u64 locked, int ret)
@@ -232,7 +235,20 @@ static void test_mdev_pins_and_refcounts(void **state)
 	assert_int_equal(c.ref_bump.slots[3], 1);
 	assert_int_equal(hist(s, cid, VP_LAT_PIN)->count, 3);
 	assert_int_equal(slots_sum(hist(s, cid, VP_LAT_PIN)->slots, VP_LAT_SLOTS), 3);
+	/*
+	 * the kernel's durations, 4000, 2000 and 1000 ns, in their log-linear
+	 * slots: 1000 = 15 << 6 is slot 6 * 8 + 15, 2000 = 15 << 7 slot 71,
+	 * 4000 = 15 << 8 slot 79 (bpf/vfiopin.h)
+	 */
+	assert_int_equal(hist(s, cid, VP_LAT_PIN)->slots[63], 1);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN)->slots[71], 1);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN)->slots[79], 1);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN)->sum, 7000);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN)->lo, 63);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN)->hi, 79);
+	/* 1 us a page in each */
 	assert_int_equal(hist(s, cid, VP_LAT_PIN_PAGE)->count, 3);
+	assert_int_equal(hist(s, cid, VP_LAT_PIN_PAGE)->slots[63], 3);
 	assert_int_equal(c.locked_vm, 4);
 	assert_int_equal(c.locked_peak, 4);
 	assert_int_equal(c.limit, LIMIT_16M);
@@ -259,7 +275,7 @@ static void test_mdev_pins_and_refcounts(void **state)
 	/* one page over the limit */
 	fire(s->progs.tp_pin_begin, 6, U(cid), U(tgid), U(0x900000), U(1), U(3), U(0));
 	account(s, cid, tgid, 1, 4, -E_NOMEM);
-	fire(s->progs.tp_pin_end, 6, U(cid), U(tgid), U(0x900000), U(1), U(3), U(-E_NOMEM));
+	fire(s->progs.tp_pin_end, 7, U(cid), U(tgid), U(0x900000), U(1), U(3), U(-E_NOMEM), U(700));
 	c = get(s, cid);
 	assert_int_equal(c.limit_hits, 1);
 	assert_int_equal(c.pin_failures, 1);
@@ -421,16 +437,25 @@ static void test_release_leak_and_retire(void **state)
 	assert_int_equal(glob(s).late_events, late0 + 1);
 }
 
-/* An end without its begin (tool attached mid-call) is counted, not timed. */
+/*
+ * A call whose duration the kernel did not measure (the event enabled
+ * mid-call) is counted, not timed; an end whose begin was not seen (a
+ * MAP_DMA under way at attach) likewise, and counted as unmatched.
+ */
 static void test_unmatched_end(void **state)
 {
 	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
 	__u64 before = glob(s).unmatched_end;
 	struct vp_container c;
 
-	fire(s->progs.tp_pin_end, 6, U(11), U(5), U(0), U(1), U(3), U(1));
+	fire(s->progs.tp_pin_end, 7, U(11), U(5), U(0), U(1), U(3), U(1), U(0));
 	c = get(s, 11);
+	assert_int_equal(c.pin_calls, 1);
 	assert_int_equal(hist(s, 11, VP_LAT_PIN)->count, 0);
+	fire(s->progs.tp_dma_map_end, 6, U(11), U(5), U(0), U(4096), U(1), U(0));
+	c = get(s, 11);
+	assert_int_equal(c.dma_maps, 1);
+	assert_int_equal(hist(s, 11, VP_LAT_MAP)->count, 0);
 	assert_int_equal(glob(s).unmatched_end, before + 1);
 	/* unpins of pages pinned before we attached never go below zero */
 	fire(s->progs.tp_unpin_page, 5, U(11), U(5), U(0), U(0), U(1));
