@@ -13,7 +13,7 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
 
-.PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-export bench-events bench-overhead bench-boots lab demo check check-host \
+.PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-export bench-events bench-overhead bench-boots bench-churn lab demo check check-host \
 	check-patches check-lab check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -189,6 +189,11 @@ bench-kernels: kernel kernel-debug tools
 bench-boots: kernel tools
 	@tests/host/lab/bench-boots.sh | tee $(BUILD)/bench-boots.json
 
+# 5,000 VM lifetimes past a long-lived VM under stat and export at the
+# default --max-containers (build/lab-churn/); tests/guest/churn.sh.
+bench-churn: kernel tools
+	@$(LAB_RUN) churn --timeout 7200 -- tests/guest/churn.sh 5000
+
 bench-overhead: kernel tools
 	@tests/host/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- tests/guest/bench-overhead.sh
 	@cp $(BUILD)/lab-bench/bench-overhead.json $(BUILD)/ && cat $(BUILD)/bench-overhead.json
@@ -258,7 +263,8 @@ check-lab: kernel tools
 		"capture=$(LAB_RUN) capture -- tests/guest/capture.sh" \
 		"bench-check=$(LAB_RUN) bench-check -- tests/guest/bench.sh --small" \
 		"export-e2e=tests/host/lab/export-e2e.sh" \
-		"scenarios=$(LAB_RUN) scenarios -- tests/guest/scenarios.sh"
+		"scenarios=$(LAB_RUN) scenarios -- tests/guest/scenarios.sh" \
+		"churn=$(LAB_RUN) churn -- tests/guest/churn.sh 300 15 32"
 
 clean:
 	rm -rf $(BUILD)
