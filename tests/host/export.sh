@@ -73,8 +73,9 @@ else
 	expect_value m1 'vfiopin_container_seen_from_open{cid="5"}' 1
 	# gzip to a scraper that asks for it, the same exposition once inflated
 	curl -s -H 'Accept-Encoding: gzip' -D "$tmp/h" -o "$tmp/mz" "$url/metrics"
+	gzip -dc < "$tmp/mz" > "$tmp/mz.txt" 2> /dev/null
 	if grep -qi '^content-encoding: gzip' "$tmp/h" &&
-		gzip -dc < "$tmp/mz" | grep -q '^vfiopin_containers 1000$'; then
+		[ "$(get mz.txt 'vfiopin_locked_bytes{cid="500"}')" = $((16 * 4096)) ]; then
 		ok "export: gzip when accepted ($(stat -c %s "$tmp/mz") bytes)"
 	else
 		bad "export: no gzip response to Accept-Encoding: gzip"
