@@ -59,7 +59,7 @@ while [ $started -lt "$N" ]; do
 	done
 	wait $(jobs -p | grep -vxE "$stat|$exporter|$long")
 	kill -USR1 $stat
-	curl -s -o "$D/prom/$wave.prom" "$url/metrics"
+	curl -s -o "$D/prom/$wave.prom" -w '%{time_total}\n' "$url/metrics" >> "$D/scrape-times"
 done
 echo "=== churn: $N lifetimes in $wave waves, $(($(date +%s) - t0)) s"
 

@@ -97,6 +97,11 @@ def main(argv):
         'export: %d short VMs served released (%d more than once), %d pin calls in them; '
         'the clients: %d, %d' % (len(seen), twice, total, lifetimes, pins))
     say(last_drops == 0, 'export: map_full drops %s' % last_drops)
+    # reported, not judged: the machine's load decides it
+    times = sorted(float(t) for t in open(os.path.join(d, 'scrape-times')) if t.strip())
+    if times:
+        print('=== churn: scrape time during the churn: median %.3f s, slowest %.3f s' %
+              (times[len(times) // 2], times[-1]))
     return 0
 
 
