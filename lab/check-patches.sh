@@ -4,19 +4,22 @@
 #  - every patch, applied on top of the ones before it, compiles on its own
 #    (the objects it touches, with -Werror);
 #  - the mpin sample builds out of tree against the lab kernel build.
-# Needs a built lab kernel (make kernel). Prints "N passed, N failed".
+# The series of one base (VFIOPIN_BASE, as lab/kernel.sh takes it), checked
+# with that base's own tree and build.  Needs that lab kernel built
+# (make kernel KERNEL=...).  Prints "N passed, N failed".
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${VFIOPIN_CACHE:-/var/cache/vfiopin}
-PATCHDIR=$TOP/kernel-patch
+PATCHDIR=$("$TOP/lab/kernel.sh" patchdir) || exit 2
 pass=0 failed=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+base=$(basename "$PATCHDIR")
+ok() { echo "ok: [$base] $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: [$base] $*"; failed=$((failed + 1)); }
 
 kdir=$("$TOP/lab/kernel.sh" path lab) || exit 2
 obj=$(cat "$kdir/objdir")
-src=$CACHE/src/linux
+src=$(cat "$kdir/srcdir")
 [ -d "$obj/include/generated" ] || { echo "check-patches: no prepared build in $obj: run 'make kernel'" >&2; exit 2; }
 
 exec 9>"$CACHE/lock"

@@ -1,26 +1,41 @@
 #!/bin/bash
-# Build the vfiopin lab kernel: Debian's linux-source-6.1 + kernel-patch/series
-# + a config fragment, cached outside the work tree by a content hash.
+# Build the vfiopin lab kernel: Debian's linux-source-<base> + the series for
+# that base (kernel-patch/<base>/series) + the config fragments
+# (kernel-patch/config/), cached outside the work tree by a content hash.
 #
 #   lab/kernel.sh build [lab|debug]   build (or reuse) and print the result dir
 #   lab/kernel.sh path  [lab|debug]   print the result dir, fail if not built
 #   lab/kernel.sh hash  [lab|debug]   print the cache key
 #   lab/kernel.sh srcdir              prepare the patched tree, print its path
 #   lab/kernel.sh series              the patch file names, in order
+#   lab/kernel.sh patchdir            the directory holding them
+#   lab/kernel.sh bases               the kernel lines a series exists for
 #
-# VFIOPIN_PATCHDIR overrides the patch directory (kernel-patch/).
+# VFIOPIN_BASE picks the base: a Debian kernel line with a series under
+# kernel-patch/ (6.1, the default, or 6.12); `make kernel KERNEL=6.12` sets it.
+# VFIOPIN_PATCHDIR overrides that base's patch directory.
 # Environment: VFIOPIN_CACHE (default /var/cache/vfiopin), JOBS (default nproc+1),
-# LINUX_SOURCE_TARBALL (default /usr/src/linux-source-6.1.tar.xz).
+# LINUX_SOURCE_TARBALL (default /usr/src/linux-source-<base>.tar.xz).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-PATCHDIR=${VFIOPIN_PATCHDIR:-$TOP/kernel-patch}
+BASE=${VFIOPIN_BASE:-6.1}
+CONFIGDIR=$TOP/kernel-patch/config
+PATCHDIR=${VFIOPIN_PATCHDIR:-$TOP/kernel-patch/$BASE}
 CACHE=${VFIOPIN_CACHE:-/var/cache/vfiopin}
-TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
+TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-$BASE.tar.xz}
 JOBS=${JOBS:-$(($(nproc) + 1))}
-EXPECTED=$(sed -n 's/^# base: *//p' "$PATCHDIR/series")
 
 die() { echo "kernel.sh: $*" >&2; exit 1; }
+
+bases() {
+	local d
+	for d in "$TOP"/kernel-patch/*/series; do basename "$(dirname "$d")"; done
+}
+
+[ -r "$PATCHDIR/series" ] ||
+	die "no patch series for kernel '$BASE' (VFIOPIN_BASE / KERNEL=): there are $(bases | tr '\n' ' ')"
+EXPECTED=$(sed -n 's/^# base: *//p' "$PATCHDIR/series")
 
 need_tools() {
 	local t missing=()
@@ -30,21 +45,23 @@ need_tools() {
 	[ ${#missing[@]} -eq 0 ] ||
 		die "missing build tools: ${missing[*]} (run 'make deps' or lab/deps.sh)"
 	[ -r "$TARBALL" ] ||
-		die "no kernel source at $TARBALL: install Debian's linux-source-6.1 ('make deps')"
+		die "no kernel source at $TARBALL: install Debian's linux-source-$BASE ('make deps')"
 }
 
 series() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHDIR/series"; }
 
+# the common fragment, what this base needs beside it, the debug options
 fragments() {
-	echo "$PATCHDIR/config/lab.config"
-	[ "$1" = debug ] && echo "$PATCHDIR/config/debug.config"
+	echo "$CONFIGDIR/lab.config"
+	[ -r "$CONFIGDIR/lab-$BASE.config" ] && echo "$CONFIGDIR/lab-$BASE.config"
+	[ "$1" = debug ] && echo "$CONFIGDIR/debug.config"
 	return 0
 }
 
 cache_key() {
 	local flavour=$1
 	{
-		echo "tarball $(stat -c '%s %Y' "$TARBALL") $(basename "$TARBALL")"
+		echo "base $BASE tarball $(stat -c '%s %Y' "$TARBALL") $(basename "$TARBALL")"
 		echo "gcc $(gcc -dumpfullversion) pahole $(pahole --version)"
 		# contents only: the key must not depend on where the tree is
 		cat "$0" "$PATCHDIR/series" | sha256sum
@@ -61,7 +78,7 @@ src_version() {
 # Extract once per tarball; keep a pristine git commit so re-patching only
 # touches the files the series changes (make then rebuilds just those).
 prepare_src() {
-	local src=$CACHE/src/linux
+	local src=$CACHE/src/linux-$BASE
 	if [ ! -e "$src/.git/refs/tags/pristine" ] ||
 	   [ "$(cat "$src/.vfiopin-tarball" 2>/dev/null)" != "$(stat -c '%s %Y' "$TARBALL")" ]; then
 		echo "kernel.sh: extracting $TARBALL" >&2
@@ -137,26 +154,30 @@ build() {
 	flock 9
 	if [ -e "$out/bzImage" ]; then echo "$out"; return; fi
 	src=$(prepare_src)
-	obj=$CACHE/build/$flavour
+	obj=$CACHE/build/$BASE-$flavour
 	configure "$src" "$obj" "$flavour"
 	local t0=$SECONDS
-	echo "kernel.sh: building $flavour kernel ($key) with -j$JOBS in $obj" >&2
+	echo "kernel.sh: building the $BASE $flavour kernel ($key) with -j$JOBS in $obj" >&2
+	local log=$CACHE/build-$BASE-$flavour.log
 	if ! make -C "$src" O="$obj" ARCH=x86_64 LOCALVERSION=-vfiopin -j"$JOBS" bzImage modules \
-		> "$CACHE/build-$flavour.log" 2>&1; then
-		tail -40 "$CACHE/build-$flavour.log" >&2
-		die "kernel build failed; full log: $CACHE/build-$flavour.log"
+		> "$log" 2>&1; then
+		tail -40 "$log" >&2
+		die "kernel build failed; full log: $log"
 	fi
 	rm -rf "$out.tmp"
 	mkdir -p "$out.tmp/modules"
 	cp "$obj/arch/x86/boot/bzImage" "$obj/.config" "$obj/System.map" "$out.tmp/"
 	objcopy -O binary --only-section=.BTF "$obj/vmlinux" "$out.tmp/vmlinux.btf"
-	find "$obj/samples" -name '*.ko' -exec cp {} "$out.tmp/modules/" \;
+	# the sample driver, and mdev where it is a module (6.12: its users select it)
+	find "$obj/samples" "$obj/drivers/vfio" -name '*.ko' -exec cp {} "$out.tmp/modules/" \;
 	src_version "$src" > "$out.tmp/source-version"
 	cp "$obj/include/config/kernel.release" "$out.tmp/release"
 	echo "$((SECONDS - t0))" > "$out.tmp/build-seconds"
 	echo "$obj" > "$out.tmp/objdir"
+	echo "$src" > "$out.tmp/srcdir"
+	echo "$BASE" > "$out.tmp/base"
 	mv "$out.tmp" "$out"
-	ln -sfn "$(basename "$out")" "$CACHE/kernels/$flavour-latest"
+	ln -sfn "$(basename "$out")" "$CACHE/kernels/$flavour-$BASE-latest"
 	echo "kernel.sh: built in $((SECONDS - t0)) s" >&2
 	echo "$out"
 }
@@ -169,14 +190,16 @@ build) build "$flavour" ;;
 hash) need_tools; cache_key "$flavour" ;;
 path)
 	out=$CACHE/kernels/$flavour-$(cache_key "$flavour")
-	[ -e "$out/bzImage" ] || die "the $flavour kernel for this tree is not built: run 'make kernel'"
+	[ -e "$out/bzImage" ] || die "the $BASE $flavour kernel for this tree is not built: run 'make kernel KERNEL=$BASE'"
 	echo "$out" ;;
 series) series ;;
+patchdir) echo "$PATCHDIR" ;;
+bases) bases ;;
 srcdir)
 	need_tools
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/lock"
 	flock 9
 	prepare_src ;;
-*) die "usage: kernel.sh build|path|hash|srcdir|series [lab|debug]" ;;
+*) die "usage: kernel.sh build|path|hash|srcdir|series|patchdir|bases [lab|debug]" ;;
 esac

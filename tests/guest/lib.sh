@@ -91,6 +91,10 @@ load_mpin() {
 	[ -d /sys/class/mdev_bus/mpin ] && return 0
 	local ko=${MPIN_KO:-$KDIR/modules/mpin.ko}
 	[ -r "$ko" ] || die "no mpin.ko at $ko"
+	# mdev first where it is a module beside mpin (the 6.12 lab kernel)
+	if [ -r "$(dirname "$ko")/mdev.ko" ] && [ ! -d /sys/module/mdev ]; then
+		insmod "$(dirname "$ko")/mdev.ko" || die "insmod mdev.ko failed"
+	fi
 	insmod "$ko" || die "insmod $ko failed"
 	[ -d "$MDEV_TYPE" ] || die "mpin loaded but $MDEV_TYPE is missing"
 }

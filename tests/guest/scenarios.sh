@@ -31,31 +31,57 @@ RESULTS=$OUT/scenarios.json
 : > "$RESULTS"
 
 # --- vfiopin, attached for the whole matrix --------------------------------
+# One vfiopin stat in --mode auto (the tracepoints on a patched kernel,
+# fentry on a stock one).  On the stock kernel a second runs beside it in
+# kprobe mode, and every vfiopin figure is checked in both (check_vp).
 VFIOPIN=$TOP/build/vfiopin
-VP_LOG=$OUT/vfiopin-stat.jsonl VP_SNAP=$OUT/vfiopin-snap.json
 [ -x "$VFIOPIN" ] || die "$VFIOPIN is not built (make tools)"
-"$VFIOPIN" stat --json > "$VP_LOG" 2> "$OUT/vfiopin-stat.err" &
-VP_PID=$!
-for _ in $(seq 2400); do
-	grep -q 'attached to' "$OUT/vfiopin-stat.err" && break
-	kill -0 $VP_PID 2>/dev/null || die "vfiopin stat failed: $(cat "$OUT/vfiopin-stat.err")"
-	sleep 0.05
-done
-grep -q 'attached to' "$OUT/vfiopin-stat.err" || die "vfiopin stat did not attach"
-# vp_snap: a fresh snapshot from vfiopin into $VP_SNAP
-vp_snap() {
-	local n
-	n=$(wc -l < "$VP_LOG")
-	kill -USR1 "$VP_PID"
+VP_MODES=(auto)
+[ "$STOCK" = 1 ] && VP_MODES+=(kprobe)
+declare -A VP_PIDS VP_LOGS VP_SNAPS VP_LABEL
+for m in "${VP_MODES[@]}"; do
+	sfx=; [ "$m" = auto ] || sfx=-$m
+	VP_LOGS[$m]=$OUT/vfiopin-stat$sfx.jsonl VP_SNAPS[$m]=$OUT/vfiopin-snap$sfx.json
+	VP_LABEL[$m]=; [ "$m" = auto ] || VP_LABEL[$m]=" [$m]"
+	"$VFIOPIN" stat --json --mode "$m" > "${VP_LOGS[$m]}" 2> "$OUT/vfiopin-stat$sfx.err" &
+	VP_PIDS[$m]=$!
 	for _ in $(seq 2400); do
-		if [ "$(wc -l < "$VP_LOG")" -gt "$n" ]; then
-			tail -1 "$VP_LOG" > "$VP_SNAP"
-			return 0
-		fi
+		grep -q 'attached to' "$OUT/vfiopin-stat$sfx.err" && break
+		kill -0 "${VP_PIDS[$m]}" 2>/dev/null || die "vfiopin stat --mode $m failed: $(cat "$OUT/vfiopin-stat$sfx.err")"
 		sleep 0.05
 	done
-	fail "$SC: vfiopin gave no snapshot"
-	return 1
+	grep -q 'attached to' "$OUT/vfiopin-stat$sfx.err" || die "vfiopin stat --mode $m did not attach"
+done
+VP_SNAP=${VP_SNAPS[auto]}
+# vp_snap: a fresh snapshot from every vfiopin into its VP_SNAPS file
+vp_snap() {
+	local m n
+	for m in "${VP_MODES[@]}"; do
+		n=$(wc -l < "${VP_LOGS[$m]}")
+		kill -USR1 "${VP_PIDS[$m]}"
+		for _ in $(seq 2400); do
+			[ "$(wc -l < "${VP_LOGS[$m]}")" -gt "$n" ] && break
+			sleep 0.05
+		done
+		if [ "$(wc -l < "${VP_LOGS[$m]}")" -le "$n" ]; then
+			fail "$SC: vfiopin --mode $m gave no snapshot"
+			return 1
+		fi
+		tail -1 "${VP_LOGS[$m]}" > "${VP_SNAPS[$m]}"
+	done
+}
+# check_vp [@TAG] DESC 'EXPR' WANT: check_eq of EXPR, a string of $(vp ...),
+# $(vpc ...) or $(vp_kb ...) in single quotes, against each vfiopin's last
+# snapshot in turn (the second one's description says its mode).
+check_vp() {
+	local tag=() m got
+	[[ $1 == @* ]] && { tag=("$1"); shift; }
+	for m in "${VP_MODES[@]}"; do
+		VP_SNAP=${VP_SNAPS[$m]}
+		eval "got=\"$2\""
+		check_eq "${tag[@]}" "$1${VP_LABEL[$m]}" "$got" "$3"
+	done
+	VP_SNAP=${VP_SNAPS[auto]}
 }
 # vp SELECTOR PATH: one figure of the last snapshot (tests/guest/vpq.py)
 vp() { python3 "$TOP/tests/guest/vpq.py" "$VP_SNAP" "$@"; }
@@ -129,9 +155,9 @@ checkpoint() {
 	check_eq @tp "$SC: account deltas of cid $cid (kB) vs VmLck" "$(acct_kb "$cid")" "$got"
 	VMLCK_SEEN+="$got "
 	vp_snap || return 1
-	check_eq "$SC: vfiopin: locked memory of $tag's container (kB) vs VmLck" \
-		"$(vp_kb "tgid=${VPID[$tag]}")" "$got"
-	check_eq @tp "$SC: vfiopin: container id of $tag vs the trace" "$(vp "tgid=${VPID[$tag]}" cid)" "$cid"
+	check_vp "$SC: vfiopin: locked memory of $tag's container (kB) vs VmLck" \
+		'$(vp_kb "tgid=${VPID[$tag]}")' "$got"
+	check_vp @tp "$SC: vfiopin: container id of $tag vs the trace" '$(vp "tgid=${VPID[$tag]}" cid)' "$cid"
 	check_eq @tp "$SC: vfiopin: mdev references (all containers) vs the drivers' counts" \
 		"$(vp all mdev.pin_refs)" "$(drv_pinned_total)"
 }
@@ -166,8 +192,8 @@ end_scenario() {
 	fi
 	t1=$(date +%s.%N)
 	[ "$T_FAIL" -eq "$SC_FAIL0" ] || status=FAIL
-	printf '{"scenario":"%s","desc":"%s","result":"%s","checks":%d,"failed":%d,"vmlck_seen_kb":"%s","vmlck_expected_kb":"%s","driver":"%s","seconds":%.1f}\n' \
-		"$SC" "$SC_DESC" "$status" $((T_PASS + T_FAIL - SC_PASS0 - SC_FAIL0)) $((T_FAIL - SC_FAIL0)) \
+	printf '{"scenario":"%s","kernel":"%s","desc":"%s","result":"%s","checks":%d,"failed":%d,"vmlck_seen_kb":"%s","vmlck_expected_kb":"%s","driver":"%s","seconds":%.1f}\n' \
+		"$SC" "$(uname -r)" "$SC_DESC" "$status" $((T_PASS + T_FAIL - SC_PASS0 - SC_FAIL0)) $((T_FAIL - SC_FAIL0)) \
 		"${VMLCK_SEEN% }" "${VMLCK_WANT% }" "${SC_DRV:-}" "$(awk -v a="$SC_T0" -v b="$t1" 'BEGIN{print b-a}')" >> "$RESULTS"
 	SC_DRV=
 }
@@ -184,16 +210,16 @@ S1() {
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned) pages=$(mdev_counter "${M[0]}" pages)"
 	check_eq "S1: driver references held" "$(mdev_counter "${M[0]}" pinned)" 1040
 	check_eq @tp "S1: trace pins - unpins vs driver" "$(pin_balance "$(cid_of a)")" 1040
-	check_eq @tp "S1: vfiopin: distinct pages pinned vs driver" "$(vpc a mdev.pages_pinned)" "$(mdev_counter "${M[0]}" pages)"
-	check_eq "S1: vfiopin: pin calls vs driver" "$(vpc a mdev.pin_calls)" "$(mdev_counter "${M[0]}" pin_calls)"
-	check_eq @tp "S1: vfiopin: live refcounts = the pattern pinned (1008 pages once, 16 twice)" \
-		"$(vpc a refcount.live)" '{"1":1008,"2":16}'
-	check_eq "S1: vfiopin: headroom (bytes)" "$(vpc a headroom_bytes)" $(((RAM_KB - 4096) * 1024))
+	check_vp @tp "S1: vfiopin: distinct pages pinned vs driver" '$(vpc a mdev.pages_pinned)' "$(mdev_counter "${M[0]}" pages)"
+	check_vp "S1: vfiopin: pin calls vs driver" '$(vpc a mdev.pin_calls)' "$(mdev_counter "${M[0]}" pin_calls)"
+	check_vp @tp "S1: vfiopin: live refcounts = the pattern pinned (1008 pages once, 16 twice)" \
+		'$(vpc a refcount.live)' '{"1":1008,"2":16}'
+	check_vp "S1: vfiopin: headroom (bytes)" '$(vpc a headroom_bytes)' $(((RAM_KB - 4096) * 1024))
 	release a
 	want 2112; checkpoint a 2112
 	check_eq "S1: doubly pinned pages still held once (driver)" "$(mdev_counter "${M[0]}" pinned)" 528
-	check_eq @tp "S1: vfiopin: live refcounts after the unpin" "$(vpc a refcount.live)" '{"1":528}'
-	check_eq "S1: vfiopin: unpin calls vs driver" "$(vpc a mdev.unpin_calls)" "$(mdev_counter "${M[0]}" unpin_calls)"
+	check_vp @tp "S1: vfiopin: live refcounts after the unpin" '$(vpc a refcount.live)' '{"1":528}'
+	check_vp "S1: vfiopin: unpin calls vs driver" '$(vpc a mdev.unpin_calls)' "$(mdev_counter "${M[0]}" unpin_calls)"
 	release a
 	finish a; check_eq "S1: client status" $? 0
 	check_eq "S1: VmLck at the end" "$(tail -1 "${VJSON[a]}" | sed -E 's/.*"vmlck_kb":([0-9]+).*/\1/')" 0
@@ -208,11 +234,20 @@ S2() {
 	local c; c=$(cid_of a)
 	check_eq @tp "S2: MAP_DMA pinned through the IOMMU path" "$(count_ev "$c" dma_map_end | tr -d ' ')" 2
 	check_eq @tp "S2: peak locked_vm (pages) equals the limit" "$(peak_locked "$c")" $RAM_PAGES
-	check_eq "S2: vfiopin: passthrough pages pinned" "$(vpc a passthrough.pinned_pages)" $RAM_PAGES
-	check_eq "S2: vfiopin: limit (bytes)" "$(vpc a limit_bytes)" $((RAM_KB * 1024))
+	check_vp "S2: vfiopin: passthrough pages pinned" '$(vpc a passthrough.pinned_pages)' $RAM_PAGES
+	check_vp "S2: vfiopin: passthrough pages mapped" '$(vpc a passthrough.mapped_pages)' $RAM_PAGES
+	check_vp "S2: vfiopin: MAP_DMA calls, as the client's" '$(vpc a passthrough.dma_maps)' \
+		"$(grep -c '"op":"map".*"ret":0,' "${VJSON[a]}")"
+	check_vp "S2: vfiopin: limit (bytes)" '$(vpc a limit_bytes)' $((RAM_KB * 1024))
+	check_vp "S2: vfiopin: peak locked pages = VmLck's peak" '$(vpc a locked_peak_pages)' $RAM_PAGES
+	check_vp "S2: vfiopin: no replay (the first device's domain is new)" \
+		'$(vpc a passthrough.replays) $(vpc a passthrough.replay_pages)' "0 0"
 	release a
 	want 8192; checkpoint a 8192
-	check_eq "S2: vfiopin: passthrough pages after unmapping half" "$(vpc a passthrough.pinned_pages)" 2048
+	check_vp "S2: vfiopin: passthrough pages after unmapping half" '$(vpc a passthrough.pinned_pages)' 2048
+	check_vp "S2: vfiopin: passthrough pages mapped after unmapping half" '$(vpc a passthrough.mapped_pages)' 2048
+	check_vp "S2: vfiopin: UNMAP_DMA calls, as the client's" '$(vpc a passthrough.unmap_calls)' \
+		"$(grep -c '"op":"unmap".*"ret":0,' "${VJSON[a]}")"
 	release a
 	finish a; check_eq "S2: client status" $? 0
 	# the same with guest RAM on hugetlbfs (2 MiB pages)
@@ -281,17 +316,20 @@ S5() {
 	want 2048; checkpoint a 2048
 	release a
 	want $RAM_KB; checkpoint a $RAM_KB
-	check_eq "S5: vfiopin: passthrough pages with the device plugged" "$(vpc a passthrough.pinned_pages)" $RAM_PAGES
+	check_vp "S5: vfiopin: passthrough pages with the device plugged" '$(vpc a passthrough.pinned_pages)' $RAM_PAGES
 	release a
 	want 2048; checkpoint a 2048
-	check_eq "S5: vfiopin: no passthrough pages once unplugged" "$(vpc a passthrough.pinned_pages)" 0
+	check_vp "S5: vfiopin: no passthrough pages once unplugged" '$(vpc a passthrough.pinned_pages)' 0
 	release a
 	want $RAM_KB; checkpoint a $RAM_KB
 	release a
 	want 2048; checkpoint a 2048
-	check_eq @tp "S5: vfiopin: replays, reaccounts, peak locked pages" \
-		"$(vpc a passthrough.replays) $(vpc a passthrough.reaccounts) $(vpc a locked_peak_pages)" "2 2 $RAM_PAGES"
-	check_eq "S5: vfiopin: no limit hit" "$(vpc a limit_hits)" 0
+	check_vp @tp "S5: vfiopin: replays, reaccounts, peak locked pages" \
+		'$(vpc a passthrough.replays) $(vpc a passthrough.reaccounts) $(vpc a locked_peak_pages)' "2 2 $RAM_PAGES"
+	check_vp "S5: vfiopin: no limit hit" '$(vpc a limit_hits)' 0
+	check_vp "S5: vfiopin: a replay per hotplug, each pinning all guest RAM" \
+		'$(vpc a passthrough.replays) $(vpc a passthrough.replay_pages)' "2 $((2 * RAM_PAGES))"
+	check_vp "S5: vfiopin: peak locked pages = VmLck's peak" '$(vpc a locked_peak_pages)' $RAM_PAGES
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)"
 	check_eq "S5: the mdev kept its pins through both hotplugs (driver)" "$(mdev_counter "${M[0]}" pinned)" 512
 	release a
@@ -327,9 +365,9 @@ S6() {
 	local hit; hit=$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=-12')
 	check_eq @tp "S6: passthrough limit hit reported once" "$(wc -l <<< "$hit")" 1
 	check_eq @tp "S6: limit hit at locked_vm = limit" "$(field "$hit" locked_vm) $(field "$hit" limit)" "$RAM_PAGES $((RAM_KB * 1024))"
-	check_eq "S6: vfiopin: one limit hit, as the client's one ENOMEM" "$(vpc a limit_hits)" \
+	check_vp "S6: vfiopin: one limit hit, as the client's one ENOMEM" '$(vpc a limit_hits)' \
 		"$(grep -c '"errno":"ENOMEM"' "${VJSON[a]}")"
-	check_eq "S6: vfiopin: the failed MAP_DMA" "$(vpc a passthrough.dma_map_failures)" 1
+	check_vp "S6: vfiopin: the failed MAP_DMA" '$(vpc a passthrough.dma_map_failures)' 1
 	release a
 	finish a; check_eq "S6: client status (ENOMEM was expected)" $? 0
 	grep -qE '"op":"map","iova":16777216,"size":4096,"ret":-12,("step_ns":[0-9]+,)?"errno":"ENOMEM"' "${VJSON[a]}" &&
@@ -345,9 +383,9 @@ S6() {
 	SC_DRV="failures=$(mdev_counter "${M[0]}" failures)"
 	check_eq "S6: mdev pin over the limit counted as a failure (driver)" "$(mdev_counter "${M[0]}" failures)" 1
 	check_eq "S6: earlier pins undisturbed (driver)" "$(mdev_counter "${M[0]}" pinned)" $RAM_PAGES
-	check_eq "S6: vfiopin: mdev limit hit and failed pin vs the driver's failures" \
-		"$(vpc b limit_hits) $(vpc b mdev.pin_enomem)" "$(mdev_counter "${M[0]}" failures) $(mdev_counter "${M[0]}" failures)"
-	check_eq "S6: vfiopin: headroom at the limit" "$(vpc b headroom_ratio)" 0
+	check_vp "S6: vfiopin: mdev limit hit and failed pin vs the driver's failures" \
+		'$(vpc b limit_hits) $(vpc b mdev.pin_enomem)' "$(mdev_counter "${M[0]}" failures) $(mdev_counter "${M[0]}" failures)"
+	check_vp "S6: vfiopin: headroom at the limit" '$(vpc b headroom_ratio)' 0
 	release b
 	want $((RAM_KB - 2048 + 4)); checkpoint b $((RAM_KB - 2048 + 4))
 	release b
@@ -402,10 +440,10 @@ S8() {
 	check_eq @tp "S8: nothing pinned after the notification" "$(field "$(events "$TRACEFS/trace" vfio_type1_invalidate_end | grep "cid=$c ")" pinned)" 0
 	SC_DRV="inv=$(mdev_counter "${M[0]}" invalidations)/$(mdev_counter "${M[1]}" invalidations) inv_pages=$(mdev_counter "${M[0]}" inv_pages)/$(mdev_counter "${M[1]}" inv_pages)"
 	check_eq "S8: both drivers dropped their pins" "$(mdev_counter "${M[0]}" inv_pages) $(mdev_counter "${M[1]}" inv_pages)" "16 16"
-	check_eq @tp "S8: vfiopin: invalidations, pages dropped, devices notified" \
-		"$(vpc a invalidations.count) $(vpc a invalidations.pages) $(vpc a invalidations.devices_notified)" \
+	check_vp @tp "S8: vfiopin: invalidations, pages dropped, devices notified" \
+		'$(vpc a invalidations.count) $(vpc a invalidations.pages) $(vpc a invalidations.devices_notified)' \
 		"$(mdev_counter "${M[0]}" invalidations) 16 2"
-	check_eq @tp "S8: vfiopin: invalidation latency measured" "$(vpc a latency.invalidate.count)" 1
+	check_vp @tp "S8: vfiopin: invalidation latency measured" '$(vpc a latency.invalidate.count)' 1
 	grep -q '"op":"unmap","iova":8388608,"size":8388608,"unmapped":8388608,"ret":0' "${VJSON[a]}" &&
 		pass "S8: the unmap completed in full" || fail "S8: the unmap did not complete"
 	release a
@@ -435,10 +473,10 @@ S9() {
 	for t in a b c d; do
 		check_eq @tp "S9: $t: trace pins - unpins vs its mdev's driver count" \
 			"$(pin_balance "$(cid_of $t)")" "$(mdev_counter "${M[$i]}" pinned)"
-		check_eq @tp "S9: $t: vfiopin: its container's references vs its mdev's driver count" \
-			"$(vpc $t mdev.pin_refs)" "$(mdev_counter "${M[$i]}" pinned)"
-		check_eq "S9: $t: vfiopin: locked memory (kB) vs its VmLck" \
-			"$(vp_kb "tgid=${VPID[$t]}")" "$(vmlck_kb "${VPID[$t]}")"
+		check_vp @tp "S9: $t: vfiopin: its container's references vs its mdev's driver count" \
+			'$(vpc $t mdev.pin_refs)' "$(mdev_counter "${M[$i]}" pinned)"
+		check_vp "S9: $t: vfiopin: locked memory (kB) vs its VmLck" \
+			'$(vp_kb "tgid=${VPID[$t]}")' "$(vmlck_kb "${VPID[$t]}")"
 		i=$((i + 1))
 	done
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)/$(mdev_counter "${M[1]}" pinned)/$(mdev_counter "${M[2]}" pinned)/$(mdev_counter "${M[3]}" pinned)"
@@ -456,21 +494,29 @@ done
 
 # vfiopin over the whole matrix: nothing dropped, every end matched
 SC=vfiopin
-kill -INT "$VP_PID"
-wait "$VP_PID"
-check_eq "vfiopin stat: exit status" $? 0
-tail -1 "$VP_LOG" > "$VP_SNAP"
-check_eq "vfiopin: no drops over the matrix" "$(vp top drops)" '{"inflight":0,"map_full":0,"ringbuf":0}'
-check_eq "vfiopin: every _end had its _begin" "$(vp top unmatched_end)" 0
+for m in "${VP_MODES[@]}"; do
+	kill -INT "${VP_PIDS[$m]}"
+	wait "${VP_PIDS[$m]}"
+	check_eq "vfiopin stat${VP_LABEL[$m]}: exit status" $? 0
+	tail -1 "${VP_LOGS[$m]}" > "${VP_SNAPS[$m]}"
+done
+check_vp "vfiopin: no drops over the matrix" '$(vp top drops)' '{"inflight":0,"map_full":0,"ringbuf":0}'
+check_vp "vfiopin: every _end had its _begin" '$(vp top unmatched_end)' 0
+for m in "${VP_MODES[@]}"; do
+	want_mode=$m
+	[ "$m" = auto ] && want_mode=$([ "$STOCK" = 1 ] && echo fentry || echo tracepoint)
+	check_eq "vfiopin${VP_LABEL[$m]}: the mode it ran in" \
+		"$(python3 "$TOP/tests/guest/vpq.py" "${VP_SNAPS[$m]}" top mode)" "$want_mode"
+done
 check_eq @tp "vfiopin: pin_page events seen vs the kernel's trace of all scenarios" \
 	"$(vp top events.pin_page)" "$(cat "$OUT"/trace-S*.txt | grep -c ' vfio_type1_pin_page: ')"
-if grep -qE '0x[0-9a-f]{12,}|ffff[0-9a-f]{12}' "$VP_LOG"; then
+if cat "${VP_LOGS[@]}" | grep -qE '0x[0-9a-f]{12,}|ffff[0-9a-f]{12}'; then
 	fail "vfiopin: something that looks like a kernel address in its output"
 else
 	pass "vfiopin: no kernel address in its output"
 fi
 
 echo
-printf '%-4s %-6s %-28s %-28s %-32s %s\n' scen result "VmLck seen (kB)" "VmLck expected (kB)" "driver" seconds
+printf '%-4s %-22s %-6s %-28s %-28s %-32s %s\n' scen kernel result "VmLck seen (kB)" "VmLck expected (kB)" "driver" seconds
 python3 "$TOP/tests/guest/scenario_rows.py" "$RESULTS"
 summary

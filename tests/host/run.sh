@@ -52,10 +52,27 @@ expect_fail "lab runner: bad option value" "take numbers" lab/run.sh --cpus two 
 expect_fail "lab runner: unknown option" "unknown option" lab/run.sh --frob -- true
 expect_fail "kernel.sh: unknown flavour" "unknown flavour" lab/kernel.sh build tiny
 
+expect_fail "kernel.sh: a line without a series" "no patch series for kernel '5\.4'.*6\.1 6\.12" \
+	env VFIOPIN_BASE=5.4 lab/kernel.sh series
+expect_fail "stock.sh: not a kernel line" "a kernel line is MAJOR.MINOR" lab/stock/stock.sh abi 6.x
+
+# mpin is one source: every series adds the same samples/vfio-mdev/mpin.c.
+sums=$(for b in $(lab/kernel.sh bases); do
+	d=$(mktemp -d)
+	p=$(grep -l '^+++ b/samples/vfio-mdev/mpin.c' "kernel-patch/$b"/*.patch)
+	(cd "$d" && git apply --include=samples/vfio-mdev/mpin.c "$TOP/$p" && sha256sum < samples/vfio-mdev/mpin.c)
+	rm -rf "$d"
+done | sort -u)
+if [ "$(lab/kernel.sh bases | wc -l)" -ge 2 ] && [ "$(wc -l <<< "$sums")" = 1 ] && [ -n "$sums" ]; then
+	ok "mpin.c is the same in the series of every kernel line ($(lab/kernel.sh bases | tr '\n' ' '))"
+else
+	bad "mpin.c differs between the series: $sums"
+fi
+
 # A series that does not apply names the patch, the hunk and the versions.
 if [ -r /usr/src/linux-source-6.1.tar.xz ]; then
 	tmp=$(mktemp -d)
-	cp -r kernel-patch/. "$tmp/"
+	cp -r kernel-patch/6.1/. "$tmp/"
 	first=$(grep -v '^#' "$tmp/series" | head -1)
 	# make the first hunk's context wrong
 	sed -i '0,/^ 	bool			container_open;/s//  	bool			container_closed;/' "$tmp/$first"
