@@ -28,7 +28,8 @@ if [ -d "$KDIR/root/lib/modules/$(uname -r)" ]; then
 fi
 # A check may carry a tag, @NAME before its description, for what it
 # needs of the kernel under test (@tp: the vfio_type1 tracepoints, their
-# trace or the figures only they give).  A test sets SKIP_TAGS to the tags
+# trace or the figures only they give; @fb: a figure only the fallback modes
+# give).  A test sets SKIP_TAGS to the tags
 # its kernel cannot satisfy; those checks are not run and are counted as
 # skipped.  What a check needs is declared where the check is, never
 # guessed from the words of its description.
