@@ -28,8 +28,9 @@ mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 mount -t hugetlbfs hugetlbfs /mnt/huge 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 vfiopin-out /tmp/out
-# Re-expose the work tree and the working directory if they were covered.
-for var in VFIOPIN_TOP VFIOPIN_PWD; do
+# Re-expose the work tree, the working directory and the kernel directory
+# (its modules; VFIOPIN_CACHE may be anywhere) if they were covered.
+for var in VFIOPIN_TOP VFIOPIN_PWD VFIOPIN_KERNEL; do
 	dir=$(sed -n "s/^export $var=//p" /tmp/out/cmd)
 	eval "dir=$dir"
 	case $dir in
