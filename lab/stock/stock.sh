@@ -8,6 +8,7 @@
 #   lab/stock/stock.sh build [LINE]   download, unpack, initramfs, mpin.ko; print the dir
 #   lab/stock/stock.sh path [LINE]    print the dir, fail if not built
 #   lab/stock/stock.sh abi [LINE]     the package ABI the line resolves to
+#   lab/stock/stock.sh mpin-src LINE DIR   mpin.c of that line's series, into DIR
 #
 # LINE defaults to 6.1.  The result dir holds bzImage and initrd.img (for
 # lab/run.sh --kernel), root/ (the unpacked packages, with depmod run:
@@ -49,9 +50,22 @@ header_debs() {
 
 stamp() { echo "$(sha256sum < "$0") $(sha256sum < "$TOP/lab/stock/init.c") $(sha256sum < "$(mpin_patch)")"; }
 
-# the patch of the series that adds mpin.c (the same source in every series)
+# the patch of this line's series (else 6.1's) that adds mpin.c; the file is
+# the same in every series (tests/host/run.sh checks it)
 mpin_patch() {
-	grep -l '^+++ b/samples/vfio-mdev/mpin.c' "$TOP"/kernel-patch/6.1/*.patch | head -1
+	local dir=$TOP/kernel-patch/$line
+	[ -r "$dir/series" ] || dir=$TOP/kernel-patch/6.1
+	grep -l '^+++ b/samples/vfio-mdev/mpin.c' "$dir"/*.patch | head -1
+}
+
+# mpin_src DIR: write that mpin.c into DIR, from the patch alone
+mpin_src() {
+	local tmp
+	tmp=$(mktemp -d)
+	(cd "$tmp" && git apply --include=samples/vfio-mdev/mpin.c "$(mpin_patch)") &&
+		mv "$tmp/samples/vfio-mdev/mpin.c" "$1/" ||
+		{ rm -rf "$tmp"; die "cannot take mpin.c from $(mpin_patch)"; }
+	rm -rf "$tmp"
 }
 
 build() {
@@ -106,9 +120,7 @@ build() {
 
 	# mpin, the sample mdev driver, out of tree against Debian's headers
 	tmp=$(mktemp -d)
-	(cd "$tmp" && git apply --include=samples/vfio-mdev/mpin.c "$(mpin_patch)" &&
-		mv samples/vfio-mdev/mpin.c . && rm -r samples) ||
-		die "cannot take mpin.c from $(mpin_patch)"
+	mpin_src "$tmp"
 	echo 'obj-m := mpin.o' > "$tmp/Kbuild"
 	make -s -C "$dir/root/usr/src/linux-headers-$ver" M="$tmp" modules >&2 ||
 		die "building mpin against linux-headers-$ver failed"
@@ -121,9 +133,10 @@ build() {
 case ${1:-} in
 build) build ;;
 abi) v=$(abi); [ -n "$v" ] || die "no linux-image-$line.*-amd64 in apt's lists"; echo "$v" ;;
+mpin-src) [ -d "${3:-}" ] || die "usage: stock.sh mpin-src LINE DIR"; mpin_src "$3" ;;
 path)
 	d=$CACHE/stock/$(abi)
 	[ -r "$d/done" ] || die "the stock lab for $line is not prepared: run 'lab/stock/stock.sh build $line'"
 	echo "$d" ;;
-*) die "usage: stock.sh build|path|abi [LINE]" ;;
+*) die "usage: stock.sh build|path|abi [LINE], stock.sh mpin-src LINE DIR" ;;
 esac

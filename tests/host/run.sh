@@ -67,8 +67,7 @@ fi
 # mpin is one source: every series adds the same samples/vfio-mdev/mpin.c.
 sums=$(for b in $(lab/kernel.sh bases); do
 	d=$(mktemp -d)
-	p=$(grep -l '^+++ b/samples/vfio-mdev/mpin.c' "kernel-patch/$b"/*.patch)
-	(cd "$d" && git apply --include=samples/vfio-mdev/mpin.c "$TOP/$p" && sha256sum < samples/vfio-mdev/mpin.c)
+	lab/stock/stock.sh mpin-src "$b" "$d" && sha256sum < "$d/mpin.c"
 	rm -rf "$d"
 done | sort -u)
 if [ "$(lab/kernel.sh bases | wc -l)" -ge 2 ] && [ "$(wc -l <<< "$sums")" = 1 ] && [ -n "$sums" ]; then
