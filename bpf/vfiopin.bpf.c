@@ -372,10 +372,12 @@ static __always_inline int on_group(__u32 type, __u32 cid, __u32 tgid, __s32 gro
 	if (c && !ret) {
 		if (type == VP_EV_GROUP_ATTACH) {
 			inc(&c->group_attaches, 1);
-			if (emulated)
+			if (emulated) {
 				c->groups_emulated++;
-			else
+			} else {
 				c->groups_iommu++;
+				c->flags |= VP_F_IOMMU;
+			}
 		} else {
 			inc(&c->group_detaches, 1);
 			if (emulated && c->groups_emulated)
@@ -400,19 +402,30 @@ static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta, __u64 
 		 * with the mm, so it is netted like a successful one.
 		 */
 		bool gone = ret == -ESRCH && delta < 0;
+		__u64 need = locked_vm;
 
 		inc(&c->account_events, 1);
-		if (!ret || gone)
+		if (!ret || gone) {
+			__s64 now_charged = (__s64)c->charged + delta;
+
 			inc(&c->charged, delta);
-		else if (ret == -ENOMEM)
+			if (now_charged > 0 && (__u64)now_charged > c->charged_peak)
+				c->charged_peak = now_charged;
+		} else if (ret == -ENOMEM) {
 			inc(&c->limit_hits, 1);
-		else
+		} else {
 			inc(&c->account_failures, 1);
+		}
 		if (!c->tgid || tgid == c->tgid) {
 			/* -ESRCH: the owner's mm is gone, and its charge with it */
 			c->locked_vm = ret == -ESRCH ? 0 : locked_vm;
 			if (locked_vm > c->locked_peak)
 				c->locked_peak = locked_vm;
+			/* what a refused charge asked for, the limit allowing */
+			if (ret == -ENOMEM && delta > 0)
+				need = locked_vm + delta;
+			if (need > c->need_peak)
+				c->need_peak = need;
 		}
 		if ((!c->tgid || tgid == c->tgid) && ret != -ESRCH) {
 			c->limit = limit;

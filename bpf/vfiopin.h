@@ -74,6 +74,7 @@ enum vp_span {
 #define VP_F_RELEASED	 (1u << 1) /* container_release seen */
 #define VP_F_LOCK_CAP	 (1u << 2) /* the owner has CAP_IPC_LOCK */
 #define VP_F_LIMIT_KNOWN (1u << 3)
+#define VP_F_IOMMU	 (1u << 4) /* an IOMMU-backed (passthrough) group attached */
 
 /* RLIMIT_MEMLOCK "unlimited" as the kernel reports it (ULONG_MAX) */
 #define VP_LIMIT_UNLIMITED (~0ULL)
@@ -115,10 +116,16 @@ struct vp_container {
 	__u64 released_ns;
 
 	/* locked memory: the owner's mm->locked_vm as type1 last saw it */
-	__u64 locked_vm;   /* pages */
-	__u64 locked_peak; /* pages */
-	__u64 limit;	   /* RLIMIT_MEMLOCK, bytes */
-	__u64 charged;	   /* sum of successful deltas (signed, two's complement) */
+	__u64 locked_vm;    /* pages */
+	__u64 locked_peak;  /* pages */
+	__u64 limit;	    /* RLIMIT_MEMLOCK, bytes */
+	__u64 charged;	    /* sum of successful deltas (signed, two's complement) */
+	__u64 charged_peak; /* highest charged (pages) */
+	/*
+	 * the most the owner's locked_vm reached or was asked to reach through
+	 * this container: a refused charge counts as locked_vm + delta
+	 */
+	__u64 need_peak;
 	__u64 account_events;
 	__u64 limit_hits;	/* account ret == -ENOMEM */
 	__u64 account_failures; /* any other failure (-ESRCH: owner gone) */

@@ -41,9 +41,11 @@ out=$(python3 "$TOP/tests/promcheck.py" "$OUT/export-1.prom") &&
 out=$(promtool check metrics < "$OUT/export-1.prom" 2>&1) &&
 	pass "export: promtool check metrics on the real exposition" || fail "export: promtool: $out"
 sel="{tgid=\"$vm\"}"
-check_eq "export: locked bytes vs VmLck" "$(get export-1.prom "vfiopin_locked_bytes$sel")" $((kb * 1024))
+check_eq "export: the VM's locked bytes vs VmLck" "$(get export-1.prom "vfiopin_vm_locked_bytes$sel")" $((kb * 1024))
+check_eq "export: the container's own charge vs VmLck (one container)" \
+	"$(get export-1.prom "vfiopin_charged_bytes$sel")" $((kb * 1024))
 check_eq "export: limit bytes (the VM's RLIMIT_MEMLOCK)" \
-	"$(get export-1.prom "vfiopin_limit_bytes$sel")" $((16 << 20))
+	"$(get export-1.prom "vfiopin_vm_limit_bytes$sel")" $((16 << 20))
 check_eq "export: mdev pages vs the driver's distinct pages" \
 	"$(get export-1.prom "vfiopin_mdev_pinned_pages$sel")" "$(mdev_counter "$M1" pages)"
 check_eq "export: pin calls vs the VM's own" "$(get export-1.prom "vfiopin_pin_calls_total$sel")" 2
@@ -61,7 +63,7 @@ wait $vm
 check_eq "the VM's exit status" $? 0
 scrape export-2.prom > /dev/null
 check_eq "export: after teardown, released" "$(get export-2.prom "vfiopin_container_released$sel")" 1
-check_eq "export: after teardown, nothing locked" "$(get export-2.prom "vfiopin_locked_bytes$sel")" 0
+check_eq "export: after teardown, nothing locked" "$(get export-2.prom "vfiopin_vm_locked_bytes$sel")" 0
 check_eq "export: after teardown, no leaked pins" "$(get export-2.prom "vfiopin_leaked_pins_total$sel")" 0
 scrape export-3.prom > /dev/null
 if grep -q "tgid=\"$vm\"" "$OUT/export-3.prom"; then

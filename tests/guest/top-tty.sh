@@ -21,6 +21,14 @@ wait_screen() {
 	done
 	return 1
 }
+# wait_screen_gone PATTERN: until the screen no longer shows it
+wait_screen_gone() {
+	for _ in $(seq 1200); do
+		screen | grep -qE "$1" || return 0
+		sleep 0.1
+	done
+	return 1
+}
 check_cmd "vfiopin-top starts on a terminal" wait_screen 'CID +TGID +COMM +LOCKED'
 
 rm -f /tmp/vm.in
@@ -32,19 +40,28 @@ exec 7> /tmp/vm.in
 for _ in $(seq 2400); do grep -q holding "$OUT/top-tty-vm.json" && break; sleep 0.05; done
 kb=$(vmlck_kb $vm)
 check_eq "the VM holds its pins (VmLck kB)" "$kb" 1024
-wait_screen " $vm +vfiopin-vmm"
+wait_screen "^ *[0-9]+ +$vm +vfiopin-vmm"
 screen > "$OUT/top-tty-1.txt"
-row=$(grep -E " $vm +vfiopin-vmm" "$OUT/top-tty-1.txt")
-# columns: CID TGID COMM LOCKED LIMIT HEAD% MDEV PT PINS/s P50 P99 INV HITS LEAK
+# the VM's row: TGID COMM VM CTRS LOCKED PEAK LIMIT HITS PTx NEED
+row=$(grep -E "^ *$vm +vfiopin-vmm" "$OUT/top-tty-1.txt")
+read -r -a f <<< "$row"
+check_eq "top: the VM row (no -name, 1 container, locked = VmLck, limit, no hits, no passthrough, need = VmLck)" \
+	"${f[2]} ${f[3]} ${f[4]} ${f[6]} ${f[7]} ${f[8]} ${f[9]}" "- 1 1.0M 16M 0 0 1.0M"
+# the container's row: CID TGID COMM LOCKED LIMIT HEAD% MDEV PT PINS/s P50 P99 INV HITS LEAK
+row=$(grep -E "^ *[0-9]+ +$vm +vfiopin-vmm" "$OUT/top-tty-1.txt")
 read -r -a f <<< "$row"
 check_eq "top: locked vs VmLck ($kb kB)" "${f[3]}" "1.0M"
 check_eq "top: limit (RLIMIT_MEMLOCK the VM set)" "${f[4]}" "16M"
 check_eq "top: headroom %" "${f[5]}" "93.8"
 check_eq "top: mdev pages vs the driver's distinct pages" "${f[6]}" "$(mdev_counter "$M1" pages)"
 check_eq "top: no limit hits, no leaks" "${f[12]} ${f[13]}" "0 0"
-grep -qE '^vfiopin-top +1 container ' "$OUT/top-tty-1.txt" &&
+grep -qE '^vfiopin-top +1 container +1 VM ' "$OUT/top-tty-1.txt" &&
 	pass "top: header with totals" || fail "top: no header in: $(head -2 "$OUT/top-tty-1.txt")"
 
+tmux send-keys -t $S v
+check_cmd "top: v folds the containers away" wait_screen_gone 'CID +TGID +COMM +LOCKED'
+tmux send-keys -t $S v
+check_cmd "top: v shows them again" wait_screen 'CID +TGID +COMM +LOCKED'
 tmux send-keys -t $S h
 check_cmd "top: h opens the histograms" wait_screen 'pin latency per vfio_pin_pages call: 2 samples'
 check_cmd "top: live refcounts in the histogram view" wait_screen 'ref_count of live pinned pages: 256 pages'

@@ -4,8 +4,9 @@
     vpq.py SNAPSHOT SELECTOR PATH
 
 SELECTOR: tgid=N or cid=N (the one container; "none" if absent; several
-matches are an error), all (the sum over containers), or top (the
-snapshot's own fields).  PATH: dotted, e.g. mdev.pin_refs or
+matches are an error), vm=N (the VM of process N in "vms"; "none" if
+absent), all (the sum over containers), or top (the snapshot's own
+fields).  PATH: dotted, e.g. mdev.pin_refs or
 refcount.live.  Dicts print as compact JSON with sorted keys.
 """
 import json
@@ -48,6 +49,8 @@ def main():
         print(show(None if None in vals else sum(vals)))
         return
     key, _, val = sel.partition("=")
+    if key == "vm":
+        key, rows = "tgid", snap.get("vms", [])
     match = [r for r in rows if str(r.get(key)) == val]
     if not match:
         print("none")

@@ -50,10 +50,17 @@ else
 		[ "$got" = "$want" ] && ok "export: $sel = $want" || bad "export: $sel = '$got', want $want"
 	}
 	expect_value m1 'vfiopin_containers' 1000
-	expect_value m1 'vfiopin_locked_bytes{cid="500"}' $((16 * 4096))
-	expect_value m1 'vfiopin_limit_bytes{cid="500"}' $((64 << 20))
-	expect_value m1 'vfiopin_headroom_bytes{cid="500"}' $(((64 << 20) - 16 * 4096))
-	expect_value m1 'vfiopin_headroom_ratio{cid="500"}' 0.9990234375
+	# per container its own charge; per VM (owner) the process's figures
+	expect_value m1 'vfiopin_charged_bytes{cid="500"}' $((16 * 4096))
+	expect_value m1 'vfiopin_vm_locked_bytes{tgid="10500"}' $((16 * 4096))
+	expect_value m1 'vfiopin_vm_limit_bytes{tgid="10500"}' $((64 << 20))
+	expect_value m1 'vfiopin_vm_headroom_bytes{tgid="10500"}' $(((64 << 20) - 16 * 4096))
+	expect_value m1 'vfiopin_vm_headroom_ratio{tgid="10500"}' 0.9990234375
+	expect_value m1 'vfiopin_vm_needed_limit_bytes{tgid="10500"}' $((16 * 4096))
+	# containers 1 and 3 have one owner: one VM, their charges added, once
+	expect_value m1 "vfiopin_vm_containers{tgid=\"$synth\"}" 2
+	expect_value m1 "vfiopin_vm_locked_bytes{tgid=\"$synth\"}" $((2 * 16 * 4096))
+	expect_value m1 'vfiopin_vms' 999
 	expect_value m1 'vfiopin_pin_calls_total{cid="500"}' 4
 	expect_value m1 'vfiopin_pins_total{cid="500"}' 10
 	# latency histograms are host-wide by default: 4 pin calls in each of 1000
@@ -66,7 +73,7 @@ else
 	fi
 	expect_value m1 'vfiopin_events_total{event="pin_page"}' 16000
 	# a quote, a backslash and a newline in a comm, escaped
-	expect_value m1 'vfiopin_locked_bytes{cid="1",comm="q\"b\\s\nx"}' 65536
+	expect_value m1 'vfiopin_charged_bytes{cid="1",comm="q\"b\\s\nx"}' 65536
 	expect_value m1 'vfiopin_container_released{cid="2"}' 1
 	# a container first seen mid-life says so; the others were seen whole
 	expect_value m1 'vfiopin_container_seen_from_open{cid="4"}' 0
@@ -75,7 +82,7 @@ else
 	curl -s -H 'Accept-Encoding: gzip' -D "$tmp/h" -o "$tmp/mz" "$url/metrics"
 	gzip -dc < "$tmp/mz" > "$tmp/mz.txt" 2> /dev/null
 	if grep -qi '^content-encoding: gzip' "$tmp/h" &&
-		[ "$(get mz.txt 'vfiopin_locked_bytes{cid="500"}')" = $((16 * 4096)) ]; then
+		[ "$(get mz.txt 'vfiopin_charged_bytes{cid="500"}')" = $((16 * 4096)) ]; then
 		ok "export: gzip when accepted ($(stat -c %s "$tmp/mz") bytes)"
 	else
 		bad "export: no gzip response to Accept-Encoding: gzip"

@@ -31,7 +31,7 @@ static const char export_doc[] =
     "  vfiopin export                          serve on " VP_EXPORT_DEFAULT_LISTEN "\n"
     "  vfiopin export --listen 0.0.0.0:9739    every interface (see above)\n"
     "  vfiopin export --listen [::1]:9739      IPv6 loopback\n"
-    "  curl -s localhost:9739/metrics | grep vfiopin_locked_bytes\n";
+    "  curl -s localhost:9739/metrics | grep vfiopin_vm_locked_bytes\n";
 
 static const struct argp_option export_options[] = {
     {"listen", 'l', "ADDR:PORT", 0,

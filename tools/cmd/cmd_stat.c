@@ -13,7 +13,6 @@ struct stat_opts {
 	uint32_t cid;
 	uint32_t tgid;
 	int sort;
-	struct vp_loader *l;
 	bool seen_cid;
 	int failed;
 };
@@ -98,14 +97,14 @@ static void filter(struct vp_snapshot *s, uint32_t cid, uint32_t tgid)
 	s->n = k;
 }
 
-static int print_snapshot(void *ctx, bool usr1)
+static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 {
 	struct stat_opts *o = ctx;
 	struct vp_snapshot s;
 	int err;
 
 	(void)usr1;
-	err = vp_snapshot_and_retire(o->l, &s);
+	err = vp_snapshot_and_retire(l, &s);
 	if (err) {
 		fprintf(stderr, "vfiopin stat: cannot read the container map: %s\n",
 			strerror(-err));
@@ -133,34 +132,14 @@ static int print_snapshot(void *ctx, bool usr1)
 int cmd_stat(int argc, char **argv)
 {
 	struct stat_opts o = {.sort = VP_SORT_CID};
-	struct vp_loader l;
 	int rc;
 
 	argp_parse(&stat_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
-	o.common.bpf.announce = true;
-	if (!vp_output_open(&o.common))
-		return VP_EXIT_FAIL;
 	/* every container's latency histograms in each snapshot */
-	o.common.bpf.row_lat = true;
-	if (vp_open(&l, &o.common.bpf, NULL, NULL)) {
-		vp_output_close(&o.common);
-		return VP_EXIT_FAIL;
-	}
-	if (!vp_output_begin(&o.common)) {
-		vp_close(&l);
-		vp_output_close(&o.common);
-		return VP_EXIT_FAIL;
-	}
-	o.l = &l;
-	rc = vp_collect(&l, &o.common, 0, print_snapshot, &o);
-	if (!o.failed)
-		print_snapshot(&o, false);
-	vp_close(&l);
-	if (!vp_output_close(&o.common) || o.failed)
-		return VP_EXIT_FAIL;
-	if (o.cid && !o.seen_cid) {
+	rc = vp_run_snapshots(&o.common, true, print_snapshot, &o, &o.failed);
+	if (rc != VP_EXIT_FAIL && o.cid && !o.seen_cid) {
 		fprintf(stderr, "vfiopin stat: no container with id %u was seen\n", o.cid);
 		return VP_EXIT_FAIL;
 	}
-	return rc < 0 ? VP_EXIT_FAIL : rc;
+	return rc;
 }

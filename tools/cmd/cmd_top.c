@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "output.h"
+#include "vm.h"
 
 #define MIN_COLS  40
 #define MIN_LINES 6
@@ -154,8 +155,10 @@ struct screen {
 	struct top_opts *o;
 	struct vp_loader *l;
 	struct vp_snapshot s;
+	struct vp_vms vms; /* of s, in the order of their rows */
 	bool have;
 	bool paused;
+	bool vms_only; /* the containers folded away ('v') */
 	size_t sel;
 	uint32_t sel_cid;
 	bool hist; /* showing one container's histograms */
@@ -248,14 +251,15 @@ static void draw(struct screen *sc)
 		for (int i = 0; i < VP_EV_MAX; i++)
 			ev += sc->s.g.events[i];
 		mvprintw(0, 0, "%.*s", COLS, "");
-		snprintf(line, sizeof(line),
-			 "vfiopin-top  %zu container%s  locked %s  mdev %llu pages  pt %llu pages  "
-			 "%.1f pins/s  hits %llu  leaks %llu%s",
-			 sc->s.n, sc->s.n == 1 ? "" : "s",
-			 vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
-			 (unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
-			 t.pins_per_s, (unsigned long long)t.c.limit_hits,
-			 (unsigned long long)t.c.leaked, sc->paused ? "  [PAUSED]" : "");
+		snprintf(
+		    line, sizeof(line),
+		    "vfiopin-top  %zu container%s  %zu VM%s  locked %s  mdev %llu pages  pt %llu "
+		    "pages  %.1f pins/s  hits %llu  leaks %llu%s",
+		    sc->s.n, sc->s.n == 1 ? "" : "s", sc->vms.n, sc->vms.n == 1 ? "" : "s",
+		    vp_fmt_bytes(locked, sizeof(locked), (uint64_t)vp_vms_locked(&sc->vms)),
+		    (unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
+		    t.pins_per_s, (unsigned long long)t.c.limit_hits,
+		    (unsigned long long)t.c.leaked, sc->paused ? "  [PAUSED]" : "");
 		mvprintw(0, 0, "%.*s", COLS, line);
 		snprintf(line, sizeof(line),
 			 "events %llu  drops: map %llu ringbuf %llu in-flight %llu  sort: %s",
@@ -269,11 +273,25 @@ static void draw(struct screen *sc)
 	} else {
 		mvprintw(0, 0, "%.*s", COLS, "vfiopin-top: attached, waiting for the first update");
 	}
+	/* the VMs first: what an operator sizes limits for */
+	y = 3;
+	vp_format_vm_heading(line, sizeof(line));
+	attron(A_REVERSE);
+	mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
+	attroff(A_REVERSE);
+	/* at most half the screen when the containers are shown too */
+	for (size_t i = 0; sc->have && i < sc->vms.n && y < (sc->vms_only ? LINES - 1 : LINES / 2);
+	     i++) {
+		vp_format_vm_row(line, sizeof(line), &sc->vms.vm[i]);
+		mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
+	}
+	if (sc->vms_only)
+		goto keys;
+	y++;
 	vp_format_heading(line, sizeof(line));
 	attron(A_REVERSE);
-	mvprintw(3, 0, "%-*.*s", COLS, COLS, line);
+	mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
 	attroff(A_REVERSE);
-	y = 4;
 	if (sc->have && sc->o->cid && !vp_find(&sc->s, sc->o->cid))
 		mvprintw(y, 0, "%.*s", COLS, "(no event from the requested container yet)");
 	for (size_t i = 0; sc->have && i < sc->s.n && y < LINES - 1; i++) {
@@ -286,9 +304,10 @@ static void draw(struct screen *sc)
 		if (i == sc->sel)
 			attroff(A_REVERSE);
 	}
+keys:
 	attron(A_DIM);
 	mvprintw(LINES - 1, 0, "%.*s", COLS,
-		 "q quit  p pause  Enter/h histograms  < > 1-9 0 - sort");
+		 "q quit  p pause  v VMs only/containers  Enter/h histograms  < > 1-9 0 - sort");
 	attroff(A_DIM);
 	refresh();
 }
@@ -308,10 +327,16 @@ static int screen_tick(void *ctx, bool usr1)
 			return 1;
 		}
 		vp_sort_rows(s.rows, s.n, sc->o->sort);
-		if (sc->have)
+		if (sc->have) {
 			vp_snapshot_free(&sc->s);
+			vp_vms_free(&sc->vms);
+		}
 		sc->s = s;
 		sc->have = true;
+		if (vp_vms_build(&sc->s, &sc->vms)) {
+			sc->failed = 1;
+			return 1;
+		}
 		/* keep the selection on the same container */
 		sc->sel = 0;
 		for (size_t i = 0; i < s.n; i++)
@@ -348,6 +373,9 @@ static bool key(struct screen *sc, int ch)
 	case ' ':
 		sc->paused = !sc->paused;
 		break;
+	case 'v':
+		sc->vms_only = !sc->vms_only;
+		break;
 	case KEY_UP:
 	case 'k':
 		if (sc->sel > 0)
@@ -382,6 +410,10 @@ static bool key(struct screen *sc, int ch)
 		for (size_t i = 0; i < sc->s.n; i++)
 			if (sc->s.rows[i].c.cid == sc->sel_cid)
 				sc->sel = i;
+		/* the VMs in the new order of their rows */
+		vp_vms_free(&sc->vms);
+		if (vp_vms_build(&sc->s, &sc->vms))
+			sc->failed = 1;
 	}
 	return false;
 }
@@ -429,6 +461,7 @@ static int run_screen(struct top_opts *o, struct vp_loader *l)
 		draw(&sc);
 	}
 	endwin();
+	vp_vms_free(&sc.vms);
 	if (sc.have)
 		vp_snapshot_free(&sc.s);
 	free(sc.hist_text);

@@ -2,7 +2,7 @@
 /*
  * vfiopin: observability for VFIO type1 page pinning.
  *
- *   vfiopin top | stat | hist | trace | export | capture | bench | compare
+ *   vfiopin top | stat | advise | hist | trace | export | capture | bench | compare
  *           [OPTION...]
  *
  * Called as vfiopin-top, it is `vfiopin top`.  Each subcommand lives in
@@ -22,7 +22,8 @@ static const struct {
 	const char *what;
 } cmds[] = {
     {"top", cmd_top, "live per-container monitor (also: vfiopin-top)"},
-    {"stat", cmd_stat, "per-container figures, one snapshot, text or JSON"},
+    {"stat", cmd_stat, "per-container and per-VM figures, one snapshot, text or JSON"},
+    {"advise", cmd_advise, "per VM, the RLIMIT_MEMLOCK it needs and what a hotplug adds"},
     {"hist", cmd_hist, "latency and refcount histograms"},
     {"trace", cmd_trace, "the event stream, text or JSON lines"},
     {"export", cmd_export, "Prometheus exporter (HTTP /metrics)"},

@@ -355,3 +355,46 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 		return WEXITSTATUS(status);
 	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
+
+struct run_snap {
+	int (*snap)(void *ctx, struct vp_loader *l, bool usr1);
+	void *ctx;
+	struct vp_loader *l;
+};
+
+static int run_snap_tick(void *ctx, bool usr1)
+{
+	struct run_snap *r = ctx;
+
+	return r->snap(r->ctx, r->l, usr1);
+}
+
+int vp_run_snapshots(struct vp_common *c, bool row_lat,
+		     int (*snap)(void *ctx, struct vp_loader *l, bool usr1), void *ctx,
+		     const int *failed)
+{
+	struct vp_loader l;
+	struct run_snap r = {snap, ctx, &l};
+	int rc;
+
+	c->bpf.announce = true;
+	if (!vp_output_open(c))
+		return VP_EXIT_FAIL;
+	c->bpf.row_lat = row_lat;
+	if (vp_open(&l, &c->bpf, NULL, NULL)) {
+		vp_output_close(c);
+		return VP_EXIT_FAIL;
+	}
+	if (!vp_output_begin(c)) {
+		vp_close(&l);
+		vp_output_close(c);
+		return VP_EXIT_FAIL;
+	}
+	rc = vp_collect(&l, c, 0, run_snap_tick, &r);
+	if (!*failed)
+		snap(ctx, &l, false);
+	vp_close(&l);
+	if (!vp_output_close(c) || *failed)
+		return VP_EXIT_FAIL;
+	return rc < 0 ? VP_EXIT_FAIL : rc;
+}

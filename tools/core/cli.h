@@ -50,6 +50,16 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 	       int (*tick)(void *ctx, bool usr1), void *ctx);
 
 /*
+ * The life of a subcommand that prints snapshots (stat, advise): open the
+ * output, load and attach (@row_lat: every row's histograms), collect with
+ * @snap on SIGUSR1 and once more at the end, close.  @snap sets *@failed
+ * on an error, which ends the collection.  Returns the exit status: COMMAND's, or VP_EXIT_FAIL.
+ */
+int vp_run_snapshots(struct vp_common *c, bool row_lat,
+		     int (*snap)(void *ctx, struct vp_loader *l, bool usr1), void *ctx,
+		     const int *failed);
+
+/*
  * Run @argv (found in PATH) in a child whose signals are reset; with
  * @fds, each fds[i] >= 0 becomes the child's descriptor i (0 to 3; a
  * descriptor the caller wants gone must be close-on-exec).  The child's
@@ -86,6 +96,7 @@ extern volatile int vp_stop;
 
 int cmd_top(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
+int cmd_advise(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -34,15 +34,26 @@
 #include "vfiopin.h"
 
 #define VP_FIELDS(X)                                                                               \
-	X(LOCKED_VM, TOP, "locked_pages", "locked_bytes", GAUGE, "pages", locked_vm, VP_FF_BYTES,  \
-	  "LOCKED",                                                                                \
-	  "Locked memory charged to the container's owner (mm->locked_vm, as type1 last "          \
-	  "accounted it: what VmLck shows).")                                                      \
-	X(LOCKED_PEAK, TOP, "locked_peak_pages", "locked_peak_bytes", GAUGE, "pages", locked_peak, \
-	  VP_FF_BYTES | VP_FF_NOSUM, NULL, "Highest locked memory seen for the container.")        \
-	X(CHARGED, TOP, "charged_pages", NULL, GAUGE, "pages", charged, VP_FF_SIGNED, NULL,        \
-	  "Net pages this container's accounting charged (uncharges of an owner already gone "     \
-	  "netted; negative if charges predate vfiopin).")                                         \
+	X(LOCKED_VM, TOP, "locked_pages", NULL, GAUGE, "pages", locked_vm,                         \
+	  VP_FF_BYTES | VP_FF_NOSUM, NULL,                                                         \
+	  "Locked memory of the container's owner, the whole process (mm->locked_vm as type1 "     \
+	  "last accounted it through this container: what VmLck showed then); per VM in "          \
+	  "vfiopin_vm_locked_bytes.")                                                              \
+	X(LOCKED_PEAK, TOP, "locked_peak_pages", NULL, GAUGE, "pages", locked_peak,                \
+	  VP_FF_BYTES | VP_FF_NOSUM, NULL,                                                         \
+	  "Highest locked memory of the owner seen at this container's charges.")                  \
+	X(CHARGED, TOP, "charged_pages", "charged_bytes", GAUGE, "pages", charged,                 \
+	  VP_FF_BYTES | VP_FF_SIGNED, "LOCKED",                                                    \
+	  "Locked memory this container itself charges now: its net charges (uncharges of an "     \
+	  "owner already gone netted; negative if charges predate vfiopin).  A VM's containers "   \
+	  "add up to its locked memory.")                                                          \
+	X(CHARGED_PEAK, TOP, "charged_peak_pages", "charged_peak_bytes", GAUGE, "pages",           \
+	  charged_peak, VP_FF_BYTES | VP_FF_NOSUM, NULL,                                           \
+	  "Highest locked memory this container itself charged.")                                  \
+	X(NEED_PEAK, TOP, "need_peak_pages", NULL, GAUGE, "pages", need_peak,                      \
+	  VP_FF_BYTES | VP_FF_NOSUM, NULL,                                                         \
+	  "The most the owner's locked memory reached or was asked to reach through this "         \
+	  "container (a refused charge counts what it asked for).")                                \
 	X(ACCOUNT_EVENTS, TOP, "account_events", "account_events_total", COUNTER, "events",        \
 	  account_events, 0, NULL, "Locked-memory charges and uncharges type1 attempted.")         \
 	X(LIMIT_HITS, TOP, "limit_hits", "limit_hits_total", COUNTER, "events", limit_hits, 0,     \

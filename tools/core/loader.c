@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "loader.h"
+#include "vm.h"
 #include "vfiopin.skel.h"
 
 #ifndef CAP_PERFMON
@@ -662,6 +663,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		r->partial = l->mode != VP_MODE_TRACEPOINT;
 	}
 	read_globals(l, &s->g);
+	vp_vm_names(s, "/proc");
 	s->retired = l->retired;
 	s->mode = vp_mode_names[l->mode];
 	free(l->prev);

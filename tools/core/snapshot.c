@@ -22,6 +22,7 @@ void vp_row_derive(struct vp_row *r, const struct vp_container *c, const struct 
 	memcpy(r->comm, c->comm, VP_COMM_LEN);
 	r->comm[VP_COMM_LEN] = 0;
 	r->locked_bytes = c->locked_vm << VP_PAGE_SHIFT;
+	r->charged_bytes = (int64_t)(c->charged << VP_PAGE_SHIFT);
 	r->unlimited = (c->flags & VP_F_LIMIT_KNOWN) &&
 		       (c->limit == VP_LIMIT_UNLIMITED || (c->flags & VP_F_LOCK_CAP));
 	r->limit_bytes = (c->flags & VP_F_LIMIT_KNOWN) ? c->limit : 0;
@@ -82,7 +83,7 @@ static int cmp_rows(const void *pa, const void *pb)
 		r = -cmp_u64_desc(a->c.tgid, b->c.tgid);
 		break;
 	case VP_SORT_LOCKED:
-		r = cmp_u64_desc(a->c.locked_vm, b->c.locked_vm);
+		r = cmp_dbl_desc((double)a->charged_bytes, (double)b->charged_bytes);
 		break;
 	case VP_SORT_HEADROOM: {
 		/* least headroom first; unknown last */

@@ -13,9 +13,16 @@
 #include <linux/types.h>
 #include "vfiopin.h"
 
+/* a VM's name as kept: raw bytes of QEMU's -name, cut at this many (outputs escape them) */
+#define VP_VM_NAME_LEN 64
+
 struct vp_row {
 	struct vp_container c;
 	char comm[VP_COMM_LEN + 1];
+	/* the owner's VM name (vm.h's vp_vm_names), "" when unknown */
+	char vm_name[VP_VM_NAME_LEN + 1];
+	/* this container's own charge (may be negative when seen mid-life) */
+	int64_t charged_bytes;
 	bool unlimited; /* RLIMIT_MEMLOCK infinity */
 	uint64_t locked_bytes;
 	uint64_t limit_bytes; /* 0 when not known yet */

@@ -1,11 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-container figures' table (tools/core/fields.h) as Markdown, for
- * tools/README.md: `make docs` writes it between the fields markers there,
- * and check-host fails when the README's copy is not what this prints.
+ * The per-container figures' table (tools/core/fields.h) and the per-VM
+ * one (tools/core/vm.h) as Markdown, for tools/README.md: `make docs`
+ * writes them between the fields markers there, and check-host fails when
+ * the README's copy is not what this prints.
  */
 #include <stdio.h>
 #include "fields.h"
+#include "vm.h"
+
+static void vm_table(void)
+{
+	printf("\nPer VM (the process owning containers; `vms` in `vfiopin.stat` and "
+	       "`vfiopin.advise`, the VM rows of top and stat; Prometheus labels `tgid`, `comm`, "
+	       "`vm`):\n\n");
+	printf("| figure | JSON | Prometheus | unit | column | meaning |\n");
+	printf("|---|---|---|---|---|---|\n");
+	for (int i = 0; i < VP_VM_FLD_MAX; i++) {
+		const struct vp_vm_field *f = &vp_vm_fields[i];
+
+		printf("| `%s` | `%s` | `vfiopin_%s` (%s) | %s | %s | %s |\n", f->member, f->json,
+		       f->prom, f->counter ? "counter" : "gauge", f->unit, f->col ? f->col : "",
+		       f->help);
+	}
+}
 
 int main(void)
 {
@@ -30,5 +48,6 @@ int main(void)
 					     : "yes",
 		       f->help);
 	}
+	vm_table();
 	return 0;
 }

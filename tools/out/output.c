@@ -6,6 +6,7 @@
 #include "hist.h"
 #include "fields.h"
 #include "output.h"
+#include "vm.h"
 
 const char *const vp_event_names[VP_EV_MAX] = {
     [VP_EV_CONTAINER_OPEN] = "container_open",
@@ -302,7 +303,64 @@ json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists)
 	for (size_t i = 0; i < s->n; i++)
 		json_array_append_new(rows, vp_json_row(&s->rows[i], hists));
 	json_object_set_new(o, "containers", rows);
+	json_object_set_new(o, "vms", vp_json_vms(s));
 	return o;
+}
+
+/* A VM name as a JSON string: as is when it is UTF-8, else escaped; null when unknown. */
+static json_t *jname(const char *name)
+{
+	json_t *j;
+	char *p;
+
+	if (!name[0])
+		return json_null();
+	j = json_string(name);
+	if (j)
+		return j;
+	p = vp_printable(name, false);
+	j = p ? json_string(p) : NULL;
+	free(p);
+	return j ? j : json_null();
+}
+
+json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm)
+{
+	json_t *o = json_object(), *cids = json_array();
+
+	json_object_set_new(o, "tgid", jint(vm->tgid));
+	json_object_set_new(o, "comm", json_string(vm->comm));
+	json_object_set_new(o, "name", jname(vm->name));
+	json_object_set_new(o, "seen_open", json_boolean(vm->seen_open));
+	json_object_set_new(o, "unlimited", json_boolean(vm->unlimited));
+	for (size_t k = 0; k < vm->nrows; k++)
+		json_array_append_new(cids, jint(s->rows[vm->rows[k]].c.cid));
+	json_object_set_new(o, "cids", cids);
+	/* the figures of vm.h; unknown (or the limit when unlimited): null */
+	for (int k = 0; k < VP_VM_FLD_MAX; k++) {
+		const struct vp_vm_field *fd = &vp_vm_fields[k];
+		int64_t v;
+
+		memcpy(&v, (const char *)vm + fd->off, sizeof(v));
+		if (!vp_vm_field_known(vm, k) || (k == VP_VM_FLD_LIMIT && vm->unlimited))
+			json_object_set_new(o, fd->json, json_null());
+		else
+			json_object_set_new(o, fd->json, json_integer(v));
+	}
+	return o;
+}
+
+json_t *vp_json_vms(const struct vp_snapshot *s)
+{
+	json_t *a = json_array();
+	struct vp_vms v;
+
+	if (vp_vms_build(s, &v))
+		return a;
+	for (size_t i = 0; i < v.n; i++)
+		json_array_append_new(a, vp_json_vm(s, &v.vm[i]));
+	vp_vms_free(&v);
+	return a;
 }
 
 json_t *vp_json_event(const struct vp_event *e)
@@ -447,7 +505,11 @@ static void format_cell(char *cell, size_t len, const struct column *col, const 
 {
 	switch (col->kind) {
 	case COL_LOCKED:
-		vp_fmt_bytes(cell, len, r->locked_bytes);
+		/* the container's own charge: its VM's containers add up */
+		if (r->charged_bytes < 0)
+			snprintf(cell, len, "?");
+		else
+			vp_fmt_bytes(cell, len, (uint64_t)r->charged_bytes);
 		break;
 	case COL_LIMIT:
 		if (r->unlimited)
@@ -511,9 +573,10 @@ void vp_print_header(FILE *f, const struct vp_snapshot *s)
 	for (int i = 0; i < VP_EV_MAX; i++)
 		ev += s->g.events[i];
 	fprintf(f,
-		"vfiopin: %zu container%s, %s locked, %llu mdev pages, %llu passthrough pages, "
-		"%.1f pins/s, %llu limit hits, %llu leaked pins\n",
-		s->n, s->n == 1 ? "" : "s", vp_fmt_bytes(locked, sizeof(locked), t.locked_bytes),
+		"vfiopin: %zu container%s, %zu VM%s, %s locked, %llu mdev pages, %llu passthrough "
+		"pages, %.1f pins/s, %llu limit hits, %llu leaked pins\n",
+		s->n, s->n == 1 ? "" : "s", vp_nvms(s), vp_nvms(s) == 1 ? "" : "s",
+		vp_fmt_bytes(locked, sizeof(locked), vp_locked_total(s)),
 		(unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
 		t.pins_per_s, (unsigned long long)t.c.limit_hits, (unsigned long long)t.c.leaked);
 	fprintf(f,
@@ -527,6 +590,7 @@ void vp_print_header(FILE *f, const struct vp_snapshot *s)
 void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
 {
 	char line[256];
+	struct vp_vms v;
 
 	vp_print_header(f, s);
 	vp_format_heading(line, sizeof(line));
@@ -537,6 +601,87 @@ void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
 		vp_format_row(line, sizeof(line), &s->rows[i]);
 		fprintf(f, "%s\n", line);
 	}
+	if (cid || !s->n || vp_vms_build(s, &v))
+		return;
+	vp_format_vm_heading(line, sizeof(line));
+	fprintf(f, "\n%s\n", line);
+	for (size_t i = 0; i < v.n; i++) {
+		vp_format_vm_row(line, sizeof(line), &v.vm[i]);
+		fprintf(f, "%s\n", line);
+	}
+	vp_vms_free(&v);
+}
+
+size_t vp_nvms(const struct vp_snapshot *s)
+{
+	struct vp_vms v;
+	size_t n;
+
+	if (vp_vms_build(s, &v))
+		return 0;
+	n = v.n;
+	vp_vms_free(&v);
+	return n;
+}
+
+uint64_t vp_locked_total(const struct vp_snapshot *s)
+{
+	struct vp_vms v;
+	int64_t sum;
+
+	if (vp_vms_build(s, &v))
+		return 0;
+	sum = vp_vms_locked(&v);
+	vp_vms_free(&v);
+	return sum > 0 ? (uint64_t)sum : 0;
+}
+
+/* The VM rows: TGID, COMM, the name, then every figure of vm.h with a column. */
+#define VM_NAME_W 16
+#define VM_COL_W  8
+
+int vp_format_vm_heading(char *buf, size_t len)
+{
+	size_t off;
+	int n = snprintf(buf, len, "%7s %-15s %-*s", "TGID", "COMM", VM_NAME_W, "VM");
+
+	for (int k = 0; n >= 0 && k < VP_VM_FLD_MAX; k++) {
+		if (!vp_vm_fields[k].col)
+			continue;
+		off = (size_t)n < len ? (size_t)n : len;
+		n += snprintf(buf + off, len - off, " %*s", VM_COL_W, vp_vm_fields[k].col);
+	}
+	return n;
+}
+
+int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm)
+{
+	char *name = vp_printable(vm->name[0] ? vm->name : "-", false);
+	size_t off;
+	int n = snprintf(buf, len, "%7u%s%-15.15s %-*.*s", vm->tgid, vm->seen_open ? " " : "~",
+			 vm->comm[0] ? vm->comm : "?", VM_NAME_W, VM_NAME_W, name ? name : "?");
+
+	free(name);
+	for (int k = 0; n >= 0 && k < VP_VM_FLD_MAX; k++) {
+		const struct vp_vm_field *fd = &vp_vm_fields[k];
+		char cell[32];
+		int64_t v;
+
+		if (!fd->col)
+			continue;
+		memcpy(&v, (const char *)vm + fd->off, sizeof(v));
+		if (k == VP_VM_FLD_LIMIT && vm->limit_known && vm->unlimited)
+			snprintf(cell, sizeof(cell), "unlim");
+		else if (!vp_vm_field_known(vm, k))
+			snprintf(cell, sizeof(cell), "?");
+		else if (!strcmp(fd->unit, "bytes") && v >= 0)
+			vp_fmt_bytes(cell, sizeof(cell), (uint64_t)v);
+		else
+			snprintf(cell, sizeof(cell), "%lld", (long long)v);
+		off = (size_t)n < len ? (size_t)n : len;
+		n += snprintf(buf + off, len - off, " %*s", VM_COL_W, cell);
+	}
+	return n;
 }
 
 static void print_lat(FILE *f, const char *what, const struct vp_hist *h)

@@ -19,6 +19,17 @@ json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists);
 json_t *vp_json_row(const struct vp_row *r, bool hists);
 json_t *vp_json_event(const struct vp_event *e);
 
+struct vp_vm;
+/* One VM of @s (vm.h) as a JSON object, and every VM of @s as an array. */
+json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm);
+json_t *vp_json_vms(const struct vp_snapshot *s);
+/* The VMs of @s, and their locked memory added up (each VM once). */
+size_t vp_nvms(const struct vp_snapshot *s);
+uint64_t vp_locked_total(const struct vp_snapshot *s);
+/* The VM rows of top and stat: headings and one VM (width-limited). */
+int vp_format_vm_heading(char *buf, size_t len);
+int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm);
+
 /* Print @j on one line and a newline; returns -1 on a write error. */
 int vp_json_print(FILE *f, json_t *j);
 

@@ -15,6 +15,7 @@
 #include "hist.h"
 #include "output.h"
 #include "prom.h"
+#include "vm.h"
 
 #define P "vfiopin_"
 
@@ -42,7 +43,7 @@ void vp_prom_label(char *out, size_t len, const char *in)
 
 /* A row's label set, rendered once per row. */
 struct labels {
-	char s[96];
+	char s[320];
 };
 
 static void row_labels(struct labels *lb, const struct vp_row *r)
@@ -147,6 +148,67 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
 	}
 }
 
+/*
+ * The VMs: one series per process owning containers, labelled tgid, comm
+ * and vm (its -name; "" when unknown), so that a sum over VMs counts no
+ * memory twice.  The headroom ratio is derived here for alerts.
+ */
+static int write_vms(FILE *f, const struct vp_snapshot *s)
+{
+	struct vp_vms v;
+	struct labels *lb;
+
+	if (vp_vms_build(s, &v))
+		return -1;
+	lb = v.n ? calloc(v.n, sizeof(*lb)) : NULL;
+	if (v.n && !lb) {
+		vp_vms_free(&v);
+		return -1;
+	}
+	for (size_t i = 0; i < v.n; i++) {
+		char comm[3 * VP_COMM_LEN + 1], name[2 * VP_VM_NAME_LEN + 1];
+
+		vp_prom_label(comm, sizeof(comm), v.vm[i].comm);
+		vp_prom_label(name, sizeof(name), v.vm[i].name);
+		snprintf(lb[i].s, sizeof(lb[i].s), "tgid=\"%u\",comm=\"%s\",vm=\"%s\"",
+			 v.vm[i].tgid, comm, name);
+	}
+	family(f, "vms", "gauge", "VMs (processes owning containers) the exporter reports now.");
+	fprintf(f, P "vms %zu\n", v.n);
+	for (int k = 0; k < VP_VM_FLD_MAX; k++) {
+		const struct vp_vm_field *fd = &vp_vm_fields[k];
+
+		family(f, fd->prom, fd->counter ? "counter" : "gauge", fd->help);
+		for (size_t i = 0; i < v.n; i++) {
+			const struct vp_vm *vm = &v.vm[i];
+			int64_t val;
+
+			if (!vp_vm_field_known(vm, k))
+				continue;
+			memcpy(&val, (const char *)vm + fd->off, sizeof(val));
+			if (k == VP_VM_FLD_LIMIT && vm->unlimited)
+				fprintf(f, P "%s{%s} +Inf\n", fd->prom, lb[i].s);
+			else
+				fprintf(f, P "%s{%s} %lld\n", fd->prom, lb[i].s, (long long)val);
+		}
+	}
+	family(f, "vm_headroom_ratio", "gauge",
+	       "The VM's headroom as a fraction of its RLIMIT_MEMLOCK (1: nothing locked, 0: at "
+	       "the limit); absent when unknown or unlimited.");
+	for (size_t i = 0; i < v.n; i++) {
+		const struct vp_vm *vm = &v.vm[i];
+
+		if (!vp_vm_field_known(vm, VP_VM_FLD_HEADROOM) || vm->limit <= 0)
+			continue;
+		fprintf(f, P "vm_headroom_ratio{%s} ", lb[i].s);
+		value(f, (double)vm->headroom / (double)vm->limit);
+		fputc('\n', f);
+	}
+	free(lb);
+	vp_vms_free(&v);
+	return 0;
+}
+
 int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_info *info)
 {
 	static const char *const drops[] = {"map_full", "ringbuf", "inflight"};
@@ -221,34 +283,8 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 		}
 	}
 
-	family(f, "limit_bytes", "gauge",
-	       "The owner's RLIMIT_MEMLOCK (+Inf: unlimited or CAP_IPC_LOCK); absent until type1 "
-	       "first charges the container.");
-	for (size_t i = 0; i < s->n; i++) {
-		const struct vp_row *r = &s->rows[i];
-
-		if (!(r->c.flags & VP_F_LIMIT_KNOWN))
-			continue;
-		fprintf(f, P "limit_bytes{%s} ", lb[i].s);
-		value(f, r->unlimited ? INFINITY : (double)r->limit_bytes);
-		fputc('\n', f);
-	}
-	family(f, "headroom_bytes", "gauge",
-	       "RLIMIT_MEMLOCK minus locked memory (negative: over the limit); absent when the "
-	       "limit is unknown or unlimited.");
-	for (size_t i = 0; i < s->n; i++)
-		if (!isnan(s->rows[i].headroom_ratio))
-			fprintf(f, P "headroom_bytes{%s} %lld\n", lb[i].s,
-				(long long)s->rows[i].headroom_bytes);
-	family(f, "headroom_ratio", "gauge",
-	       "Headroom as a fraction of RLIMIT_MEMLOCK (1: nothing locked, 0: at the limit); "
-	       "absent when unknown or unlimited.");
-	for (size_t i = 0; i < s->n; i++)
-		if (!isnan(s->rows[i].headroom_ratio)) {
-			fprintf(f, P "headroom_ratio{%s} ", lb[i].s);
-			value(f, s->rows[i].headroom_ratio);
-			fputc('\n', f);
-		}
+	if (write_vms(f, s))
+		goto fail;
 
 	/* refcount series from 1 up to the highest ref_count each container reached */
 	family(f, "pinned_pages_by_refcount", "gauge",
@@ -290,4 +326,7 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 	}
 	free(lb);
 	return ferror(f) ? -1 : 0;
+fail:
+	free(lb);
+	return -1;
 }

@@ -284,6 +284,11 @@ static void test_mdev_pins_and_refcounts(void **state)
 	assert_int_equal(c.locked_vm, 4);
 	assert_int_equal((int64_t)c.charged, 4);
 	assert_int_equal(c.account_failures, 0);
+	/* the peak of its own charge, and what the refused charge asked for */
+	assert_int_equal(c.charged_peak, 4);
+	assert_int_equal(c.need_peak, 5);
+	/* no IOMMU-backed group: an mdev-only container */
+	assert_false(c.flags & VP_F_IOMMU);
 	/* a failed call has no per-page latency */
 	assert_int_equal(hist(s, cid, VP_LAT_PIN_PAGE)->count, 3);
 	assert_int_equal(hist(s, cid, VP_LAT_PIN)->count, 4);
@@ -360,6 +365,11 @@ static void test_passthrough_map_replay(void **state)
 	assert_int_equal(c.locked_vm, 0);
 	assert_int_equal(c.locked_peak, 3072);
 	assert_int_equal((int64_t)c.charged, 0);
+	/* its own charge peaked at 3072; the refused map asked for 3073 */
+	assert_int_equal(c.charged_peak, 3072);
+	assert_int_equal(c.need_peak, 3073);
+	/* it had a passthrough group, and keeps saying so after it left */
+	assert_true(c.flags & VP_F_IOMMU);
 }
 
 /* Invalidation: range, pages dropped, devices, retries, latency. */

@@ -52,14 +52,14 @@ else
 	val() { q "$1" | python3 "$TOP/tests/host/lab/prom_query.py" value 2> /dev/null; }
 	got=
 	for _ in $(seq 240); do
-		got=$(val "vfiopin_locked_bytes{tgid=\"$vm\"}")
+		got=$(val "vfiopin_vm_locked_bytes{tgid=\"$vm\"}")
 		[[ $got =~ ^[0-9]+$ ]] && break
 		sleep 0.5
 	done
-	[ "$got" = $((kb * 1024)) ] && ok "Prometheus: vfiopin_locked_bytes of the VM = VmLck ($kb kB)" ||
-		bad "Prometheus: vfiopin_locked_bytes{tgid=\"$vm\"} = '$got', VmLck $kb kB"
+	[ "$got" = $((kb * 1024)) ] && ok "Prometheus: vfiopin_vm_locked_bytes of the VM = VmLck ($kb kB)" ||
+		bad "Prometheus: vfiopin_vm_locked_bytes{tgid=\"$vm\"} = '$got', VmLck $kb kB"
 	[ "$(val 'up{job="vfiopin"}')" = 1 ] && ok "Prometheus: the target is up" || bad "Prometheus: target not up"
-	got=$(val "vfiopin_locked_bytes{tgid=\"$vm\"} / vfiopin_limit_bytes{tgid=\"$vm\"}")
+	got=$(val "vfiopin_vm_locked_bytes{tgid=\"$vm\"} / vfiopin_vm_limit_bytes{tgid=\"$vm\"}")
 	[ "$got" = 0.0625 ] && ok "Prometheus: locked / limit = 0.0625" || bad "Prometheus: locked / limit = '$got'"
 	# the rules loaded and evaluate without errors
 	rules=$(curl -s "$api/rules")

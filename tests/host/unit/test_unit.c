@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "benchfile.h"
 #include "cli.h"
 #include "fields.h"
@@ -23,6 +26,7 @@
 #include "prom.h"
 #include "stats.h"
 #include "snapshot.h"
+#include "vm.h"
 
 static void test_slot_bounds(void **state)
 {
@@ -208,6 +212,7 @@ static struct vp_container mk(__u32 cid, __u64 locked, __u64 limit)
 	c.tgid = 1000 + cid;
 	memcpy(c.comm, "qemu-vm", 8);
 	c.locked_vm = locked;
+	c.charged = locked; /* alone in its process: its own charge is the process's */
 	c.limit = limit;
 	c.flags = VP_F_SEEN_OPEN | VP_F_LIMIT_KNOWN;
 	return c;
@@ -296,7 +301,9 @@ static void test_sort_and_total(void **state)
 	assert_null(vp_find(&s, 9));
 
 	vp_total(&s, &t);
-	assert_int_equal(t.c.locked_vm, 3584);
+	/* the containers' own charges add up; the owners' locked_vm does not */
+	assert_int_equal(t.c.charged, 3584);
+	assert_int_equal(t.c.locked_vm, 0);
 	assert_int_equal(t.c.pages_pinned, 15);
 	assert_int_equal(t.c.limit_hits, 1);
 	assert_int_equal(t.c.leaked, 7);
@@ -520,6 +527,258 @@ static void test_arg_helpers(void **state)
 	assert_false(vp_parse_seconds("2s", &d));
 }
 
+/* A container of VM @tgid for the per-VM view. */
+static struct vp_container vmc(__u32 cid, __u32 tgid, bool iommu, __s64 charged, __u64 peak)
+{
+	struct vp_container c = mk(cid, 0, 1ULL << 30);
+
+	c.tgid = tgid;
+	c.charged = (__u64)charged;
+	c.charged_peak = peak;
+	c.locked_vm = 0;
+	if (iommu)
+		c.flags |= VP_F_IOMMU;
+	return c;
+}
+
+static int64_t pg(int64_t pages)
+{
+	return pages * 4096;
+}
+
+/* Grouping by owner, the VM figures, and the advice. */
+static void test_vms(void **state)
+{
+	struct vp_row rows[5];
+	struct vp_snapshot s = {.n = 5, .rows = rows};
+	struct vp_container c[5];
+	struct vp_vms v;
+	char line[256], head[256];
+	json_t *j;
+
+	(void)state;
+	/*
+	 * 500: a vIOMMU VM that failed to start: its first passthrough
+	 * container charged 16416 pages, the second 4096 when its next page
+	 * was refused (type1 asks for one page over the limit); both released.
+	 */
+	c[0] = vmc(10, 500, true, 0, 16416);
+	c[0].locked_peak = 20512;
+	c[0].need_peak = 20512;
+	c[2] = vmc(11, 500, true, 0, 4096);
+	c[2].limit_hits = 1;
+	c[2].need_peak = 16416 + 4096 + 1;
+	c[0].flags |= VP_F_RELEASED;
+	c[2].flags |= VP_F_RELEASED;
+	/* 600: one passthrough container and an mdev-only one, both live */
+	c[1] = vmc(20, 600, true, 1000, 1000);
+	c[1].locked_vm = 1020;
+	c[1].limit = 8 << 20;
+	c[3] = vmc(21, 600, false, 20, 50);
+	c[3].locked_vm = 1020;
+	c[3].locked_peak = 1050;
+	c[3].limit = 8 << 20;
+	/* 700: first seen mid-life: its own charge unknown, the process's as last seen */
+	c[4] = vmc(30, 700, true, -5, 0);
+	c[4].flags &= ~VP_F_SEEN_OPEN;
+	c[4].locked_vm = 300;
+	c[4].flags |= VP_F_LOCK_CAP;
+	for (int i = 0; i < 5; i++)
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.n, 3);
+	assert_int_equal(v.vm[0].tgid, 500);
+	assert_int_equal(v.vm[1].tgid, 600);
+	assert_int_equal(v.vm[2].tgid, 700);
+	assert_int_equal(v.vm[0].nrows, 2);
+	assert_int_equal(rows[v.vm[0].rows[1]].c.cid, 11);
+
+	/* 500: nothing live, the advice from what it did */
+	assert_int_equal(v.vm[0].containers, 0);
+	assert_int_equal(v.vm[0].locked, 0);
+	assert_int_equal(v.vm[0].limit_hits, 1);
+	assert_int_equal(v.vm[0].pt_charge, pg(16416));
+	assert_int_equal(v.vm[0].next_pt, pg(16416));
+	assert_int_equal(v.vm[0].needed, pg(2 * 16416));
+	/* 600: charges add up; needed = passthrough + mdev at its peak */
+	assert_int_equal(v.vm[1].containers, 2);
+	assert_int_equal(v.vm[1].pt_containers, 1);
+	assert_int_equal(v.vm[1].locked, pg(1020));
+	assert_int_equal(v.vm[1].locked_peak, pg(1050));
+	assert_int_equal(v.vm[1].mdev_charge, pg(50));
+	assert_int_equal(v.vm[1].needed, pg(1050));
+	assert_int_equal(v.vm[1].limit, 8 << 20);
+	assert_int_equal(v.vm[1].headroom, (8 << 20) - pg(1020));
+	assert_true(v.vm[1].seen_open);
+	assert_true(vp_vm_field_known(&v.vm[1], VP_VM_FLD_HEADROOM));
+	/* 700: the process's figure; unlimited (CAP_IPC_LOCK): no headroom */
+	assert_false(v.vm[2].seen_open);
+	assert_int_equal(v.vm[2].locked, pg(300));
+	assert_true(v.vm[2].unlimited);
+	assert_false(vp_vm_field_known(&v.vm[2], VP_VM_FLD_HEADROOM));
+	assert_int_equal(vp_vms_locked(&v), pg(1320));
+
+	/* the text row lines up with its heading */
+	vp_format_vm_heading(head, sizeof(head));
+	vp_format_vm_row(line, sizeof(line), &v.vm[1]);
+	assert_int_equal(strlen(line), strlen(head));
+	assert_non_null(strstr(head, "NEED"));
+	vp_format_vm_row(line, sizeof(line), &v.vm[2]);
+	assert_non_null(strstr(line, "unlim"));
+	assert_non_null(strstr(line, "700~"));
+
+	/* JSON: unknown is null, names escaped when not UTF-8 */
+	memcpy(rows[1].vm_name, "v\"m\n\xff", 6);
+	rows[3].vm_name[0] = 0;
+	vp_vms_free(&v);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	j = vp_json_vm(&s, &v.vm[1]);
+	assert_string_equal(json_string_value(json_object_get(j, "name")), "v\"m\\x0a\\xff");
+	assert_int_equal(json_integer_value(json_object_get(j, "needed_limit_bytes")), pg(1050));
+	assert_int_equal(json_array_size(json_object_get(j, "cids")), 2);
+	json_decref(j);
+	j = vp_json_vm(&s, &v.vm[2]);
+	assert_true(json_is_null(json_object_get(j, "limit_bytes")));
+	assert_true(json_is_null(json_object_get(j, "headroom_bytes")));
+	assert_true(json_is_null(json_object_get(j, "name")));
+	json_decref(j);
+	vp_vms_free(&v);
+
+	/* an empty snapshot has no VMs */
+	s.n = 0;
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.n, 0);
+	vp_vms_free(&v);
+}
+
+static bool name_of(const char *args, size_t len, char *out)
+{
+	return vp_vm_name_parse(args, len, out);
+}
+
+#define NAME_OK(lit, want)                                                                         \
+	do {                                                                                       \
+		char out_[VP_VM_NAME_LEN + 1];                                                     \
+		assert_true(name_of(lit, sizeof(lit) - 1, out_));                                  \
+		assert_string_equal(out_, want);                                                   \
+	} while (0)
+#define NAME_NONE(lit)                                                                             \
+	do {                                                                                       \
+		char out_[VP_VM_NAME_LEN + 1];                                                     \
+		assert_false(name_of(lit, sizeof(lit) - 1, out_));                                 \
+		assert_string_equal(out_, "");                                                     \
+	} while (0)
+
+static void test_vm_name_parse(void **state)
+{
+	char long_args[200], out[VP_VM_NAME_LEN + 1];
+
+	(void)state;
+	NAME_OK("qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-m\0"
+		"64",
+		"vm1");
+	NAME_OK("q\0-name\0plain\0", "plain");
+	NAME_OK("q\0-name\0a,,b,process=x\0", "a,b");
+	NAME_OK("q\0-name\0process=x,guest=g\0", "g");
+	NAME_OK("q\0--name\0n\0", "n");
+	/* no NUL after the last argument (a cut read) */
+	NAME_OK("q\0-name\0tail", "tail");
+	NAME_NONE("q\0-name\0");
+	NAME_NONE("q\0-name");
+	NAME_NONE("q\0-name\0process=x\0");
+	NAME_NONE("q\0-m\0"
+		  "64\0");
+	NAME_NONE("q\0-namex\0y\0");
+	NAME_NONE("");
+	/* cut at VP_VM_NAME_LEN */
+	memcpy(long_args, "q\0-name\0", 8);
+	memset(long_args + 8, 'x', 150);
+	assert_true(vp_vm_name_parse(long_args, 158, out));
+	assert_int_equal(strlen(out), VP_VM_NAME_LEN);
+}
+
+/* A fake /proc: process @tgid started @ticks after boot, with @args. */
+static void fake_proc(const char *root, uint32_t tgid, unsigned long long ticks, const char *args,
+		      size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u", root, tgid);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/%u/stat", root, tgid);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	/* a comm with a space and a parenthesis: starttime is field 22 */
+	fprintf(f, "%u (q) e mu) S", tgid);
+	for (int i = 4; i < 22; i++)
+		fprintf(f, " %d", i);
+	fprintf(f, " %llu 0 0\n", ticks);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%u/cmdline", root, tgid);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(args, 1, len, f);
+	fclose(f);
+}
+
+static void rm_proc(const char *root, uint32_t tgid)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%u/stat", root, tgid);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%u/cmdline", root, tgid);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%u", root, tgid);
+	rmdir(path);
+}
+
+/* Names from the command line; never for a recycled pid; kept after exit. */
+static void test_vm_names(void **state)
+{
+	static const char args[] = "qemu\0-name\0guest=alpha,debug-threads=on\0";
+	char root[] = "/tmp/vfiopin-proc-XXXXXX";
+	struct vp_row rows[3];
+	struct vp_snapshot s = {.n = 3, .rows = rows};
+	struct vp_container c[3];
+	struct timespec mt;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	c[0] = vmc(1, 4001, true, 10, 10);
+	c[1] = vmc(2, 4001, true, 10, 10);
+	c[2] = vmc(3, 4002, true, 10, 10);
+	for (int i = 0; i < 3; i++)
+		c[i].first_ns = (__u64)mt.tv_sec * 1000000000ULL + (__u64)mt.tv_nsec;
+	/* 4001 started at boot; 4002 (a recycled pid) long after its container */
+	fake_proc(root, 4001, 1, args, sizeof(args) - 1);
+	fake_proc(root, 4002, 1ULL << 40, args, sizeof(args) - 1);
+	for (int i = 0; i < 3; i++)
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	vp_vm_names(&s, root);
+	assert_string_equal(rows[0].vm_name, "alpha");
+	assert_string_equal(rows[1].vm_name, "alpha");
+	assert_string_equal(rows[2].vm_name, "");
+	/* 4001 exits: its rows keep the name it was seen with */
+	rm_proc(root, 4001);
+	for (int i = 0; i < 3; i++)
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	vp_vm_names(&s, root);
+	assert_string_equal(rows[0].vm_name, "alpha");
+	assert_string_equal(rows[2].vm_name, "");
+	/* and a new process on its pid, started later, is not it */
+	fake_proc(root, 4001, 1ULL << 40, "other\0-name\0beta\0", 17);
+	for (int i = 0; i < 3; i++)
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	vp_vm_names(&s, root);
+	assert_string_equal(rows[0].vm_name, "");
+	rm_proc(root, 4001);
+	rm_proc(root, 4002);
+	rmdir(root);
+}
+
 /* The exposition of hand-built rows: escaping, omitted unknowns, buckets. */
 static void test_prom(void **state)
 {
@@ -555,16 +814,23 @@ static void test_prom(void **state)
 	f = open_memstream(&buf, &len);
 	assert_int_equal(vp_prom_write(f, &s, &info), 0);
 	fclose(f);
+	/* per container its own charge; per VM the process's figures */
 	assert_non_null(strstr(
-	    buf, "vfiopin_locked_bytes{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 1048576\n"));
+	    buf, "vfiopin_charged_bytes{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 1048576\n"));
+	assert_null(strstr(buf, "vfiopin_locked_bytes"));
+	assert_null(strstr(buf, "vfiopin_limit_bytes"));
+	assert_non_null(strstr(
+	    buf, "vfiopin_vm_locked_bytes{tgid=\"1001\",comm=\"qemu-vm\",vm=\"\"} 1048576\n"));
 	assert_non_null(
-	    strstr(buf, "vfiopin_limit_bytes{cid=\"2\",tgid=\"1002\",comm=\"qemu-vm\"} +Inf\n"));
-	assert_non_null(
-	    strstr(buf, "vfiopin_headroom_ratio{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 0.75\n"));
+	    strstr(buf, "vfiopin_vm_limit_bytes{tgid=\"1002\",comm=\"qemu-vm\",vm=\"\"} +Inf\n"));
+	assert_non_null(strstr(
+	    buf, "vfiopin_vm_headroom_ratio{tgid=\"1001\",comm=\"qemu-vm\",vm=\"\"} 0.75\n"));
+	assert_non_null(strstr(buf, "vfiopin_vms 3\n"));
 	/* unknown limit (3) and unlimited (2): no headroom, not 0 */
-	assert_null(strstr(buf, "vfiopin_limit_bytes{cid=\"3\""));
-	assert_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"2\""));
-	assert_null(strstr(buf, "vfiopin_headroom_ratio{cid=\"3\""));
+	assert_null(strstr(buf, "vfiopin_vm_limit_bytes{tgid=\"1003\""));
+	assert_null(strstr(buf, "vfiopin_vm_headroom_ratio{tgid=\"1002\""));
+	assert_null(strstr(buf, "vfiopin_vm_headroom_ratio{tgid=\"1003\""));
+	assert_null(strstr(buf, "vfiopin_vm_headroom_bytes{tgid=\"1002\""));
 	/* host-wide: 100 ns <= 1 us; 5000 ns from le=5 us on; +Inf == count */
 	static const char *const host_wide[] = {
 	    "_pin_duration_seconds_bucket{le=\"1e-06\"} 3\n",
@@ -593,8 +859,8 @@ static void test_prom(void **state)
 	assert_null(strstr(buf, "vfiopin_pinned_pages_by_refcount{cid=\"2\""));
 	/* one TYPE per family */
 	assert_non_null(strstr(buf, "# TYPE vfiopin_pin_duration_seconds histogram\n"));
-	assert_null(strstr(strstr(buf, "# TYPE vfiopin_locked_bytes ") + 1,
-			   "# TYPE vfiopin_locked_bytes "));
+	assert_null(strstr(strstr(buf, "# TYPE vfiopin_vm_locked_bytes ") + 1,
+			   "# TYPE vfiopin_vm_locked_bytes "));
 	free(buf);
 }
 
@@ -924,6 +1190,9 @@ int main(void)
 	    cmocka_unit_test(test_format_row),
 	    cmocka_unit_test(test_arg_helpers),
 	    cmocka_unit_test(test_prom),
+	    cmocka_unit_test(test_vms),
+	    cmocka_unit_test(test_vm_name_parse),
+	    cmocka_unit_test(test_vm_names),
 	    cmocka_unit_test(test_listen_parse),
 	    cmocka_unit_test(test_accepts_gzip),
 	    cmocka_unit_test(test_stats),

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VM name parser: a process's command line (/proc/PID/cmdline, any
+ * bytes, NUL-separated or not).  The name must be NUL-terminated within
+ * VP_VM_NAME_LEN bytes, empty exactly when none was found, and hold no
+ * byte of the input that was not in it.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vm.h"
+
+const char *argp_program_version = "vfiopin-fuzz";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char out[VP_VM_NAME_LEN + 1];
+	/* exactly @size bytes: a read past them is ASan's to catch */
+	char *buf = malloc(size ? size : 1);
+	bool found;
+
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	memset(out, 0x55, sizeof(out));
+	found = vp_vm_name_parse(buf, size, out);
+	if (strnlen(out, sizeof(out)) > VP_VM_NAME_LEN)
+		abort();
+	if (found != (out[0] != 0))
+		abort();
+	for (size_t i = 0; out[i]; i++)
+		if (!memchr(buf, out[i], size))
+			abort();
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One view per VM: the containers of a snapshot grouped by the process
+ * whose memory they charge (their owner's tgid: a QEMU), with the figures
+ * that only make sense for the whole process (locked memory, the limit,
+ * the headroom) and the advice on the RLIMIT_MEMLOCK it needs.  Building
+ * the view is pure and unit-tested; the VM's name comes from its
+ * command line (QEMU's -name), read by vp_vm_names().
+ *
+ * Every VM figure is declared once, in VP_VM_FIELDS:
+ *
+ *   ID      the name code uses (VP_VM_FLD_ID)
+ *   JSON    its key in a "vms" object of vfiopin.stat
+ *   PROM    its Prometheus family, after "vfiopin_"
+ *   TYPE    GAUGE or COUNTER
+ *   UNIT    bytes, containers, events
+ *   MEMBER  the int64_t member of struct vp_vm
+ *   FLAGS   VP_VF_LIMIT: known only once type1 charged the VM (absent
+ *           before; the limit itself is +Inf when unlimited);
+ *           VP_VF_BOUNDED: absent when the limit is unknown or unlimited
+ *   COL     its column in the VM rows of top and stat (NULL: none)
+ *   HELP    what it means, in one sentence
+ */
+#ifndef VFIOPIN_VM_H
+#define VFIOPIN_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "snapshot.h"
+
+#define VP_VM_FIELDS(X)                                                                            \
+	X(CONTAINERS, "containers", "vm_containers", GAUGE, "containers", containers, 0, "CTRS",   \
+	  "Containers of the VM not released yet.")                                                \
+	X(LOCKED, "locked_bytes", "vm_locked_bytes", GAUGE, "bytes", locked, 0, "LOCKED",          \
+	  "Locked memory VFIO charges the VM's process now: the sum of its containers' own "       \
+	  "charges (what VmLck shows unless the process also mlocks), or the process's "          \
+	  "locked_vm as type1 last reported it when a container was first seen mid-life.")        \
+	X(LOCKED_PEAK, "locked_peak_bytes", "vm_locked_peak_bytes", GAUGE, "bytes", locked_peak,   \
+	  0, "PEAK", "Highest locked memory of the VM's process seen at a charge.")                \
+	X(LIMIT, "limit_bytes", "vm_limit_bytes", GAUGE, "bytes", limit, VP_VF_LIMIT, "LIMIT",     \
+	  "The VM process's RLIMIT_MEMLOCK (+Inf: unlimited or CAP_IPC_LOCK); absent until type1 " \
+	  "first charges it.")                                                                     \
+	X(HEADROOM, "headroom_bytes", "vm_headroom_bytes", GAUGE, "bytes", headroom,               \
+	  VP_VF_BOUNDED, NULL,                                                                     \
+	  "RLIMIT_MEMLOCK minus the VM's locked memory (negative: over it); absent when the "      \
+	  "limit is unknown or unlimited.")                                                        \
+	X(LIMIT_HITS, "limit_hits", "vm_limit_hits_total", COUNTER, "events", limit_hits, 0,       \
+	  "HITS", "Charges of the VM refused with ENOMEM (RLIMIT_MEMLOCK exceeded).")              \
+	X(PT_CONTAINERS, "passthrough_containers", "vm_passthrough_containers", GAUGE,             \
+	  "containers", pt_containers, 0, "PTx",                                                   \
+	  "Containers of the VM with an IOMMU-backed (passthrough) group: each charges the guest " \
+	  "memory it maps again, so with a vIOMMU (one container per device) the same guest RAM "  \
+	  "is charged this many times.")                                                           \
+	X(PT_CHARGE, "passthrough_charge_bytes", "vm_passthrough_charge_bytes", GAUGE, "bytes",    \
+	  pt_charge, 0, NULL,                                                                      \
+	  "The largest charge one of the VM's passthrough containers reached (its guest RAM, "     \
+	  "ROMs and BIOS as the VMM maps them).")                                                  \
+	X(MDEV_CHARGE, "mdev_charge_bytes", "vm_mdev_charge_bytes", GAUGE, "bytes", mdev_charge,   \
+	  0, NULL, "Charges of the VM's containers without an IOMMU-backed group (mdev pins), at " \
+	  "their peaks.")                                                                          \
+	X(NEEDED, "needed_limit_bytes", "vm_needed_limit_bytes", GAUGE, "bytes", needed, 0,        \
+	  "NEED",                                                                                  \
+	  "The RLIMIT_MEMLOCK the VM needs for what it has done: each passthrough container "      \
+	  "charging the largest one's charge, plus the mdev charges, and never less than the "     \
+	  "most it reached or asked for.")                                                         \
+	X(NEXT_PT, "next_passthrough_bytes", "vm_next_passthrough_bytes", GAUGE, "bytes",          \
+	  next_pt, 0, NULL,                                                                        \
+	  "What hot-plugging one more passthrough device in a container of its own (a vIOMMU) "    \
+	  "would add to the charge; a device joining an existing container adds nothing.")
+
+enum vp_vm_field_id {
+#define VP_VM_FIELD_ID(id, ...) VP_VM_FLD_##id,
+	VP_VM_FIELDS(VP_VM_FIELD_ID)
+#undef VP_VM_FIELD_ID
+	    VP_VM_FLD_MAX
+};
+
+#define VP_VF_LIMIT   (1u << 0)
+#define VP_VF_BOUNDED (1u << 1)
+
+struct vp_vm_field {
+	const char *id;
+	const char *json;
+	const char *prom;
+	bool counter;
+	const char *unit;
+	const char *member;
+	size_t off; /* of the int64_t in struct vp_vm */
+	unsigned int flags;
+	const char *col;
+	const char *help;
+};
+
+extern const struct vp_vm_field vp_vm_fields[VP_VM_FLD_MAX];
+
+struct vp_vm {
+	uint32_t tgid;
+	char comm[VP_COMM_LEN + 1];
+	char name[VP_VM_NAME_LEN + 1]; /* "" when unknown */
+	size_t nrows;		       /* its containers in the snapshot, released ones too */
+	size_t *rows;		       /* their indexes in the snapshot's rows */
+	uint64_t first_ns;	       /* its earliest container's first event */
+	bool seen_open;		       /* every container observed from its open on */
+	bool limit_known, unlimited;
+	bool partial; /* fentry/kprobe */
+	/* containers that had a passthrough group, released ones too (the advice's) */
+	size_t pt_all;
+
+	/* the figures (VP_VM_FIELDS), in bytes where the unit says so */
+	int64_t containers;
+	int64_t locked;
+	int64_t locked_peak;
+	int64_t limit; /* INT64_MAX when unlimited */
+	int64_t headroom;
+	int64_t limit_hits;
+	int64_t pt_containers;
+	int64_t pt_charge;
+	int64_t mdev_charge;
+	int64_t needed;
+	int64_t next_pt;
+};
+
+struct vp_vms {
+	size_t n;
+	struct vp_vm *vm;
+	size_t *idx; /* every row index once, grouped per VM (vm[i].rows point here) */
+};
+
+/*
+ * Group the rows of @s by owner.  VMs come in the order of their first
+ * row in @s (sort the rows first).  Returns -1 when out of memory.
+ */
+int vp_vms_build(const struct vp_snapshot *s, struct vp_vms *out);
+void vp_vms_free(struct vp_vms *v);
+
+/* Whether @vm has figure @id now (the limit and headroom may not be known). */
+bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id);
+
+/*
+ * The VM name in a process's command line (@args, @len bytes of
+ * NUL-separated arguments as /proc/PID/cmdline gives them): the value of
+ * QEMU's -name (or --name), "guest=NAME,..." or "NAME,..." with ",," for a
+ * comma.  Copies at most VP_VM_NAME_LEN bytes into @out (NUL-terminated)
+ * and returns true, or returns false when there is none.
+ */
+bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1]);
+
+/*
+ * Name the rows of @s (their vm_name) by their owner's command line.  An
+ * owner that started after its VM's first container event is a recycled
+ * pid: its rows get no name.  Names are remembered per process, so the
+ * rows of a VM that ended keep the name it was seen with.  @proc is the
+ * procfs root ("/proc").
+ */
+void vp_vm_names(struct vp_snapshot *s, const char *proc);
+
+/* Locked memory of every VM of @v added up (none counted twice). */
+int64_t vp_vms_locked(const struct vp_vms *v);
+
+#endif
