@@ -284,6 +284,7 @@ check-lab: kernel tools
 		"bench-check=$(LAB_RUN) bench-check -- tests/guest/bench.sh --small" \
 		"export-e2e=tests/host/lab/export-e2e.sh" \
 		"scenarios$(LAB_TAG)=$(LAB_RUN) scenarios$(LAB_TAG) -- tests/guest/scenarios.sh" \
+		"qemu=$(LAB_RUN) qemu -- tests/guest/qemu.sh" \
 		"churn=$(LAB_RUN) churn -- tests/guest/churn.sh 300 15 32"
 
 # What every patched kernel line must pass (make check runs it on 6.12): the

@@ -5,7 +5,7 @@
 
 SELECTOR: tgid=N or cid=N (the one container; "none" if absent; several
 matches are an error), vm=N (the VM of process N in "vms"; "none" if
-absent), all (the sum over containers), or top (the snapshot's own
+absent), owner=N (the sum over process N's containers), all (the sum over containers), or top (the snapshot's own
 fields).  PATH: dotted, e.g. mdev.pin_refs or
 refcount.live.  Dicts print as compact JSON with sorted keys.
 """
@@ -43,8 +43,9 @@ def main():
         print(show(get(snap, path)))
         return
     rows = snap["containers"]
-    if sel == "all":
-        vals = [get(r, path) for r in rows]
+    if sel == "all" or sel.startswith("owner="):
+        tgid = sel.partition("=")[2]
+        vals = [get(r, path) for r in rows if sel == "all" or str(r.get("tgid")) == tgid]
         # a figure the mode cannot give (null) has no sum
         print(show(None if None in vals else sum(vals)))
         return

@@ -90,7 +90,8 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 	char a[32], b[32], c[32];
 
 	fprintf(f, "VM %s%s(%s, pid %u)%s\n", name && *name ? name : "", name && *name ? " " : "",
-		comm ? comm : "?", vm->tgid, vm->seen_open ? "" : "  [seen mid-life: a lower bound]");
+		comm ? comm : "?", vm->tgid,
+		vm->seen_open ? "" : "  [seen mid-life: a lower bound]");
 	free(name);
 	free(comm);
 	fprintf(f, "  containers        %" PRId64 " now, %" PRId64 " with passthrough groups\n",
@@ -109,15 +110,17 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 		kib(a, sizeof(a), vm->needed), vm->pt_all, vm->pt_all == 1 ? "" : "s",
 		kib(b, sizeof(b), vm->pt_charge), kib(c, sizeof(c), vm->mdev_charge),
 		vm->needed > sat_sum(vm) ? " (raised to the most it reached or asked for)" : "");
-	fprintf(f, "  next passthrough  +%s in a container of its own (vIOMMU), +0 KiB joining one\n",
+	fprintf(f,
+		"  next passthrough  +%s in a container of its own (vIOMMU), +0 KiB joining one\n",
 		kib(a, sizeof(a), vm->next_pt));
 	if (vm->limit_known && !vm->unlimited && vm->limit < vm->needed)
 		fprintf(f, "  verdict           limit too low by %s: raise it to %s\n",
 			kib(a, sizeof(a), vm->needed - vm->limit), kib(b, sizeof(b), vm->needed));
 	else if (vm->limit_known && !vm->unlimited)
 		fprintf(f, "  verdict           enough for what it did\n");
-	fprintf(f, "  set it            libvirt <memtune><hard_limit unit='KiB'>%" PRId64
-		    "</hard_limit></memtune>; prlimit --memlock=%" PRId64 "\n",
+	fprintf(f,
+		"  set it            libvirt <memtune><hard_limit unit='KiB'>%" PRId64
+		"</hard_limit></memtune>; prlimit --memlock=%" PRId64 "\n",
 		(vm->needed + 1023) / 1024, vm->needed);
 }
 
@@ -165,7 +168,8 @@ static int advise_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 			shown++;
 		}
 		if (!shown)
-			fprintf(o->common.out, "no VM charged locked memory while vfiopin watched\n");
+			fprintf(o->common.out,
+				"no VM charged locked memory while vfiopin watched\n");
 		fflush(o->common.out);
 	}
 	for (size_t i = 0; i < v.n; i++)

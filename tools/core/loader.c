@@ -477,6 +477,9 @@ static int reap_one(struct vp_loader *l, void *ctx, const struct vp_container *c
 	(void)lat;
 	if ((c->flags & VP_F_RELEASED) && w->now - c->released_ns >= w->grace_ns && w->n < w->cap)
 		w->dead[w->n++] = c->cid;
+	/* a live VM's name, while its process runs */
+	if (!(c->flags & VP_F_RELEASED))
+		vp_vm_name_note(c->tgid, c->first_ns, "/proc");
 	return 0;
 }
 

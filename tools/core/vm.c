@@ -113,8 +113,9 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 			limit_events = live ? c->account_events : 0;
 			vm->limit_known = true;
 			vm->unlimited = r->unlimited;
-			vm->limit = r->unlimited || c->limit > (uint64_t)INT64_MAX ? INT64_MAX
-										  : (int64_t)c->limit;
+			vm->limit = r->unlimited || c->limit > (uint64_t)INT64_MAX
+					? INT64_MAX
+					: (int64_t)c->limit;
 		}
 	}
 	/*
@@ -337,22 +338,82 @@ static uint64_t proc_start_ns(const char *proc, uint32_t tgid)
 	return (uint64_t)((double)ticks * (1e9 / (double)hz) - off_ns);
 }
 
-/* The names seen, one per process of the last call's VMs. */
+/*
+ * The names seen, one per process: those of the last snapshot's VMs and
+ * those noted since (vp_vm_name_note), sorted by tgid.
+ */
 struct name_entry {
 	uint32_t tgid;
 	uint64_t start_ns;
 	char name[VP_VM_NAME_LEN + 1];
 };
 
+#define NAMES_MAX 65536
+
 static struct name_entry *names;
-static size_t nnames;
+static size_t nnames, capnames;
+
+static int cmp_name_tgid(const void *a, const void *b)
+{
+	uint32_t x = ((const struct name_entry *)a)->tgid, y = ((const struct name_entry *)b)->tgid;
+
+	return x < y ? -1 : x > y;
+}
 
 static const struct name_entry *cached(uint32_t tgid)
 {
-	for (size_t i = 0; i < nnames; i++)
-		if (names[i].tgid == tgid)
-			return &names[i];
-	return NULL;
+	struct name_entry key = {.tgid = tgid};
+
+	return nnames ? bsearch(&key, names, nnames, sizeof(*names), cmp_name_tgid) : NULL;
+}
+
+static uint64_t tick_ns(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return hz > 0 ? (uint64_t)(1e9 / (double)hz) : 10000000;
+}
+
+/* The name in process @tgid's command line, into @name ("" if none). */
+static void read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN + 1])
+{
+	char path[64], *buf;
+	ssize_t len;
+
+	name[0] = 0;
+	snprintf(path, sizeof(path), "%s/%u/cmdline", proc, tgid);
+	len = slurp(path, &buf, 1 << 16);
+	if (len > 0)
+		vp_vm_name_parse(buf, (size_t)len, name);
+	free(buf);
+}
+
+void vp_vm_name_note(uint32_t tgid, uint64_t first_ns, const char *proc)
+{
+	struct name_entry e = {.tgid = tgid};
+	size_t at;
+
+	if (!tgid || cached(tgid) || nnames >= NAMES_MAX)
+		return;
+	e.start_ns = proc_start_ns(proc, tgid);
+	/* gone, or a recycled pid: nothing to learn */
+	if (!e.start_ns || e.start_ns > first_ns + tick_ns())
+		return;
+	read_name(proc, tgid, e.name);
+	if (nnames == capnames) {
+		size_t nc = capnames ? 2 * capnames : 64;
+		struct name_entry *n = realloc(names, nc * sizeof(*n));
+
+		if (!n)
+			return;
+		names = n;
+		capnames = nc;
+	}
+	for (at = nnames; at > 0 && names[at - 1].tgid > tgid; at--)
+		;
+	memmove(&names[at + 1], &names[at], (nnames - at) * sizeof(*names));
+	names[at] = e;
+	nnames++;
 }
 
 void vp_vm_names(struct vp_snapshot *s, const char *proc)
@@ -360,12 +421,13 @@ void vp_vm_names(struct vp_snapshot *s, const char *proc)
 	struct vp_vms v;
 	struct name_entry *next;
 	size_t nn = 0;
-	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t tick = hz > 0 ? (uint64_t)(1e9 / (double)hz) : 10000000;
+	uint64_t tick = tick_ns();
+	size_t cap;
 
 	if (vp_vms_build(s, &v))
 		return;
-	next = v.n ? calloc(v.n, sizeof(*next)) : NULL;
+	cap = v.n;
+	next = cap ? calloc(cap, sizeof(*next)) : NULL;
 	for (size_t i = 0; i < v.n; i++) {
 		struct vp_vm *vm = &v.vm[i];
 		const struct name_entry *e = cached(vm->tgid);
@@ -385,14 +447,7 @@ void vp_vm_names(struct vp_snapshot *s, const char *proc)
 		} else if (e && e->start_ns == start) {
 			memcpy(name, e->name, sizeof(name));
 		} else {
-			char path[64], *buf;
-			ssize_t len;
-
-			snprintf(path, sizeof(path), "%s/%u/cmdline", proc, vm->tgid);
-			len = slurp(path, &buf, 1 << 16);
-			if (len > 0)
-				vp_vm_name_parse(buf, (size_t)len, name);
-			free(buf);
+			read_name(proc, vm->tgid, name);
 			e = NULL;
 		}
 		for (size_t k = 0; k < vm->nrows; k++)
@@ -405,9 +460,13 @@ void vp_vm_names(struct vp_snapshot *s, const char *proc)
 		}
 	}
 	vp_vms_free(&v);
+	/* the VMs' entries: sorted, as the tgids of v are distinct */
+	if (nn)
+		qsort(next, nn, sizeof(*next), cmp_name_tgid);
 	free(names);
 	names = next;
 	nnames = nn;
+	capnames = next ? cap : 0;
 }
 
 int64_t vp_vms_locked(const struct vp_vms *v)

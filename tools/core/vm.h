@@ -34,8 +34,8 @@
 	  "Containers of the VM not released yet.")                                                \
 	X(LOCKED, "locked_bytes", "vm_locked_bytes", GAUGE, "bytes", locked, 0, "LOCKED",          \
 	  "Locked memory VFIO charges the VM's process now: the sum of its containers' own "       \
-	  "charges (what VmLck shows unless the process also mlocks), or the process's "          \
-	  "locked_vm as type1 last reported it when a container was first seen mid-life.")        \
+	  "charges (what VmLck shows unless the process also mlocks), or the process's "           \
+	  "locked_vm as type1 last reported it when a container was first seen mid-life.")         \
 	X(LOCKED_PEAK, "locked_peak_bytes", "vm_locked_peak_bytes", GAUGE, "bytes", locked_peak,   \
 	  0, "PEAK", "Highest locked memory of the VM's process seen at a charge.")                \
 	X(LIMIT, "limit_bytes", "vm_limit_bytes", GAUGE, "bytes", limit, VP_VF_LIMIT, "LIMIT",     \
@@ -57,15 +57,16 @@
 	  "The largest charge one of the VM's passthrough containers reached (its guest RAM, "     \
 	  "ROMs and BIOS as the VMM maps them).")                                                  \
 	X(MDEV_CHARGE, "mdev_charge_bytes", "vm_mdev_charge_bytes", GAUGE, "bytes", mdev_charge,   \
-	  0, NULL, "Charges of the VM's containers without an IOMMU-backed group (mdev pins), at " \
+	  0, NULL,                                                                                 \
+	  "Charges of the VM's containers without an IOMMU-backed group (mdev pins), at "          \
 	  "their peaks.")                                                                          \
 	X(NEEDED, "needed_limit_bytes", "vm_needed_limit_bytes", GAUGE, "bytes", needed, 0,        \
 	  "NEED",                                                                                  \
 	  "The RLIMIT_MEMLOCK the VM needs for what it has done: each passthrough container "      \
 	  "charging the largest one's charge, plus the mdev charges, and never less than the "     \
 	  "most it reached or asked for.")                                                         \
-	X(NEXT_PT, "next_passthrough_bytes", "vm_next_passthrough_bytes", GAUGE, "bytes",          \
-	  next_pt, 0, NULL,                                                                        \
+	X(NEXT_PT, "next_passthrough_bytes", "vm_next_passthrough_bytes", GAUGE, "bytes", next_pt, \
+	  0, NULL,                                                                                 \
 	  "What hot-plugging one more passthrough device in a container of its own (a vIOMMU) "    \
 	  "would add to the charge; a device joining an existing container adds nothing.")
 
@@ -154,6 +155,15 @@ bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1]
  * procfs root ("/proc").
  */
 void vp_vm_names(struct vp_snapshot *s, const char *proc);
+
+/*
+ * Learn the name of process @tgid now, while it runs, if it is not known
+ * yet (a process that started after @first_ns, its container's first
+ * event, is a recycled pid and is not asked): the loader notes every live
+ * container's owner once a second, so a VM that lives for less than the
+ * time to the next snapshot is still named.
+ */
+void vp_vm_name_note(uint32_t tgid, uint64_t first_ns, const char *proc);
 
 /* Locked memory of every VM of @v added up (none counted twice). */
 int64_t vp_vms_locked(const struct vp_vms *v);

@@ -634,6 +634,10 @@ static void test_vms(void **state)
 	assert_int_equal(vp_vms_build(&s, &v), 0);
 	j = vp_json_vm(&s, &v.vm[1]);
 	assert_string_equal(json_string_value(json_object_get(j, "name")), "v\"m\\x0a\\xff");
+	/* the text row escapes it the same way, and stays one line */
+	vp_format_vm_row(line, sizeof(line), &v.vm[1]);
+	assert_non_null(strstr(line, " v\"m\\x0a\\xff "));
+	assert_null(strchr(line, '\n'));
 	assert_int_equal(json_integer_value(json_object_get(j, "needed_limit_bytes")), pg(1050));
 	assert_int_equal(json_array_size(json_object_get(j, "cids")), 2);
 	json_decref(j);
@@ -775,6 +779,19 @@ static void test_vm_names(void **state)
 	vp_vm_names(&s, root);
 	assert_string_equal(rows[0].vm_name, "");
 	rm_proc(root, 4001);
+	/* a VM noted while it ran (the loader's once-a-second walk) keeps its name */
+	c[0].tgid = c[1].tgid = 4003;
+	fake_proc(root, 4003, 1, "q\0-name\0short\0", 15);
+	vp_vm_name_note(4003, c[0].first_ns, root);
+	/* a recycled pid is not noted */
+	vp_vm_name_note(4002, c[2].first_ns, root);
+	rm_proc(root, 4003);
+	for (int i = 0; i < 3; i++)
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	vp_vm_names(&s, root);
+	assert_string_equal(rows[0].vm_name, "short");
+	assert_string_equal(rows[1].vm_name, "short");
+	assert_string_equal(rows[2].vm_name, "");
 	rm_proc(root, 4002);
 	rmdir(root);
 }

@@ -1,0 +1,49 @@
+# QEMU as the VMM in the lab (sourced after lib.sh): the host's
+# qemu-system-x86_64, nested (TCG in TCG), driven over QMP by
+# tests/guest/qmp.py.  What real hotplug needs there: q35 with ACPI PCI
+# hotplug off (-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off)
+# and one pcie-root-port per device, so that device_del is native PCIe
+# hotplug; the guest never runs (-S), and QEMU completes the unplug
+# without a guest OS to acknowledge it.  With -machine pc or q35's default
+# ACPI hotplug, a paused guest's device_del returns {} and nothing goes.
+
+QEMU=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64 on the host"
+QMP="python3 $TOP/tests/guest/qmp.py"
+
+# start_qemu TAG MEMLOCK_BYTES RAM_MB [QEMU ARGS...]: QEMU paused, QMP on
+# /tmp/qmp-TAG.sock, named TAG, RLIMIT_MEMLOCK set and CAP_IPC_LOCK
+# dropped as a management layer would; its pid in QPID[TAG].  QNAME, when
+# set, is its -name instead of TAG (QEMU's syntax: ",," for a comma).  Returns when QMP
+# answers, or 1 when QEMU exited first (its stderr in OUT/qemu-TAG.err).
+declare -A QPID
+start_qemu() {
+	local tag=$1 lim=$2 ram=$3
+	shift 3
+	rm -f "/tmp/qmp-$tag.sock"
+	setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock -- \
+		prlimit --memlock="$lim:$lim" -- \
+		"$QEMU" -name "guest=${QNAME:-$tag},debug-threads=on" -machine q35 -accel tcg -m "${ram}M" \
+		-nodefaults -display none -S -qmp "unix:/tmp/qmp-$tag.sock,server=on,wait=off" \
+		-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
+		-device pcie-root-port,id=rp1,chassis=1,slot=1 \
+		-device pcie-root-port,id=rp2,chassis=2,slot=2 "$@" \
+		> "$OUT/qemu-$tag.out" 2> "$OUT/qemu-$tag.err" &
+	QPID[$tag]=$!
+	for _ in $(seq 2400); do
+		[ -S "/tmp/qmp-$tag.sock" ] && $QMP "/tmp/qmp-$tag.sock" query-status --timeout 60 > /dev/null 2>&1 &&
+			return 0
+		kill -0 "${QPID[$tag]}" 2> /dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+qmp() { local tag=$1; shift; $QMP "/tmp/qmp-$tag.sock" "$@"; }
+add_pt() { qmp "$1" device_add "{\"driver\":\"vfio-pci\",\"host\":\"$2\",\"id\":\"$3\",\"bus\":\"$4\"}"; }
+add_mdev() {
+	qmp "$1" device_add \
+		"{\"driver\":\"vfio-pci\",\"sysfsdev\":\"/sys/bus/mdev/devices/$2\",\"id\":\"$3\",\"bus\":\"$4\"}"
+}
+stop_qemu() {
+	qmp "$1" quit > /dev/null 2>&1
+	wait "${QPID[$1]}" 2> /dev/null
+}
