@@ -11,7 +11,10 @@
  * the kernel's own figures with what was asked.
  *
  * Steps (NAME is an mdev UUID or a PCI address; numbers take 0x):
- *   attach NAME            add the device's group to the container
+ *   container              open another container and make it the current
+ *                          one (a vIOMMU gives each device its own); the
+ *                          steps below act on the current container
+ *   attach NAME            add the device's group to the current container
  *   detach NAME            close the device and remove its group
  *   map IOVA SIZE          VFIO_IOMMU_MAP_DMA of guest RAM at IOVA
  *   unmap IOVA SIZE        VFIO_IOMMU_UNMAP_DMA
@@ -73,12 +76,18 @@ struct dev {
 	int group_fd;
 	int fd;
 	bool mdev;
+	int ctr;       /* the container it is attached to (an index) */
 	uint64_t bar0; /* region offset of BAR0 */
 };
 
+#define MAX_CONTAINERS 8
+
 static struct {
-	int container;
-	bool iommu_set;
+	int containers[MAX_CONTAINERS];
+	bool iommu_set[MAX_CONTAINERS];
+	int ncontainers;
+	int container; /* the current one's fd */
+	int cur;       /* and index */
 	struct dev devs[MAX_DEVS];
 	int ndevs;
 	uint8_t *ram;
@@ -225,11 +234,12 @@ static int do_attach(const char *name)
 	}
 	if (ioctl(d->group_fd, VFIO_GROUP_SET_CONTAINER, &vm.container))
 		goto err;
-	if (!vm.iommu_set) {
+	if (!vm.iommu_set[vm.cur]) {
 		if (ioctl(vm.container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 			goto err;
-		vm.iommu_set = true;
+		vm.iommu_set[vm.cur] = true;
 	}
+	d->ctr = vm.cur;
 	d->fd = ioctl(d->group_fd, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (d->fd < 0)
 		goto err;
@@ -269,10 +279,10 @@ static int do_detach(const char *name)
 		return -errno;
 	close(d->group_fd);
 	/* Removing the last group releases the container's IOMMU. */
-	vm.iommu_set = false;
+	vm.iommu_set[d->ctr] = false;
 	for (int i = 0; i < vm.ndevs; i++)
-		if (vm.devs[i].fd >= 0)
-			vm.iommu_set = true;
+		if (vm.devs[i].fd >= 0 && vm.devs[i].ctr == d->ctr)
+			vm.iommu_set[d->ctr] = true;
 	return 0;
 }
 
@@ -392,15 +402,29 @@ static void drop_ipc_lock(void)
 		die("capset: %s", strerror(errno));
 }
 
+/* Open a container and make it the current one. */
+static int new_container(void)
+{
+	int fd;
+
+	if (vm.ncontainers == MAX_CONTAINERS)
+		die("too many containers (at most %d)", MAX_CONTAINERS);
+	fd = open("/dev/vfio/vfio", O_RDWR);
+	if (fd < 0)
+		die("/dev/vfio/vfio: %s (is VFIO in this kernel?)", strerror(errno));
+	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		die("unexpected VFIO API version");
+	if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
+		die("the kernel has no VFIO type1v2 IOMMU backend");
+	vm.cur = vm.ncontainers++;
+	vm.containers[vm.cur] = fd;
+	vm.container = fd;
+	return 0;
+}
+
 static int open_container(void)
 {
-	vm.container = open("/dev/vfio/vfio", O_RDWR);
-	if (vm.container < 0)
-		die("/dev/vfio/vfio: %s (is VFIO in this kernel?)", strerror(errno));
-	if (ioctl(vm.container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-		die("unexpected VFIO API version");
-	if (ioctl(vm.container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
-		die("the kernel has no VFIO type1v2 IOMMU backend");
+	new_container();
 	printf("{\"event\":\"start\",\"pid\":%d,\"mem\":%" PRIu64 ",\"memlock\":%" PRIu64
 	       ",\"vmlck_kb\":%ld}\n",
 	       getpid(), vm.ram_size, vm.memlock, vmlck_kb());
@@ -456,7 +480,7 @@ static void usage(FILE *f)
 	      "       vfiopin-vmm [OPTION...] --steps FILE\n"
 	      "steps: attach NAME | detach NAME | map IOVA SIZE | unmap IOVA SIZE |\n"
 	      "       pin NAME IOVA NPAGES | unpin NAME IOVA NPAGES | sleep MS |\n"
-	      "       hold | status     (STEP=ERRNO: the step must fail so)\n",
+	      "       hold | status | container   (STEP=ERRNO: the step must fail so)\n",
 	      f);
 }
 
@@ -569,11 +593,13 @@ int main(int argc, char **argv)
 			need = !strcmp(step, "attach") || !strcmp(step, "detach") ||
 				       !strcmp(step, "sleep")
 				   ? 1
-			       : !strcmp(step, "map") || !strcmp(step, "unmap")	  ? 2
-			       : !strcmp(step, "pin") || !strcmp(step, "unpin")	  ? 3
-			       : !strcmp(step, "cycle")				  ? 4
-			       : !strcmp(step, "hold") || !strcmp(step, "status") ? 0
-										  : -1;
+			       : !strcmp(step, "map") || !strcmp(step, "unmap") ? 2
+			       : !strcmp(step, "pin") || !strcmp(step, "unpin") ? 3
+			       : !strcmp(step, "cycle")				? 4
+			       : !strcmp(step, "hold") || !strcmp(step, "status") ||
+				       !strcmp(step, "container")
+				   ? 0
+				   : -1;
 			if (need < 0)
 				die("unknown step '%s'", step);
 			if (i + need > argc)
@@ -655,6 +681,8 @@ int main(int argc, char **argv)
 				clock_gettime(CLOCK_MONOTONIC, &t1);
 				cycle_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
 					   (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+			} else if (!strcmp(step, "container")) {
+				ret = new_container();
 			} else if (!strcmp(step, "hold")) {
 				char line[64];
 
@@ -669,7 +697,8 @@ int main(int argc, char **argv)
 				  (uint64_t)s1.tv_nsec - (uint64_t)s0.tv_nsec;
 			i += need;
 
-			printf("{\"step\":%d,\"op\":\"%s\"", vm.step++, step);
+			printf("{\"step\":%d,\"op\":\"%s\",\"container\":%d", vm.step++, step,
+			       vm.cur);
 			if (name)
 				printf(",\"dev\":\"%s\"", name);
 			if (need >= 2)

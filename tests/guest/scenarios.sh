@@ -455,6 +455,51 @@ S8() {
 	end_scenario
 }
 
+S10() {
+	scenario S10 "two containers over the same memory (a vIOMMU's per-device containers)"
+	# at one container's need: the second container's MAP_DMA of the same RAM fails
+	start_vm a --mem $RAM --memlock $RAM attach "$E1" map 0 $RAM container attach "$E2" \
+		map=ENOMEM 0 $RAM hold detach "$E2"
+	hold a || return
+	want $RAM_KB
+	local kb pid=${VPID[a]} c cids
+	kb=$(vmlck_kb "$pid")
+	check_eq "S10: VmLck of a (kB): the first container's charge only" "$kb" $RAM_KB
+	VMLCK_SEEN+="$kb "
+	vp_snap || return
+	check_vp "S10: vfiopin: one VM of two containers" '$(vp "vm=$pid" cids | tr -cd , | wc -c)' 1
+	check_vp "S10: vfiopin: the VM's locked memory (kB) vs VmLck" \
+		'$(($(vp "vm=$pid" locked_bytes) / 1024))' "$kb"
+	check_vp "S10: vfiopin: the VM's limit hit, as the client's ENOMEM" '$(vp "vm=$pid" limit_hits)' \
+		"$(grep -c '"errno":"ENOMEM"' "${VJSON[a]}")"
+	check_vp "S10: vfiopin: two passthrough containers" '$(vp "vm=$pid" passthrough_containers)' 2
+	check_vp "S10: vfiopin: the advised limit, the RAM twice (kB)" \
+		'$(($(vp "vm=$pid" needed_limit_bytes) / 1024))' $((2 * RAM_KB))
+	release a
+	finish a; check_eq "S10: client status (ENOMEM was expected)" $? 0
+	# at the advised limit both containers map and charge the same RAM
+	start_vm b --mem $RAM --memlock $((2 * RAM_KB))K attach "$E1" map 0 $RAM container \
+		attach "$E2" map 0 $RAM hold detach "$E2"
+	want $((2 * RAM_KB))
+	hold b || return
+	pid=${VPID[b]}
+	kb=$(vmlck_kb "$pid")
+	check_eq "S10: VmLck of b (kB): the RAM charged twice" "$kb" $((2 * RAM_KB))
+	VMLCK_SEEN+="$kb "
+	vp_snap || return
+	check_vp "S10: vfiopin: the VM's locked memory (kB) vs VmLck" \
+		'$(($(vp "vm=$pid" locked_bytes) / 1024))' "$kb"
+	check_vp "S10: vfiopin: no limit hit at the advised limit" '$(vp "vm=$pid" limit_hits)' 0
+	cids=$(vp "vm=$pid" cids | tr -d '[]' | tr , ' ')
+	for c in $cids; do
+		check_vp "S10: vfiopin: container $c charges the RAM once (kB), not the process's total" \
+			'$(($(vp "cid=$c" charged_pages) * 4))' $RAM_KB
+	done
+	release b
+	finish b; check_eq "S10: client status" $? 0
+	end_scenario
+}
+
 S9() {
 	scenario S9 "several containers at once, interleaved"
 	local t
@@ -491,9 +536,9 @@ S9() {
 }
 
 list=("$@")
-[ ${#list[@]} -gt 0 ] || list=(S1 S2 S3 S4 S5 S6 S7 S8 S9)
+[ ${#list[@]} -gt 0 ] || list=(S1 S2 S3 S4 S5 S6 S7 S8 S9 S10)
 for s in "${list[@]}"; do
-	case $s in S[1-9]) "$s" ;; *) die "unknown scenario $s" ;; esac
+	case $s in S[1-9] | S10) "$s" ;; *) die "unknown scenario $s" ;; esac
 done
 
 # vfiopin over the whole matrix: nothing dropped, every end matched
