@@ -70,7 +70,10 @@ class QMP:
         msg = {"execute": name}
         if args:
             msg["arguments"] = args
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        try:
+            self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        except (BrokenPipeError, ConnectionResetError):
+            raise ConnectionError("QEMU closed the QMP socket")
         while True:
             m = self.read()
             if "event" in m:
@@ -107,6 +110,16 @@ def main(argv):
     if len(argv) < 3:
         raise SystemExit(__doc__)
     path, cmd = argv[1], argv[2]
+    args = None
+    if cmd not in ("device_del", "wait-gone") and len(argv) > 3:
+        try:
+            args = json.loads(argv[3])
+        except ValueError as e:
+            print(f"qmp.py: {cmd}: the arguments are not JSON: {e}", file=sys.stderr)
+            return 2
+    elif cmd in ("device_del", "wait-gone") and len(argv) < 4:
+        print(f"qmp.py: {cmd} needs a device id", file=sys.stderr)
+        return 2
     try:
         q = QMP(path, timeout)
         if cmd == "device_del":
@@ -122,13 +135,15 @@ def main(argv):
                 time.sleep(0.2)
             print(json.dumps({"gone": dev}))
         else:
-            args = json.loads(argv[3]) if len(argv) > 3 else None
             print(json.dumps(q.command(cmd, args)))
     except QMPError as e:
         print(f"qmp.py: QEMU says: {e}", file=sys.stderr)
         return 1
-    except (TimeoutError, ConnectionError, OSError) as e:
+    except TimeoutError as e:
         print(f"qmp.py: {cmd}: {e} (waited at most {timeout:g} s)", file=sys.stderr)
+        return 2
+    except (ConnectionError, OSError) as e:
+        print(f"qmp.py: {cmd}: {e}", file=sys.stderr)
         return 2
     return 0
 

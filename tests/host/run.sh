@@ -169,6 +169,7 @@ fi
 # --- vfiopin export over synthetic containers; compare, bench, capture
 . tests/host/export.sh
 . tests/host/bench.sh
+. tests/host/qmp.sh
 
 # --- dead containers never crowd out live ones (tests/host/bench/churn_synth.c)
 while read -r line; do

@@ -655,6 +655,41 @@ static void test_vms(void **state)
 	vp_vms_free(&v);
 }
 
+/* A VM of 500 containers: one VM, every container listed once, no sum overflowing. */
+static void test_vm_many_containers(void **state)
+{
+	enum { N = 500 };
+	struct vp_row *rows = calloc(N, sizeof(*rows));
+	struct vp_snapshot s = {.n = N, .rows = rows};
+	struct vp_container c;
+	struct vp_vms v;
+	json_t *j;
+
+	(void)state;
+	assert_non_null(rows);
+	for (int i = 0; i < N; i++) {
+		c = vmc((__u32)i + 1, 777, i % 2, 1000, 1000);
+		/* counters from before vfiopin attached may be anything */
+		c.limit_hits = UINT64_MAX / 3;
+		c.charged_peak = UINT64_MAX / 2;
+		vp_row_derive(&rows[i], &c, NULL, 0);
+	}
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.vm[0].nrows, N);
+	assert_int_equal(v.vm[0].containers, N);
+	assert_int_equal(v.vm[0].pt_containers, N / 2);
+	assert_int_equal(v.vm[0].locked, pg(1000) * N);
+	/* saturated, never wrapped */
+	assert_int_equal(v.vm[0].limit_hits, INT64_MAX);
+	assert_int_equal(v.vm[0].needed, INT64_MAX);
+	j = vp_json_vm(&s, &v.vm[0]);
+	assert_int_equal(json_array_size(json_object_get(j, "cids")), N);
+	json_decref(j);
+	vp_vms_free(&v);
+	free(rows);
+}
+
 static bool name_of(const char *args, size_t len, char *out)
 {
 	return vp_vm_name_parse(args, len, out);
@@ -828,6 +863,8 @@ static void test_prom(void **state)
 	for (int i = 0; i < 3; i++)
 		vp_row_derive(&rows[i], &c[i], NULL, 0);
 	rows[0].lat = &lat;
+	/* a VM name as hostile as a command line allows */
+	snprintf(rows[0].vm_name, sizeof(rows[0].vm_name), "%s", "a\"b\\c\nd\xff");
 	f = open_memstream(&buf, &len);
 	assert_int_equal(vp_prom_write(f, &s, &info), 0);
 	fclose(f);
@@ -836,12 +873,14 @@ static void test_prom(void **state)
 	    buf, "vfiopin_charged_bytes{cid=\"1\",tgid=\"1001\",comm=\"qemu-vm\"} 1048576\n"));
 	assert_null(strstr(buf, "vfiopin_locked_bytes"));
 	assert_null(strstr(buf, "vfiopin_limit_bytes"));
-	assert_non_null(strstr(
-	    buf, "vfiopin_vm_locked_bytes{tgid=\"1001\",comm=\"qemu-vm\",vm=\"\"} 1048576\n"));
+	assert_non_null(strstr(buf,
+			       "vfiopin_vm_locked_bytes{tgid=\"1001\",comm=\"qemu-vm\",vm=\"a\\\"b"
+			       "\\\\c\\nd?\"} 1048576\n"));
 	assert_non_null(
 	    strstr(buf, "vfiopin_vm_limit_bytes{tgid=\"1002\",comm=\"qemu-vm\",vm=\"\"} +Inf\n"));
-	assert_non_null(strstr(
-	    buf, "vfiopin_vm_headroom_ratio{tgid=\"1001\",comm=\"qemu-vm\",vm=\"\"} 0.75\n"));
+	assert_non_null(
+	    strstr(buf, "vfiopin_vm_headroom_ratio{tgid=\"1001\",comm=\"qemu-vm\",vm=\"a\\\"b"
+			"\\\\c\\nd?\"} 0.75\n"));
 	assert_non_null(strstr(buf, "vfiopin_vms 3\n"));
 	/* unknown limit (3) and unlimited (2): no headroom, not 0 */
 	assert_null(strstr(buf, "vfiopin_vm_limit_bytes{tgid=\"1003\""));
@@ -1208,6 +1247,7 @@ int main(void)
 	    cmocka_unit_test(test_arg_helpers),
 	    cmocka_unit_test(test_prom),
 	    cmocka_unit_test(test_vms),
+	    cmocka_unit_test(test_vm_many_containers),
 	    cmocka_unit_test(test_vm_name_parse),
 	    cmocka_unit_test(test_vm_names),
 	    cmocka_unit_test(test_listen_parse),
