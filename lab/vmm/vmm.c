@@ -697,8 +697,7 @@ int main(int argc, char **argv)
 				  (uint64_t)s1.tv_nsec - (uint64_t)s0.tv_nsec;
 			i += need;
 
-			printf("{\"step\":%d,\"op\":\"%s\",\"container\":%d", vm.step++, step,
-			       vm.cur);
+			printf("{\"step\":%d,\"op\":\"%s\"", vm.step++, step);
 			if (name)
 				printf(",\"dev\":\"%s\"", name);
 			if (need >= 2)
@@ -712,7 +711,7 @@ int main(int argc, char **argv)
 			if (ret < 0)
 				printf(",\"errno\":\"%s\"",
 				       strerrorname_np(-ret) ? strerrorname_np(-ret) : "?");
-			printf(",\"vmlck_kb\":%ld", vmlck_kb());
+			printf(",\"vmlck_kb\":%ld,\"container\":%d", vmlck_kb(), vm.cur);
 			if (!strcmp(step, "status"))
 				print_counters();
 			printf("}\n");

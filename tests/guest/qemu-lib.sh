@@ -17,7 +17,7 @@ QMP="python3 $TOP/tests/guest/qmp.py"
 # answers, or 1 when QEMU exited first (its stderr in OUT/qemu-TAG.err).
 declare -A QPID
 start_qemu() {
-	local tag=$1 lim=$2 ram=$3
+	local tag=$1 lim=$2 ram=$3 t0
 	shift 3
 	rm -f "/tmp/qmp-$tag.sock"
 	setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock -- \
@@ -29,15 +29,34 @@ start_qemu() {
 		-device pcie-root-port,id=rp2,chassis=2,slot=2 "$@" \
 		> "$OUT/qemu-$tag.out" 2> "$OUT/qemu-$tag.err" &
 	QPID[$tag]=$!
+	t0=$(date +%s%N)
 	for _ in $(seq 2400); do
-		[ -S "/tmp/qmp-$tag.sock" ] && $QMP "/tmp/qmp-$tag.sock" query-status --timeout 60 > /dev/null 2>&1 &&
+		if [ -S "/tmp/qmp-$tag.sock" ] &&
+			$QMP "/tmp/qmp-$tag.sock" query-status --timeout 60 > /dev/null 2>&1; then
+			echo "=== qemu $tag up (QMP answers): $(secs_since "$t0") s" >&2
 			return 0
+		fi
 		kill -0 "${QPID[$tag]}" 2> /dev/null || return 1
 		sleep 0.1
 	done
 	return 1
 }
-qmp() { local tag=$1; shift; $QMP "/tmp/qmp-$tag.sock" "$@"; }
+# secs_since NS: seconds since NS (date +%s%N), to the hundredth
+secs_since() {
+	local ms=$((($(date +%s%N) - $1) / 1000000))
+	printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10))
+}
+# qmp TAG COMMAND [ARGS]: one QMP command; its time goes to the console
+# ("=== qmp TAG COMMAND: SECONDS s") for the record of step times
+qmp() {
+	local tag=$1 t0 rc
+	shift
+	t0=$(date +%s%N)
+	$QMP "/tmp/qmp-$tag.sock" "$@"
+	rc=$?
+	echo "=== qmp $tag $1: $(secs_since "$t0") s, status $rc" >&2
+	return $rc
+}
 add_pt() { qmp "$1" device_add "{\"driver\":\"vfio-pci\",\"host\":\"$2\",\"id\":\"$3\",\"bus\":\"$4\"}"; }
 add_mdev() {
 	qmp "$1" device_add \
