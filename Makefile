@@ -245,7 +245,7 @@ check-stock: deps tools
 		"stock-modes$(STOCK_TAG)=$(LAB_RUN) stock-modes$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" -- tests/guest/modes.sh" \
 		"stock$(STOCK_TAG)=$(LAB_RUN) stock$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" -- tests/guest/scenarios.sh"
 
-# The seed's test matrix S1-S9 (also part of check-lab).
+# The test matrix S1-S10 (also part of check-lab).
 check-scenarios: kernel tools
 	@tests/host/lab/run-in-lab.sh scenarios -- tests/guest/scenarios.sh
 
