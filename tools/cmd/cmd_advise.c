@@ -75,14 +75,6 @@ static const char *kib(char *buf, size_t len, int64_t bytes)
 	return buf;
 }
 
-/* What the containers alone call for (the advice before its floor). */
-static int64_t sat_sum(const struct vp_vm *vm)
-{
-	double v = (double)vm->pt_charge * (double)vm->pt_all + (double)vm->mdev_charge;
-
-	return v >= 9.2e18 ? INT64_MAX : (int64_t)v;
-}
-
 static void print_vm(FILE *f, const struct vp_vm *vm)
 {
 	char *name = vp_printable(vm->name[0] ? vm->name : "", false);
@@ -109,7 +101,8 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 	fprintf(f, "  needs             %s = %zu passthrough container%s x %s + mdev %s%s\n",
 		kib(a, sizeof(a), vm->needed), vm->pt_all, vm->pt_all == 1 ? "" : "s",
 		kib(b, sizeof(b), vm->pt_charge), kib(c, sizeof(c), vm->mdev_charge),
-		vm->needed > sat_sum(vm) ? " (raised to the most it reached or asked for)" : "");
+		vm->needed > vm->needed_charges ? " (raised to the most it reached or asked for)"
+						: "");
 	fprintf(f,
 		"  next passthrough  +%s in a container of its own (vIOMMU), +0 KiB joining one\n",
 		kib(a, sizeof(a), vm->next_pt));

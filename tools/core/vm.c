@@ -30,6 +30,14 @@ const struct vp_vm_field vp_vm_fields[VP_VM_FLD_MAX] = {
 #undef VP_VM_FIELD_ROW
 };
 
+int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id)
+{
+	int64_t v;
+
+	memcpy(&v, (const char *)vm + vp_vm_fields[id].off, sizeof(v));
+	return v;
+}
+
 bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id)
 {
 	unsigned int fl = vp_vm_fields[id].flags;
@@ -80,8 +88,6 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 			vm->first_ns = c->first_ns;
 		if (!(c->flags & VP_F_SEEN_OPEN))
 			vm->seen_open = false;
-		if (r->partial)
-			vm->partial = true;
 		if (!vm->comm[0] && r->comm[0])
 			memcpy(vm->comm, r->comm, sizeof(vm->comm));
 		if (!vm->name[0] && r->vm_name[0])
@@ -133,7 +139,8 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 	 * did (each maps the guest memory again), the mdev charges add, and
 	 * it is never below the most the process reached or asked for.
 	 */
-	vm->needed = sat_add(sat_mul(vm->pt_charge, (int64_t)vm->pt_all), vm->mdev_charge);
+	vm->needed_charges = sat_add(sat_mul(vm->pt_charge, (int64_t)vm->pt_all), vm->mdev_charge);
+	vm->needed = vm->needed_charges;
 	if (need > vm->needed)
 		vm->needed = need;
 	if (vm->locked_peak > vm->needed)
@@ -388,18 +395,46 @@ static void read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN 
 	free(buf);
 }
 
+/*
+ * What the owner @tgid of containers first seen at @first_ns is called:
+ * its cached entry while it is the same process (or gone), else its
+ * command line read now.  An entry with start_ns 0 names nobody: the
+ * process is gone unseen, or @tgid is a recycled pid (started after
+ * @first_ns), which is never named.
+ */
+static struct name_entry lookup(const char *proc, uint32_t tgid, uint64_t first_ns)
+{
+	const struct name_entry *e = cached(tgid);
+	struct name_entry r = {.tgid = tgid};
+	uint64_t tick = tick_ns();
+
+	r.start_ns = proc_start_ns(proc, tgid);
+	if (!r.start_ns) {
+		/* gone: the name it had while it ran, if it was seen */
+		if (e && e->start_ns && e->start_ns <= first_ns + tick)
+			r = *e;
+	} else if (r.start_ns > first_ns + tick) {
+		r.start_ns = 0;
+	} else if (e && e->start_ns == r.start_ns) {
+		r = *e;
+	} else {
+		read_name(proc, tgid, r.name);
+	}
+	return r;
+}
+
 void vp_vm_name_note(uint32_t tgid, uint64_t first_ns, const char *proc)
 {
-	struct name_entry e = {.tgid = tgid};
+	struct name_entry e;
 	size_t at;
 
 	if (!tgid || cached(tgid) || nnames >= NAMES_MAX)
 		return;
-	e.start_ns = proc_start_ns(proc, tgid);
-	/* gone, or a recycled pid: nothing to learn */
-	if (!e.start_ns || e.start_ns > first_ns + tick_ns())
-		return;
-	read_name(proc, tgid, e.name);
+	/*
+	 * Kept even when it names nobody: a process gone or a recycled pid
+	 * stays so, and is not looked up again every second.
+	 */
+	e = lookup(proc, tgid, first_ns);
 	if (nnames == capnames) {
 		size_t nc = capnames ? 2 * capnames : 64;
 		struct name_entry *n = realloc(names, nc * sizeof(*n));
@@ -420,44 +455,23 @@ void vp_vm_names(struct vp_snapshot *s, const char *proc)
 {
 	struct vp_vms v;
 	struct name_entry *next;
-	size_t nn = 0;
-	uint64_t tick = tick_ns();
-	size_t cap;
+	size_t nn = 0, cap;
 
 	if (vp_vms_build(s, &v))
 		return;
 	cap = v.n;
 	next = cap ? calloc(cap, sizeof(*next)) : NULL;
 	for (size_t i = 0; i < v.n; i++) {
-		struct vp_vm *vm = &v.vm[i];
-		const struct name_entry *e = cached(vm->tgid);
-		char name[VP_VM_NAME_LEN + 1] = "";
-		uint64_t start;
+		const struct vp_vm *vm = &v.vm[i];
+		struct name_entry e;
 
 		if (!vm->tgid)
 			continue;
-		start = proc_start_ns(proc, vm->tgid);
-		if (!start) {
-			/* gone: the name it had while it ran, if it was seen */
-			if (e && e->start_ns <= vm->first_ns + tick)
-				memcpy(name, e->name, sizeof(name));
-		} else if (start > vm->first_ns + tick) {
-			/* started after its containers' first event: a recycled pid */
-			continue;
-		} else if (e && e->start_ns == start) {
-			memcpy(name, e->name, sizeof(name));
-		} else {
-			read_name(proc, vm->tgid, name);
-			e = NULL;
-		}
+		e = lookup(proc, vm->tgid, vm->first_ns);
 		for (size_t k = 0; k < vm->nrows; k++)
-			memcpy(s->rows[vm->rows[k]].vm_name, name, sizeof(name));
-		if (next && (name[0] || start)) {
-			next[nn].tgid = vm->tgid;
-			next[nn].start_ns = start ? start : (e ? e->start_ns : 0);
-			memcpy(next[nn].name, name, sizeof(name));
-			nn++;
-		}
+			memcpy(s->rows[vm->rows[k]].vm_name, e.name, sizeof(e.name));
+		if (next && e.start_ns)
+			next[nn++] = e;
 	}
 	vp_vms_free(&v);
 	/* the VMs' entries: sorted, as the tgids of v are distinct */

@@ -104,9 +104,10 @@ struct vp_vm {
 	uint64_t first_ns;	       /* its earliest container's first event */
 	bool seen_open;		       /* every container observed from its open on */
 	bool limit_known, unlimited;
-	bool partial; /* fentry/kprobe */
 	/* containers that had a passthrough group, released ones too (the advice's) */
 	size_t pt_all;
+	/* what the containers call for: pt_all x pt_charge + mdev_charge (needed's start) */
+	int64_t needed_charges;
 
 	/* the figures (VP_VM_FIELDS), in bytes where the unit says so */
 	int64_t containers;
@@ -135,6 +136,8 @@ struct vp_vms {
 int vp_vms_build(const struct vp_snapshot *s, struct vp_vms *out);
 void vp_vms_free(struct vp_vms *v);
 
+/* Figure @id of @vm. */
+int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id);
 /* Whether @vm has figure @id now (the limit and headroom may not be known). */
 bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id);
 

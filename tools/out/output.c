@@ -339,9 +339,8 @@ json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm)
 	/* the figures of vm.h; unknown (or the limit when unlimited): null */
 	for (int k = 0; k < VP_VM_FLD_MAX; k++) {
 		const struct vp_vm_field *fd = &vp_vm_fields[k];
-		int64_t v;
+		int64_t v = vp_vm_field_get(vm, k);
 
-		memcpy(&v, (const char *)vm + fd->off, sizeof(v));
 		if (!vp_vm_field_known(vm, k) || (k == VP_VM_FLD_LIMIT && vm->unlimited))
 			json_object_set_new(o, fd->json, json_null());
 		else
@@ -563,11 +562,13 @@ int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 	return n;
 }
 
-void vp_print_header(FILE *f, const struct vp_snapshot *s)
+/* The two header lines; @v: the VMs of @s (their locked memory added up once each). */
+static void print_header(FILE *f, const struct vp_snapshot *s, const struct vp_vms *v)
 {
 	struct vp_row t;
 	char locked[16];
 	uint64_t ev = 0;
+	int64_t vm_locked = vp_vms_locked(v);
 
 	vp_total(s, &t);
 	for (int i = 0; i < VP_EV_MAX; i++)
@@ -575,8 +576,8 @@ void vp_print_header(FILE *f, const struct vp_snapshot *s)
 	fprintf(f,
 		"vfiopin: %zu container%s, %zu VM%s, %s locked, %llu mdev pages, %llu passthrough "
 		"pages, %.1f pins/s, %llu limit hits, %llu leaked pins\n",
-		s->n, s->n == 1 ? "" : "s", vp_nvms(s), vp_nvms(s) == 1 ? "" : "s",
-		vp_fmt_bytes(locked, sizeof(locked), vp_locked_total(s)),
+		s->n, s->n == 1 ? "" : "s", v->n, v->n == 1 ? "" : "s",
+		vp_fmt_bytes(locked, sizeof(locked), vm_locked > 0 ? (uint64_t)vm_locked : 0),
 		(unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
 		t.pins_per_s, (unsigned long long)t.c.limit_hits, (unsigned long long)t.c.leaked);
 	fprintf(f,
@@ -592,7 +593,9 @@ void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
 	char line[256];
 	struct vp_vms v;
 
-	vp_print_header(f, s);
+	/* out of memory: no VMs (v is left empty) */
+	vp_vms_build(s, &v);
+	print_header(f, s, &v);
 	vp_format_heading(line, sizeof(line));
 	fprintf(f, "%s\n", line);
 	for (size_t i = 0; i < s->n; i++) {
@@ -601,39 +604,15 @@ void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
 		vp_format_row(line, sizeof(line), &s->rows[i]);
 		fprintf(f, "%s\n", line);
 	}
-	if (cid || !s->n || vp_vms_build(s, &v))
-		return;
-	vp_format_vm_heading(line, sizeof(line));
-	fprintf(f, "\n%s\n", line);
-	for (size_t i = 0; i < v.n; i++) {
-		vp_format_vm_row(line, sizeof(line), &v.vm[i]);
-		fprintf(f, "%s\n", line);
+	if (!cid && v.n) {
+		vp_format_vm_heading(line, sizeof(line));
+		fprintf(f, "\n%s\n", line);
+		for (size_t i = 0; i < v.n; i++) {
+			vp_format_vm_row(line, sizeof(line), &v.vm[i]);
+			fprintf(f, "%s\n", line);
+		}
 	}
 	vp_vms_free(&v);
-}
-
-size_t vp_nvms(const struct vp_snapshot *s)
-{
-	struct vp_vms v;
-	size_t n;
-
-	if (vp_vms_build(s, &v))
-		return 0;
-	n = v.n;
-	vp_vms_free(&v);
-	return n;
-}
-
-uint64_t vp_locked_total(const struct vp_snapshot *s)
-{
-	struct vp_vms v;
-	int64_t sum;
-
-	if (vp_vms_build(s, &v))
-		return 0;
-	sum = vp_vms_locked(&v);
-	vp_vms_free(&v);
-	return sum > 0 ? (uint64_t)sum : 0;
 }
 
 /* The VM rows: TGID, COMM, the name, then every figure of vm.h with a column. */
@@ -665,11 +644,10 @@ int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm)
 	for (int k = 0; n >= 0 && k < VP_VM_FLD_MAX; k++) {
 		const struct vp_vm_field *fd = &vp_vm_fields[k];
 		char cell[32];
-		int64_t v;
+		int64_t v = vp_vm_field_get(vm, k);
 
 		if (!fd->col)
 			continue;
-		memcpy(&v, (const char *)vm + fd->off, sizeof(v));
 		if (k == VP_VM_FLD_LIMIT && vm->limit_known && vm->unlimited)
 			snprintf(cell, sizeof(cell), "unlim");
 		else if (!vp_vm_field_known(vm, k))

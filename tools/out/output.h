@@ -23,9 +23,6 @@ struct vp_vm;
 /* One VM of @s (vm.h) as a JSON object, and every VM of @s as an array. */
 json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm);
 json_t *vp_json_vms(const struct vp_snapshot *s);
-/* The VMs of @s, and their locked memory added up (each VM once). */
-size_t vp_nvms(const struct vp_snapshot *s);
-uint64_t vp_locked_total(const struct vp_snapshot *s);
 /* The VM rows of top and stat: headings and one VM (width-limited). */
 int vp_format_vm_heading(char *buf, size_t len);
 int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm);
@@ -35,7 +32,6 @@ int vp_json_print(FILE *f, json_t *j);
 
 /* The table vfiopin stat and top -b print; @cid 0 for all containers. */
 void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid);
-void vp_print_header(FILE *f, const struct vp_snapshot *s);
 /* Column headings and one row, as top shows them (width-limited). */
 int vp_format_row(char *buf, size_t len, const struct vp_row *r);
 int vp_format_heading(char *buf, size_t len);

@@ -43,7 +43,12 @@ void vp_prom_label(char *out, size_t len, const char *in)
 
 /* A row's label set, rendered once per row. */
 struct labels {
-	char s[320];
+	char s[96];
+};
+
+/* A VM's: tgid, comm and the name, escaped as row_labels does */
+struct vm_labels {
+	char s[48 + 3 * VP_COMM_LEN + 2 * VP_VM_NAME_LEN];
 };
 
 static void row_labels(struct labels *lb, const struct vp_row *r)
@@ -156,7 +161,7 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
 static int write_vms(FILE *f, const struct vp_snapshot *s)
 {
 	struct vp_vms v;
-	struct labels *lb;
+	struct vm_labels *lb;
 
 	if (vp_vms_build(s, &v))
 		return -1;
@@ -181,11 +186,10 @@ static int write_vms(FILE *f, const struct vp_snapshot *s)
 		family(f, fd->prom, fd->counter ? "counter" : "gauge", fd->help);
 		for (size_t i = 0; i < v.n; i++) {
 			const struct vp_vm *vm = &v.vm[i];
-			int64_t val;
+			int64_t val = vp_vm_field_get(vm, k);
 
 			if (!vp_vm_field_known(vm, k))
 				continue;
-			memcpy(&val, (const char *)vm + fd->off, sizeof(val));
 			if (k == VP_VM_FLD_LIMIT && vm->unlimited)
 				fprintf(f, P "%s{%s} +Inf\n", fd->prom, lb[i].s);
 			else
