@@ -25,7 +25,9 @@ for i in $(seq $((WAVE + 1))); do M[i]=$(create_mdev "$i"); done
 
 "$TOP/build/vfiopin" stat "${MAX[@]}" --json > "$D/stat.jsonl" 2> "$D/stat.err" &
 stat=$!
-"$TOP/build/vfiopin" export "${MAX[@]}" --listen "127.0.0.1:$PORT" 2> "$D/export.err" &
+# --keep-released 0: each short VM in exactly one scrape, so the check can count them
+"$TOP/build/vfiopin" export "${MAX[@]}" --keep-released 0 --listen "127.0.0.1:$PORT" \
+	2> "$D/export.err" &
 exporter=$!
 url=http://127.0.0.1:$PORT
 for _ in $(seq 2400); do

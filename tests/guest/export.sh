@@ -5,7 +5,9 @@
 # the real exposition in the guest against VmLck and the driver's counts,
 # tells the host it is ready (OUT/export-ready: the VM's pid and VmLck),
 # and waits for the host's Prometheus to have scraped (OUT/export-done).
-# Then the VM exits: its container is served once as released, then gone.
+# Then the VM exits: its container is served as released for the
+# --keep-released time to every scraper (the host's Prometheus may still
+# have requests in flight), then it is gone.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +17,8 @@ M1=$(create_mdev 1)
 
 # Start before the VM: a container becomes known through its events.
 # Every interface: the forwarded port arrives on the guest's NIC.
-"$TOP/build/vfiopin" export --listen "0.0.0.0:$PORT" 2> "$OUT/export.err" &
+KEEP=30
+"$TOP/build/vfiopin" export --listen "0.0.0.0:$PORT" --keep-released $KEEP 2> "$OUT/export.err" &
 exporter=$!
 url=http://127.0.0.1:$PORT
 for _ in $(seq 1200); do curl -sf -o /dev/null "$url/healthz" && break; sleep 0.1; done
@@ -61,16 +64,23 @@ echo go >&7
 exec 7>&-
 wait $vm
 check_eq "the VM's exit status" $? 0
-scrape export-2.prom > /dev/null
+check_eq "export: after teardown, /metrics status" "$(scrape export-2.prom)" 200
 check_eq "export: after teardown, released" "$(get export-2.prom "vfiopin_container_released$sel")" 1
 check_eq "export: after teardown, nothing locked" "$(get export-2.prom "vfiopin_vm_locked_bytes$sel")" 0
 check_eq "export: after teardown, no leaked pins" "$(get export-2.prom "vfiopin_leaked_pins_total$sel")" 0
-scrape export-3.prom > /dev/null
-if grep -q "tgid=\"$vm\"" "$OUT/export-3.prom"; then
-	fail "export: the torn-down container is still served"
-else
-	pass "export: the torn-down container's series are dropped"
-fi
+check_eq "export: after teardown, a second scrape still has it released" \
+	"$(scrape export-3.prom)/$(get export-3.prom "vfiopin_container_released$sel")" 200/1
+# gone once its KEEP seconds are over: polled, every scrape whole
+gone=
+for i in $(seq 1200); do
+	code=$(scrape export-4.prom)
+	[ "$code" = 200 ] || break
+	grep -q "tgid=\"$vm\"" "$OUT/export-4.prom" || { gone=$i; break; }
+	sleep 0.5
+done
+[ -n "$gone" ] && pass "export: the torn-down container's series are dropped after its $KEEP s ($gone polls)" ||
+	fail "export: the torn-down container still served (last status $code)"
+check_eq "export: retired containers" "$(get export-4.prom vfiopin_retired_containers_total)" 1
 kill -INT $exporter
 wait $exporter
 check_eq "export: exits 0 on SIGINT" $? 0

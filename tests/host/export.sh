@@ -16,8 +16,18 @@ expect_exit "vfiopin export: --listen with a space before the port" 2 "the port 
 expect_exit "vfiopin export: --listen with a signed port" 2 "the port must be 0..65535" \
 	$V export --listen '127.0.0.1:+80'
 expect_fail "vfiopin export: -o does not apply" "serves over HTTP; -o does not apply" $V export -o /tmp/x
+expect_exit "vfiopin export: --keep-released negative" 2 "takes a number of seconds \\(0 or more\\), not .-1." \
+	$V export --keep-released -1
+expect_exit "vfiopin export: --keep-released not a number" 2 "takes a number of seconds \\(0 or more\\), not .2m." \
+	$V export --keep-released 2m
 
 tmp=$(mktemp -d)
+get() { python3 tests/promcheck.py "$tmp/$1" --get "$2" | awk '{print $NF}'; }
+expect_value() {
+	local file=$1 sel=$2 want=$3 got
+	got=$(get "$file" "$sel")
+	[ "$got" = "$want" ] && ok "export: $sel = $want" || bad "export: $sel = '$got', want $want"
+}
 build/export_synth-san 1000 > "$tmp/port" 2> "$tmp/err" &
 synth=$!
 for _ in $(seq 600); do
@@ -43,12 +53,6 @@ else
 		ok "export: promtool check metrics" || bad "export: promtool: $out"
 
 	# values against what the synthetic events put in
-	get() { python3 tests/promcheck.py "$tmp/$1" --get "$2" | awk '{print $NF}'; }
-	expect_value() {
-		local file=$1 sel=$2 want=$3 got
-		got=$(get "$file" "$sel")
-		[ "$got" = "$want" ] && ok "export: $sel = $want" || bad "export: $sel = '$got', want $want"
-	}
 	expect_value m1 'vfiopin_containers' 1000
 	# per container its own charge; per VM (owner) the process's figures
 	expect_value m1 'vfiopin_charged_bytes{cid="500"}' $((16 * 4096))
@@ -152,4 +156,39 @@ else
 	wait $synth && ok "export_synth: clean exit under ASan/UBSan" ||
 		bad "export_synth: exit $?: $(tail -20 "$tmp/err")"
 fi
+
+# --keep-released: every scraper sees a released container for that long
+# (two scrapers here, an HA pair), then it goes.  KEEP 600: the two scrapes
+# fall within it however slow the machine; KEEP 1: polled until it is gone.
+for keep in 600 1; do
+	build/export_synth-san 16 0 $keep > "$tmp/port-$keep" 2> "$tmp/err-$keep" &
+	pid=$!
+	for _ in $(seq 600); do
+		[ -s "$tmp/port-$keep" ] && break
+		sleep 0.2
+	done
+	url=http://127.0.0.1:$(awk '/^port/{print $2}' "$tmp/port-$keep")
+	curl -s -o "$tmp/k$keep-a" "$url/metrics"
+	curl -s -o "$tmp/k$keep-b" "$url/metrics"
+	if [ $keep = 600 ]; then
+		expect_value k600-a 'vfiopin_container_released{cid="2"}' 1
+		expect_value k600-b 'vfiopin_container_released{cid="2"}' 1
+		expect_value k600-b 'vfiopin_retired_containers_total' 0
+	else
+		expect_value k1-a 'vfiopin_container_released{cid="2"}' 1
+		gone=0
+		for i in $(seq 240); do
+			curl -s -o "$tmp/k1-c" "$url/metrics"
+			grep -q 'cid="2"' "$tmp/k1-c" || { gone=$i; break; }
+			sleep 0.5
+		done
+		[ $gone -gt 0 ] && ok "export: --keep-released 1: container 2 gone after it ($gone polls)" ||
+			bad "export: --keep-released 1: container 2 still served after 240 polls"
+		expect_value k1-c 'vfiopin_retired_containers_total' 1
+		expect_value k1-c 'vfiopin_charged_bytes{cid="3"}' $((16 * 4096))
+	fi
+	kill -TERM $pid
+	wait $pid && ok "export_synth --keep-released $keep: clean exit under ASan/UBSan" ||
+		bad "export_synth --keep-released $keep: exit $?: $(tail -20 "$tmp/err-$keep")"
+done
 rm -rf "$tmp"

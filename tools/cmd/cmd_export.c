@@ -6,12 +6,13 @@
 #include "cli.h"
 #include "export.h"
 
-enum { OPT_CONTAINER_HISTS = 0x300 };
+enum { OPT_CONTAINER_HISTS = 0x300, OPT_KEEP_RELEASED };
 
 struct export_opts {
 	struct vp_common common;
 	const char *listen;
 	bool container_hists;
+	double keep_released_s;
 };
 
 static const char export_doc[] =
@@ -22,8 +23,9 @@ static const char export_doc[] =
     "pinned pages, pin/unpin/invalidation/limit-hit/leak counters, latency "
     "histograms in seconds, host-wide unless --container-histograms, drops) "
     "and /healthz; gzip-compressed to scrapers that accept it.  Every scrape reads the "
-    "BPF maps afresh; a torn-down container is served once more, then its "
-    "series are dropped.  Listens on " VP_EXPORT_DEFAULT_LISTEN " unless "
+    "BPF maps afresh; a torn-down container is served with "
+    "vfiopin_container_released 1 for --keep-released seconds, in at least one "
+    "scrape, then its series are dropped.  Listens on " VP_EXPORT_DEFAULT_LISTEN " unless "
     "--listen says otherwise; an address other than loopback exposes the "
     "owners' process ids and command names to whoever can reach the port."
     "\v"
@@ -36,6 +38,11 @@ static const char export_doc[] =
 static const struct argp_option export_options[] = {
     {"listen", 'l', "ADDR:PORT", 0,
      "Where to serve (default " VP_EXPORT_DEFAULT_LISTEN "; :PORT is loopback; port 0 picks one)",
+     0},
+    {"keep-released", OPT_KEEP_RELEASED, "SECONDS", 0,
+     "Serve a torn-down container's last figures this long after its release, so that "
+     "every scraper (an HA pair, a human with curl) sees them (default " VP_EXPORT_STR(
+	 VP_EXPORT_KEEP_RELEASED_S) "; 0: in the next scrape only)",
      0},
     {"container-histograms", OPT_CONTAINER_HISTS, NULL, 0,
      "Serve the latency histograms of every container too (vfiopin_container_*_duration_"
@@ -60,6 +67,14 @@ static error_t export_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--listen %s", err);
 		o->listen = arg;
 		break;
+	case OPT_KEEP_RELEASED:
+		if (strcmp(arg, "0") && !vp_parse_seconds(arg, &o->keep_released_s))
+			argp_error(
+			    state,
+			    "--keep-released takes a number of seconds (0 or more), not '%s'", arg);
+		if (!strcmp(arg, "0"))
+			o->keep_released_s = 0;
+		break;
 	case OPT_CONTAINER_HISTS:
 		o->container_hists = true;
 		break;
@@ -83,7 +98,8 @@ static const struct argp export_argp = {
 
 int cmd_export(int argc, char **argv)
 {
-	struct export_opts o = {.listen = VP_EXPORT_DEFAULT_LISTEN};
+	struct export_opts o = {.listen = VP_EXPORT_DEFAULT_LISTEN,
+				.keep_released_s = VP_EXPORT_KEEP_RELEASED_S};
 	struct vp_exporter e;
 	struct vp_loader l;
 	int rc;
@@ -91,6 +107,7 @@ int cmd_export(int argc, char **argv)
 	argp_parse(&export_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	o.common.bpf.announce = true;
 	o.common.bpf.row_lat = o.container_hists;
+	o.common.bpf.keep_released_ns = (uint64_t)(o.keep_released_s * 1e9);
 	if (!vp_export_bind(&e, o.listen))
 		return VP_EXIT_FAIL;
 	e.container_hists = o.container_hists;

@@ -275,6 +275,7 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 	memset(l, 0, sizeof(*l));
 	pthread_mutex_init(&l->lock, NULL);
 	l->row_lat = o->row_lat;
+	l->keep_ns = o->keep_released_ns;
 	verbose = o->verbose;
 	libbpf_set_print(print_libbpf);
 	err = check_caps();
@@ -530,6 +531,31 @@ int vp_reap(struct vp_loader *l, uint64_t grace_ns)
 	return err;
 }
 
+/* A released container reported now for the last time?  (One released after @now: not.) */
+static bool last_report(const struct vp_loader *l, const struct vp_container *c, uint64_t now)
+{
+	return !l->keep_ns || (now >= c->released_ns && now - c->released_ns >= l->keep_ns);
+}
+
+/*
+ * After a snapshot reported them: retire the reaped containers whose time
+ * is over, and the oldest beyond as many as the map holds.
+ */
+static void retire_reaped(struct vp_loader *l, uint64_t now)
+{
+	size_t over = l->nreaped > l->nslots ? l->nreaped - l->nslots : 0, kept = 0;
+
+	for (size_t i = 0; i < l->nreaped; i++) {
+		if (i < over || last_report(l, &l->reaped[i].c, now)) {
+			vp_lat_add(l->lat_retired, &l->reaped[i].lat);
+			l->retired++;
+		} else {
+			l->reaped[kept++] = l->reaped[i];
+		}
+	}
+	l->nreaped = kept;
+}
+
 static void retire_reported(struct vp_loader *l)
 {
 	for (size_t i = 0; i < l->nreported; i++)
@@ -541,6 +567,7 @@ static void retire_reported(struct vp_loader *l)
 struct snap_walk {
 	struct vp_snapshot *s;
 	size_t cap;
+	uint64_t now;
 };
 
 /* One container into the snapshot (its rate comes once all are in). */
@@ -561,8 +588,8 @@ static int snap_one(struct vp_loader *l, void *ctx, const struct vp_container *c
 		memcpy(&s->lats[s->n], lat, sizeof(*lat));
 		r->lat = &s->lats[s->n];
 	}
-	/* released and still in the map: retired by the next snapshot */
-	if (c->flags & VP_F_RELEASED)
+	/* released, still in the map, its time over: retired by the next snapshot */
+	if ((c->flags & VP_F_RELEASED) && last_report(l, c, w->now))
 		l->reported[l->nreported++] = c->cid;
 	s->n++;
 	return 0;
@@ -617,6 +644,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		return -ENOMEM;
 	}
 	now = vp_now_ns();
+	w.now = now;
 	err = each_container(l, snap_one, &w);
 	if (err) {
 		free(raw);
@@ -624,7 +652,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		pthread_mutex_unlock(&l->lock);
 		return err;
 	}
-	/* released and already out of the map (vp_reap): reported here, once */
+	/* released and already out of the map (vp_reap): reported here */
 	for (size_t i = 0; i < l->nreaped && s->n < w.cap; i++) {
 		struct vp_row *r = &s->rows[s->n];
 
@@ -640,10 +668,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	/* every container so far: the retired ones, then these */
 	memcpy(s->lat_all, l->lat_retired, sizeof(*s->lat_all));
 	vp_lat_add(s->lat_all, s->lat_rows);
-	for (size_t i = 0; i < l->nreaped; i++)
-		vp_lat_add(l->lat_retired, &l->reaped[i].lat);
-	l->retired += l->nreaped;
-	l->nreaped = 0;
+	retire_reaped(l, now);
 	qsort(s->rows, s->n, sizeof(*s->rows), cmp_row_cid);
 	s->ts_ns = now;
 	s->interval_s = l->prev ? (double)(now - l->last_ts) / 1e9 : 0;

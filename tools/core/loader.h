@@ -25,17 +25,18 @@ extern const char *const vp_mode_names[VP_MODE_MAX];
 
 struct vp_opts {
 	enum vp_mode mode;
-	bool wait_modules;	 /* fallback: wait for vfio_iommu_type1 to be loaded */
-	double wait_max_s;	 /* ... for at most this long (0: no bound) */
-	bool events;		 /* stream events into the ring buffer */
-	uint32_t filter_cid;	 /* events of this container only (0: all) */
-	uint32_t filter_tgid;	 /* events of this process only (0: all) */
-	uint32_t max_containers; /* 0: the default */
-	uint32_t ringbuf_kb;	 /* 0: the default */
-	bool verbose;		 /* libbpf's own messages */
-	bool announce;		 /* say on stderr once attached */
-	bool no_attach;		 /* load only: the caller feeds events itself */
-	bool row_lat;		 /* snapshots carry every container's latency histograms */
+	bool wait_modules;	   /* fallback: wait for vfio_iommu_type1 to be loaded */
+	double wait_max_s;	   /* ... for at most this long (0: no bound) */
+	bool events;		   /* stream events into the ring buffer */
+	uint32_t filter_cid;	   /* events of this container only (0: all) */
+	uint32_t filter_tgid;	   /* events of this process only (0: all) */
+	uint32_t max_containers;   /* 0: the default */
+	uint32_t ringbuf_kb;	   /* 0: the default */
+	bool verbose;		   /* libbpf's own messages */
+	bool announce;		   /* say on stderr once attached */
+	bool no_attach;		   /* load only: the caller feeds events itself */
+	bool row_lat;		   /* snapshots carry every container's latency histograms */
+	uint64_t keep_released_ns; /* a released container stays in snapshots this long (0: once) */
 };
 
 struct vfiopin_bpf;
@@ -48,6 +49,7 @@ struct vp_loader {
 	struct vp_slot *slots;
 	size_t nslots, map_len;
 	bool row_lat;
+	uint64_t keep_ns; /* vp_opts.keep_released_ns */
 	/* latency histograms of the containers retired so far, added up */
 	struct vp_lat *lat_retired;
 	struct ring_buffer *rb;
@@ -55,12 +57,12 @@ struct vp_loader {
 	/* the previous snapshot's entries, sorted by cid (for rates) */
 	struct vp_container *prev;
 	size_t nprev;
-	/* released containers reported once, to retire next time */
+	/* released containers reported, their time kept over: to retire next time */
 	uint32_t *reported;
 	size_t nreported;
 	/*
-	 * released containers taken out of the map before any snapshot
-	 * reported them (vp_reap): reported by the next snapshot, then gone
+	 * released containers taken out of the map (vp_reap) before their
+	 * time was over: reported by every snapshot until it is, at least once
 	 */
 	struct vp_slot *reaped;
 	size_t nreaped, capreaped;
@@ -78,15 +80,18 @@ typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
 int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *ctx);
 /*
  * Read every container into @s (fresh allocation), and delete from the
- * map the released containers the previous snapshot reported (each is
- * reported exactly once, then retired).
+ * map the released containers the previous snapshot reported for the last
+ * time.  A released container is in every snapshot taken within
+ * keep_released_ns of its release, and in at least one: with 0, exactly
+ * one.  At most as many as the map holds are kept past their first
+ * report; beyond that the oldest go after it.
  */
 int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s);
 /*
  * Take out of the map every container released @grace_ns or more ago, so
- * that no number of past VM lifetimes can crowd out a live VM: one not
- * reported yet is kept here for the next snapshot to report (once), one
- * already reported is retired.  vp_collect calls it every second with a
+ * that no number of past VM lifetimes can crowd out a live VM: one still
+ * to be reported is kept here for the snapshots to report, one reported
+ * for the last time is retired.  vp_collect calls it every second with a
  * grace of a second.  Returns -ENOMEM if a container could not be kept
  * (it stays in the map).
  */

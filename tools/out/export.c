@@ -11,8 +11,8 @@
  *   - at most e->max_conn connections at once (from RLIMIT_NOFILE, up to
  *     VP_MAX_CONN), each with VP_CONN_MEMORY of request buffer.
  * Each /metrics request takes a snapshot under one lock: a released
- * container is in exactly one response, then it is retired and its
- * series go.
+ * container is in every response for --keep-released seconds after its
+ * release (and in at least one), then it is retired and its series go.
  */
 #include <arpa/inet.h>
 #include <errno.h>

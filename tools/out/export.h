@@ -14,6 +14,10 @@
 
 #define VP_EXPORT_PORT		 9739
 #define VP_EXPORT_DEFAULT_LISTEN "127.0.0.1:9739"
+/* seconds a released container stays served: two scrapes at Prometheus's default 1m */
+#define VP_EXPORT_KEEP_RELEASED_S 120
+#define VP_EXPORT_STR_(x)	  #x
+#define VP_EXPORT_STR(x)	  VP_EXPORT_STR_(x)
 
 struct MHD_Daemon;
 struct vp_conn;

@@ -230,7 +230,7 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 	family(f, "containers", "gauge", "Containers the exporter reports now.");
 	fprintf(f, P "containers %zu\n", s->n);
 	family(f, "retired_containers_total", "counter",
-	       "Released containers reported once and then dropped.");
+	       "Released containers whose last figures were served, then dropped.");
 	fprintf(f, P "retired_containers_total %llu\n", (unsigned long long)s->retired);
 	family(f, "drops_total", "counter",
 	       "Observations lost: no room for a container, the event stream full, or no room to "
@@ -259,7 +259,8 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 		fprintf(f, P "container_seen_from_open{%s} %d\n", lb[i].s,
 			!!(s->rows[i].c.flags & VP_F_SEEN_OPEN));
 	family(f, "container_released", "gauge",
-	       "1 once the container has been released: its last report before it is dropped.");
+	       "1 once the container has been released: its last figures, served until it is "
+	       "dropped.");
 	for (size_t i = 0; i < s->n; i++)
 		fprintf(f, P "container_released{%s} %d\n", lb[i].s,
 			!!(s->rows[i].c.flags & VP_F_RELEASED));

@@ -5,10 +5,11 @@
  * as synth.c builds them; container 1's owner has a comm with a quote, a
  * backslash and a newline (label escaping), container 3's "qemu-synth";
  * the others have no comm (owners never seen running); container 2 is released (it
- * must be served once, then dropped).  Serves on 127.0.0.1, an ephemeral
- * port unless given, prints "port P", and runs until SIGTERM.
+ * must be served for KEEP seconds, in at least one scrape, then dropped).
+ * Serves on 127.0.0.1, an ephemeral port unless given (0), prints "port P",
+ * and runs until SIGTERM.
  *
- *   export_synth CONTAINERS [PORT]     (root: loads BPF programs)
+ *   export_synth CONTAINERS [PORT [KEEP]]     (root: loads BPF programs)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -32,13 +33,16 @@ static void on_term(int sig)
 int main(int argc, char **argv)
 {
 	unsigned int n = argc > 1 ? (unsigned int)atoi(argv[1]) : 0;
-	struct vp_opts o = {.no_attach = true, .max_containers = n + 16};
+	double keep = argc > 3 ? atof(argv[3]) : 0;
+	struct vp_opts o = {.no_attach = true,
+			    .max_containers = n + 16,
+			    .keep_released_ns = (uint64_t)(keep * 1e9)};
 	char listen[32];
 	struct vp_exporter e;
 	struct vp_loader l;
 
 	if (!n) {
-		fprintf(stderr, "usage: export_synth CONTAINERS [PORT]\n");
+		fprintf(stderr, "usage: export_synth CONTAINERS [PORT [KEEP]]\n");
 		return 2;
 	}
 	snprintf(listen, sizeof(listen), "127.0.0.1:%s", argc > 2 ? argv[2] : "0");
