@@ -18,8 +18,9 @@
 #                     own calls and vfiopin's histograms, one A/A pair per
 #                     workload compared (its false alarms reported, never
 #                     asserted: noise on a shared machine is not a defect),
-#                     the injected slowdown (+75 %, far outside any noise
-#                     seen) detected.
+#                     the injected slowdown (+75 % idle, about +50 % with
+#                     other jobs on the machine) detected, with more
+#                     rounds of it when noise hides it.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -58,11 +59,11 @@ run() {
 	fi
 	pass "bench $name ($*)"
 }
-# compare BASE NEW: the rounds of configuration BASE against those of NEW;
-# print "rc regressed-metrics improved-metrics"
+# compare BASE NEW [ROUNDS]: the rounds of configuration BASE against
+# those of NEW; print "rc regressed-metrics improved-metrics"
 compare() {
 	local a=() b=() r
-	for r in $(seq $ROUNDS); do
+	for r in $(seq "${3:-$ROUNDS}"); do
 		a+=("$B/$1.r$r.json") b+=("$B/$2.r$r.json")
 	done
 	"$V" compare --alpha $ALPHA --json "${a[@]}" vs "${b[@]}" > "$B/cmp-$1-$2.json" 2> "$B/cmp-$1-$2.err"
@@ -123,11 +124,31 @@ for i in $(seq $PAIRS); do
 done
 echo "A/A: $aa_alarms false regressions and $aa_improved false improvements in $aa_metrics metric comparisons"
 
-# the injected slowdown: type1 maps 4 KiB at a time instead of 2 MiB
-read -r rc reg _ <<< "$(compare pt-huge-a pt-huge-nohuge)"
-echo "disable_hugepages=1: exit $rc, regressed: $reg"
+# the injected slowdown: type1 maps 4 KiB at a time instead of 2 MiB.
+# Where another job shares the machine, its noise can hide a real +50 %
+# in 16 samples a side (seen: base 5.8 to 16.5 ms, slowed 9.0 to 18.0
+# ms).  The gate then takes more rounds of these two configurations, up
+# to EXTRA, and judges again on all of them: more evidence for a known
+# slowdown, never a second chance for an A/A pair (those are not retried).
+EXTRA=0
+[ $SMALL = 1 ] && EXTRA=8
+nr=$ROUNDS
+read -r rc reg _ <<< "$(compare pt-huge-a pt-huge-nohuge $nr)"
+while [ "$rc" != 1 ] && [ $nr -lt $((ROUNDS + EXTRA)) ]; do
+	nr=$((nr + 1))
+	order=(pt-huge-a pt-huge-nohuge)
+	[ $((nr % 2)) = 0 ] && order=(pt-huge-nohuge pt-huge-a)
+	for c in "${order[@]}"; do
+		[ $c = pt-huge-nohuge ] && echo 1 > $DH
+		# shellcheck disable=SC2046
+		run $c.r$nr $(args_of $c)
+		echo 0 > $DH
+	done
+	read -r rc reg _ <<< "$(compare pt-huge-a pt-huge-nohuge $nr)"
+done
+echo "disable_hugepages=1: exit $rc, regressed: $reg ($nr rounds a side)"
 cat "$B/cmp-pt-huge-a-pt-huge-nohuge.txt"
-check_eq "compare: disable_hugepages=1 on hugepage-backed RAM is a regression (exit)" "$rc" 1
+check_eq "compare: disable_hugepages=1 on hugepage-backed RAM is a regression (exit, $nr rounds)" "$rc" 1
 case ",$reg," in
 *,map_ns,*) pass "compare: map_ns regressed with disable_hugepages=1" ;;
 *) fail "compare: map_ns not found regressed: $reg" ;;
