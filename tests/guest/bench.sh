@@ -87,15 +87,23 @@ args_of() {
 	pt-huge-*) echo "$PT_ARGS" ;;
 	esac
 }
+# run_config NAME ROUND: one file of a configuration, type1's
+# disable_hugepages set for the nohuge one only
+run_config() {
+	local rc
+	[ "$1" = pt-huge-nohuge ] && echo 1 > $DH
+	# shellcheck disable=SC2046
+	run "$1.r$2" $(args_of "$1")
+	rc=$?
+	echo 0 > $DH
+	return $rc
+}
 echo 0 > $DH
 for r in $(seq $ROUNDS); do
 	order=("${CONFIGS[@]}")
 	[ $((r % 2)) = 0 ] && order=($(printf '%s\n' "${CONFIGS[@]}" | tac))
 	for c in "${order[@]}"; do
-		[ $c = pt-huge-nohuge ] && echo 1 > $DH
-		# shellcheck disable=SC2046
-		run $c.r$r $(args_of $c) || break 2
-		echo 0 > $DH
+		run_config $c $r || break 2
 	done
 done
 echo 0 > $DH
@@ -139,10 +147,7 @@ while [ "$rc" != 1 ] && [ $nr -lt $((ROUNDS + EXTRA)) ]; do
 	order=(pt-huge-a pt-huge-nohuge)
 	[ $((nr % 2)) = 0 ] && order=(pt-huge-nohuge pt-huge-a)
 	for c in "${order[@]}"; do
-		[ $c = pt-huge-nohuge ] && echo 1 > $DH
-		# shellcheck disable=SC2046
-		run $c.r$nr $(args_of $c)
-		echo 0 > $DH
+		run_config $c $nr
 	done
 	read -r rc reg _ <<< "$(compare pt-huge-a pt-huge-nohuge $nr)"
 done

@@ -68,12 +68,13 @@ static error_t export_parse(int key, char *arg, struct argp_state *state)
 		o->listen = arg;
 		break;
 	case OPT_KEEP_RELEASED:
-		if (strcmp(arg, "0") && !vp_parse_seconds(arg, &o->keep_released_s))
+		/* 0 is meaningful here: the next scrape only */
+		if (!strcmp(arg, "0"))
+			o->keep_released_s = 0;
+		else if (!vp_parse_seconds(arg, &o->keep_released_s))
 			argp_error(
 			    state,
 			    "--keep-released takes a number of seconds (0 or more), not '%s'", arg);
-		if (!strcmp(arg, "0"))
-			o->keep_released_s = 0;
 		break;
 	case OPT_CONTAINER_HISTS:
 		o->container_hists = true;
