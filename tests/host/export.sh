@@ -35,6 +35,8 @@ for _ in $(seq 600); do
 	sleep 0.2
 done
 port=$(awk '/^port/{print $2}' "$tmp/port")
+# container 500's owner: a synthetic pid no process can have (synth.h)
+t500=$(($(awk '/^tgid_base/{print $2}' "$tmp/port") + 500))
 if [ -z "$port" ]; then
 	bad "export_synth did not start: $(cat "$tmp/err")"
 else
@@ -56,11 +58,11 @@ else
 	expect_value m1 'vfiopin_containers' 1000
 	# per container its own charge; per VM (owner) the process's figures
 	expect_value m1 'vfiopin_charged_bytes{cid="500"}' $((16 * 4096))
-	expect_value m1 'vfiopin_vm_locked_bytes{tgid="10500"}' $((16 * 4096))
-	expect_value m1 'vfiopin_vm_limit_bytes{tgid="10500"}' $((64 << 20))
-	expect_value m1 'vfiopin_vm_headroom_bytes{tgid="10500"}' $(((64 << 20) - 16 * 4096))
-	expect_value m1 'vfiopin_vm_headroom_ratio{tgid="10500"}' 0.9990234375
-	expect_value m1 'vfiopin_vm_needed_limit_bytes{tgid="10500"}' $((16 * 4096))
+	expect_value m1 "vfiopin_vm_locked_bytes{tgid=\"$t500\"}" $((16 * 4096))
+	expect_value m1 "vfiopin_vm_limit_bytes{tgid=\"$t500\"}" $((64 << 20))
+	expect_value m1 "vfiopin_vm_headroom_bytes{tgid=\"$t500\"}" $(((64 << 20) - 16 * 4096))
+	expect_value m1 "vfiopin_vm_headroom_ratio{tgid=\"$t500\"}" 0.9990234375
+	expect_value m1 "vfiopin_vm_needed_limit_bytes{tgid=\"$t500\"}" $((16 * 4096))
 	# containers 1 and 3 have one owner: one VM, their charges added, once
 	expect_value m1 "vfiopin_vm_containers{tgid=\"$synth\"}" 2
 	expect_value m1 "vfiopin_vm_locked_bytes{tgid=\"$synth\"}" $((2 * 16 * 4096))

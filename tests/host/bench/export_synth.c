@@ -6,8 +6,9 @@
  * backslash and a newline (label escaping), container 3's "qemu-synth";
  * the others have no comm (owners never seen running); container 2 is released (it
  * must be served for KEEP seconds, in at least one scrape, then dropped).
- * Serves on 127.0.0.1, an ephemeral port unless given (0), prints "port P",
- * and runs until SIGTERM.
+ * Serves on 127.0.0.1, an ephemeral port unless given (0), prints "port P"
+ * and "tgid_base B" (container C's owner is B + C, synth.h), and runs until
+ * SIGTERM.
  *
  *   export_synth CONTAINERS [PORT [KEEP]]     (root: loads BPF programs)
  */
@@ -62,7 +63,7 @@ int main(int argc, char **argv)
 		synth_release(l.skel, 2, SYNTH_TGID(2));
 	if (!vp_export_serve(&e, &l, "tracepoint"))
 		return 1;
-	printf("port %s\n", strrchr(e.where, ':') + 1);
+	printf("port %s\ntgid_base %u\n", strrchr(e.where, ':') + 1, SYNTH_TGID_BASE);
 	fflush(stdout);
 	while (!stop)
 		pause();

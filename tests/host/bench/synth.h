@@ -18,7 +18,13 @@ struct bpf_program;
 #define SYNTH_PIN_CALLS	   4
 #define SYNTH_NEW_PINS	   10 /* pin_page edges of the 4 calls */
 #define SYNTH_LATE_CID	   4  /* no container_open: seen from mid-life on */
-#define SYNTH_TGID(cid)	   (10000 + (cid))
+/*
+ * Owners above PID_MAX_LIMIT (4194304, the most pid_max can be): no real
+ * process has one, whichever pids a busy machine (pid_max 32768 wraps
+ * often) hands out, the test's own included.
+ */
+#define SYNTH_TGID_BASE 4194304U
+#define SYNTH_TGID(cid) (SYNTH_TGID_BASE + (cid))
 
 /* Run @prog once with the @n tracepoint arguments that follow. */
 void synth_fire(struct bpf_program *prog, int n, ...);
