@@ -57,6 +57,9 @@ class QMP:
                 chunk = self.sock.recv(65536)
             except socket.timeout:
                 raise TimeoutError("no answer from QEMU")
+            except ConnectionResetError:
+                # closed with our command unread: the same as a close
+                chunk = b""
             if not chunk:
                 raise ConnectionError("QEMU closed the QMP socket")
             self.buf += chunk

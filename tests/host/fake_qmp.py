@@ -7,12 +7,14 @@ checks (tests/host/qmp.sh).
 MODE: ok (answers every command with {}), error (answers commands after
 qmp_capabilities with QEMU's GenericError), silent (accepts, never
 greets), mute (greets, never answers a command), close (greets, then
-closes), garbage (greets, then answers with a line that is not JSON),
+closes), reset (greets, waits for a command and closes without reading
+it: the client's read fails with ECONNRESET, not EOF), garbage (greets, then answers with a line that is not JSON),
 noevent (device_del answers {} but DEVICE_DELETED never comes).  Serves
 until killed.
 """
 import json
 import os
+import select
 import socket
 import sys
 import threading
@@ -32,7 +34,10 @@ def serve(conn, mode):
         time.sleep(3600)
         return
     send(GREETING)
-    if mode == "close":
+    if mode in ("close", "reset"):
+        if mode == "reset":
+            select.select([conn], [], [])
+        f.close()
         conn.close()
         return
     for line in f:
