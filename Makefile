@@ -199,7 +199,7 @@ bench-boots: kernel tools
 # 5,000 VM lifetimes past a long-lived VM under stat and export at the
 # default --max-containers (build/lab-churn/); tests/guest/churn.sh.
 bench-churn: kernel tools
-	@$(LAB_RUN) churn --timeout 7200 -- tests/guest/churn.sh 5000
+	@$(LAB_RUN) churn -- tests/guest/churn.sh 5000
 
 bench-overhead: kernel tools
 	@tests/host/lab/run-in-lab.sh bench$(LAB_TAG) --append "tsc=reliable clocksource=tsc" -- tests/guest/bench-overhead.sh
@@ -217,7 +217,7 @@ lab: kernel tools
 	@$(LAB) -- bash -c '$(CMD)'
 
 demo: kernel tools
-	@$(LAB) --timeout 600 -- tests/guest/demo.sh
+	@$(LAB) -- tests/guest/demo.sh
 
 # Every tier runs to its end even when one before it failed; a summary of
 # all of them follows, and the exit status is non-zero if any failed.
@@ -251,7 +251,7 @@ check-scenarios: kernel tools
 
 # The matrix on the lockdep + KASAN + kmemleak kernel (slow: see README).
 check-debug: kernel-debug tools
-	@tests/host/lab/run-in-lab.sh debug --flavour debug --mem 3G --timeout 5400 -- tests/guest/debug-check.sh
+	@tests/host/lab/run-in-lab.sh debug --flavour debug --mem 3G -- tests/guest/debug-check.sh
 
 # The C of bpf/, tools/, tests/ and lab/vmm/ follows .clang-format (the
 # kernel patches follow the kernel's style: check-patches).

@@ -6,8 +6,11 @@
 # The guest's root file system is this machine's / (read-only over 9p), so
 # the command sees the same binaries and the same work tree.  OUT (a
 # writable 9p share) is /tmp/out in the guest and is where results go.
-# The command's exit status becomes this script's; a guest that hangs is
-# killed after the timeout with its console log kept.
+# The command's exit status becomes this script's.  A guest is judged hung
+# by its progress, not by how long it has run: one whose console prints
+# nothing for --idle seconds is killed with its console log kept, however
+# busy the machine (a slow guest that still prints lives on).  --timeout is
+# a last resort on the total time, for a guest that prints forever.
 #
 # Options:
 #   --flavour lab|debug   which cached kernel (default lab; built if needed)
@@ -15,7 +18,10 @@
 #   --mem SIZE            guest memory (default 2G)
 #   --cpus N              guest CPUs (default 2)
 #   --edu N               number of edu PCI devices (default 2)
-#   --timeout SECONDS     kill the guest after this long (default 900)
+#   --idle SECONDS        kill the guest once its console has printed nothing
+#                         for this long (default 600; 0: never)
+#   --timeout SECONDS     kill the guest after this long in total, printing or
+#                         not (default 14400; 0: never)
 #   --out DIR             results directory (default build/lab-out)
 #   --append ARGS         extra kernel command line
 #   --hostfwd HPORT:GPORT forward 127.0.0.1:HPORT on this machine to the
@@ -25,7 +31,7 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-flavour=lab kernel= mem=2G cpus=2 edu=2 timeout=900 out=$TOP/build/lab-out
+flavour=lab kernel= mem=2G cpus=2 edu=2 idle=600 timeout=14400 out=$TOP/build/lab-out
 append= quiet=0 hostfwd=
 
 die() { echo "lab/run.sh: $*" >&2; exit 2; }
@@ -37,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--cpus) cpus=$2; shift 2 ;;
 	--edu) edu=$2; shift 2 ;;
+	--idle) idle=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
@@ -48,7 +55,9 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || die "no command given (usage: lab/run.sh [options] -- COMMAND...)"
-case $cpus$edu$timeout in *[!0-9]*) die "--cpus, --edu and --timeout take numbers" ;; esac
+for v in "$cpus" "$edu" "$idle" "$timeout"; do
+	[[ $v =~ ^[0-9]{1,7}$ ]] || die "--cpus, --edu, --idle and --timeout take numbers, not '$v'"
+done
 [ -z "$hostfwd" ] || [[ $hostfwd =~ ^[0-9]+:[0-9]+$ ]] ||
 	die "--hostfwd takes HOSTPORT:GUESTPORT, not '$hostfwd'"
 
@@ -111,21 +120,64 @@ keep_failed() {
 	cp "$out/console.log" "$kept" 2> /dev/null && echo "lab/run.sh: this boot's console log is kept as $kept" >&2
 }
 
+# QEMU writes the console to the log; the watchdog below reads its size.
 t0=$(date +%s.%N)
-set +e
-if [ "$quiet" = 1 ]; then
-	timeout --kill-after=10 "$timeout" "${qemu[@]}" < /dev/null > "$out/console.log" 2>&1
-	rc=$?
-else
-	timeout --kill-after=10 "$timeout" "${qemu[@]}" < /dev/null 2>&1 | tee "$out/console.log"
-	rc=${PIPESTATUS[0]}
+"${qemu[@]}" < /dev/null > "$out/console.log" 2>&1 &
+qpid=$!
+# Whatever ends this script ends the guest too.
+trap 'kill -KILL $qpid 2> /dev/null' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+tpid=
+if [ "$quiet" = 0 ]; then
+	tail -n +1 -F --pid=$qpid "$out/console.log" 2> /dev/null &
+	tpid=$!
 fi
+
+# The watchdog: poll once a second; the guest ends on its own, or is
+# killed for silence (--idle) or for its total time (--timeout).
+why= size=-1 started=$SECONDS last=$SECONDS longest=0 longest_at=0
+while kill -0 $qpid 2> /dev/null; do
+	now=$SECONDS
+	s=$(stat -c %s "$out/console.log" 2> /dev/null || echo 0)
+	if [ "$s" != "$size" ]; then
+		size=$s last=$now
+	fi
+	if ((now - last > longest)); then
+		longest=$((now - last)) longest_at=$size
+	fi
+	if [ "$timeout" -gt 0 ] && ((now - started >= timeout)); then
+		why="killed after ${timeout}s in total (--timeout)"
+		break
+	fi
+	if [ "$idle" -gt 0 ] && ((now - last >= idle)); then
+		why="killed: its console printed nothing for ${idle}s (--idle; hung?)"
+		break
+	fi
+	sleep 1
+done
+if [ -n "$why" ]; then
+	kill -TERM $qpid 2> /dev/null || true
+	for _ in $(seq 10); do
+		kill -0 $qpid 2> /dev/null || break
+		sleep 1
+	done
+	kill -KILL $qpid 2> /dev/null || true
+fi
+set +e
+wait $qpid
+rc=$?
+trap - EXIT
+[ -z "$tpid" ] || wait $tpid
 set -e
 t1=$(date +%s.%N)
 awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' > "$out/wall-seconds"
+# how long the console was silent at most, and the line before that
+echo "$longest" > "$out/longest-silence-seconds"
+head -c "$longest_at" "$out/console.log" | tr -d '\r' | tail -n 1 > "$out/longest-silence-after"
 
-if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-	echo "lab/run.sh: guest killed after ${timeout}s; console log: $out/console.log" >&2
+if [ -n "$why" ]; then
+	echo "lab/run.sh: guest $why; console log: $out/console.log" >&2
 	keep_failed
 	exit 124
 fi

@@ -1,26 +1,67 @@
 #!/bin/bash
-# Host side: a guest whose command hangs is killed at the timeout, the
-# runner exits non-zero (124) and the console log is kept.
+# Host side: the lab runner judges a guest by its progress.  Three guests,
+# booted at once:
+#   silent  its command prints nothing: killed after --idle seconds of
+#           silence, exit 124, the console log kept, and kept apart;
+#   steady  its command prints now and then for longer than --idle in
+#           all: it is not killed and its status is its command's;
+#   chatty  its command prints forever: killed by the --timeout total.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
-out=$TOP/build/lab-hang
-"$TOP/lab/run.sh" --quiet --timeout 60 --out "$out" -- bash -c 'echo guest-is-up; sleep 600' 2> "$out.err"
-rc=$?
+base=$TOP/build/lab-hang
+IDLE=90 TICKS=24 TICK=5 TOTAL=100
+
+boot() { # NAME RUN.SH-OPTIONS... -- COMMAND...
+	local name=$1
+	shift
+	mkdir -p "$base-$name"
+	"$TOP/lab/run.sh" --quiet --out "$base-$name" "$@" 2> "$base-$name.err"
+	echo $? > "$base-$name.rc"
+}
+rm -f "$base"-*.rc
+boot silent --idle $IDLE -- bash -c 'echo guest-is-up; sleep 3600' &
+boot steady --idle $IDLE -- bash -c "for i in \$(seq $TICKS); do echo tick \$i; sleep $TICK; done; exit 7" &
+boot chatty --idle 3600 --timeout $TOTAL -- bash -c 'while :; do echo tick; sleep 1; done' &
+wait
+
 pass=0 failed=0
-if [ $rc -eq 124 ]; then echo "ok: hung guest killed, exit 124"; pass=$((pass + 1)); else echo "FAIL: hung guest: exit $rc"; failed=$((failed + 1)); fi
-# (Whether the guest got as far as the command depends on the machine's
+ok() { echo "ok: $*"; pass=$((pass + 1)); }
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+rc() { cat "$base-$1.rc"; }
+
+# silent
+out=$base-silent
+if [ "$(rc silent)" = 124 ]; then ok "silent guest killed, exit 124"; else fail "silent guest: exit $(rc silent)"; fi
+# (Whether the guest got as far as its command depends on the machine's
 # load; the log must be kept either way.)
-if [ -f "$out/console.log" ] && grep -q "killed after 60s; console log: $out/console.log" "$out.err"; then
-	echo "ok: console log kept and the kill reported ($(grep -c guest-is-up "$out/console.log") 'guest-is-up' lines in it)"; pass=$((pass + 1))
+if [ -f "$out/console.log" ] &&
+	grep -q "printed nothing for ${IDLE}s (--idle; hung?); console log: $out/console.log" "$out.err"; then
+	ok "silent guest: console log kept and the silence reported ($(grep -c guest-is-up "$out/console.log") 'guest-is-up' lines in it)"
 else
-	echo "FAIL: console log or message missing: $(cat "$out.err")"; failed=$((failed + 1))
+	fail "silent guest: console log or message missing: $(cat "$out.err")"
 fi
-# and kept apart, so that a rerun into the same directory cannot lose it
 kept=$(sed -n 's/.*console log is kept as //p' "$out.err")
 if [ -n "$kept" ] && cmp -s "$kept" "$out/console.log"; then
-	echo "ok: the failed boot's log kept apart ($kept)"; pass=$((pass + 1))
+	ok "silent guest: the failed boot's log kept apart ($kept)"
 else
-	echo "FAIL: the failed boot's log not kept apart: $(cat "$out.err")"; failed=$((failed + 1))
+	fail "silent guest: the failed boot's log not kept apart: $(cat "$out.err")"
+fi
+
+# steady: ran TICKS * TICK seconds, more than IDLE, and ended on its own
+out=$base-steady
+ticks=$(tr -d '\r' < "$out/console.log" | grep -c '^tick [0-9]*$')
+if [ "$(rc steady)" = 7 ] && [ "$ticks" = $TICKS ]; then
+	ok "steady guest outlived --idle $IDLE by printing: its command's status 7, $ticks ticks, longest silence $(cat "$out/longest-silence-seconds") s"
+else
+	fail "steady guest: exit $(rc steady) (want 7), $ticks ticks (want $TICKS): $(cat "$out.err")"
+fi
+
+# chatty
+out=$base-chatty
+if [ "$(rc chatty)" = 124 ] && grep -q "killed after ${TOTAL}s in total (--timeout)" "$out.err"; then
+	ok "chatty guest killed by the total, exit 124 ($(tr -d '\r' < "$out/console.log" | grep -c '^tick$') ticks)"
+else
+	fail "chatty guest: exit $(rc chatty) (want 124): $(cat "$out.err")"
 fi
 echo "hang-check: $pass passed, $failed failed"
 [ $failed -eq 0 ]
