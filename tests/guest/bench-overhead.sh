@@ -56,6 +56,8 @@ for spec in "512 20" "1 2000"; do
 			[ -n "$v" ] || die "a benchmark loop failed ($mode)"
 			t[$mode]+="$v "
 		done
+		# progress, for the host's watchdog (lab/run.sh --idle) and for people
+		echo "overhead: $npages-page calls: round $((r + 1)) of $ROUNDS done"
 	done
 	cases+=$(python3 "$TOP/tests/guest/overhead_case.py" "$npages" "$count" "${t[detached]}" "${t[tracepoint]}" "${t[fentry]}" \
 		"${t[kprobe]}" "${t[ftrace]}"

@@ -62,6 +62,8 @@ while [ $started -lt "$N" ]; do
 	wait $(jobs -p | grep -vxE "$stat|$exporter|$long")
 	kill -USR1 $stat
 	curl -s -o "$D/prom/$wave.prom" -w '%{time_total}\n' "$url/metrics" >> "$D/scrape-times"
+	# progress, for the host's watchdog (lab/run.sh --idle) and for people
+	echo "churn: wave $wave, $started of $N lifetimes, $(($(date +%s) - t0)) s"
 done
 echo "=== churn: $N lifetimes in $wave waves, $(($(date +%s) - t0)) s"
 
