@@ -8,9 +8,9 @@ MODE: ok (answers every command with {}), error (answers commands after
 qmp_capabilities with QEMU's GenericError), silent (accepts, never
 greets), mute (greets, never answers a command), close (greets, then
 closes), reset (greets, waits for a command and closes without reading
-it: the client's read fails with ECONNRESET, not EOF), garbage (greets, then answers with a line that is not JSON),
-noevent (device_del answers {} but DEVICE_DELETED never comes).  Serves
-until killed.
+it: the client's read fails with ECONNRESET, not EOF), garbage (greets,
+then answers with a line that is not JSON), noevent (device_del answers
+{} but DEVICE_DELETED never comes).  Serves until killed.
 """
 import json
 import os
@@ -34,9 +34,9 @@ def serve(conn, mode):
         time.sleep(3600)
         return
     send(GREETING)
+    if mode == "reset":
+        select.select([conn], [], [])
     if mode in ("close", "reset"):
-        if mode == "reset":
-            select.select([conn], [], [])
         f.close()
         conn.close()
         return

@@ -2,8 +2,8 @@
 # against a QMP server that misbehaves (tests/host/fake_qmp.py): QEMU's own
 # error text and exit 1 for an error answer, exit 2 within the bound for
 # a server that never greets, never answers, closes (before or after the
-# command arrives), answers garbage or
-# never sends DEVICE_DELETED; no socket at all likewise.  A qmp.py that
+# command arrives), answers garbage or never sends DEVICE_DELETED; no
+# socket at all likewise.  A qmp.py that
 # ignored its bound would be killed by timeout(1) (exit 124), and fail.
 QMPPY="python3 tests/guest/qmp.py"
 qtmp=$(mktemp -d)
