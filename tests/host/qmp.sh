@@ -3,8 +3,8 @@
 # error text and exit 1 for an error answer, exit 2 within the bound for
 # a server that never greets, never answers, closes (before or after the
 # command arrives), answers garbage or never sends DEVICE_DELETED; no
-# socket at all likewise.  A qmp.py that
-# ignored its bound would be killed by timeout(1) (exit 124), and fail.
+# socket at all likewise.  A qmp.py that ignored its bound would be killed
+# by timeout(1) (exit 124), and fail.
 QMPPY="python3 tests/guest/qmp.py"
 qtmp=$(mktemp -d)
 qmp_case() {
