@@ -15,7 +15,7 @@ VFIOPIN=$TOP/build/vfiopin
 load_mpin
 M=$(create_mdev 5)
 N=$(create_mdev 6)
-q() { python3 "$TOP/tests/guest/vpq.py" "$@"; }
+vpq_start
 attached() { # attached ERRFILE: wait until vfiopin says it is attached
 	for _ in $(seq 2400); do grep -q 'attached to' "$1" && return 0; sleep 0.05; done
 	return 1
@@ -56,9 +56,9 @@ grep -q '0 events shown' "$OUT/trace-none.err" && pass "trace: says how many eve
 check_eq "hist -- COMMAND: the command's status" $? 0
 check_eq "hist -o: the command's output stays its own" "$(grep -c '"op":"pin"' "$OUT/hist-vm.json")" 3
 check_eq "hist: pin calls measured vs the VM's three" \
-	"$(q "$OUT/hist.json" top total.histograms.pin_ns.count)" 3
+	"$(vpq "$OUT/hist.json" top total.histograms.pin_ns.count)" 3
 check_eq "hist: ref_count after each page pin (4 at 1, 4 at 2, 1 at 1)" \
-	"$(q "$OUT/hist.json" top total.refcount.bumps)" '{"1":5,"2":4}'
+	"$(vpq "$OUT/hist.json" top total.refcount.bumps)" '{"1":5,"2":4}'
 "$VFIOPIN" stat -- "$VMM" --mem 4M map 0 8M > /dev/null 2>&1
 check_eq "stat -- COMMAND: a failing command's status comes back" $? 2
 
@@ -76,7 +76,7 @@ wait $vp
 check_eq "leak: vfiopin stat exit status" $? 0
 snap=$OUT/leak-stat.json
 pid=$(sed -nE 's/.*"event":"start","pid":([0-9]+).*/\1/p' "$OUT/leak-vm.json")
-check_eq "leak: the container was released" "$(q "$snap" "tgid=$pid" released)" true
-check_eq "leak: leaked pins = the pages the driver kept" "$(q "$snap" "tgid=$pid" leaked_pins)" "$(mdev_counter "$M" pages)"
-check_eq "leak: references taken and never dropped vs the driver's" "$(q "$snap" "tgid=$pid" mdev.pin_refs)" "$(mdev_counter "$M" pinned)"
+check_eq "leak: the container was released" "$(vpq "$snap" "tgid=$pid" released)" true
+check_eq "leak: leaked pins = the pages the driver kept" "$(vpq "$snap" "tgid=$pid" leaked_pins)" "$(mdev_counter "$M" pages)"
+check_eq "leak: references taken and never dropped vs the driver's" "$(vpq "$snap" "tgid=$pid" mdev.pin_refs)" "$(mdev_counter "$M" pinned)"
 summary

@@ -148,3 +148,29 @@ events() { grep -E " $2: " "$1" | sed -E "s/.* $2: //"; }
 field() { sed -nE "s/.*(^| )$2=([^ ]*).*/\2/p" <<< "$1"; }
 
 vmlck_kb() { awk '/^VmLck:/ { print $2 }' "/proc/$1/status"; }
+
+# vpq SNAPSHOT SELECTOR PATH: one figure of a `vfiopin stat --json`
+# snapshot (tests/guest/vpq.py has the selectors); on a bad query, a line
+# starting "vpq: " and status 1.  After vpq_start, every answer comes from
+# one vpq.py process: a Python start-up in the TCG guest takes seconds, and
+# the matrix asks hundreds of questions.  Without it, one process a query.
+VPQ_W= VPQ_R= VPQ_PID=
+vpq_start() {
+	local d
+	d=$(mktemp -d /tmp/vpq.XXXXXX) && mkfifo "$d/q" "$d/a" || die "vpq: cannot make its FIFOs"
+	python3 -u "$TOP/tests/guest/vpq.py" --serve < "$d/q" > "$d/a" &
+	VPQ_PID=$!
+	# the query side read-write, so that neither open waits for the other;
+	# the answer side read-only, so that a server that dies gives EOF
+	exec {VPQ_W}<> "$d/q" {VPQ_R}< "$d/a"
+	rm -r "$d"
+}
+vpq() {
+	local a
+	[ -n "$VPQ_W" ] || { python3 "$TOP/tests/guest/vpq.py" "$@" 2>&1; return; }
+	[ $# = 3 ] || { echo "vpq: a query is 3 arguments, not $#"; return 1; }
+	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >&"$VPQ_W"
+	IFS= read -r a <&"$VPQ_R" || { echo "vpq: the query process has gone"; return 1; }
+	printf '%s\n' "$a"
+	[[ $a != "vpq: "* ]]
+}

@@ -60,5 +60,5 @@ check_eq "${MODES[*]}: the same figures, each equal to the clients' (kernel $(un
 # --mode=auto takes the tracepoints when they are there, else fentry
 "$V" stat --json -d 1 2> "$OUT/modes-auto.err" | tail -1 > "$OUT/modes-auto.json"
 check_eq "auto picks ${MODES[0]} on this kernel" \
-	"$(python3 "$TOP/tests/guest/vpq.py" "$OUT/modes-auto.json" top mode)" "${MODES[0]}"
+	"$(vpq "$OUT/modes-auto.json" top mode)" "${MODES[0]}"
 summary

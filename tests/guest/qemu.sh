@@ -22,6 +22,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/qemu-lib.sh"
+vpq_start
 VFIOPIN=$TOP/build/vfiopin
 RAM_MB=64
 load_mpin
@@ -49,7 +50,7 @@ snap() {
 	done
 	tail -1 "$OUT/qemu-stat.jsonl" > "$SNAP"
 }
-vp() { python3 "$TOP/tests/guest/vpq.py" "$SNAP" "$@"; }
+vp() { vpq "$SNAP" "$@"; }
 kib() { local b; b=$(vp "$@"); [[ $b =~ ^-?[0-9]+$ ]] && echo $((b / 1024)) || echo "$b"; }
 # a figure in pages, in kB
 pkb() { local p; p=$(vp "$@"); [[ $p =~ ^-?[0-9]+$ ]] && echo $((p * 4)) || echo "$p"; }
@@ -144,7 +145,7 @@ wait "$Q" 2> /dev/null
 snap
 check_eq "Q1 after kill -9: mpin holds nothing" "$(mdev_counter "$M1" pages)" 0
 check_eq "Q1 after kill -9: every container released" \
-	"$(python3 "$TOP/tests/guest/vpq.py" "$SNAP" "vm=$Q" containers)" 0
+	"$(vp "vm=$Q" containers)" 0
 check_eq "Q1 after kill -9: the VM's locked memory" "$(vp "vm=$Q" locked_bytes)" 0
 check_eq "Q1 after kill -9: no leaked pins" "$(vp "owner=$Q" leaked_pins)" 0
 check_eq "Q1: advised = the most it charged (kB)" "$(kib "vm=$Q" needed_limit_bytes)" "$ptkb"

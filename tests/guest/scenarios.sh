@@ -54,6 +54,7 @@ for m in "${VP_MODES[@]}"; do
 	grep -q 'attached to' "$OUT/vfiopin-stat$sfx.err" || die "vfiopin stat --mode $m did not attach"
 done
 VP_SNAP=${VP_SNAPS[auto]}
+vpq_start
 # vp_snap: a fresh snapshot from every vfiopin into its VP_SNAPS file
 vp_snap() {
 	local m n
@@ -85,8 +86,8 @@ check_vp() {
 	done
 	VP_SNAP=${VP_SNAPS[auto]}
 }
-# vp SELECTOR PATH: one figure of the last snapshot (tests/guest/vpq.py)
-vp() { python3 "$TOP/tests/guest/vpq.py" "$VP_SNAP" "$@"; }
+# vp SELECTOR PATH: one figure of the last snapshot (lib.sh, vpq)
+vp() { vpq "$VP_SNAP" "$@"; }
 vp_kb() {
 	local b
 	b=$(vp "$1" locked_bytes)
@@ -555,7 +556,7 @@ for m in "${VP_MODES[@]}"; do
 	want_mode=$m
 	[ "$m" = auto ] && want_mode=$([ "$STOCK" = 1 ] && echo fentry || echo tracepoint)
 	check_eq "vfiopin${VP_LABEL[$m]}: the mode it ran in" \
-		"$(python3 "$TOP/tests/guest/vpq.py" "${VP_SNAPS[$m]}" top mode)" "$want_mode"
+		"$(vpq "${VP_SNAPS[$m]}" top mode)" "$want_mode"
 done
 check_eq @tp "vfiopin: pin_page events seen vs the kernel's trace of all scenarios" \
 	"$(vp top events.pin_page)" "$(cat "$OUT"/trace-S*.txt | grep -c ' vfio_type1_pin_page: ')"

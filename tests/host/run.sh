@@ -64,6 +64,38 @@ else
 	bad "run-tiers: $rc: $out"
 fi
 
+# The lab tests' snapshot queries (tests/guest/lib.sh, vpq): the one query
+# process answers as one process per query does, errors included, and one
+# that has died gives an error, not a hang.
+vpq_out=$(
+	export VFIOPIN_TOP=$TOP VFIOPIN_KERNEL=/nonexistent
+	. tests/guest/lib.sh
+	d=$(mktemp -d)
+	printf '%s\n' '{"old":1}' '{"mode":"kprobe","drops":{"b":1,"a":0},"vms":[{"tgid":7,"containers":2}],"containers":[{"cid":1,"tgid":7,"locked_bytes":8192,"mdev":{"pin_refs":3}},{"cid":2,"tgid":7,"locked_bytes":4096.0,"mdev":{"pin_refs":null}}]}' > "$d/s.json"
+	qs=("s.json top mode" "s.json top drops" "s.json owner=7 locked_bytes" "s.json all mdev.pin_refs"
+		"s.json vm=7 containers" "s.json cid=2 locked_bytes" "s.json cid=9 cid" "s.json tgid=7 cid"
+		"s.json cid=1 nope" "none.json top mode" "s.json top old")
+	cd "$d" || exit 1
+	for q in "${qs[@]}"; do vpq $q; echo " $?"; done > one
+	vpq_start
+	for q in "${qs[@]}"; do vpq $q; echo " $?"; done > served
+	cmp -s one served && echo same || echo differ
+	tr -d '\n' < served; echo
+	kill "$VPQ_PID"
+	wait "$VPQ_PID"
+	vpq s.json top mode; echo " $?"
+	cd / && rm -r "$d"
+)
+want="same
+kprobe 0{\"a\":0,\"b\":1} 012288 0null 02 04096 0none 0vpq: 2 containers match tgid=7 1vpq: no field 'nope' 1vpq: none.json: No such file or directory 1vpq: no field 'old' 1
+vpq: the query process has gone
+ 1"
+if [ "$vpq_out" = "$want" ]; then
+	ok "lab snapshot queries: one query process answers as one process a query does; its death is an error"
+else
+	bad "lab snapshot queries: $vpq_out"
+fi
+
 # mpin is one source: every series adds the same samples/vfio-mdev/mpin.c.
 sums=$(for b in $(lab/kernel.sh bases); do
 	d=$(mktemp -d)
