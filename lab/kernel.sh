@@ -82,7 +82,8 @@ prepare_src() {
 	if [ ! -e "$src/.git/refs/tags/pristine" ] ||
 	   [ "$(cat "$src/.vfiopin-tarball" 2>/dev/null)" != "$(stat -c '%s %Y' "$TARBALL")" ]; then
 		echo "kernel.sh: extracting $TARBALL" >&2
-		rm -rf "$src" "$CACHE/build"
+		# only this line's build trees: the other line's stay usable
+		rm -rf "$src" "$CACHE/build/$BASE-"*
 		mkdir -p "$CACHE/src"
 		local tmp
 		tmp=$(mktemp -d "$CACHE/src/extract.XXXXXX")
@@ -145,14 +146,19 @@ build() {
 	need_tools
 	key=$(cache_key "$flavour")
 	out=$CACHE/kernels/$flavour-$key
-	if [ -e "$out/bzImage" ]; then
+	# a cached kernel counts only with its build tree, which check-patches
+	# builds each patch in
+	if [ -e "$out/bzImage" ] && [ -d "$CACHE/build/$BASE-$flavour/include/generated" ]; then
 		echo "$out"
 		return
 	fi
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/lock"
 	flock 9
-	if [ -e "$out/bzImage" ]; then echo "$out"; return; fi
+	if [ -e "$out/bzImage" ] && [ -d "$CACHE/build/$BASE-$flavour/include/generated" ]; then
+		echo "$out"
+		return
+	fi
 	src=$(prepare_src)
 	obj=$CACHE/build/$BASE-$flavour
 	configure "$src" "$obj" "$flavour"
@@ -176,6 +182,7 @@ build() {
 	echo "$obj" > "$out.tmp/objdir"
 	echo "$src" > "$out.tmp/srcdir"
 	echo "$BASE" > "$out.tmp/base"
+	rm -rf "$out"
 	mv "$out.tmp" "$out"
 	ln -sfn "$(basename "$out")" "$CACHE/kernels/$flavour-$BASE-latest"
 	echo "kernel.sh: built in $((SECONDS - t0)) s" >&2
