@@ -148,17 +148,12 @@ build() {
 	out=$CACHE/kernels/$flavour-$key
 	# a cached kernel counts only with its build tree, which check-patches
 	# builds each patch in
-	if [ -e "$out/bzImage" ] && [ -d "$CACHE/build/$BASE-$flavour/include/generated" ]; then
-		echo "$out"
-		return
-	fi
+	cached() { [ -e "$out/bzImage" ] && [ -d "$CACHE/build/$BASE-$flavour/include/generated" ]; }
+	if cached; then echo "$out"; return; fi
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/lock"
 	flock 9
-	if [ -e "$out/bzImage" ] && [ -d "$CACHE/build/$BASE-$flavour/include/generated" ]; then
-		echo "$out"
-		return
-	fi
+	if cached; then echo "$out"; return; fi
 	src=$(prepare_src)
 	obj=$CACHE/build/$BASE-$flavour
 	configure "$src" "$obj" "$flavour"
