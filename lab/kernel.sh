@@ -146,16 +146,16 @@ build() {
 	need_tools
 	key=$(cache_key "$flavour")
 	out=$CACHE/kernels/$flavour-$key
+	obj=$CACHE/build/$BASE-$flavour
 	# a cached kernel counts only with its build tree, which check-patches
 	# builds each patch in
-	cached() { [ -e "$out/bzImage" ] && [ -d "$CACHE/build/$BASE-$flavour/include/generated" ]; }
+	cached() { [ -e "$out/bzImage" ] && [ -d "$obj/include/generated" ]; }
 	if cached; then echo "$out"; return; fi
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/lock"
 	flock 9
 	if cached; then echo "$out"; return; fi
 	src=$(prepare_src)
-	obj=$CACHE/build/$BASE-$flavour
 	configure "$src" "$obj" "$flavour"
 	local t0=$SECONDS
 	echo "kernel.sh: building the $BASE $flavour kernel ($key) with -j$JOBS in $obj" >&2
