@@ -4,7 +4,8 @@
  * and check the input as a bench file; for every metric of a file that
  * passed, the values compare would test (per_run reduction), their median,
  * and both statistics against the same values shifted.  Any accepted file
- * must go through all of it without a sanitizer report.
+ * must go through all of it without a sanitizer report, and the median of
+ * its finite samples must be finite (no overflow near DBL_MAX).
  */
 #include <math.h>
 #include <stdint.h>
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > raw)
 			abort();
 		if (n) {
-			double *y = malloc(n * sizeof(*y));
+			double *y = malloc(n * sizeof(*y)), lo = x[0], hi = x[0], med;
 			struct vp_mwu u;
 			struct vp_shift s;
 
@@ -54,7 +55,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the interval holds the estimate (infinities allowed: huge samples) */
 			if (!(s.lo <= s.est || isnan(s.est)) || !(s.est <= s.hi || isnan(s.est)))
 				abort();
-			vp_median(x, n);
+			/* every accepted sample is finite: so is their median,
+			 * between the least and the greatest of them */
+			for (size_t i = 1; i < n; i++) {
+				lo = fmin(lo, x[i]);
+				hi = fmax(hi, x[i]);
+			}
+			med = vp_median(x, n);
+			if (!(lo <= med && med <= hi))
+				abort();
 			free(y);
 		}
 		free(x);

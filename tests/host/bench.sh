@@ -159,6 +159,24 @@ expect_exit "compare: version a string" 2 'version-string.json: "version" is not
 	build/vfiopin compare "$tmp/version-string.json" "$tmp/base.json"
 expect_exit "compare: no version" 2 'version-none.json: no "version"; this vfiopin reads bench files of version 1' \
 	build/vfiopin compare "$tmp/version-none.json" "$tmp/base.json"
+expect_exit "compare: a sample of 0" 2 "zero.json: metrics.m.samples\[1\] is 0: samples are durations or rates, above 0" \
+	build/vfiopin compare "$tmp/ones.json" "$tmp/zero.json"
+expect_exit "compare: a negative sample" 2 "negative.json: metrics.m.samples\[2\] is -7: samples are durations or rates" \
+	build/vfiopin compare "$tmp/negative.json" "$tmp/ones.json"
+rc=$(cmp_rc --json "$tmp/huge-base.json" "$tmp/huge-slow.json")
+if [ "$rc" = 1 ] && cases huge-20 "$tmp/out"; then
+	ok "compare: samples near 1e308, 20 % slower: finite medians, ~+20 %, regressed, exit 1"
+else
+	bad "compare: samples near 1e308: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+fi
+rc=$(cmp_rc "$tmp/subnormal.json" "$tmp/ones.json")
+[ "$rc" = 1 ] && grep -Eq '^m .* \+inf%  \[\+inf%, \+inf%\] .* regressed$' "$tmp/out" &&
+	ok "compare: from 5e-324 to 1: a change of +inf%, regressed, exit 1" ||
+	bad "compare: from 5e-324 to 1: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+rc=$(cmp_rc "$tmp/ones.json" "$tmp/subnormal.json")
+[ "$rc" = 0 ] && grep -Eq '^m .* -100\.0%  .* improved$' "$tmp/out" &&
+	ok "compare: from 1 to 5e-324: -100 %, improved, exit 0" ||
+	bad "compare: from 1 to 5e-324: exit $rc, $(cat "$tmp/out" "$tmp/err")"
 rc=$(cmp_rc "$tmp/version-real.json" "$tmp/version-real.json")
 [ "$rc" = 0 ] && grep -q '^m .* unchanged$' "$tmp/out" && ok "compare: \"version\": 1.0 is version 1" ||
 	bad "compare: version 1.0: exit $rc, $(cat "$tmp/err")"

@@ -111,6 +111,17 @@ def hostile(d):
     save(d + "/control.json",
          doc({"pin" + esc + "|x": metric(lognormal(10, 1, 2), unit="n|s\u009b")},
              kernel="6.1" + esc + "|y"))
+    # a duration or a rate of 0 or less is no measurement
+    save(d + "/zero.json", doc({"m": metric([5.0, 0, 7.0])}))
+    save(d + "/negative.json", doc({"m": metric([5.0, 6.0, -7.0])}))
+    # near DBL_MAX, 20 % slower: the medians' (a + b) / 2 overflowed, the
+    # change became shift / inf = 0, and the verdict "unchanged"
+    save(d + "/huge-base.json", doc({"m": metric(lognormal(30, 1e303, 5))}))
+    save(d + "/huge-slow.json", doc({"m": metric(lognormal(30, 1.2e303, 6))}))
+    # a base median of the smallest subnormal: the change is beyond what a
+    # double holds, its interval infinite, and still a regression
+    save(d + "/subnormal.json", doc({"m": metric([5e-324] * 10)}))
+    save(d + "/ones.json", doc({"m": metric([1.0 + i / 10 for i in range(10)])}))
     # large samples, the new side 20 % slower (the old O(n*m) code needed
     # 80 GB at 100,000 a side and, failing to get it, said "unchanged")
     save(d + "/large-base.json", doc({"m": metric(lognormal(100000, 1.0, 3))}))
@@ -172,6 +183,12 @@ def check(name, path, *args):
         x = doc["metrics"][0]
         return ((x["n_base"], x["n_new"], x["samples_base"], x["samples_new"]) == (3, 3, 90, 90)
                 and x["verdict"] == "unchanged" and "too few samples (3 vs 3)" in x["warning"])
+    if name == "huge-20":
+        # samples near 1e308: finite medians, +20 % inside its interval
+        x = doc["metrics"][0]
+        return (x["verdict"] == "regressed" and 0.9e308 < x["median_base"] < 1.1e308
+                and 1.1e308 < x["median_new"] < 1.3e308 and abs(x["change"] - 0.2) < 0.03
+                and x["ci_low"] < 0.2 < x["ci_high"])
     if name == "large-20":
         # 100,000 a side, 20 % slower: a tight interval around +20 %
         x = doc["metrics"][0]

@@ -71,7 +71,8 @@ static const char compare_doc[] =
     "fewer pages per second); improved likewise the other way; otherwise "
     "unchanged.  Too few "
     "samples for the test to reach --alpha get a warning.  Files of different "
-    "workloads are refused.  Exit status: 0 nothing regressed, 1 something "
+    "workloads are refused, and so are samples of 0 or below: every metric is "
+    "a duration or a rate.  Exit status: 0 nothing regressed, 1 something "
     "regressed, 2 bad arguments or input."
     "\v"
     "Examples:\n"
@@ -295,9 +296,11 @@ static int decide(const struct compare_opts *o, struct result *r, size_t n)
 		/*
 		 * a verdict needs significance and the whole interval beyond
 		 * the threshold: a point estimate past it with an interval
-		 * reaching back into the noise is not enough
+		 * reaching back into the noise is not enough.  A bound may be
+		 * infinite (a shift beyond DBL_MAX times BASE's median): it
+		 * still lies on its side of the threshold.
 		 */
-		if (x->p_adj < o->alpha && isfinite(x->lo) && isfinite(x->hi)) {
+		if (x->p_adj < o->alpha && !isnan(x->lo) && !isnan(x->hi)) {
 			double worse_lo = x->lower_better ? x->lo : -x->hi;
 			double better_lo = x->lower_better ? -x->hi : x->lo;
 
@@ -316,8 +319,12 @@ out:
 
 static const char *pct(char *buf, size_t len, double v)
 {
-	if (!isfinite(v))
+	if (isnan(v))
 		snprintf(buf, len, "-");
+	else if (isinf(v))
+		snprintf(buf, len, "%sinf%%", v > 0 ? "+" : "-");
+	else if (fabs(v) >= 1e4)
+		snprintf(buf, len, "%+.3g%%", 100 * v);
 	else
 		snprintf(buf, len, "%+.1f%%", 100 * v);
 	return buf;

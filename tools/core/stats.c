@@ -12,12 +12,22 @@ static int cmp_dbl(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Halfway between @a and @b: a + b overflows only when both have the same
+ * sign, and b - a only when their signs differ.  Halving each first would
+ * lose the smallest subnormals (the median of two 5e-324 would be 0).
+ */
+static double midpoint(double a, double b)
+{
+	return (a < 0) != (b < 0) ? (a + b) / 2 : a + (b - a) / 2;
+}
+
 double vp_median(double *v, size_t n)
 {
 	if (!n)
 		return NAN;
 	qsort(v, n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return n % 2 ? v[n / 2] : midpoint(v[n / 2 - 1], v[n / 2]);
 }
 
 /*
@@ -333,7 +343,7 @@ int vp_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, do
 	d.y = ys;
 
 	out->est = m % 2 ? select_diff(&d, m / 2)
-			 : (select_diff(&d, m / 2 - 1) + select_diff(&d, m / 2)) / 2;
+			 : midpoint(select_diff(&d, m / 2 - 1), select_diff(&d, m / 2));
 	z = vp_norm_quantile(1 - (1 - conf) / 2);
 	ck = (double)m / 2 - z * sqrt((double)m * ((double)nx + ny + 1) / 12);
 	out->ci_full = ck < 1;

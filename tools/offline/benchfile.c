@@ -122,11 +122,20 @@ static bool check(struct vp_bench *b, const json_error_t *err)
 			return metric_error(path, name,
 					    " needs \"samples\" (an array) and \"better\" "
 					    "(\"lower\" or \"higher\")");
+		/*
+		 * every metric is a duration or a rate, and a change is told
+		 * relative to the base median: zero or less is no measurement
+		 */
 		json_array_foreach(s, i, x)
 		{
 			if (!json_is_number(x) || !isfinite(json_number_value(x)))
 				return metric_error(path, name,
 						    ".samples[%zu] is not a finite number", i);
+			if (json_number_value(x) <= 0)
+				return metric_error(path, name,
+						    ".samples[%zu] is %g: samples are durations or "
+						    "rates, above 0",
+						    i, json_number_value(x));
 		}
 		if (!check_per_run(path, name, v))
 			return false;

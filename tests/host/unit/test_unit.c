@@ -4,6 +4,7 @@
  * derived figures, sorting, totals, JSON and text output, argument
  * helpers.  Expected values are worked out by hand.
  */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -965,6 +966,8 @@ static void test_stats(void **state)
 	double e[] = {1, 2, 3, 4, 5}, f[] = {6, 7, 8, 9, 10};
 	double t1[] = {1, 1, 2}, t2[] = {2, 3, 3};
 	double x[10], y[10], m[] = {5, 1, 4, 2, 3, 6};
+	double big[] = {DBL_MAX, DBL_MAX}, tiny[] = {DBL_TRUE_MIN, DBL_TRUE_MIN};
+	double both[] = {DBL_MAX, -DBL_MAX}, ones[] = {1, 1};
 	struct vp_mwu u;
 	struct vp_shift s;
 
@@ -972,6 +975,14 @@ static void test_stats(void **state)
 	assert_true(isnan(vp_median(m, 0)));
 	assert_float_equal(vp_median(m, 6), 3.5, 1e-12);
 	assert_float_equal(vp_median(m, 5), 3, 1e-12); /* 1..5 after sorting */
+	/* halfway without overflow at the top or loss at the bottom */
+	assert_true(vp_median(big, 2) == DBL_MAX);
+	assert_true(vp_median(tiny, 2) == DBL_TRUE_MIN);
+	assert_true(vp_median(both, 2) == 0);
+	/* differences DBL_MAX - 1 (= DBL_MAX), an even count of them: the
+	 * estimate is DBL_MAX, not an infinity */
+	assert_int_equal(vp_hodges_lehmann(ones, 2, big, 2, 0.95, &s), 0);
+	assert_true(s.est == DBL_MAX);
 	/* completely separated, 3 vs 3: 1 of C(6,3) = 20 arrangements per tail */
 	assert_int_equal(vp_mann_whitney(a, 3, b, 3, &u), 0);
 	assert_true(u.exact);
