@@ -192,6 +192,25 @@ static char *render(struct vp_exporter *e, size_t *len)
 	return buf;
 }
 
+/*
+ * The parameters of one coding, from @t (at a ';') to @end: false only for a
+ * zero weight (q=0, q=0.0, q=0.000; the name "q" in either case).
+ */
+static bool weight_nonzero(const char *t, const char *end)
+{
+	while (t && t < end) {
+		for (t++; t < end && (*t == ' ' || *t == '\t'); t++)
+			;
+		if (end - t >= 2 && (*t == 'q' || *t == 'Q') && t[1] == '=') {
+			for (t += 2; t < end && (*t == '0' || *t == '.'); t++)
+				;
+			return t < end && *t >= '1' && *t <= '9';
+		}
+		t = memchr(t, ';', (size_t)(end - t));
+	}
+	return true;
+}
+
 bool vp_accepts_gzip(const char *accept)
 {
 	const char *p = accept;
@@ -212,16 +231,8 @@ bool vp_accepts_gzip(const char *accept)
 				t++;
 			if (t == p + n)
 				return true;
-			if (*t == ';') {
-				const char *q = strstr(t, "q=");
-
-				/* refused only by a zero quality: q=0, q=0.0, q=0.000 */
-				if (!q || q >= p + n)
-					return true;
-				for (q += 2; q < p + n && (*q == '0' || *q == '.'); q++)
-					;
-				return q < p + n && *q >= '1' && *q <= '9';
-			}
+			if (*t == ';')
+				return weight_nonzero(t, p + n);
 		}
 		p = end ? end + 1 : NULL;
 	}

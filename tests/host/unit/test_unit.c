@@ -936,6 +936,12 @@ static void test_accepts_gzip(void **state)
 	assert_false(vp_accepts_gzip("gzip;q=0.000, br"));
 	assert_false(vp_accepts_gzip("x-gzip2, gzipx"));
 	assert_false(vp_accepts_gzip("deflate;q=0.5,,;,"));
+	/* the weight's name in either case, after other parameters */
+	assert_false(vp_accepts_gzip("gzip;Q=0"));
+	assert_false(vp_accepts_gzip("gzip; level=9 ; q=0.0, identity"));
+	assert_true(vp_accepts_gzip("gzip;aq=0"));
+	assert_true(vp_accepts_gzip("gzip;level=9;q=0.001"));
+	assert_true(vp_accepts_gzip("gzip;level=0"));
 }
 
 static void test_listen_parse(void **state)
