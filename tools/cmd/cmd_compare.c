@@ -244,11 +244,10 @@ static int compare_metric(const struct compare_opts *o, const char *name,
 	r->p = u.p;
 	r->exact = u.exact;
 	r->ci_full = s.ci_full;
-	if (r->mb != 0) {
-		r->change = s.est / fabs(r->mb);
-		r->lo = s.lo / fabs(r->mb);
-		r->hi = s.hi / fabs(r->mb);
-	}
+	/* samples are above 0 (benchfile.c), and so is the base median */
+	r->change = s.est / r->mb;
+	r->lo = s.lo / r->mb;
+	r->hi = s.hi / r->mb;
 out:
 	free(x);
 	free(y);
