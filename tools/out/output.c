@@ -85,33 +85,49 @@ static size_t printable_len(const unsigned char *s)
 	return n;
 }
 
-char *vp_printable(const char *s, bool md)
+const char *vp_escape(char *buf, size_t len, const char *s, bool md)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), o = 0;
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	/* each unit whole or not at all: a cut never leaves half an escape */
+	while (*p) {
+		size_t n = printable_len(p);
+
+		if (n == 1 && (*p == '\\' || (md && *p == '|'))) {
+			if (o + 2 >= len)
+				break;
+			buf[o++] = '\\';
+			buf[o++] = (char)*p++;
+		} else if (n) {
+			if (o + n >= len)
+				break;
+			memcpy(buf + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			if (o + 4 >= len)
+				break;
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p++);
+		}
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+char *vp_printable(const char *s, bool md)
+{
+	size_t len = strlen(s);
 	char *out;
 
 	/* at most 4 bytes out for each byte in */
 	if (len > (SIZE_MAX - 1) / 4)
 		return NULL;
 	out = malloc(4 * len + 1);
-	if (!out)
-		return NULL;
-	while (*p) {
-		size_t n = printable_len(p);
-
-		if (n == 1 && (*p == '\\' || (md && *p == '|'))) {
-			out[o++] = '\\';
-			out[o++] = (char)*p++;
-		} else if (n) {
-			memcpy(out + o, p, n);
-			o += n;
-			p += n;
-		} else {
-			o += (size_t)sprintf(out + o, "\\x%02x", *p++);
-		}
-	}
-	out[o] = 0;
+	if (out)
+		vp_escape(out, 4 * len + 1, s, md);
 	return out;
 }
 
@@ -234,6 +250,20 @@ static json_t *jgroup(const struct vp_row *r, enum vp_field_group g, json_t *o)
 	return o;
 }
 
+/* An outside string as a JSON string: as is when it is UTF-8, else escaped. */
+static json_t *jtext(const char *s)
+{
+	json_t *j = json_string(s);
+	char *p;
+
+	if (j)
+		return j;
+	p = vp_printable(s, false);
+	j = p ? json_string(p) : NULL;
+	free(p);
+	return j ? j : json_null();
+}
+
 json_t *vp_json_row(const struct vp_row *r, bool hists)
 {
 	const struct vp_container *c = &r->c;
@@ -243,7 +273,7 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 
 	json_object_set_new(o, "cid", jint(c->cid));
 	json_object_set_new(o, "tgid", jint(c->tgid));
-	json_object_set_new(o, "comm", json_string(r->comm));
+	json_object_set_new(o, "comm", jtext(r->comm));
 	json_object_set_new(o, "seen_open", json_boolean(c->flags & VP_F_SEEN_OPEN));
 	json_object_set_new(o, "released", json_boolean(c->flags & VP_F_RELEASED));
 	/* the figures of fields.h, each group its object */
@@ -307,21 +337,10 @@ json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists)
 	return o;
 }
 
-/* A VM name as a JSON string: as is when it is UTF-8, else escaped; null when unknown. */
+/* A VM name: null when unknown. */
 static json_t *jname(const char *name)
 {
-	json_t *j;
-	char *p;
-
-	if (!name[0])
-		return json_null();
-	j = json_string(name);
-	if (j)
-		return j;
-	p = vp_printable(name, false);
-	j = p ? json_string(p) : NULL;
-	free(p);
-	return j ? j : json_null();
+	return name[0] ? jtext(name) : json_null();
 }
 
 json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm)
@@ -329,7 +348,7 @@ json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm)
 	json_t *o = json_object(), *cids = json_array();
 
 	json_object_set_new(o, "tgid", jint(vm->tgid));
-	json_object_set_new(o, "comm", json_string(vm->comm));
+	json_object_set_new(o, "comm", jtext(vm->comm));
 	json_object_set_new(o, "name", jname(vm->name));
 	json_object_set_new(o, "seen_open", json_boolean(vm->seen_open));
 	json_object_set_new(o, "unlimited", json_boolean(vm->unlimited));
@@ -375,7 +394,7 @@ json_t *vp_json_event(const struct vp_event *e)
 	json_object_set_new(o, "cid", jint(e->cid));
 	json_object_set_new(o, "tgid", jint(e->tgid));
 	json_object_set_new(o, "task_tgid", jint(e->cur_tgid));
-	json_object_set_new(o, "task_comm", json_string(comm));
+	json_object_set_new(o, "task_comm", jtext(comm));
 	if (e->type >= VP_EV_MAX)
 		return o;
 	for (int i = 0; i < 6 && fields[e->type].names[i]; i++) {
@@ -415,15 +434,16 @@ int vp_json_print(FILE *f, json_t *j)
 
 int vp_format_event(char *buf, size_t len, const struct vp_event *e, uint64_t t0)
 {
-	char comm[VP_COMM_LEN + 1], dur[32];
+	char comm[VP_COMM_LEN + 1], safe[VP_ESC_LEN(VP_COMM_LEN)], dur[32];
 	size_t off;
 	int n;
 
 	memcpy(comm, e->comm, VP_COMM_LEN);
 	comm[VP_COMM_LEN] = 0;
 	n = snprintf(buf, len, "%10.6f %-16s %7u cid=%-4u tgid=%-7u %-17s",
-		     e->ts_ns >= t0 ? (double)(e->ts_ns - t0) / 1e9 : 0.0, comm, e->cur_tgid,
-		     e->cid, e->tgid, e->type < VP_EV_MAX ? vp_event_names[e->type] : "unknown");
+		     e->ts_ns >= t0 ? (double)(e->ts_ns - t0) / 1e9 : 0.0,
+		     vp_escape(safe, sizeof(safe), comm, false), e->cur_tgid, e->cid, e->tgid,
+		     e->type < VP_EV_MAX ? vp_event_names[e->type] : "unknown");
 	if (n < 0 || (size_t)n >= len || e->type >= VP_EV_MAX)
 		return n;
 	off = (size_t)n;
@@ -548,9 +568,10 @@ int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 	const char *mark = (r->c.flags & VP_F_RELEASED)	   ? "x"
 			   : (r->c.flags & VP_F_SEEN_OPEN) ? ""
 							   : "~";
+	char comm[16]; /* the column's 15 bytes, escaped, cut between units */
 	size_t off;
-	int n = snprintf(buf, len, "%4u%-1s %7u %-15.15s", r->c.cid, mark, r->c.tgid,
-			 r->comm[0] ? r->comm : "?");
+	int n = snprintf(buf, len, "%4u%-1s %7u %-15s", r->c.cid, mark, r->c.tgid,
+			 vp_escape(comm, sizeof(comm), r->comm[0] ? r->comm : "?", false));
 
 	for (size_t i = 0; n >= 0 && i < sizeof(columns) / sizeof(columns[0]); i++) {
 		char cell[32];
@@ -635,12 +656,13 @@ int vp_format_vm_heading(char *buf, size_t len)
 
 int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm)
 {
-	char *name = vp_printable(vm->name[0] ? vm->name : "-", false);
+	char comm[16], name[VM_NAME_W + 1]; /* the columns' widths, escaped */
 	size_t off;
-	int n = snprintf(buf, len, "%7u%s%-15.15s %-*.*s", vm->tgid, vm->seen_open ? " " : "~",
-			 vm->comm[0] ? vm->comm : "?", VM_NAME_W, VM_NAME_W, name ? name : "?");
+	int n =
+	    snprintf(buf, len, "%7u%s%-15s %-*s", vm->tgid, vm->seen_open ? " " : "~",
+		     vp_escape(comm, sizeof(comm), vm->comm[0] ? vm->comm : "?", false), VM_NAME_W,
+		     vp_escape(name, sizeof(name), vm->name[0] ? vm->name : "-", false));
 
-	free(name);
 	for (int k = 0; n >= 0 && k < VP_VM_FLD_MAX; k++) {
 		const struct vp_vm_field *fd = &vp_vm_fields[k];
 		char cell[32];
@@ -678,9 +700,11 @@ void vp_print_hists(FILE *f, const struct vp_row *r)
 {
 	const struct vp_container *c = &r->c;
 
+	char comm[VP_ESC_LEN(VP_COMM_LEN)];
+
 	if (c->cid)
 		fprintf(f, "container %u (tgid %u, %s)\n", c->cid, c->tgid,
-			r->comm[0] ? r->comm : "?");
+			vp_escape(comm, sizeof(comm), r->comm[0] ? r->comm : "?", false));
 	else
 		fprintf(f, "all containers\n");
 	for (int k = 0; k < VP_LAT_MAX; k++)

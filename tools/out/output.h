@@ -49,6 +49,13 @@ int vp_format_event(char *buf, size_t len, const struct vp_event *e, uint64_t t0
  * memory.
  */
 char *vp_printable(const char *s, bool md);
+/*
+ * The same into @buf (@len bytes, VP_ESC_LEN(n) for all of an n-byte
+ * string), cut before the first unit that does not fit; returns @buf.
+ * Every outside string (a comm, a VM's name) reaches text output so.
+ */
+#define VP_ESC_LEN(n) (4 * (n) + 1)
+const char *vp_escape(char *buf, size_t len, const char *s, bool md);
 
 /* "12.5M" style sizes; "unlim" for unlimited. */
 const char *vp_fmt_bytes(char *buf, size_t len, uint64_t bytes);

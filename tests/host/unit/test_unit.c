@@ -502,6 +502,79 @@ static void test_format_row(void **state)
 	assert_string_equal(vp_fmt_ns(b, sizeof(b), 2.5e6), "2.5ms");
 }
 
+/* true when @s holds no byte a terminal acts on other than the newlines allowed */
+static bool inert(const char *s, bool newlines)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && !(newlines && *p == '\n')) || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * A client's comm and a VM's name are anybody's: a newline and an escape
+ * sequence in them reach no text output raw, and cut no row short.
+ */
+static void test_hostile_strings(void **state)
+{
+	static const char evil[] = "\n\x1b[31mX\x1b]0;";
+	struct vp_container c = mk(7, 2048, 16 << 20);
+	struct vp_snapshot s = {.n = 1};
+	char line[512], head[512], *buf = NULL;
+	struct vp_event e;
+	struct vp_row r;
+	struct vp_vms v;
+	size_t len;
+	json_t *j;
+	FILE *f;
+
+	(void)state;
+	memset(c.comm, 0, sizeof(c.comm));
+	memcpy(c.comm, evil, sizeof(evil) - 1);
+	vp_row_derive(&r, &c, NULL, 0);
+	snprintf(r.vm_name, sizeof(r.vm_name), "%s", "vm\r\x1b[2Jfake");
+	s.rows = &r;
+	vp_format_heading(head, sizeof(head));
+	vp_format_row(line, sizeof(line), &r);
+	assert_true(inert(line, false));
+	assert_non_null(strstr(line, "\\x0a\\x1b[31mX"));
+	assert_int_equal(strlen(line), strlen(head));
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	vp_format_vm_heading(head, sizeof(head));
+	vp_format_vm_row(line, sizeof(line), &v.vm[0]);
+	assert_true(inert(line, false));
+	assert_int_equal(strlen(line), strlen(head));
+	vp_vms_free(&v);
+
+	memset(&e, 0, sizeof(e));
+	e.type = VP_EV_PIN_END;
+	memcpy(e.comm, evil, sizeof(evil) - 1);
+	vp_format_event(line, sizeof(line), &e, 0);
+	assert_true(inert(line, false));
+	assert_non_null(strstr(line, "\\x0a\\x1b[31mX\\x1b]0;"));
+
+	/* the table of stat and top -b, the histograms of hist */
+	f = open_memstream(&buf, &len);
+	vp_print_table(f, &s, 0);
+	vp_print_hists(f, &r);
+	fclose(f);
+	assert_true(inert(buf, true));
+	assert_null(strstr(buf, "\nX"));
+	free(buf);
+
+	/* escapes are cut whole: 9 bytes hold "ab\x0a" and no part of the next */
+	assert_string_equal(vp_escape(line, 9, "ab\n\ncd", false), "ab\\x0a");
+	assert_string_equal(vp_escape(line, 4, "a\xc3\xa9z", false), "a\xc3\xa9");
+	assert_string_equal(vp_escape(line, 3, "a\xc3\xa9z", false), "a");
+	assert_string_equal(vp_escape(line, 1, "abc", false), "");
+
+	/* JSON: a comm that is not UTF-8 is escaped, never dropped */
+	memcpy(r.comm, "q\xff\xfe", 4);
+	j = vp_json_row(&r, false);
+	assert_string_equal(json_string_value(json_object_get(j, "comm")), "q\\xff\\xfe");
+	json_decref(j);
+}
+
 static void test_arg_helpers(void **state)
 {
 	uint32_t u;
@@ -1261,6 +1334,7 @@ int main(void)
 	    cmocka_unit_test(test_json_snapshot),
 	    cmocka_unit_test(test_events),
 	    cmocka_unit_test(test_format_row),
+	    cmocka_unit_test(test_hostile_strings),
 	    cmocka_unit_test(test_arg_helpers),
 	    cmocka_unit_test(test_prom),
 	    cmocka_unit_test(test_vms),
