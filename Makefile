@@ -141,7 +141,7 @@ docs: $(BUILD)/fields_md
 	@tools/doc/update-readme.sh
 
 host-tests: $(BUILD)/fields_md $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf \
-	$(BUILD)/export_synth-san $(BUILD)/churn_synth-san $(FUZZ_TARGETS)
+	$(BUILD)/export_synth $(BUILD)/export_synth-san $(BUILD)/churn_synth-san $(FUZZ_TARGETS)
 
 # Synthetic containers for the exporter's host tests (ASan + UBSan) and the
 # benchmarks (plain).

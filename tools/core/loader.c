@@ -484,6 +484,27 @@ static int reap_one(struct vp_loader *l, void *ctx, const struct vp_container *c
 	return 0;
 }
 
+/* Whether the previous snapshot's reports count (always, unless gated). */
+static bool reports_final(const struct vp_loader *l)
+{
+	return !l->gated || l->delivered;
+}
+
+void vp_report_on_delivery(struct vp_loader *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->gated = true;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void vp_snapshot_delivered(struct vp_loader *l, uint64_t gen)
+{
+	pthread_mutex_lock(&l->lock);
+	if (gen == l->gen)
+		l->delivered = true;
+	pthread_mutex_unlock(&l->lock);
+}
+
 int vp_reap(struct vp_loader *l, uint64_t grace_ns)
 {
 	struct reap_walk w = {.now = vp_now_ns(), .grace_ns = grace_ns};
@@ -499,13 +520,16 @@ int vp_reap(struct vp_loader *l, uint64_t grace_ns)
 	for (size_t k = 0; k < w.n && !err; k++) {
 		bool reported = false;
 
-		/* reported already: retired here, so not again by the next snapshot */
+		/*
+		 * reported already: retired here, so not again by the next
+		 * snapshot; one whose report was not delivered is kept for it
+		 */
 		for (size_t i = 0; i < l->nreported && !reported; i++) {
 			reported = l->reported[i] == w.dead[k];
 			if (reported)
 				l->reported[i] = l->reported[--l->nreported];
 		}
-		if (reported) {
+		if (reported && reports_final(l)) {
 			if (retire(l, w.dead[k], true, NULL))
 				l->retired++;
 			continue;
@@ -626,7 +650,13 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&l->lock);
-	retire_reported(l);
+	if (reports_final(l)) {
+		retire_reported(l);
+		/* gated: the reaped ones the delivered snapshot reported last */
+		if (l->gated)
+			retire_reaped(l, l->last_ts);
+	}
+	l->delivered = false;
 	w.cap = l->nslots + bpf_map__max_entries(l->skel->maps.spill) + l->nreaped;
 	raw = calloc(w.cap, sizeof(*raw));
 	s->rows = calloc(w.cap, sizeof(*s->rows));
@@ -668,7 +698,8 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	/* every container so far: the retired ones, then these */
 	memcpy(s->lat_all, l->lat_retired, sizeof(*s->lat_all));
 	vp_lat_add(s->lat_all, s->lat_rows);
-	retire_reaped(l, now);
+	if (!l->gated)
+		retire_reaped(l, now);
 	qsort(s->rows, s->n, sizeof(*s->rows), cmp_row_cid);
 	s->ts_ns = now;
 	s->interval_s = l->prev ? (double)(now - l->last_ts) / 1e9 : 0;
@@ -693,6 +724,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	read_globals(l, &s->g);
 	vp_vm_names(s, "/proc");
 	s->retired = l->retired;
+	s->gen = ++l->gen;
 	s->mode = vp_mode_names[l->mode];
 	free(l->prev);
 	l->prev = raw;

@@ -67,6 +67,12 @@ struct vp_loader {
 	struct vp_slot *reaped;
 	size_t nreaped, capreaped;
 	uint64_t retired;
+	/*
+	 * vp_report_on_delivery: a snapshot reports only once the caller says
+	 * it was delivered (vp_snapshot_delivered with its gen)
+	 */
+	bool gated, delivered;
+	uint64_t gen;
 	pthread_mutex_t lock; /* the above, between vp_reap and a snapshot */
 	double waited_s;      /* spent in vp_open waiting for vfio_iommu_type1 */
 };
@@ -96,6 +102,14 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s);
  * (it stays in the map).
  */
 #define VP_REAP_GRACE_NS 1000000000ULL
+/*
+ * From now on a snapshot counts as a report of its released containers
+ * only once vp_snapshot_delivered(@l, its gen) says it reached someone
+ * (the exporter: a response sent in full); until then the next snapshot
+ * reports them again.  Only the newest snapshot can be delivered.
+ */
+void vp_report_on_delivery(struct vp_loader *l);
+void vp_snapshot_delivered(struct vp_loader *l, uint64_t gen);
 int vp_reap(struct vp_loader *l, uint64_t grace_ns);
 /* Container @cid's latency histograms now, into @out; -ENOENT if it is gone. */
 int vp_read_lat(struct vp_loader *l, uint32_t cid, struct vp_lat *out);

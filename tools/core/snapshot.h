@@ -58,6 +58,7 @@ struct vp_snapshot {
 	 */
 	struct vp_lat *lat_all;
 	uint64_t retired; /* containers dropped after being reported */
+	uint64_t gen;	  /* the loader's count of snapshots: this one's number */
 	const char *mode; /* how the kernel was observed ("tracepoint", ...) */
 };
 

@@ -10,9 +10,12 @@
  *   - a connection idle for VP_CONN_TIMEOUT_S is closed;
  *   - at most e->max_conn connections at once (from RLIMIT_NOFILE, up to
  *     VP_MAX_CONN), each with VP_CONN_MEMORY of request buffer.
- * Each /metrics request takes a snapshot under one lock: a released
- * container is in every response for --keep-released seconds after its
- * release (and in at least one), then it is retired and its series go.
+ * Scrapes that overlap share one rendered body (struct vp_body): at most
+ * VP_BODIES_MAX are alive, so unread responses hold at most that many
+ * renderings (and their gzip forms) whatever the number of connections.
+ * A released container is in every response for --keep-released seconds
+ * after its release, and in at least one sent in full (a HEAD, or a
+ * response cut short, is no report), then it is retired and its series go.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +38,16 @@
 #define VP_CONN_TIMEOUT_S 10
 #define VP_REQUEST_S	  10
 #define VP_CONN_MEMORY	  (16 * 1024)
+/* rendered bodies alive at most, and how long one is shared by overlapping scrapes */
+#define VP_BODIES_MAX	4
+#define VP_BODY_SHARE_S 1.0
+
+/* A request: its body, and the reference its response holds (freed by whichever ends last). */
+struct vp_req {
+	struct vp_exporter *e;
+	struct vp_body *body, *resp_body;
+	bool get, live;
+};
 
 extern const char *argp_program_version;
 
@@ -123,73 +136,20 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
-			     char *body, size_t len, bool owned, bool gzipped)
+static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status, const char *msg)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, body,
-					    owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (!r) {
-		if (owned)
-			free(body);
+	r = MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
+	if (!r)
 		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (gzipped)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	if (status == MHD_HTTP_OK && owned)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
-}
-
-static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status, const char *msg)
-{
-	return reply(conn, status, "text/plain; charset=utf-8", (char *)msg, strlen(msg), false,
-		     false);
-}
-
-/* Render /metrics; NULL on failure. */
-static char *render(struct vp_exporter *e, size_t *len)
-{
-	struct vp_prom_info info = {.version = argp_program_version,
-				    .mode = e->mode,
-				    .container_hists = e->container_hists};
-	struct vp_snapshot s;
-	char *buf = NULL;
-	FILE *f;
-	double t0 = now_s();
-	int err;
-
-	pthread_mutex_lock(&e->lock);
-	info.scrape_prev_s = e->last_render_s;
-	err = vp_snapshot_and_retire(e->l, &s);
-	if (err) {
-		e->failures++;
-		pthread_mutex_unlock(&e->lock);
-		fprintf(stderr, "vfiopin export: cannot read the container map: %s\n",
-			strerror(-err));
-		return NULL;
-	}
-	vp_sort_rows(s.rows, s.n, VP_SORT_CID);
-	f = open_memstream(&buf, len);
-	if (!f || vp_prom_write(f, &s, &info) || fclose(f)) {
-		if (f && buf)
-			free(buf);
-		buf = NULL;
-		e->failures++;
-	} else {
-		e->scrapes++;
-		e->last_render_s = now_s() - t0;
-	}
-	pthread_mutex_unlock(&e->lock);
-	vp_snapshot_free(&s);
-	return buf;
 }
 
 /*
@@ -268,6 +228,118 @@ static char *gzip(const char *in, size_t in_len, size_t *len)
 	return out;
 }
 
+/*
+ * One rendered /metrics, shared by every response that sends it: the
+ * exporter's newest body holds a reference, and so does each response and
+ * each request in flight.  Its gzip form is made once, when first asked.
+ */
+struct vp_body {
+	unsigned int refs;
+	uint64_t gen; /* the snapshot's (vp_snapshot_delivered) */
+	double born;
+	char *text, *gz;
+	size_t len, gzlen;
+	bool gz_tried;
+};
+
+/* under e->lock */
+static void body_put(struct vp_exporter *e, struct vp_body *b)
+{
+	if (!b || --b->refs)
+		return;
+	free(b->text);
+	free(b->gz);
+	free(b);
+	e->bodies--;
+}
+
+static void body_free_cb(void *cls)
+{
+	struct vp_req *q = cls;
+
+	bool done;
+
+	pthread_mutex_lock(&q->e->lock);
+	body_put(q->e, q->resp_body);
+	q->resp_body = NULL;
+	done = !q->live;
+	pthread_mutex_unlock(&q->e->lock);
+	if (done)
+		free(q);
+}
+
+/* A new body from a fresh snapshot, under e->lock; NULL on failure. */
+static struct vp_body *render(struct vp_exporter *e)
+{
+	struct vp_prom_info info = {.version = argp_program_version,
+				    .mode = e->mode,
+				    .container_hists = e->container_hists,
+				    .scrape_prev_s = e->last_render_s};
+	struct vp_body *b = calloc(1, sizeof(*b));
+	struct vp_snapshot s;
+	double t0 = now_s();
+	FILE *f;
+	int err;
+
+	if (!b) {
+		e->failures++;
+		return NULL;
+	}
+	err = vp_snapshot_and_retire(e->l, &s);
+	if (err) {
+		e->failures++;
+		free(b);
+		fprintf(stderr, "vfiopin export: cannot read the container map: %s\n",
+			strerror(-err));
+		return NULL;
+	}
+	vp_sort_rows(s.rows, s.n, VP_SORT_CID);
+	f = open_memstream(&b->text, &b->len);
+	if (!f || vp_prom_write(f, &s, &info) || fclose(f)) {
+		free(b->text);
+		free(b);
+		b = NULL;
+		e->failures++;
+	} else {
+		b->gen = s.gen;
+		b->born = now_s();
+		b->refs = 1;
+		e->bodies++;
+		e->last_render_s = b->born - t0;
+	}
+	vp_snapshot_free(&s);
+	return b;
+}
+
+/*
+ * The body for a scrape now, with a reference for the caller: the newest
+ * one while a response of it is still in flight and it is younger than
+ * VP_BODY_SHARE_S, or whenever VP_BODIES_MAX are alive (what unread
+ * responses can hold is bounded so); a fresh one otherwise.  NULL on
+ * failure.
+ */
+static struct vp_body *body_get(struct vp_exporter *e, bool gz)
+{
+	struct vp_body *b = e->cur;
+
+	if (!b || e->bodies < VP_BODIES_MAX) {
+		if (!b || b->refs == 1 || now_s() - b->born >= VP_BODY_SHARE_S) {
+			b = render(e);
+			if (!b)
+				return NULL;
+			body_put(e, e->cur);
+			e->cur = b;
+		}
+	}
+	b->refs++;
+	e->scrapes++;
+	if (gz && !b->gz_tried) {
+		b->gz_tried = true;
+		b->gz = gzip(b->text, b->len, &b->gzlen);
+	}
+	return b;
+}
+
 enum vp_route vp_export_route(const char *method, const char *url)
 {
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -280,15 +352,29 @@ enum vp_route vp_export_route(const char *method, const char *url)
 	return VP_ROUTE_NOT_FOUND;
 }
 
+/*
+ * Whether the client closed its side before its answer: no HTTP client
+ * does that and then reads, so what is sent it is no report.
+ */
+static bool peer_gone(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char c;
+
+	return ci && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
-	static int first;
 	struct vp_exporter *e = cls;
 	enum vp_route route;
-	size_t len;
-	char *body;
+	struct vp_req *q;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	bool gz;
 
 	(void)version;
 	(void)upload_data;
@@ -298,9 +384,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			    "method not allowed: GET or HEAD only\n");
 	/* a GET with a body: answer once the headers are in, ignore the rest */
 	if (!*req_cls) {
-		*req_cls = &first;
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			return MHD_NO;
+		q->e = e;
+		q->live = true;
+		*req_cls = q;
 		return MHD_YES;
 	}
+	q = *req_cls;
 	if (*upload_data_size) {
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -310,21 +402,34 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (route == VP_ROUTE_NOT_FOUND)
 		return text(conn, MHD_HTTP_NOT_FOUND,
 			    "not found: vfiopin export serves /metrics and /healthz\n");
-	body = render(e, &len);
-	if (!body)
+	gz = vp_accepts_gzip(
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	pthread_mutex_lock(&e->lock);
+	q->body = body_get(e, gz);
+	if (q->body) {
+		/* one reference for the request, one for its response */
+		q->body->refs++;
+		q->resp_body = q->body;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (!q->body)
 		return text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "vfiopin export: reading the BPF maps failed; see its log\n");
-	if (vp_accepts_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
-		size_t zlen;
-		char *z = gzip(body, len, &zlen);
-
-		if (z) {
-			free(body);
-			return reply(conn, MHD_HTTP_OK, VP_PROM_CONTENT_TYPE, z, zlen, true, true);
-		}
+	q->get = !strcmp(method, MHD_HTTP_METHOD_GET) && !peer_gone(conn);
+	gz = gz && q->body->gz;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(
+	    gz ? q->body->gzlen : q->body->len, gz ? q->body->gz : q->body->text, body_free_cb, q);
+	if (!r) {
+		body_free_cb(q);
+		return MHD_NO;
 	}
-	return reply(conn, MHD_HTTP_OK, VP_PROM_CONTENT_TYPE, body, len, true, false);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, VP_PROM_CONTENT_TYPE);
+	if (gz)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -390,9 +495,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct vp_conn *c = ci ? ci->socket_context : NULL;
+	struct vp_req *q = *req_cls;
 
-	(void)req_cls;
-	(void)toe;
+	if (q) {
+		/* a report is a body sent in full, not a HEAD or a response cut short */
+		if (q->body && q->get && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			vp_snapshot_delivered(e->l, q->body->gen);
+		bool done;
+
+		pthread_mutex_lock(&e->lock);
+		body_put(e, q->body);
+		q->body = NULL;
+		q->live = false;
+		/* the response's reference may outlive the request: it frees q then */
+		done = !q->resp_body;
+		pthread_mutex_unlock(&e->lock);
+		if (done)
+			free(q);
+		*req_cls = NULL;
+	}
 	if (!c)
 		return;
 	pthread_mutex_lock(&e->conn_lock);
@@ -496,6 +617,7 @@ bool vp_export_bind(struct vp_exporter *e, const char *listen_spec)
 bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mode)
 {
 	e->l = l;
+	vp_report_on_delivery(l);
 	e->mode = mode;
 	e->max_conn = conn_limit();
 	e->conns = malloc(e->max_conn * sizeof(*e->conns));
@@ -548,6 +670,8 @@ void vp_export_stop(struct vp_exporter *e)
 		pthread_join(e->watchdog, NULL);
 		/* closes the listening socket too */
 		MHD_stop_daemon(e->d);
+		body_put(e, e->cur);
+		e->cur = NULL;
 		pthread_mutex_destroy(&e->lock);
 		pthread_mutex_destroy(&e->conn_lock);
 		pthread_cond_destroy(&e->wake);

@@ -21,12 +21,15 @@
 
 struct MHD_Daemon;
 struct vp_conn;
+struct vp_body;
 
 struct vp_exporter {
 	struct vp_loader *l;
 	const char *mode;
 	bool container_hists; /* per-container latency histograms (the loader's row_lat) */
-	pthread_mutex_t lock; /* the loader's snapshot state */
+	pthread_mutex_t lock; /* the loader's snapshot state and the bodies */
+	struct vp_body *cur;  /* the newest rendering */
+	unsigned int bodies;  /* renderings alive (the newest and those still being sent) */
 	struct MHD_Daemon *d;
 	/* open connections and the watchdog that cuts overdue ones */
 	pthread_mutex_t conn_lock;
