@@ -163,6 +163,33 @@ expect_exit "compare: a sample of 0" 2 "zero.json: metrics.m.samples\[1\] is 0: 
 	build/vfiopin compare "$tmp/ones.json" "$tmp/zero.json"
 expect_exit "compare: a negative sample" 2 "negative.json: metrics.m.samples\[2\] is -7: samples are durations or rates" \
 	build/vfiopin compare "$tmp/negative.json" "$tmp/ones.json"
+# one metric said two ways: refused whichever side says what
+for pair in "lower higher better" "higher lower better" "lower in-us unit" "in-us lower unit" \
+	"lower per-run per_run" "per-run lower per_run"; do
+	set -- $pair
+	expect_exit "compare: $1 vs $2: a metric with two $3s" 2 \
+		"metric m has $3 .* in .*$1.json but .* in .*$2.json; refusing to compare" \
+		build/vfiopin compare "$tmp/$1.json" "$tmp/$2.json"
+done
+expect_exit "compare: pooled files that mix units" 2 "metric m has unit \"ns\" in .*lower.json but \"us\" in .*in-us.json" \
+	build/vfiopin compare "$tmp/lower.json" "$tmp/lower.json" vs "$tmp/lower.json" "$tmp/in-us.json"
+# a metric missing, empty or new on one side is named, and the empty one's
+# row keeps the median its side has
+rc=$(cmp_rc --json "$tmp/two.json" "$tmp/two-empty.json")
+if [ "$rc" = 0 ] && grep -q "warning: metric gone: no samples in NEW" "$tmp/err" &&
+	python3 -c '
+import json, sys
+m = {x["metric"]: x for x in json.load(open(sys.argv[1]))["metrics"]}["gone"]
+assert m["verdict"] == "no data" and m["median_new"] is None and m["median_base"] > 0, m
+' "$tmp/out"; then
+	ok "compare: a metric empty in NEW: named on stderr, its base median kept, NEW's null"
+else
+	bad "compare: a metric empty in NEW: exit $rc, $(cat "$tmp/err" "$tmp/out")"
+fi
+rc=$(cmp_rc "$tmp/two.json" "$tmp/extra.json")
+grep -q "extra.json has no metric gone" "$tmp/err" && grep -q "two.json has no metric fresh" "$tmp/err" &&
+	ok "compare: metrics on one side only are named, either side (exit $rc)" ||
+	bad "compare: one-sided metrics: exit $rc, $(cat "$tmp/err")"
 rc=$(cmp_rc --json "$tmp/huge-base.json" "$tmp/huge-slow.json")
 if [ "$rc" = 1 ] && cases huge-20 "$tmp/out"; then
 	ok "compare: samples near 1e308, 20 % slower: finite medians, ~+20 %, regressed, exit 1"

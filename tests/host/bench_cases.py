@@ -126,6 +126,17 @@ def hostile(d):
     # 80 GB at 100,000 a side and, failing to get it, said "unchanged")
     save(d + "/large-base.json", doc({"m": metric(lognormal(100000, 1.0, 3))}))
     save(d + "/large-slow.json", doc({"m": metric(lognormal(100000, 1.2, 4))}))
+    # one metric, said differently by the two sides: a direction, a unit,
+    # repetition medians against raw samples
+    ten = lognormal(10, 1, 1)
+    save(d + "/lower.json", doc({"m": metric(ten)}))
+    save(d + "/higher.json", doc({"m": metric(lognormal(10, 1.2, 2), better="higher")}))
+    save(d + "/in-us.json", doc({"m": metric([v / 1000 for v in ten], unit="us")}))
+    save(d + "/per-run.json", doc({"m": metric(ten, per_run=[5, 5])}))
+    # metrics present on one side only, or empty on one
+    save(d + "/two.json", doc({"m": metric(ten), "gone": metric(lognormal(10, 1, 3))}))
+    save(d + "/two-empty.json", doc({"m": metric(lognormal(10, 1, 4)), "gone": metric([])}))
+    save(d + "/extra.json", doc({"m": metric(ten), "fresh": metric(lognormal(10, 1, 3))}))
 
 
 def write(d):

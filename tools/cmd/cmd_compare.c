@@ -225,12 +225,20 @@ static int compare_metric(const struct compare_opts *o, const char *name,
 	y = vp_bench_values(b[1], o->side[1].n, name, &r->nn, &r->sn);
 	r->verdict = "unchanged";
 	r->change = r->lo = r->hi = r->p = r->p_adj = NAN;
+	r->mb = r->mn = NAN;
 	if (!x || !y)
 		goto out;
 	rc = 0;
+	/* each side's median where it has samples (null in JSON where not) */
+	if (r->nb)
+		r->mb = vp_median(x, r->nb);
+	if (r->nn)
+		r->mn = vp_median(y, r->nn);
 	if (!r->nb || !r->nn) {
-		snprintf(r->warning, sizeof(r->warning), "no samples on %s",
-			 r->nb || r->nn ? "one side" : "either side");
+		snprintf(r->warning, sizeof(r->warning), "no samples %s",
+			 r->nb	 ? "in NEW"
+			 : r->nn ? "in BASE"
+				 : "on either side");
 		r->verdict = "no data";
 		goto out;
 	}
@@ -239,8 +247,6 @@ static int compare_metric(const struct compare_opts *o, const char *name,
 		rc = -1;
 		goto out;
 	}
-	r->mb = vp_median(x, r->nb);
-	r->mn = vp_median(y, r->nn);
 	r->p = u.p;
 	r->exact = u.exact;
 	r->ci_full = s.ci_full;
@@ -469,6 +475,50 @@ static const char *kernel_of(const struct vp_bench *b, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Whether metric @name means the same in every file: one unit, one
+ * direction, and per_run in all or none (repetition medians are not
+ * raw samples).  False, with the metric, the files and both values on
+ * stderr, if not.
+ */
+static bool same_metric(struct vp_bench *const b[2], const int nfiles[2], const char *name)
+{
+	static const char *const keys[] = {"unit", "better", "per_run"};
+	json_t *m0 = json_object_get(b[0][0].metrics, name);
+
+	for (int k = 0; k < 2; k++) {
+		for (int f = 0; f < nfiles[k]; f++) {
+			json_t *m = json_object_get(b[k][f].metrics, name);
+
+			for (size_t i = 0; m && i < sizeof(keys) / sizeof(keys[0]); i++) {
+				json_t *v0 = json_object_get(m0, keys[i]),
+				       *v = json_object_get(m, keys[i]);
+				bool per_run = i == 2,
+				     same = per_run ? !v0 == !v : json_equal(v0, v);
+				char *safe, *s0, *s1;
+
+				if (same)
+					continue;
+				safe = vp_printable(name, false);
+				s0 = per_run ? strdup(v0 ? "present" : "absent")
+					     : json_dumps(v0, JSON_ENCODE_ANY | JSON_COMPACT);
+				s1 = per_run ? strdup(v ? "present" : "absent")
+					     : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+				fprintf(stderr,
+					"vfiopin compare: metric %s has %s %s in %s but %s in %s; "
+					"refusing to compare\n",
+					safe ? safe : "?", keys[i], s0 ? s0 : "?", b[0][0].path,
+					s1 ? s1 : "?", b[k][f].path);
+				free(safe);
+				free(s0);
+				free(s1);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 /* The first field in which two workloads differ, for the refusal. */
 static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 {
@@ -517,8 +567,11 @@ int cmd_compare(int argc, char **argv)
 	json_t *mb;
 	FILE *out = stdout;
 	char diff[256], kernels[2][160];
+	int nfiles[2];
 
 	argp_parse(&compare_argp, argc, argv, 0, NULL, &o);
+	nfiles[0] = o.side[0].n;
+	nfiles[1] = o.side[1].n;
 	for (int k = 0; k < 2; k++) {
 		b[k] = calloc(o.side[k].n, sizeof(*b[k]));
 		if (!b[k]) {
@@ -565,6 +618,20 @@ int cmd_compare(int argc, char **argv)
 			free(two);
 		}
 	}
+	/* a metric only in NEW is named, not dropped without a word */
+	for (int f = 0; f < o.side[1].n; f++) {
+		json_object_foreach(b[1][f].metrics, name, mb)
+		{
+			char *safe;
+
+			if (json_object_get(b[0][0].metrics, name))
+				continue;
+			safe = vp_printable(name, false);
+			fprintf(stderr, "vfiopin compare: warning: %s has no metric %s\n",
+				b[0][0].path, safe ? safe : "?");
+			free(safe);
+		}
+	}
 	res = calloc(json_object_size(b[0][0].metrics) + 1, sizeof(*res));
 	if (!res)
 		goto done;
@@ -576,6 +643,8 @@ int cmd_compare(int argc, char **argv)
 			for (int f = 0; f < o.side[k].n && !missing; f++)
 				if (!json_object_get(b[k][f].metrics, name))
 					missing = b[k][f].path;
+		if (!same_metric(b, nfiles, name))
+			goto done;
 		if (missing) {
 			char *safe = vp_printable(name, false);
 
@@ -590,6 +659,13 @@ int cmd_compare(int argc, char **argv)
 				"samples\n",
 				res[n].sb, res[n].sn);
 			goto done;
+		}
+		if (!strcmp(res[n].verdict, "no data")) {
+			char *safe = vp_printable(name, false);
+
+			fprintf(stderr, "vfiopin compare: warning: metric %s: %s\n",
+				safe ? safe : "?", res[n].warning);
+			free(safe);
 		}
 		compared += !isnan(res[n].p);
 		n++;
