@@ -58,7 +58,7 @@ LIB_SRCS := $(filter-out tools/cmd/vfiopin.c,$(foreach d,$(TOOL_DIRS),$(wildcard
 TOOL_INC := -Ibpf $(foreach d,$(TOOL_DIRS),-Itools/$(d)) -I$(BUILD)
 TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE $(TOOL_INC)
 TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson libmicrohttpd zlib) -lpthread -lm
-SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_CFLAGS := $(TOOL_CFLAGS) -O1 $(SAN)
 FUZZ_LIB_CFLAGS := $(TOOL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)

@@ -31,6 +31,7 @@
  * A step written STEP=ERRNO (e.g. pin=ENOMEM) must fail with that errno.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -127,13 +128,25 @@ static long vmlck_kb(void)
 	return kb;
 }
 
+/* Decimal, or hexadecimal with 0x (a leading zero is no octal); 0 digits: *end == s. */
+static unsigned long long strtonum(const char *s, char **end)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2]))
+		return strtoull(s + 2, end, 16);
+	if (!isdigit((unsigned char)s[0])) {
+		*end = (char *)s;
+		return 0;
+	}
+	return strtoull(s, end, 10);
+}
+
 static uint64_t parse_num(const char *s, const char *what)
 {
 	char *end;
 	unsigned long long v;
 
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtonum(s, &end);
 	if (errno || end == s || *end || s[0] == '-')
 		die("%s: '%s' is not a number", what, s);
 	return v;
@@ -146,7 +159,7 @@ static uint64_t parse_size(const char *s, const char *what)
 	uint64_t mul = 1;
 
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtonum(s, &end);
 	if (errno || end == s || s[0] == '-')
 		die("%s: '%s' is not a size", what, s);
 	if (*end == 'K' || *end == 'k')

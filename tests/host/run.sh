@@ -182,7 +182,42 @@ if [ ! -d /sys/module/vfio_iommu_type1 ]; then
 	# --duration bounds the whole run, a wait for the modules included
 	expect_exit "vfiopin stat: --duration bounds --wait-modules" 1 \
 		"vfio_iommu_type1 was not loaded within the 1 s of --duration" timeout 120 $V stat --wait-modules -d 1
+	# a signal during the wait ends it cleanly: handled, and no -o file left
+	keep=$(mktemp -d)
+	for sig in INT TERM HUP; do
+		$V stat --wait-modules -o "$keep/w.json" 2> "$keep/err" &
+		pid=$!
+		for _ in $(seq 300); do
+			grep -q "waiting for vfio_iommu_type1" "$keep/err" && break
+			sleep 0.1
+		done
+		kill -$sig $pid
+		wait $pid
+		rc=$?
+		[ $rc = 1 ] && [ ! -e "$keep/w.json" ] &&
+			ok "vfiopin stat --wait-modules: SIG$sig ends the wait (exit 1), no -o file left" ||
+			bad "vfiopin stat --wait-modules: SIG$sig: exit $rc, -o file $(ls "$keep")"
+	done
+	rm -rf "$keep"
 fi
+# -o never follows a symlink (a root tool in a shared directory) nor waits
+# on a FIFO with no reader; the link's target stays as it was
+keep=$(mktemp -d)
+echo "precious" > "$keep/target"
+ln -s "$keep/target" "$keep/link"
+mkfifo "$keep/fifo"
+for sub in stat hist trace "top -b"; do
+	expect_exit "vfiopin $sub: -o a symlink refused" 1 \
+		"cannot write $keep/link: it is a symbolic link" timeout 60 $V $sub -d 1 -o "$keep/link"
+done
+python3 tests/host/bench_cases.py write "$keep"
+expect_exit "vfiopin compare: -o a symlink refused" 2 "cannot write $keep/link: it is a symbolic link" \
+	$V compare -o "$keep/link" "$keep/base.json" "$keep/same.json"
+[ "$(cat "$keep/target")" = precious ] && ok "vfiopin: -o through a symlink left its target alone" ||
+	bad "vfiopin: a symlink's target now holds $(cat "$keep/target")"
+expect_exit "vfiopin stat: -o a FIFO with no reader" 1 "cannot write $keep/fifo: a FIFO with no reader" \
+	timeout 60 $V stat -d 1 -o "$keep/fifo"
+rm -rf "$keep"
 if command -v setpriv > /dev/null; then
 	# a copy the unprivileged user can reach wherever the work tree is
 	nob=$(mktemp -d)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "cli.h"
 #include "benchfile.h"
@@ -568,6 +569,7 @@ int cmd_compare(int argc, char **argv)
 	FILE *out = stdout;
 	char diff[256], kernels[2][160];
 	int nfiles[2];
+	bool created = false;
 
 	argp_parse(&compare_argp, argc, argv, 0, NULL, &o);
 	nfiles[0] = o.side[0].n;
@@ -689,10 +691,13 @@ int cmd_compare(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		regressions += !strcmp(res[i].verdict, "regressed");
-	if (o.output && !(out = fopen(o.output, "w"))) {
+	if (o.output && !(out = vp_file_open(o.output, &created))) {
+		out = stdout;
+		goto done;
+	}
+	if (out != stdout && ftruncate(fileno(out), 0) && errno != EINVAL) {
 		fprintf(stderr, "vfiopin compare: cannot write %s: %s\n", o.output,
 			strerror(errno));
-		out = stdout;
 		goto done;
 	}
 	if (o.fmt == FMT_JSON) {

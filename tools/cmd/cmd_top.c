@@ -139,7 +139,7 @@ static int run_batch(struct top_opts *o, struct vp_loader *l)
 
 	if (!vp_output_begin(&o->common))
 		return VP_EXIT_FAIL;
-	rc = vp_collect(l, &o->common, (int)(o->interval * 1000), batch_tick, &b);
+	rc = vp_collect(l, &o->common, (uint64_t)(o->interval * 1e9), batch_tick, &b);
 	if (!vp_output_close(&o->common) || b.failed || rc < 0)
 		return VP_EXIT_FAIL;
 	if (o->cid && !b.seen) {

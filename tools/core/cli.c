@@ -18,13 +18,21 @@ static volatile int usr1;
 bool vp_parse_u32(const char *s, uint32_t *out)
 {
 	unsigned long long v;
+	int base = 10;
 	char *end;
 
 	/* a digit first: strtoull would skip white space and take a sign */
 	if (!s || !isdigit((unsigned char)*s))
 		return false;
+	/* decimal, or hexadecimal with 0x: a leading zero is no octal */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return false;
+		s += 2;
+		base = 16;
+	}
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base);
 	if (errno || *end || v > UINT32_MAX)
 		return false;
 	*out = (uint32_t)v;
@@ -149,30 +157,46 @@ void vp_arg_id(struct argp_state *state, const char *opt, const char *arg, uint3
 			   strcmp(opt, "--pid") ? "a container id" : "a process id", arg);
 }
 
+FILE *vp_file_open(const char *path, bool *created)
+{
+	/* never through a symlink; a FIFO without a reader fails, never blocks */
+	const int how = O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+	FILE *f = NULL;
+	int fd, en;
+
+	*created = false;
+	/* no O_TRUNC: what FILE holds stays until there is output to replace it */
+	fd = open(path, how | O_CREAT | O_EXCL, 0666);
+	if (fd >= 0)
+		*created = true;
+	else if (errno == EEXIST)
+		fd = open(path, how);
+	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
+		f = fdopen(fd, "w");
+	if (f)
+		return f;
+	en = errno;
+	fprintf(stderr, "vfiopin: cannot write %s: %s\n", path,
+		en == ELOOP   ? "it is a symbolic link (give the path it points to)"
+		: en == ENXIO ? "a FIFO with no reader"
+			      : strerror(en));
+	if (fd >= 0)
+		close(fd);
+	if (*created)
+		unlink(path);
+	*created = false;
+	errno = en;
+	return NULL;
+}
+
 bool vp_output_open(struct vp_common *c)
 {
-	int fd;
-
 	c->out = stdout;
 	c->created = c->begun = false;
 	if (!c->output)
 		return true;
-	/* no O_TRUNC: what FILE holds stays until there is output to replace it */
-	fd = open(c->output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd >= 0)
-		c->created = true;
-	else if (errno == EEXIST)
-		fd = open(c->output, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || !(c->out = fdopen(fd, "w"))) {
-		fprintf(stderr, "vfiopin: cannot write %s: %s\n", c->output, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		if (c->created)
-			unlink(c->output);
-		c->out = NULL;
-		return false;
-	}
-	return true;
+	c->out = vp_file_open(c->output, &c->created);
+	return c->out != NULL;
 }
 
 bool vp_output_begin(struct vp_common *c)
@@ -282,14 +306,15 @@ void vp_signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
-int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
+int vp_collect(struct vp_loader *l, const struct vp_common *c, uint64_t tick_ns,
 	       int (*tick)(void *ctx, bool usr1), void *ctx)
 {
-	uint64_t t0 = vp_now_ns(), next = t0 + (uint64_t)tick_ms * 1000000ULL;
+	uint64_t t0 = vp_now_ns(), next = t0 + tick_ns;
 	uint64_t next_reap = t0 + 1000000000ULL;
 	/* --duration bounds the whole run: what vp_open waited counts */
 	double duration = c->duration > 0 ? c->duration - l->waited_s : 0;
@@ -307,10 +332,9 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 	}
 	while (!vp_stop) {
 		uint64_t now = vp_now_ns();
-		int wait_ms = tick_ms > 0 ? (int)((next > now ? next - now : 0) / 1000000) : 100;
+		uint64_t left = next > now ? next - now : 0;
+		int wait_ms = tick_ns && left < 100000000ULL ? (int)(left / 1000000) : 100;
 
-		if (wait_ms > 100)
-			wait_ms = 100;
 		err = vp_poll(l, wait_ms);
 		if (err < 0) {
 			fprintf(stderr, "vfiopin: reading events: %s\n", strerror(-err));
@@ -329,10 +353,10 @@ int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
 				fprintf(stderr,
 					"vfiopin: out of memory keeping released containers\n");
 		}
-		if (tick_ms > 0 && now >= next) {
-			next += (uint64_t)tick_ms * 1000000ULL;
+		if (tick_ns && now >= next) {
+			next += tick_ns;
 			if (next < now)
-				next = now + (uint64_t)tick_ms * 1000000ULL;
+				next = now + tick_ns;
 			if (tick && tick(ctx, false))
 				break;
 		}

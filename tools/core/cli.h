@@ -42,11 +42,11 @@ void vp_arg_id(struct argp_state *state, const char *opt, const char *arg, uint3
 
 /*
  * Run until the duration passes, SIGINT/SIGTERM arrives or COMMAND exits,
- * delivering events; @tick runs every @tick_ms and on SIGUSR1 (with
+ * delivering events; @tick runs every @tick_ns (0: never) and on SIGUSR1 (with
  * @usr1 true).  Returns COMMAND's exit status (0 without one), or
  * a negative errno.
  */
-int vp_collect(struct vp_loader *l, const struct vp_common *c, int tick_ms,
+int vp_collect(struct vp_loader *l, const struct vp_common *c, uint64_t tick_ns,
 	       int (*tick)(void *ctx, bool usr1), void *ctx);
 
 /*
@@ -73,7 +73,10 @@ bool vp_in_path(const char *prog);
 /* vp_spawn and wait: the exit status (128 + N for signal N; 127: not run), -1 if no child. */
 int vp_run(char *const argv[], const int fds[VP_SPAWN_FDS]);
 
-/* SIGINT/SIGTERM set vp_stop; SIGUSR1 asks vp_collect for a snapshot. */
+/*
+ * SIGINT/SIGTERM/SIGHUP set vp_stop; SIGUSR1 asks vp_collect for a
+ * snapshot.  main installs them before any subcommand can wait.
+ */
 void vp_signals_install(void);
 
 /*
@@ -82,6 +85,12 @@ void vp_signals_install(void);
  * leaves it as it was.
  */
 bool vp_output_open(struct vp_common *c);
+/*
+ * @path opened for writing the way -o is (never through a symlink, never
+ * blocking on a FIFO, not truncated: vp_output_begin does that), *@created
+ * set when this made it; NULL with a message on stderr.
+ */
+FILE *vp_file_open(const char *path, bool *created);
 /* The checks passed and output follows: truncate FILE.  False on failure. */
 bool vp_output_begin(struct vp_common *c);
 /*

@@ -298,6 +298,8 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 		}
 		uint64_t t0 = vp_now_ns();
 
+		/* Ctrl-C, SIGTERM or SIGHUP ends the wait cleanly, its -o file gone */
+		vp_signals_install();
 		fprintf(stderr, "vfiopin: waiting for vfio_iommu_type1 to be loaded\n");
 		while (!type1_loaded() && !vp_stop) {
 			l->waited_s = (double)(vp_now_ns() - t0) / 1e9;

@@ -585,6 +585,15 @@ static void test_arg_helpers(void **state)
 	assert_int_equal(u, 17);
 	assert_true(vp_parse_u32("0x10", &u));
 	assert_int_equal(u, 16);
+	/* a leading zero is decimal, never octal (010 was 8, 08 refused) */
+	assert_true(vp_parse_u32("010", &u));
+	assert_int_equal(u, 10);
+	assert_true(vp_parse_u32("08", &u));
+	assert_int_equal(u, 8);
+	assert_true(vp_parse_u32("0X1f", &u));
+	assert_int_equal(u, 31);
+	assert_false(vp_parse_u32("0x", &u));
+	assert_false(vp_parse_u32("0x-1", &u));
 	assert_true(vp_parse_u32("4294967295", &u));
 	assert_false(vp_parse_u32("4294967296", &u));
 	assert_false(vp_parse_u32("-1", &u));
