@@ -183,6 +183,22 @@ PY
 curl -s -o "$tmp/k0-a" "http://127.0.0.1:$p0/metrics"
 curl -s -o "$tmp/k0-b" "http://127.0.0.1:$p0/metrics"
 expect_value k0-a 'vfiopin_container_released{cid="2"}' 1
+# a target too long to be a scrape is answered 414 at once, not left to time out
+c=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p0/metrics?$(printf 'a=b&%.0s' $(seq 3800))")
+[ "$c" = 414 ] && ok "export: a 15 KB query of 3,800 arguments gets 414" || bad "export: long query: '$c'"
+# the absolute form (RFC 9112): the path after the authority
+c=$(curl -s -o /dev/null -w '%{http_code}' --request-target "http://127.0.0.1:$p0/metrics" "http://127.0.0.1:$p0/")
+[ "$c" = 200 ] && ok "export: GET http://HOST/metrics is /metrics" || bad "export: absolute-form target: $c"
+c=$(curl -s -o /dev/null -w '%{http_code}' --request-target "http://127.0.0.1:$p0/nothing" "http://127.0.0.1:$p0/")
+[ "$c" = 404 ] && ok "export: GET http://HOST/nothing is 404" || bad "export: absolute-form /nothing: $c"
+# one client holding 1,100 connections and reopening them: its own are
+# limited, every scrape from another address is served
+if out=$(python3 tests/host/unread_clients.py "$p0" --clients 1100 --sources 1 --seconds 10 \
+	--pid $pid --max-growth-mb 1000); then
+	ok "export: one client with 1,100 connections: every other scrape served ($out)"
+else
+	bad "export: one client's flood: $out"
+fi
 grep -q 'cid="2"' "$tmp/k0-b" && bad "export: container 2 served again after a full response" ||
 	ok "export: --keep-released 0: reported by the first response sent in full, then gone"
 kill -TERM $pid

@@ -2,8 +2,9 @@
 
     python3 tests/host/unread_clients.py PORT --clients 1000 --seconds 15 --pid PID
 
-Opens CLIENTS connections from 127.0.0.2 to 127.0.0.9 (one source address
-per 125: a per-address connection limit does not stop them all), each
+Opens CLIENTS connections from 127.0.0.2 on, spread over --sources
+addresses (8 by default: a per-address connection limit does not stop
+them all; 1: one client's flood, which that limit must), each
 with a 4 KiB receive buffer, that send `GET /metrics` (every other one
 accepting gzip) and never read; one the server cuts is opened again.
 Beside them a normal client scrapes every 0.5 s.  Prints one JSON object:
@@ -31,8 +32,8 @@ def status_kb(pid, key):
     return None
 
 
-def unread(port, i, stop, stats, lock):
-    src = "127.0.0.%d" % (2 + i % 8)
+def unread(port, i, sources, stop, stats, lock):
+    src = "127.0.0.%d" % (2 + i % sources)
     while not stop.is_set():
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -81,6 +82,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--pid", type=int, required=True)
     ap.add_argument("--max-growth-mb", type=float, default=64)
+    ap.add_argument("--sources", type=int, default=8)
     a = ap.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -90,7 +92,7 @@ def main():
     stats = {"opened": 0}
     lock = threading.Lock()
     stop = threading.Event()
-    threads = [threading.Thread(target=unread, args=(a.port, i, stop, stats, lock), daemon=True)
+    threads = [threading.Thread(target=unread, args=(a.port, i, a.sources, stop, stats, lock), daemon=True)
                for i in range(a.clients)]
     for t in threads:
         t.start()
@@ -105,7 +107,7 @@ def main():
     for t in threads:
         t.join(15)
     growth_mb = (hwm_after - hwm_before) / 1024
-    print(json.dumps({"unread_clients": a.clients, "seconds": a.seconds,
+    print(json.dumps({"unread_clients": a.clients, "sources": a.sources, "seconds": a.seconds,
                       "connections_opened": stats["opened"],
                       "scrapes_tried": tried, "scrapes_served": served,
                       "peak_rss_kb_before": hwm_before, "peak_rss_kb_after": hwm_after,

@@ -38,6 +38,10 @@
 #define VP_CONN_TIMEOUT_S 10
 #define VP_REQUEST_S	  10
 #define VP_CONN_MEMORY	  (16 * 1024)
+/* connections one address may hold: a flood from one client leaves room for the scraper */
+#define VP_PER_IP_CONN 128
+/* a request target longer than this gets 414 at once (Prometheus sends none near it) */
+#define VP_MAX_TARGET 2048
 /* rendered bodies alive at most, and how long one is shared by overlapping scrapes */
 #define VP_BODIES_MAX	4
 #define VP_BODY_SHARE_S 1.0
@@ -344,6 +348,13 @@ enum vp_route vp_export_route(const char *method, const char *url)
 {
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return VP_ROUTE_NOT_ALLOWED;
+	/* the absolute form (RFC 9112 3.2.2): a server must accept it; the path is what follows the
+	 * authority */
+	if (!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8)) {
+		url = strchr(strstr(url, "//") + 2, '/');
+		if (!url)
+			return VP_ROUTE_NOT_FOUND;
+	}
 	/* the path as sent (no_unescape): exactly these two, no query */
 	if (!strcmp(url, "/metrics"))
 		return VP_ROUTE_METRICS;
@@ -363,6 +374,35 @@ static bool peer_gone(struct MHD_Connection *conn)
 	char c;
 
 	return ci && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/*
+ * Every request target, before libmicrohttpd splits its query into
+ * arguments in the connection's 16 KiB: one too long to be a scrape is
+ * answered 414 here and the connection closed (left to the library, a
+ * query of thousands of arguments got no answer until the watchdog).
+ * The connection has sent nothing of this request yet: the socket is
+ * ours to answer on.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	static const char answer[] = "HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n"
+				     "Content-Type: text/plain; charset=utf-8\r\n"
+				     "Content-Length: 36\r\n\r\n"
+				     "request target over 2048 bytes: 414\n";
+	const union MHD_ConnectionInfo *ci;
+
+	(void)cls;
+	if (strlen(uri) <= VP_MAX_TARGET)
+		return NULL;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci) {
+		if (send(ci->connect_fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) <
+		    0)
+			(void)0; /* the close below is the answer then */
+		shutdown(ci->connect_fd, SHUT_RDWR);
+	}
+	return NULL;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -640,11 +680,12 @@ bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mod
 	e->d = MHD_start_daemon(
 	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, e,
 	    MHD_OPTION_LISTEN_SOCKET, e->fd, MHD_OPTION_CONNECTION_LIMIT, e->max_conn,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)VP_CONN_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)VP_CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, e, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, e, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)VP_PER_IP_CONN,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)VP_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)VP_CONN_MEMORY, MHD_OPTION_NOTIFY_CONNECTION, on_connection, e,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
+	    NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!e->d || pthread_create(&e->watchdog, NULL, watchdog, e)) {
 		fprintf(stderr, "vfiopin export: cannot start the HTTP server on %s\n", e->where);
 		if (e->d)
