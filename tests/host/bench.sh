@@ -173,6 +173,15 @@ for pair in "lower higher better" "higher lower better" "lower in-us unit" "in-u
 done
 expect_exit "compare: pooled files that mix units" 2 "metric m has unit \"ns\" in .*lower.json but \"us\" in .*in-us.json" \
 	build/vfiopin compare "$tmp/lower.json" "$tmp/lower.json" vs "$tmp/lower.json" "$tmp/in-us.json"
+rc=$(cmp_rc "$tmp/wl-int.json" "$tmp/wl-real.json")
+[ "$rc" = 0 ] && ok "compare: a workload of 64 and one of 64.0 are the same workload" ||
+	bad "compare: 64 vs 64.0: exit $rc, $(cat "$tmp/err")"
+rc=$(cmp_rc "$tmp/esc-broken.json" "$tmp/lower.json")
+if [ "$rc" = 2 ] && ! grep -q $'\e' "$tmp/err" && grep -q 'x1b' "$tmp/err"; then
+	ok "compare: a parse error quoting an ESC byte shows it escaped (exit 2)"
+else
+	bad "compare: parse error of a file with ESC: exit $rc, $(od -c "$tmp/err" | head -3)"
+fi
 # a metric missing, empty or new on one side is named, and the empty one's
 # row keeps the median its side has
 rc=$(cmp_rc --json "$tmp/two.json" "$tmp/two-empty.json")

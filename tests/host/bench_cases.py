@@ -133,6 +133,15 @@ def hostile(d):
     save(d + "/higher.json", doc({"m": metric(lognormal(10, 1.2, 2), better="higher")}))
     save(d + "/in-us.json", doc({"m": metric([v / 1000 for v in ten], unit="us")}))
     save(d + "/per-run.json", doc({"m": metric(ten, per_run=[5, 5])}))
+    # one rule for numbers: a workload of 64.0 is the workload of 64
+    w = bench({"m": metric(ten)}, workload={"mode": "mdev", "pages_per_call": 64},
+              kernel={"kernel_release": "test"})
+    save(d + "/wl-int.json", w)
+    w["workload"]["pages_per_call"] = 64.0
+    save(d + "/wl-real.json", w)
+    # a broken file whose bad bytes are an escape sequence
+    with open(d + "/esc-broken.json", "w") as f:
+        f.write('{"schema": \x1b[31m')
     # metrics present on one side only, or empty on one
     save(d + "/two.json", doc({"m": metric(ten), "gone": metric(lognormal(10, 1, 3))}))
     save(d + "/two-empty.json", doc({"m": metric(lognormal(10, 1, 4)), "gone": metric([])}))

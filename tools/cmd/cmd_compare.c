@@ -530,7 +530,7 @@ static void first_difference(json_t *a, json_t *b, char *buf, size_t len)
 	{
 		json_t *w = json_object_get(b, k);
 
-		if (!w || !json_equal(v, w)) {
+		if (!vp_json_same(v, w)) {
 			char *sa = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 			char *sb = w ? json_dumps(w, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 
@@ -589,7 +589,7 @@ int cmd_compare(int argc, char **argv)
 		for (int f = 0; f < o.side[k].n; f++) {
 			const struct vp_bench *x = &b[k][f];
 
-			if (json_equal(b[0][0].workload, x->workload))
+			if (vp_json_same(b[0][0].workload, x->workload))
 				continue;
 			first_difference(b[0][0].workload, x->workload, diff, sizeof(diff));
 			fprintf(stderr,

@@ -61,20 +61,52 @@ bad:
 }
 
 /* Check the document in b->root (NULL: it did not parse, as @err says). */
+bool vp_json_same(json_t *a, json_t *b)
+{
+	const char *k;
+	json_t *v;
+
+	/* one rule for numbers: 64 and 64.0 are the same, as for the version */
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	if (!a || !b || json_typeof(a) != json_typeof(b))
+		return false;
+	if (json_is_object(a)) {
+		if (json_object_size(a) != json_object_size(b))
+			return false;
+		json_object_foreach(a, k,
+				    v) if (!vp_json_same(v, json_object_get(b, k))) return false;
+		return true;
+	}
+	if (json_is_array(a)) {
+		if (json_array_size(a) != json_array_size(b))
+			return false;
+		for (size_t i = 0; i < json_array_size(a); i++)
+			if (!vp_json_same(json_array_get(a, i), json_array_get(b, i)))
+				return false;
+		return true;
+	}
+	return json_equal(a, b);
+}
+
 static bool check(struct vp_bench *b, const json_error_t *err)
 {
 	const char *path = b->path, *name;
 	json_t *v;
 
 	if (!b->root) {
+		/* jansson quotes the bytes it choked on: escaped, as any file contents */
+		char text[VP_ESC_LEN(sizeof(err->text))];
+
+		vp_escape(text, sizeof(text), err->text, false);
 		if (!err->text[0]) /* jansson says nothing when an allocation fails */
 			fprintf(stderr, "vfiopin compare: %s: cannot load it: out of memory\n",
 				path);
 		else if (err->line < 0)
-			fprintf(stderr, "vfiopin compare: %s: %s\n", path, err->text);
+			fprintf(stderr, "vfiopin compare: %s: %s\n", path, text);
 		else
 			fprintf(stderr, "vfiopin compare: %s:%d:%d (byte %d): %s\n", path,
-				err->line, err->column, err->position, err->text);
+				err->line, err->column, err->position, text);
 		return false;
 	}
 	v = json_object_get(b->root, "schema");

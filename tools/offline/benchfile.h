@@ -49,6 +49,8 @@ double *vp_bench_values(const struct vp_bench *b, int n, const char *name, size_
  * of memory.
  */
 json_t *vp_bench_new(json_t *workload, json_t *run, json_t *environment);
+/* json_equal, but numbers compared by value (64 is 64.0), at any depth. */
+bool vp_json_same(json_t *a, json_t *b);
 int vp_bench_add_metric(json_t *doc, const char *name, const char *unit, bool lower_better,
 			const char *what, const double *samples, size_t n, const uint32_t *per_run,
 			size_t runs);
