@@ -139,6 +139,21 @@ expect_exit "capture: -o is a file everywhere, not capture's directory" 2 "captu
 	build/vfiopin capture -o "$tmp/c" -- true
 expect_fail "capture: --report with a COMMAND" "takes neither" build/vfiopin capture --report "$tmp" -- true
 expect_fail "capture --report: no perf.data" "no $tmp/nothere/perf.data" build/vfiopin capture --report "$tmp/nothere"
+if command -v perf > /dev/null; then
+	# a corrupt perf.data: exit 1, and the earlier report stays whole
+	mkdir "$tmp/rep"
+	head -c 4096 /dev/urandom > "$tmp/rep/perf.data"
+	for f in timeline.txt timeline.json capture.svg; do echo "earlier $f" > "$tmp/rep/$f"; done
+	expect_exit "capture --report: a corrupt perf.data" 1 "perf script failed .*no output written" \
+		build/vfiopin capture --report "$tmp/rep"
+	n=0
+	for f in timeline.txt timeline.json capture.svg; do
+		[ "$(cat "$tmp/rep/$f")" = "earlier $f" ] && n=$((n + 1))
+	done
+	[ $n = 3 ] && [ -z "$(ls "$tmp/rep" | grep '\.tmp$')" ] &&
+		ok "capture --report: the earlier timeline.txt, timeline.json and capture.svg kept, no .tmp left" ||
+		bad "capture --report: $n of 3 earlier outputs kept: $(ls "$tmp/rep")"
+fi
 expect_fail "capture: perf missing" "perf not found: install Debian's linux-perf" \
 	env PATH=/nonexistent "$PWD/build/vfiopin" capture -D "$tmp/c" -- true
 if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then

@@ -212,6 +212,24 @@ static void gp_quoted(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+/*
+ * Outputs are written as NAME.tmp and renamed over NAME when whole: a
+ * failed report leaves the previous one as it was.
+ */
+static bool finish_output(const char *dir, const char *name, bool ok)
+{
+	char tmp[4200], path[4200];
+
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (ok && !rename(tmp, path))
+		return true;
+	if (ok)
+		fprintf(stderr, "vfiopin capture: cannot write %s: %s\n", path, strerror(errno));
+	unlink(tmp);
+	return false;
+}
+
 static int plot(const struct vp_timeline *cap, const char *dir)
 {
 	char path[4096], svg[4200], dat[4200];
@@ -253,7 +271,7 @@ static int plot(const struct vp_timeline *cap, const char *dir)
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	snprintf(svg, sizeof(svg), "%s/capture.svg", dir);
+	snprintf(svg, sizeof(svg), "%s/capture.svg.tmp", dir);
 	snprintf(dat, sizeof(dat), "%s/plot.dat", dir);
 	fprintf(f, "set terminal svg size 1000,700 dynamic background '#ffffff'\nset output ");
 	gp_quoted(f, svg);
@@ -285,6 +303,8 @@ static int plot(const struct vp_timeline *cap, const char *dir)
 		if (efd >= 0)
 			close(efd);
 	}
+	if (!finish_output(dir, "capture.svg", rc == 0) && rc == 0)
+		return -1;
 	if (rc == 127) {
 		fprintf(stderr,
 			"vfiopin capture: gnuplot not found: no capture.svg (install gnuplot-nox; "
@@ -347,11 +367,15 @@ static int report(const char *dir)
 		st = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 	}
 	if (st) {
-		fprintf(stderr, "vfiopin capture: perf script failed on %s; see %s/script.err\n",
+		/* nothing replaced: an earlier report of DIR stays whole */
+		fprintf(stderr,
+			"vfiopin capture: perf script failed on %s; see %s/script.err (no "
+			"output written)\n",
 			path, dir);
-		rc = VP_EXIT_FAIL;
+		vp_timeline_free(&cap);
+		return VP_EXIT_FAIL;
 	}
-	snprintf(path, sizeof(path), "%s/timeline.txt", dir);
+	snprintf(path, sizeof(path), "%s/timeline.txt.tmp", dir);
 	f = fopen(path, "w");
 	if (!f) {
 		fprintf(stderr, "vfiopin capture: cannot write %s: %s\n", path, strerror(errno));
@@ -366,14 +390,12 @@ static int report(const char *dir)
 			fprintf(f, "\nperf: %s", line);
 	if (p)
 		fclose(p);
-	if (fclose(f))
+	if (!finish_output(dir, "timeline.txt", !ferror(f) & !fclose(f)))
 		rc = VP_EXIT_FAIL;
 	j = to_json(&cap);
-	snprintf(path, sizeof(path), "%s/timeline.json", dir);
-	if (json_dump_file(j, path, JSON_INDENT(1))) {
-		fprintf(stderr, "vfiopin capture: cannot write %s\n", path);
+	snprintf(path, sizeof(path), "%s/timeline.json.tmp", dir);
+	if (!finish_output(dir, "timeline.json", j && !json_dump_file(j, path, JSON_INDENT(1))))
 		rc = VP_EXIT_FAIL;
-	}
 	json_decref(j);
 	if (plot(&cap, dir) < 0)
 		rc = VP_EXIT_FAIL;
