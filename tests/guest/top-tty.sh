@@ -72,10 +72,21 @@ screen > "$OUT/top-tty-hist.txt"
 tmux send-keys -t $S q
 check_cmd "top: q leaves the histograms" wait_screen 'CID +TGID +COMM +LOCKED'
 
-tmux resize-window -t $S -x 30 -y 5 2>/dev/null || tmux resize-pane -t $S -x 30 -y 5
+resize() { tmux resize-window -t $S -x $1 -y $2 2>/dev/null || tmux resize-pane -t $S -x $1 -y $2; }
+resize 30 5
 check_cmd "top: a too-small terminal says so" wait_screen 'too small'
-tmux resize-window -t $S -x 150 -y 40 2>/dev/null || tmux resize-pane -t $S -x 150 -y 40
+# a key there opens nothing unseen: back at full size, the table, not histograms
+tmux send-keys -t $S h
+resize 150 40
 check_cmd "top: back to the table after resizing" wait_screen 'CID +TGID +COMM +LOCKED'
+wait_screen_gone 'pin latency per' && pass "top: h on the too-small screen opened nothing" ||
+	fail "top: h on the too-small screen opened the histograms"
+# the smallest screen it draws still shows a VM row and a container row
+resize 40 10
+wait_screen "^ *$vm[ ~]vfiopin-vmm" && wait_screen "^ *[0-9]+ +$vm +vfiopin-vmm" &&
+	pass "top: at 40x10 a VM row and a container row" ||
+	fail "top: at 40x10: $(screen)"
+resize 150 40
 
 echo go >&7
 exec 7>&-
@@ -84,5 +95,22 @@ check_eq "the VM's exit status" $? 0
 tmux send-keys -t $S q
 for _ in $(seq 1200); do [ -s "$OUT/top-tty.exit" ] && break; sleep 0.1; done
 check_eq "top: q quits with status 0" "$(cat "$OUT/top-tty.exit" 2>/dev/null)" 0
+tmux kill-server 2>/dev/null
+
+# a terminal ncurses cannot drive: the project's message, not ncurses' exit
+tmux -f /dev/null new-session -d -s vpbad -x 100 -y 30 \
+	"TERM=unknown $TOP/build/vfiopin-top 2> $OUT/top-bad.err; echo \$? > $OUT/top-bad.exit"
+for _ in $(seq 1200); do [ -s "$OUT/top-bad.exit" ] && break; sleep 0.1; done
+check_eq "top: TERM=unknown exits 1" "$(cat "$OUT/top-bad.exit" 2>/dev/null)" 1
+grep -q "cannot initialise the terminal (TERM=unknown); use -b" "$OUT/top-bad.err" &&
+	pass "top: TERM=unknown says to use -b" || fail "top: TERM=unknown: $(cat "$OUT/top-bad.err")"
+# absurd sizes in the environment: the terminal's own are used
+rm -f "$OUT/top-big.exit"
+tmux -f /dev/null new-session -d -s $S -x 100 -y 30 \
+	"COLUMNS=100000 LINES=100000 $TOP/build/vfiopin-top -i 0.5 2> $OUT/top-big.err; echo \$? > $OUT/top-big.exit"
+check_cmd "top: COLUMNS=100000 LINES=100000 still draws the table" wait_screen 'CID +TGID +COMM +LOCKED'
+tmux send-keys -t $S q
+for _ in $(seq 1200); do [ -s "$OUT/top-big.exit" ] && break; sleep 0.1; done
+check_eq "top: and quits with status 0" "$(cat "$OUT/top-big.exit" 2>/dev/null)" 0
 tmux kill-server 2>/dev/null
 summary

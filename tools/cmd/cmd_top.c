@@ -9,8 +9,11 @@
 #include "output.h"
 #include "vm.h"
 
-#define MIN_COLS  40
-#define MIN_LINES 6
+#define MIN_COLS 40
+/* two header lines, a VM heading and row, a container heading and row, the keys */
+#define MIN_LINES 10
+/* LINES or COLUMNS beyond this in the environment are not a terminal's */
+#define MAX_ENV_SIZE 4096
 
 struct top_opts {
 	struct vp_common common;
@@ -169,6 +172,24 @@ struct screen {
 	int failed;
 };
 
+/* The selection onto a shown row (--cid shows one container only). */
+static void select_shown(struct screen *sc)
+{
+	sc->sel = vp_select_row(&sc->s, sc->o->cid, sc->sel, 0);
+}
+
+/* Up (@dir -1) or down (+1) to the next shown row, if there is one. */
+static void select_step(struct screen *sc, int dir)
+{
+	if (sc->have)
+		sc->sel = vp_select_row(&sc->s, sc->o->cid, sc->sel, dir);
+}
+
+static bool too_small(void)
+{
+	return COLS < MIN_COLS || LINES < MIN_LINES;
+}
+
 static void draw_small(void)
 {
 	char need[32];
@@ -233,7 +254,7 @@ static void draw(struct screen *sc)
 	char line[512];
 	int y;
 
-	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+	if (too_small()) {
 		draw_small();
 		return;
 	}
@@ -342,6 +363,7 @@ static int screen_tick(void *ctx, bool usr1)
 		for (size_t i = 0; i < s.n; i++)
 			if (s.rows[i].c.cid == sc->sel_cid)
 				sc->sel = i;
+		select_shown(sc);
 	}
 	draw(sc);
 	return 0;
@@ -365,6 +387,9 @@ static bool key(struct screen *sc, int ch)
 			sc->hist = false;
 		return false;
 	}
+	/* nothing else is shown to act on */
+	if (too_small())
+		return ch == 'q' || ch == 'Q';
 	switch (ch) {
 	case 'q':
 	case 'Q':
@@ -378,13 +403,11 @@ static bool key(struct screen *sc, int ch)
 		break;
 	case KEY_UP:
 	case 'k':
-		if (sc->sel > 0)
-			sc->sel--;
+		select_step(sc, -1);
 		break;
 	case KEY_DOWN:
 	case 'j':
-		if (sc->have && sc->sel + 1 < sc->s.n)
-			sc->sel++;
+		select_step(sc, 1);
 		break;
 	case '\n':
 	case KEY_ENTER:
@@ -410,6 +433,7 @@ static bool key(struct screen *sc, int ch)
 		for (size_t i = 0; i < sc->s.n; i++)
 			if (sc->s.rows[i].c.cid == sc->sel_cid)
 				sc->sel = i;
+		select_shown(sc);
 		/* the VMs in the new order of their rows */
 		vp_vms_free(&sc->vms);
 		if (vp_vms_build(&sc->s, &sc->vms))
@@ -424,7 +448,19 @@ static int run_screen(struct top_opts *o, struct vp_loader *l)
 	uint64_t next = 0, step = (uint64_t)(o->interval * 1e9), t0 = vp_now_ns();
 	uint32_t done = 0;
 
-	if (!initscr()) {
+	SCREEN *scr;
+
+	/* absurd sizes from the environment: the terminal's own instead */
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "COLUMNS" : "LINES", *v = getenv(name);
+		uint32_t n;
+
+		if (v && (!vp_parse_u32(v, &n) || !n || n > MAX_ENV_SIZE))
+			unsetenv(name);
+	}
+	/* newterm, not initscr: initscr exits by itself when it cannot */
+	scr = newterm(NULL, stdout, stdin);
+	if (!scr) {
 		fprintf(stderr, "vfiopin top: cannot initialise the terminal (TERM=%s); use -b\n",
 			getenv("TERM") ? getenv("TERM") : "");
 		return VP_EXIT_FAIL;
@@ -461,6 +497,7 @@ static int run_screen(struct top_opts *o, struct vp_loader *l)
 		draw(&sc);
 	}
 	endwin();
+	delscreen(scr);
 	vp_vms_free(&sc.vms);
 	if (sc.have)
 		vp_snapshot_free(&sc.s);

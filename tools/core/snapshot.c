@@ -176,3 +176,26 @@ void vp_snapshot_free(struct vp_snapshot *s)
 	s->rows = NULL;
 	s->n = 0;
 }
+
+static bool row_shown(const struct vp_snapshot *s, uint32_t only, size_t i)
+{
+	return !only || s->rows[i].c.cid == only;
+}
+
+size_t vp_select_row(const struct vp_snapshot *s, uint32_t only, size_t sel, int step)
+{
+	if (!step) {
+		if (sel < s->n && row_shown(s, only, sel))
+			return sel;
+		for (size_t i = 0; i < s->n; i++)
+			if (row_shown(s, only, i))
+				return i;
+		return 0;
+	}
+	for (size_t i = sel; step < 0 ? i > 0 : i + 1 < s->n;) {
+		i = step < 0 ? i - 1 : i + 1;
+		if (row_shown(s, only, i))
+			return i;
+	}
+	return sel;
+}

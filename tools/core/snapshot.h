@@ -97,6 +97,14 @@ extern const char *const vp_sort_names[VP_SORT_MAX];
 int vp_sort_parse(const char *name);
 void vp_sort_rows(struct vp_row *rows, size_t n, enum vp_sort key);
 
+/*
+ * A view's selected row among those it shows (@only: container @only
+ * alone, 0: every row): with @step 0, @sel if shown, else the first shown
+ * row (0 when none); with -1 or +1, the previous or next shown row, or
+ * @sel when there is none that way.
+ */
+size_t vp_select_row(const struct vp_snapshot *s, uint32_t only, size_t sel, int step);
+
 /* The row of container @cid, or NULL. */
 struct vp_row *vp_find(struct vp_snapshot *s, uint32_t cid);
 

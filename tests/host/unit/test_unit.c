@@ -575,6 +575,31 @@ static void test_hostile_strings(void **state)
 	json_decref(j);
 }
 
+/* top -c: the selection runs over the rows shown, never over hidden ones */
+static void test_select_row(void **state)
+{
+	struct vp_row rows[5];
+	struct vp_snapshot s = {.n = 5, .rows = rows};
+
+	(void)state;
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 5; i++)
+		rows[i].c.cid = (uint32_t)i + 1;
+	/* -c 5: its row is selected (highlighted) from the start, Down stays */
+	assert_int_equal(vp_select_row(&s, 5, 0, 0), 4);
+	assert_int_equal(vp_select_row(&s, 5, 4, 1), 4);
+	assert_int_equal(vp_select_row(&s, 5, 4, -1), 4);
+	/* all rows: up and down by one, stopping at the ends */
+	assert_int_equal(vp_select_row(&s, 0, 0, 1), 1);
+	assert_int_equal(vp_select_row(&s, 0, 4, 1), 4);
+	assert_int_equal(vp_select_row(&s, 0, 0, -1), 0);
+	assert_int_equal(vp_select_row(&s, 0, 7, 0), 0);
+	/* a container not (yet) there: nothing shown, 0 */
+	assert_int_equal(vp_select_row(&s, 9, 3, 0), 0);
+	s.n = 0;
+	assert_int_equal(vp_select_row(&s, 0, 0, 1), 0);
+}
+
 static void test_arg_helpers(void **state)
 {
 	uint32_t u;
@@ -1344,6 +1369,7 @@ int main(void)
 	    cmocka_unit_test(test_events),
 	    cmocka_unit_test(test_format_row),
 	    cmocka_unit_test(test_hostile_strings),
+	    cmocka_unit_test(test_select_row),
 	    cmocka_unit_test(test_arg_helpers),
 	    cmocka_unit_test(test_prom),
 	    cmocka_unit_test(test_vms),
