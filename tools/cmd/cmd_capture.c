@@ -325,6 +325,7 @@ static int report(const char *dir)
 	FILE *p, *f;
 	json_t *j;
 	int rc = 0, st;
+	bool ok;
 
 	snprintf(path, sizeof(path), "%s/perf.data", dir);
 	if (access(path, R_OK)) {
@@ -390,7 +391,10 @@ static int report(const char *dir)
 			fprintf(f, "\nperf: %s", line);
 	if (p)
 		fclose(p);
-	if (!finish_output(dir, "timeline.txt", !ferror(f) & !fclose(f)))
+	ok = !ferror(f);
+	if (fclose(f))
+		ok = false;
+	if (!finish_output(dir, "timeline.txt", ok))
 		rc = VP_EXIT_FAIL;
 	j = to_json(&cap);
 	snprintf(path, sizeof(path), "%s/timeline.json.tmp", dir);
