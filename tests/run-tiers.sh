@@ -3,16 +3,66 @@
 # failed, then print each tier's result and time; exit 1 if any failed.
 # make check runs the test tiers this way, and check-lab its lab tests, so
 # that one failure never hides what the others would have found.
+#
+# Where the time goes: every tier, at every depth (check-lab's lab tests
+# are tiers of the check-lab tier, one guest boot each), is a line of
+# $VFIOPIN_CHECK_TIMES (JSON lines: tier, parent, seconds, result and
+# its ok/FAIL counts); the outermost run starts the file afresh
+# (build/check-times.jsonl), writes it whole as build/check-times.json and
+# ends with the table of them all and the total.
 set -uo pipefail
-results=() failed=0
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+outer=0
+if [ -z "${VFIOPIN_CHECK_TIMES:-}" ]; then
+	outer=1
+	mkdir -p "$TOP/build"
+	export VFIOPIN_CHECK_TIMES=$TOP/build/check-times.jsonl
+	: > "$VFIOPIN_CHECK_TIMES"
+fi
+parent=${VFIOPIN_TIER:-}
+results=() failed=0 t_all=$(date +%s)
+log=$(mktemp)
 for spec in "$@"; do
 	name=${spec%%=*} cmd=${spec#*=}
 	t0=$(date +%s)
 	echo "=== $name: $cmd"
-	if bash -c "$cmd"; then r=passed; else r=FAILED; failed=1; fi
-	results+=("$(printf '%-16s %-7s %5ss' "$name" "$r" $(($(date +%s) - t0)))")
+	VFIOPIN_TIER=$name bash -c "$cmd" 2>&1 | tee "$log"
+	if [ "${PIPESTATUS[0]}" = 0 ]; then r=passed; else r=FAILED; failed=1; fi
+	s=$(($(date +%s) - t0))
+	results+=("$(printf '%-16s %-7s %5ss' "$name" "$r" $s)")
+	# this tier's own checks: its ok/FAIL lines (a nested tier's count too)
+	python3 - "$VFIOPIN_CHECK_TIMES" "$name" "$parent" $s $r "$log" << 'PY'
+import json, sys
+path, name, parent, secs, result, log = sys.argv[1:]
+ok = fail = 0
+with open(log, errors="replace") as f:
+    for line in f:
+        ok += line.startswith("ok: ")
+        fail += line.startswith("FAIL: ")
+with open(path, "a") as f:
+    f.write(json.dumps({"tier": name, "parent": parent or None, "seconds": int(secs),
+                        "result": result, "ok": ok, "fail": fail}) + "\n")
+PY
 done
+rm -f "$log"
 echo
 echo "=== summary"
 printf '%s\n' "${results[@]}"
+if [ $outer = 1 ]; then
+	python3 - "$VFIOPIN_CHECK_TIMES" "$TOP/build/check-times.json" $(($(date +%s) - t_all)) << 'PY'
+import json, sys
+src, dst, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rows = [json.loads(l) for l in open(src) if l.strip()]
+json.dump({"total_seconds": total, "tiers": rows}, open(dst, "w"), indent=1)
+print("\n=== where the time went (%s)" % dst)
+# each top tier, then the tiers it ran, in the order they ran
+for r in rows:
+    if r["parent"] is None:
+        print("%-20s %6ds  %-7s %4d ok %3d FAIL" % (r["tier"], r["seconds"], r["result"], r["ok"], r["fail"]))
+        for c in rows:
+            if c["parent"] == r["tier"]:
+                print("  %-18s %6ds  %-7s %4d ok %3d FAIL" % (c["tier"], c["seconds"], c["result"], c["ok"], c["fail"]))
+print("%-20s %6ds (%.1f min)" % ("total", total, total / 60))
+PY
+fi
 exit $failed

@@ -57,12 +57,28 @@ expect_fail "kernel.sh: a line without a series" "no patch series for kernel '5\
 expect_fail "stock.sh: not a kernel line" "a kernel line is MAJOR.MINOR" lab/stock/stock.sh abi 6.x
 
 # run-tiers.sh: every tier runs to its end, and a failing one fails the run.
-out=$(tests/run-tiers.sh "a=echo one; false" "b=echo two" 2>&1); rc=$?
+# Each tier's time and ok/FAIL counts go to the times file (its own here,
+# not make check's).
+times=$(mktemp)
+out=$(VFIOPIN_CHECK_TIMES=$times VFIOPIN_TIER=t tests/run-tiers.sh "a=echo ok: one; echo FAIL: two; false" \
+	"b=echo two" 2>&1); rc=$?
 if [ $rc = 1 ] && grep -qE '^a +FAILED' <<< "$out" && grep -qE '^b +passed' <<< "$out"; then
 	ok "run-tiers: a failing tier fails the run, the next one still runs"
 else
 	bad "run-tiers: $rc: $out"
 fi
+if python3 -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+assert [(x["tier"], x["parent"], x["result"], x["ok"], x["fail"]) for x in r] == \
+    [("a", "t", "FAILED", 1, 1), ("b", "t", "passed", 0, 0)], r
+assert all(isinstance(x["seconds"], int) and x["seconds"] >= 0 for x in r), r
+' "$times"; then
+	ok "run-tiers: each tier's time, result and ok/FAIL counts recorded"
+else
+	bad "run-tiers: times file: $(cat "$times")"
+fi
+rm -f "$times"
 
 # The lab tests' snapshot queries (tests/guest/lib.sh, vpq): the one query
 # process answers as one process per query does, errors included, and one
