@@ -28,17 +28,28 @@ expect_value() {
 	got=$(get "$file" "$sel")
 	[ "$got" = "$want" ] && ok "export: $sel = $want" || bad "export: $sel = '$got', want $want"
 }
-build/export_synth-san 1000 > "$tmp/port" 2> "$tmp/err" &
+# synth BINARY TAG ARGS...: start an exporter over synthetic containers in
+# the background ($! its pid), its "port" line in $tmp/port-TAG once it serves
+synth() {
+	local bin=$1 tag=$2
+	shift 2
+	"$bin" "$@" > "$tmp/port-$tag" 2> "$tmp/err-$tag" &
+}
+# port_of TAG: that exporter's port, once it says (2 min at most)
+port_of() {
+	for _ in $(seq 600); do
+		[ -s "$tmp/port-$1" ] && break
+		sleep 0.2
+	done
+	awk '/^port/{print $2}' "$tmp/port-$1"
+}
+synth build/export_synth-san main 1000
 synth=$!
-for _ in $(seq 600); do
-	[ -s "$tmp/port" ] && break
-	sleep 0.2
-done
-port=$(awk '/^port/{print $2}' "$tmp/port")
+port=$(port_of main)
 # container 500's owner: a synthetic pid no process can have (synth.h)
-t500=$(($(awk '/^tgid_base/{print $2}' "$tmp/port") + 500))
+t500=$(($(awk '/^tgid_base/{print $2}' "$tmp/port-main") + 500))
 if [ -z "$port" ]; then
-	bad "export_synth did not start: $(cat "$tmp/err")"
+	bad "export_synth did not start: $(cat "$tmp/err-main")"
 else
 	url=http://127.0.0.1:$port
 	# a port in use is found before anything is loaded
@@ -156,18 +167,14 @@ else
 
 	kill -TERM $synth
 	wait $synth && ok "export_synth: clean exit under ASan/UBSan" ||
-		bad "export_synth: exit $?: $(tail -20 "$tmp/err")"
+		bad "export_synth: exit $?: $(tail -20 "$tmp/err-main")"
 fi
 
 # --keep-released 0: only a response sent in full reports a release; a HEAD
 # or a GET whose client goes away unread does not use up its one report
-build/export_synth-san 16 0 0 > "$tmp/port-0" 2> "$tmp/err-0" &
+synth build/export_synth-san 0 16 0 0
 pid=$!
-for _ in $(seq 600); do
-	[ -s "$tmp/port-0" ] && break
-	sleep 0.2
-done
-p0=$(awk '/^port/{print $2}' "$tmp/port-0")
+p0=$(port_of 0)
 curl -s -I "http://127.0.0.1:$p0/metrics" > /dev/null
 python3 - "$p0" << 'PY'
 import socket, struct, sys
@@ -208,13 +215,9 @@ wait $pid && ok "export_synth --keep-released 0: clean exit under ASan/UBSan" ||
 # 1,000 connections that ask for /metrics over 1,000 containers and never
 # read: the renderings they hold are shared and bounded (the plain build:
 # ASan's quarantine would hide what the exporter itself keeps)
-build/export_synth 1000 > "$tmp/port-u" 2> "$tmp/err-u" &
+synth build/export_synth u 1000
 pid=$!
-for _ in $(seq 600); do
-	[ -s "$tmp/port-u" ] && break
-	sleep 0.2
-done
-if out=$(python3 tests/host/unread_clients.py "$(awk '/^port/{print $2}' "$tmp/port-u")" \
+if out=$(python3 tests/host/unread_clients.py "$(port_of u)" \
 	--clients 1000 --seconds 15 --pid $pid --max-growth-mb 64); then
 	ok "export: 1000 unread responses: peak RSS bounded, every scrape served ($out)"
 else
@@ -227,13 +230,9 @@ wait $pid || bad "export_synth under unread clients: exit $?: $(tail -5 "$tmp/er
 # (two scrapers here, an HA pair), then it goes.  KEEP 600: the two scrapes
 # fall within it however slow the machine; KEEP 1: polled until it is gone.
 for keep in 600 1; do
-	build/export_synth-san 16 0 $keep > "$tmp/port-$keep" 2> "$tmp/err-$keep" &
+	synth build/export_synth-san $keep 16 0 $keep
 	pid=$!
-	for _ in $(seq 600); do
-		[ -s "$tmp/port-$keep" ] && break
-		sleep 0.2
-	done
-	url=http://127.0.0.1:$(awk '/^port/{print $2}' "$tmp/port-$keep")
+	url=http://127.0.0.1:$(port_of $keep)
 	curl -s -o "$tmp/k$keep-a" "$url/metrics"
 	curl -s -o "$tmp/k$keep-b" "$url/metrics"
 	if [ $keep = 600 ]; then

@@ -65,8 +65,9 @@ def slow_client(port, stop, seed, stats, lock):
             s.close()
 
 
-def scrape(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def scrape(port, timeout=10):
+    """One normal scrape: True if served whole (200, ends in a newline)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         c.request("GET", "/metrics")
         r = c.getresponse()

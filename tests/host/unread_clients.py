@@ -13,12 +13,13 @@ served, connections opened.  Exit status 0 if every scrape was served
 whole and the peak grew by at most --max-growth-mb, else 1.
 """
 import argparse
-import http.client
 import json
 import resource
 import socket
 import threading
 import time
+
+from slow_clients import scrape
 
 REQ = (b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
        b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
@@ -62,19 +63,6 @@ def unread(port, i, sources, stop, stats, lock):
             s.close()
 
 
-def scrape(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-    try:
-        c.request("GET", "/metrics")
-        r = c.getresponse()
-        body = r.read()
-        return r.status == 200 and body.endswith(b"\n")
-    except OSError:
-        return False
-    finally:
-        c.close()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("port", type=int)
@@ -87,7 +75,7 @@ def main():
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, a.clients + 256), hard))
-    scrape(a.port)  # the first rendering is not the attack's
+    scrape(a.port, 15)  # the first rendering is not the attack's
     hwm_before = status_kb(a.pid, "VmHWM")
     stats = {"opened": 0}
     lock = threading.Lock()
@@ -100,7 +88,7 @@ def main():
     end = time.monotonic() + a.seconds
     while time.monotonic() < end:
         tried += 1
-        served += scrape(a.port)
+        served += scrape(a.port, 15)
         time.sleep(0.5)
     hwm_after = status_kb(a.pid, "VmHWM")
     stop.set()
