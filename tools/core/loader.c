@@ -565,14 +565,15 @@ static bool last_report(const struct vp_loader *l, const struct vp_container *c,
 
 /*
  * After a snapshot reported them: retire the reaped containers whose time
- * is over, and the oldest beyond as many as the map holds.
+ * is over among the first @shown (those it had; vp_reap appends), and the
+ * oldest beyond as many as the map holds.
  */
-static void retire_reaped(struct vp_loader *l, uint64_t now)
+static void retire_reaped(struct vp_loader *l, uint64_t now, size_t shown)
 {
 	size_t over = l->nreaped > l->nslots ? l->nreaped - l->nslots : 0, kept = 0;
 
 	for (size_t i = 0; i < l->nreaped; i++) {
-		if (i < over || last_report(l, &l->reaped[i].c, now)) {
+		if (i < over || (i < shown && last_report(l, &l->reaped[i].c, now))) {
 			vp_lat_add(l->lat_retired, &l->reaped[i].lat);
 			l->retired++;
 		} else {
@@ -656,7 +657,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		retire_reported(l);
 		/* gated: the reaped ones the delivered snapshot reported last */
 		if (l->gated)
-			retire_reaped(l, l->last_ts);
+			retire_reaped(l, l->last_ts, l->nreaped_shown);
 	}
 	l->delivered = false;
 	w.cap = l->nslots + bpf_map__max_entries(l->skel->maps.spill) + l->nreaped;
@@ -666,8 +667,10 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	s->lat_all = malloc(sizeof(*s->lat_all));
 	if (l->row_lat)
 		s->lats = calloc(w.cap, sizeof(*s->lats));
+	/* this snapshot's reports (an undelivered one's are made again here) */
 	free(l->reported);
 	l->reported = calloc(w.cap, sizeof(*l->reported));
+	l->nreported = 0;
 	if (!raw || !s->rows || !s->lat_rows || !s->lat_all || (l->row_lat && !s->lats) ||
 	    !l->reported) {
 		free(raw);
@@ -685,9 +688,11 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		return err;
 	}
 	/* released and already out of the map (vp_reap): reported here */
+	l->nreaped_shown = 0;
 	for (size_t i = 0; i < l->nreaped && s->n < w.cap; i++) {
 		struct vp_row *r = &s->rows[s->n];
 
+		l->nreaped_shown = i + 1;
 		vp_row_derive(r, &l->reaped[i].c, NULL, 0);
 		vp_row_latency(r, &l->reaped[i].lat);
 		vp_lat_add(s->lat_rows, &l->reaped[i].lat);
@@ -701,7 +706,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	memcpy(s->lat_all, l->lat_retired, sizeof(*s->lat_all));
 	vp_lat_add(s->lat_all, s->lat_rows);
 	if (!l->gated)
-		retire_reaped(l, now);
+		retire_reaped(l, now, l->nreaped_shown);
 	qsort(s->rows, s->n, sizeof(*s->rows), cmp_row_cid);
 	s->ts_ns = now;
 	s->interval_s = l->prev ? (double)(now - l->last_ts) / 1e9 : 0;

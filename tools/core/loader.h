@@ -66,6 +66,7 @@ struct vp_loader {
 	 */
 	struct vp_slot *reaped;
 	size_t nreaped, capreaped;
+	size_t nreaped_shown; /* the first of them, in the last snapshot */
 	uint64_t retired;
 	/*
 	 * vp_report_on_delivery: a snapshot reports only once the caller says

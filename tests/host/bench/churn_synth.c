@@ -49,15 +49,34 @@ static int take(struct vp_loader *l, struct vp_snapshot *s, unsigned long long *
 	return 0;
 }
 
-int main(void)
+/* Each released lifetime of @s counted in @once (by cid). */
+static void count_each(const struct vp_snapshot *s, unsigned int *once)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].c.cid != LIVE && s->rows[i].c.cid <= LIFETIMES &&
+		    (s->rows[i].c.flags & VP_F_RELEASED))
+			once[s->rows[i].c.cid]++;
+}
+
+/*
+ * One pass of LIFETIMES.  @gated: as the exporter runs it, a snapshot is
+ * a report only once delivered, and every other one is not (a HEAD, a
+ * client gone): each lifetime must be in exactly one delivered snapshot.
+ */
+static int run(bool gated)
 {
 	struct vp_opts o = {.no_attach = true, .max_containers = ROOM};
 	unsigned long long reported = 0, live_seen = 0, snaps = 0;
+	const char *how = gated ? "churn, reports on delivery" : "churn";
 	struct vp_loader l;
 	struct vp_snapshot s;
+	char what[96];
+	unsigned int once[LIFETIMES + 1] = {0}, odd = 0;
 
 	if (vp_open(&l, &o, NULL, NULL))
-		return 1;
+		return -1;
+	if (gated)
+		vp_report_on_delivery(&l);
 	synth_container(l.skel, LIVE, SYNTH_TGID(LIVE));
 	for (__u32 c = 1; c <= LIFETIMES; c++) {
 		synth_container(l.skel, c, SYNTH_TGID(c));
@@ -66,9 +85,17 @@ int main(void)
 		 * a snapshot now and then, as a scrape or SIGUSR1 would take,
 		 * before the reap: what it reports the reap then retires
 		 */
-		if (c % 50 == 0) {
-			if (take(&l, &s, &live_seen, &reported))
-				return 1;
+		if (c % 50 == 0 || (gated && c % 7 == 0)) {
+			unsigned long long shown = 0;
+			bool delivered = !gated || snaps % 2;
+
+			if (take(&l, &s, &live_seen, &shown))
+				return -1;
+			if (delivered) {
+				reported += shown;
+				count_each(&s, once);
+				vp_snapshot_delivered(&l, s.gen);
+			}
 			snaps++;
 			vp_snapshot_free(&s);
 		}
@@ -77,13 +104,37 @@ int main(void)
 	}
 	vp_reap(&l, 0);
 	if (take(&l, &s, &live_seen, &reported))
-		return 1;
+		return -1;
+	count_each(&s, once);
 	snaps++;
-	expect("churn: lifetimes reported, each once", reported, LIFETIMES);
-	expect("churn: the live VM in every snapshot", live_seen, snaps);
-	expect("churn: containers dropped for want of room", s.g.drop_map_full, 0);
-	expect("churn: retired", s.retired, LIFETIMES);
+	if (gated) {
+		/* delivered, and one more to retire what it reported */
+		vp_snapshot_delivered(&l, s.gen);
+		vp_snapshot_free(&s);
+		if (take(&l, &s, &live_seen, &(unsigned long long){0}))
+			return -1;
+		snaps++;
+	}
+	snprintf(what, sizeof(what), "%s: lifetimes reported, each once", how);
+	expect(what, reported, LIFETIMES);
+	for (__u32 c = 1; c <= LIFETIMES; c++)
+		odd += once[c] != 1;
+	snprintf(what, sizeof(what), "%s: lifetimes reported other than once", how);
+	expect(what, odd, 0);
+	snprintf(what, sizeof(what), "%s: the live VM in every snapshot", how);
+	expect(what, live_seen, snaps);
+	snprintf(what, sizeof(what), "%s: containers dropped for want of room", how);
+	expect(what, s.g.drop_map_full, 0);
+	snprintf(what, sizeof(what), "%s: retired", how);
+	expect(what, s.retired, LIFETIMES);
 	vp_snapshot_free(&s);
 	vp_close(&l);
+	return 0;
+}
+
+int main(void)
+{
+	if (run(false) || run(true))
+		return 1;
 	return failed;
 }
