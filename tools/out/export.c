@@ -260,7 +260,6 @@ static void body_put(struct vp_exporter *e, struct vp_body *b)
 static void body_free_cb(void *cls)
 {
 	struct vp_req *q = cls;
-
 	bool done;
 
 	pthread_mutex_lock(&q->e->lock);
@@ -348,8 +347,7 @@ enum vp_route vp_export_route(const char *method, const char *url)
 {
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return VP_ROUTE_NOT_ALLOWED;
-	/* the absolute form (RFC 9112 3.2.2): a server must accept it; the path is what follows the
-	 * authority */
+	/* the absolute form (RFC 9112 3.2.2), which a server must accept: its path */
 	if (!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8)) {
 		url = strchr(strstr(url, "//") + 2, '/');
 		if (!url)
@@ -397,9 +395,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		return NULL;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci) {
-		if (send(ci->connect_fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) <
-		    0)
-			(void)0; /* the close below is the answer then */
+		/* if it does not go out whole, the close is the answer */
+		(void)send(ci->connect_fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 		shutdown(ci->connect_fd, SHUT_RDWR);
 	}
 	return NULL;
