@@ -6,8 +6,9 @@
 #
 # Where the time goes: every tier, at every depth (check-lab's lab tests
 # are tiers of the check-lab tier, one guest boot each), is a line of
-# $VFIOPIN_CHECK_TIMES (JSON lines: tier, parent, seconds, result and
-# its ok/FAIL counts); the outermost run starts the file afresh
+# $VFIOPIN_CHECK_TIMES (JSON lines: tier, parent, seconds, result, its
+# last "N passed, N failed[, N skipped]" or its tiers' added up, and its
+# ok/FAIL lines); the outermost run starts the file afresh
 # (build/check-times.jsonl), writes it whole as build/check-times.json and
 # ends with the table of them all and the total.
 set -uo pipefail
@@ -32,16 +33,28 @@ for spec in "$@"; do
 	results+=("$(printf '%-16s %-7s %5ss' "$name" "$r" $s)")
 	# this tier's own checks: its ok/FAIL lines (a nested tier's count too)
 	python3 - "$VFIOPIN_CHECK_TIMES" "$name" "$parent" $s $r "$log" << 'PY'
-import json, sys
+import json, re, sys
 path, name, parent, secs, result, log = sys.argv[1:]
 ok = fail = 0
+last = None
 with open(log, errors="replace") as f:
     for line in f:
         ok += line.startswith("ok: ")
         fail += line.startswith("FAIL: ")
+        m = re.search(r"(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$", line.strip())
+        if m:
+            last = [int(x or 0) for x in m.groups()]
+# the tier's own "N passed, N failed[, N skipped]", or its tiers' added up
+with open(path) as f:
+    kids = [json.loads(l) for l in f if l.strip()]
+kids = [k for k in kids if k["parent"] == name and k.get("passed") is not None]
+if kids:
+    last = [sum(k[x] for k in kids) for x in ("passed", "failed", "skipped")]
+row = {"tier": name, "parent": parent or None, "seconds": int(secs), "result": result,
+       "ok": ok, "fail": fail}
+row.update(dict(zip(("passed", "failed", "skipped"), last or [None] * 3)))
 with open(path, "a") as f:
-    f.write(json.dumps({"tier": name, "parent": parent or None, "seconds": int(secs),
-                        "result": result, "ok": ok, "fail": fail}) + "\n")
+    f.write(json.dumps(row) + "\n")
 PY
 done
 rm -f "$log"
@@ -53,15 +66,19 @@ if [ $outer = 1 ]; then
 import json, sys
 src, dst, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rows = [json.loads(l) for l in open(src) if l.strip()]
+def counts(r):
+    if r.get("passed") is None:
+        return "%d ok, %d FAIL lines" % (r["ok"], r["fail"])
+    return "%d passed, %d failed, %d skipped" % (r["passed"], r["failed"], r["skipped"])
 json.dump({"total_seconds": total, "tiers": rows}, open(dst, "w"), indent=1)
 print("\n=== where the time went (%s)" % dst)
 # each top tier, then the tiers it ran, in the order they ran
 for r in rows:
     if r["parent"] is None:
-        print("%-20s %6ds  %-7s %4d ok %3d FAIL" % (r["tier"], r["seconds"], r["result"], r["ok"], r["fail"]))
+        print("%-20s %6ds  %-7s %s" % (r["tier"], r["seconds"], r["result"], counts(r)))
         for c in rows:
             if c["parent"] == r["tier"]:
-                print("  %-18s %6ds  %-7s %4d ok %3d FAIL" % (c["tier"], c["seconds"], c["result"], c["ok"], c["fail"]))
+                print("  %-18s %6ds  %-7s %s" % (c["tier"], c["seconds"], c["result"], counts(c)))
 print("%-20s %6ds (%.1f min)" % ("total", total, total / 60))
 PY
 fi
