@@ -695,11 +695,8 @@ int cmd_compare(int argc, char **argv)
 		out = stdout;
 		goto done;
 	}
-	if (out != stdout && ftruncate(fileno(out), 0) && errno != EINVAL) {
-		fprintf(stderr, "vfiopin compare: cannot write %s: %s\n", o.output,
-			strerror(errno));
+	if (out != stdout && !vp_file_truncate(out, o.output))
 		goto done;
-	}
 	if (o.fmt == FMT_JSON) {
 		json_t *j = to_json(res, n, &o, regressions, kernels);
 

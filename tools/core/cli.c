@@ -201,13 +201,18 @@ bool vp_output_open(struct vp_common *c)
 
 bool vp_output_begin(struct vp_common *c)
 {
-	struct stat st;
-
 	if (c->begun || c->out == stdout)
 		return true;
 	c->begun = true;
-	if (!fstat(fileno(c->out), &st) && S_ISREG(st.st_mode) && ftruncate(fileno(c->out), 0)) {
-		fprintf(stderr, "vfiopin: cannot write %s: %s\n", c->output, strerror(errno));
+	return vp_file_truncate(c->out, c->output);
+}
+
+bool vp_file_truncate(FILE *f, const char *path)
+{
+	struct stat st;
+
+	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && ftruncate(fileno(f), 0)) {
+		fprintf(stderr, "vfiopin: cannot write %s: %s\n", path, strerror(errno));
 		return false;
 	}
 	return true;

@@ -91,6 +91,8 @@ bool vp_output_open(struct vp_common *c);
  * set when this made it; NULL with a message on stderr.
  */
 FILE *vp_file_open(const char *path, bool *created);
+/* Empty a regular file opened so, before its first output; false with a message. */
+bool vp_file_truncate(FILE *f, const char *path);
 /* The checks passed and output follows: truncate FILE.  False on failure. */
 bool vp_output_begin(struct vp_common *c);
 /*
