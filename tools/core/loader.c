@@ -520,18 +520,20 @@ int vp_reap(struct vp_loader *l, uint64_t grace_ns)
 	/* the walk first, the retirements after */
 	err = each_container(l, reap_one, &w);
 	for (size_t k = 0; k < w.n && !err; k++) {
-		bool reported = false;
+		size_t i = 0;
 
+		while (i < l->nreported && l->reported[i] != w.dead[k])
+			i++;
 		/*
-		 * reported already: retired here, so not again by the next
-		 * snapshot; one whose report was not delivered is kept for it
+		 * reported by a snapshot whose delivery is not known yet: left
+		 * in the map, for the next snapshot to retire (delivered) or
+		 * report again (not)
 		 */
-		for (size_t i = 0; i < l->nreported && !reported; i++) {
-			reported = l->reported[i] == w.dead[k];
-			if (reported)
-				l->reported[i] = l->reported[--l->nreported];
-		}
-		if (reported && reports_final(l)) {
+		if (i < l->nreported && !reports_final(l))
+			continue;
+		/* reported already: retired here, so not again by the next snapshot */
+		if (i < l->nreported) {
+			l->reported[i] = l->reported[--l->nreported];
 			if (retire(l, w.dead[k], true, NULL))
 				l->retired++;
 			continue;
