@@ -109,7 +109,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 	-fsdev local,id=out,path="$out",security_model=none,multidevs=remap
 	-device virtio-9p-pci,fsdev=out,mount_tag=vfiopin-out
 	-kernel "$kernel/bzImage" ${initrd:+-initrd "$initrd"}
-	-append "root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288 ro console=ttyS0 intel_iommu=on no_timer_check panic=-1 oops=panic loglevel=4 init=$TOP/lab/guest-init.sh $append")
+	-append "root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose ro console=ttyS0 intel_iommu=on no_timer_check panic=-1 oops=panic loglevel=4 init=$TOP/lab/guest-init.sh $append")
 
 # A failed boot's console log is kept apart (a rerun into the same OUT
 # must not overwrite the one that shows the failure).

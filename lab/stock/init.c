@@ -46,36 +46,45 @@ static void load_modules(void)
 	fclose(f);
 }
 
-/* The value of init= on the kernel command line. */
-static char *init_from_cmdline(void)
+/*
+ * The values of init= and rootflags= on the kernel command line (lab/run.sh
+ * sets both; the 9p options are its, not this file's).
+ */
+static void from_cmdline(char **init, char **rootflags)
 {
 	static char buf[4096];
 	char *p;
 	int fd = open("/proc/cmdline", O_RDONLY);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 
+	*init = *rootflags = NULL;
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0)
-		return NULL;
+		return;
 	buf[n] = 0;
-	for (p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
+	for (p = strtok(buf, " \n"); p; p = strtok(NULL, " \n")) {
 		if (!strncmp(p, "init=", 5))
-			return p + 5;
-	return NULL;
+			*init = p + 5;
+		else if (!strncmp(p, "rootflags=", 10))
+			*rootflags = p + 10;
+	}
 }
 
 int main(void)
 {
-	char *init;
+	char *init, *rootflags;
 
 	mkdir("/proc", 0755);
 	mkdir("/newroot", 0755);
 	mount("proc", "/proc", "proc", 0, NULL);
 	load_modules();
-	init = init_from_cmdline();
-	if (mount("root", "/newroot", "9p", MS_RDONLY,
-		  "trans=virtio,version=9p2000.L,msize=524288")) {
+	from_cmdline(&init, &rootflags);
+	if (!rootflags) {
+		say("no rootflags= on the kernel command line", NULL);
+		return 1;
+	}
+	if (mount("root", "/newroot", "9p", MS_RDONLY, rootflags)) {
 		perror("stock-init: mount the 9p root");
 		return 1;
 	}
