@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vm.h"
+#include "vmname.h"
 
 const char *argp_program_version = "vfiopin-fuzz";
 

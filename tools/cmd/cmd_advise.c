@@ -121,7 +121,7 @@ static int advise_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 {
 	struct advise_opts *o = ctx;
 	struct vp_snapshot s;
-	struct vp_vms v;
+	const struct vp_vms *v;
 	int err;
 
 	(void)usr1;
@@ -132,21 +132,16 @@ static int advise_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 		o->failed = 1;
 		return 1;
 	}
-	if (vp_vms_build(&s, &v)) {
-		fprintf(stderr, "vfiopin advise: out of memory\n");
-		vp_snapshot_free(&s);
-		o->failed = 1;
-		return 1;
-	}
+	v = &s.vms;
 	if (o->json) {
 		json_t *j = json_object(), *a = json_array();
 
 		json_object_set_new(j, "schema", json_string("vfiopin.advise"));
 		json_object_set_new(j, "version", json_integer(1));
 		json_object_set_new(j, "mode", s.mode ? json_string(s.mode) : json_null());
-		for (size_t i = 0; i < v.n; i++)
-			if (!o->tgid || v.vm[i].tgid == o->tgid)
-				json_array_append_new(a, vp_json_vm(&s, &v.vm[i]));
+		for (size_t i = 0; i < v->n; i++)
+			if (!o->tgid || v->vm[i].tgid == o->tgid)
+				json_array_append_new(a, vp_json_vm(&s, &v->vm[i]));
 		json_object_set_new(j, "vms", a);
 		if (vp_json_print(o->common.out, j))
 			o->failed = 1;
@@ -154,10 +149,10 @@ static int advise_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 	} else {
 		size_t shown = 0;
 
-		for (size_t i = 0; i < v.n; i++) {
-			if (o->tgid && v.vm[i].tgid != o->tgid)
+		for (size_t i = 0; i < v->n; i++) {
+			if (o->tgid && v->vm[i].tgid != o->tgid)
 				continue;
-			print_vm(o->common.out, &v.vm[i]);
+			print_vm(o->common.out, &v->vm[i]);
 			shown++;
 		}
 		if (!shown)
@@ -165,10 +160,9 @@ static int advise_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 				"no VM charged locked memory while vfiopin watched\n");
 		fflush(o->common.out);
 	}
-	for (size_t i = 0; i < v.n; i++)
-		if (v.vm[i].tgid == o->tgid)
+	for (size_t i = 0; i < v->n; i++)
+		if (v->vm[i].tgid == o->tgid)
 			o->seen = true;
-	vp_vms_free(&v);
 	vp_snapshot_free(&s);
 	return o->failed;
 }

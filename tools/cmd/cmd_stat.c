@@ -83,20 +83,6 @@ static const struct argp stat_argp = {
 };
 
 /* Keep only the rows the filters ask for. */
-static void filter(struct vp_snapshot *s, uint32_t cid, uint32_t tgid)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < s->n; i++) {
-		if (cid && s->rows[i].c.cid != cid)
-			continue;
-		if (tgid && s->rows[i].c.tgid != tgid)
-			continue;
-		s->rows[k++] = s->rows[i];
-	}
-	s->n = k;
-}
-
 static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 {
 	struct stat_opts *o = ctx;
@@ -111,10 +97,14 @@ static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 		o->failed = 1;
 		return 1;
 	}
-	filter(&s, o->cid, o->tgid);
+	if (vp_snapshot_filter(&s, o->cid, o->tgid) || vp_snapshot_sort(&s, o->sort)) {
+		fprintf(stderr, "vfiopin stat: out of memory\n");
+		vp_snapshot_free(&s);
+		o->failed = 1;
+		return 1;
+	}
 	if (s.n && o->cid)
 		o->seen_cid = true;
-	vp_sort_rows(s.rows, s.n, o->sort);
 	if (o->json) {
 		json_t *j = vp_json_snapshot(&s, o->hists);
 

@@ -120,7 +120,12 @@ static int batch_tick(void *ctx, bool usr1)
 		b->failed = 1;
 		return 1;
 	}
-	vp_sort_rows(s.rows, s.n, b->o->sort);
+	if (vp_snapshot_sort(&s, b->o->sort)) {
+		fprintf(stderr, "vfiopin top: out of memory\n");
+		vp_snapshot_free(&s);
+		b->failed = 1;
+		return 1;
+	}
 	if (b->o->cid && vp_find(&s, b->o->cid))
 		b->seen = true;
 	if (b->done)
@@ -158,7 +163,6 @@ struct screen {
 	struct top_opts *o;
 	struct vp_loader *l;
 	struct vp_snapshot s;
-	struct vp_vms vms; /* of s, in the order of their rows */
 	bool have;
 	bool paused;
 	bool vms_only; /* the containers folded away ('v') */
@@ -276,8 +280,8 @@ static void draw(struct screen *sc)
 		    line, sizeof(line),
 		    "vfiopin-top  %zu container%s  %zu VM%s  locked %s  mdev %llu pages  pt %llu "
 		    "pages  %.1f pins/s  hits %llu  leaks %llu%s",
-		    sc->s.n, sc->s.n == 1 ? "" : "s", sc->vms.n, sc->vms.n == 1 ? "" : "s",
-		    vp_fmt_bytes(locked, sizeof(locked), (uint64_t)vp_vms_locked(&sc->vms)),
+		    sc->s.n, sc->s.n == 1 ? "" : "s", sc->s.vms.n, sc->s.vms.n == 1 ? "" : "s",
+		    vp_fmt_bytes(locked, sizeof(locked), (uint64_t)vp_vms_locked(&sc->s.vms)),
 		    (unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
 		    t.pins_per_s, (unsigned long long)t.c.limit_hits,
 		    (unsigned long long)t.c.leaked, sc->paused ? "  [PAUSED]" : "");
@@ -301,9 +305,9 @@ static void draw(struct screen *sc)
 	mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
 	attroff(A_REVERSE);
 	/* at most half the screen when the containers are shown too */
-	for (size_t i = 0; sc->have && i < sc->vms.n && y < (sc->vms_only ? LINES - 1 : LINES / 2);
-	     i++) {
-		vp_format_vm_row(line, sizeof(line), &sc->vms.vm[i]);
+	for (size_t i = 0;
+	     sc->have && i < sc->s.vms.n && y < (sc->vms_only ? LINES - 1 : LINES / 2); i++) {
+		vp_format_vm_row(line, sizeof(line), &sc->s.vms.vm[i]);
 		mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
 	}
 	if (sc->vms_only)
@@ -347,17 +351,15 @@ static int screen_tick(void *ctx, bool usr1)
 			sc->failed = 1;
 			return 1;
 		}
-		vp_sort_rows(s.rows, s.n, sc->o->sort);
-		if (sc->have) {
-			vp_snapshot_free(&sc->s);
-			vp_vms_free(&sc->vms);
-		}
-		sc->s = s;
-		sc->have = true;
-		if (vp_vms_build(&sc->s, &sc->vms)) {
+		if (vp_snapshot_sort(&s, sc->o->sort)) {
+			vp_snapshot_free(&s);
 			sc->failed = 1;
 			return 1;
 		}
+		if (sc->have)
+			vp_snapshot_free(&sc->s);
+		sc->s = s;
+		sc->have = true;
 		/* keep the selection on the same container */
 		sc->sel = 0;
 		for (size_t i = 0; i < s.n; i++)
@@ -429,15 +431,13 @@ static bool key(struct screen *sc, int ch)
 	if (sc->have) {
 		if (sc->sel < sc->s.n)
 			sc->sel_cid = sc->s.rows[sc->sel].c.cid;
-		vp_sort_rows(sc->s.rows, sc->s.n, sc->o->sort);
+		/* the VMs follow, in the new order of their rows */
+		if (vp_snapshot_sort(&sc->s, sc->o->sort))
+			sc->failed = 1;
 		for (size_t i = 0; i < sc->s.n; i++)
 			if (sc->s.rows[i].c.cid == sc->sel_cid)
 				sc->sel = i;
 		select_shown(sc);
-		/* the VMs in the new order of their rows */
-		vp_vms_free(&sc->vms);
-		if (vp_vms_build(&sc->s, &sc->vms))
-			sc->failed = 1;
 	}
 	return false;
 }
@@ -498,7 +498,6 @@ static int run_screen(struct top_opts *o, struct vp_loader *l)
 	}
 	endwin();
 	delscreen(scr);
-	vp_vms_free(&sc.vms);
 	if (sc.have)
 		vp_snapshot_free(&sc.s);
 	free(sc.hist_text);

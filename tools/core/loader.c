@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "loader.h"
 #include "vm.h"
+#include "vmname.h"
 #include "vfiopin.skel.h"
 
 #ifndef CAP_PERFMON
@@ -465,6 +466,14 @@ static bool retire(struct vp_loader *l, __u32 cid, bool count, struct vp_slot *c
 	return !bpf_map_delete_elem(sfd, &cid);
 }
 
+/* The loader's namer, made when first needed (none when out of memory). */
+static struct vp_namer *namer(struct vp_loader *l)
+{
+	if (!l->names)
+		l->names = vp_namer_new("/proc");
+	return l->names;
+}
+
 struct reap_walk {
 	uint64_t now, grace_ns;
 	__u32 *dead;
@@ -476,13 +485,12 @@ static int reap_one(struct vp_loader *l, void *ctx, const struct vp_container *c
 {
 	struct reap_walk *w = ctx;
 
-	(void)l;
 	(void)lat;
 	if ((c->flags & VP_F_RELEASED) && w->now - c->released_ns >= w->grace_ns && w->n < w->cap)
 		w->dead[w->n++] = c->cid;
 	/* a live VM's name, while its process runs */
-	if (!(c->flags & VP_F_RELEASED))
-		vp_vm_name_note(c->tgid, c->first_ns, "/proc");
+	if (!(c->flags & VP_F_RELEASED) && namer(l))
+		vp_namer_note(l->names, c->tgid, w->now);
 	return 0;
 }
 
@@ -715,23 +723,22 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	for (size_t i = 0; i < s->n; i++) {
 		struct vp_row *r = &s->rows[i];
 		const struct vp_container *prev = NULL;
-		struct vp_row keep = *r;
 
 		raw[i] = r->c;
 		if (l->prev)
 			prev = bsearch(&r->c, l->prev, l->nprev, sizeof(*raw), cmp_cid);
-		/* derived again with the rate; the latencies as read */
-		vp_row_derive(r, &keep.c, prev, s->interval_s);
-		r->pin_p50_ns = keep.pin_p50_ns;
-		r->pin_p99_ns = keep.pin_p99_ns;
-		r->unpin_p50_ns = keep.unpin_p50_ns;
-		r->unpin_p99_ns = keep.unpin_p99_ns;
-		r->inv_p99_ns = keep.inv_p99_ns;
-		r->lat = keep.lat;
+		vp_row_rate(r, prev, s->interval_s);
 		r->partial = l->mode != VP_MODE_TRACEPOINT;
 	}
 	read_globals(l, &s->g);
-	vp_vm_names(s, "/proc");
+	if (vp_snapshot_derive(s)) {
+		free(raw);
+		vp_snapshot_free(s);
+		pthread_mutex_unlock(&l->lock);
+		return -ENOMEM;
+	}
+	if (namer(l))
+		vp_namer_name(l->names, s, now);
 	s->retired = l->retired;
 	s->gen = ++l->gen;
 	s->mode = vp_mode_names[l->mode];
@@ -794,6 +801,7 @@ void vp_close(struct vp_loader *l)
 	free(l->prev);
 	free(l->reported);
 	free(l->reaped);
+	vp_namer_free(l->names);
 	pthread_mutex_destroy(&l->lock);
 	memset(l, 0, sizeof(*l));
 }

@@ -74,8 +74,9 @@ struct vp_loader {
 	 */
 	bool gated, delivered;
 	uint64_t gen;
-	pthread_mutex_t lock; /* the above, between vp_reap and a snapshot */
-	double waited_s;      /* spent in vp_open waiting for vfio_iommu_type1 */
+	struct vp_namer *names; /* the VMs' names (made when first needed) */
+	pthread_mutex_t lock;	/* the above, between vp_reap and a snapshot */
+	double waited_s;	/* spent in vp_open waiting for vfio_iommu_type1 */
 };
 
 typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);

@@ -6,6 +6,7 @@
 #include "hist.h"
 #include "fields.h"
 #include "snapshot.h"
+#include "vm.h"
 
 const char *const vp_sort_names[VP_SORT_MAX] = {
     [VP_SORT_CID] = "cid",	     [VP_SORT_TGID] = "tgid",	[VP_SORT_LOCKED] = "locked",
@@ -33,9 +34,15 @@ void vp_row_derive(struct vp_row *r, const struct vp_container *c, const struct 
 		r->headroom_bytes = 0;
 		r->headroom_ratio = NAN;
 	}
-	if (prev && dt > 0 && c->pin_calls >= prev->pin_calls)
-		r->pins_per_s = (double)(c->pin_calls - prev->pin_calls) / dt;
+	vp_row_rate(r, prev, dt);
 	r->pin_p50_ns = r->pin_p99_ns = r->unpin_p50_ns = r->unpin_p99_ns = r->inv_p99_ns = -1;
+}
+
+void vp_row_rate(struct vp_row *r, const struct vp_container *prev, double dt)
+{
+	r->pins_per_s = 0;
+	if (prev && dt > 0 && r->c.pin_calls >= prev->pin_calls)
+		r->pins_per_s = (double)(r->c.pin_calls - prev->pin_calls) / dt;
 }
 
 void vp_row_latency(struct vp_row *r, const struct vp_lat *lat)
@@ -61,8 +68,6 @@ int vp_sort_parse(const char *name)
 	return -1;
 }
 
-static enum vp_sort sort_key;
-
 static int cmp_u64_desc(uint64_t a, uint64_t b)
 {
 	return a < b ? 1 : a > b ? -1 : 0;
@@ -73,12 +78,11 @@ static int cmp_dbl_desc(double a, double b)
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
-static int cmp_rows(const void *pa, const void *pb)
+static int cmp_rows(const struct vp_row *a, const struct vp_row *b, enum vp_sort key)
 {
-	const struct vp_row *a = pa, *b = pb;
 	int r = 0;
 
-	switch (sort_key) {
+	switch (key) {
 	case VP_SORT_TGID:
 		r = -cmp_u64_desc(a->c.tgid, b->c.tgid);
 		break;
@@ -123,11 +127,73 @@ static int cmp_rows(const void *pa, const void *pb)
 	return r;
 }
 
-void vp_sort_rows(struct vp_row *rows, size_t n, enum vp_sort key)
+struct sort_ctx {
+	const struct vp_row *rows;
+	enum vp_sort key;
+};
+
+/* Two row indexes, by their rows. */
+static int cmp_perm(const void *pa, const void *pb, void *arg)
 {
-	sort_key = key;
-	if (n)
-		qsort(rows, n, sizeof(*rows), cmp_rows);
+	const struct sort_ctx *x = arg;
+
+	return cmp_rows(&x->rows[*(const size_t *)pa], &x->rows[*(const size_t *)pb], x->key);
+}
+
+int vp_snapshot_derive(struct vp_snapshot *s)
+{
+	vp_vms_free(&s->vms);
+	return vp_vms_build(s, &s->vms);
+}
+
+int vp_snapshot_filter(struct vp_snapshot *s, uint32_t cid, uint32_t tgid)
+{
+	size_t k = 0;
+
+	if (!cid && !tgid)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (cid && s->rows[i].c.cid != cid)
+			continue;
+		if (tgid && s->rows[i].c.tgid != tgid)
+			continue;
+		s->rows[k++] = s->rows[i];
+	}
+	s->n = k;
+	return vp_snapshot_derive(s);
+}
+
+int vp_snapshot_sort(struct vp_snapshot *s, enum vp_sort key)
+{
+	struct sort_ctx x = {.rows = s->rows, .key = key};
+	size_t n = s->n, *perm, *at;
+	struct vp_row *rows;
+
+	if (n < 2)
+		return 0;
+	perm = calloc(n, sizeof(*perm));
+	at = calloc(n, sizeof(*at));
+	rows = malloc(n * sizeof(*rows));
+	if (!perm || !at || !rows) {
+		free(perm);
+		free(at);
+		free(rows);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	qsort_r(perm, n, sizeof(*perm), cmp_perm, &x);
+	/* row perm[i] goes to i; the VMs' indexes follow */
+	for (size_t i = 0; i < n; i++) {
+		rows[i] = s->rows[perm[i]];
+		at[perm[i]] = i;
+	}
+	memcpy(s->rows, rows, n * sizeof(*rows));
+	free(rows);
+	vp_vms_moved(&s->vms, at);
+	free(perm);
+	free(at);
+	return 0;
 }
 
 struct vp_row *vp_find(struct vp_snapshot *s, uint32_t cid)
@@ -175,6 +241,7 @@ void vp_snapshot_free(struct vp_snapshot *s)
 	free(s->rows);
 	s->rows = NULL;
 	s->n = 0;
+	vp_vms_free(&s->vms);
 }
 
 static bool row_shown(const struct vp_snapshot *s, uint32_t only, size_t i)

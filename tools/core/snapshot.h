@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A snapshot: every container the BPF side knows, with the figures derived
- * from its counters (headroom, rates, latency quantiles).  Building one
- * from raw entries is pure and unit-tested; reading the map is loader.c's.
+ * from its counters (headroom, rates, latency quantiles) and the view per
+ * VM (vm.h), each derived once when the snapshot is made: outputs and
+ * commands only read it.  Building one from raw entries is pure and
+ * unit-tested; reading the map is loader.c's.
  */
 #ifndef VFIOPIN_SNAPSHOT_H
 #define VFIOPIN_SNAPSHOT_H
@@ -19,7 +21,7 @@
 struct vp_row {
 	struct vp_container c;
 	char comm[VP_COMM_LEN + 1];
-	/* the owner's VM name (vm.h's vp_vm_names), "" when unknown */
+	/* the owner's VM name (vmname.h), "" when unknown */
 	char vm_name[VP_VM_NAME_LEN + 1];
 	/* this container's own charge (may be negative when seen mid-life) */
 	int64_t charged_bytes;
@@ -44,6 +46,15 @@ struct vp_row {
 	bool partial;
 };
 
+struct vp_vm; /* vm.h */
+
+/* The rows grouped per VM: vm.h's view (vp_vms_build). */
+struct vp_vms {
+	size_t n;
+	struct vp_vm *vm;
+	size_t *idx; /* every row index once, grouped per VM (vm[i].rows point here) */
+};
+
 struct vp_snapshot {
 	uint64_t ts_ns;	   /* CLOCK_MONOTONIC */
 	double interval_s; /* since the previous snapshot (0: first) */
@@ -57,9 +68,10 @@ struct vp_snapshot {
 	 * only grows (host-wide Prometheus histograms)
 	 */
 	struct vp_lat *lat_all;
-	uint64_t retired; /* containers dropped after being reported */
-	uint64_t gen;	  /* the loader's count of snapshots: this one's number */
-	const char *mode; /* how the kernel was observed ("tracepoint", ...) */
+	uint64_t retired;  /* containers dropped after being reported */
+	uint64_t gen;	   /* the loader's count of snapshots: this one's number */
+	const char *mode;  /* how the kernel was observed ("tracepoint", ...) */
+	struct vp_vms vms; /* the rows' VMs (vp_snapshot_derive), kept by vp_snapshot_sort */
 };
 
 /*
@@ -69,6 +81,8 @@ struct vp_snapshot {
  */
 void vp_row_derive(struct vp_row *r, const struct vp_container *c, const struct vp_container *prev,
 		   double dt);
+/* The pin rate of @r (vp_row_derive's @prev and @dt), the rest of it as it is. */
+void vp_row_rate(struct vp_row *r, const struct vp_container *prev, double dt);
 /* The latency quantiles of @r from @lat. */
 void vp_row_latency(struct vp_row *r, const struct vp_lat *lat);
 /* Add @b into @a. */
@@ -95,7 +109,23 @@ extern const char *const vp_sort_names[VP_SORT_MAX];
 #define VP_SORT_DOC "Sort by cid, tgid, locked, headroom, mdev, pt, rate, p99, inv, hits, leaks"
 /* The key named @name, or -1. */
 int vp_sort_parse(const char *name);
-void vp_sort_rows(struct vp_row *rows, size_t n, enum vp_sort key);
+
+/*
+ * The VM view of @s's rows as they are (s->vms): done once, by whoever
+ * makes the snapshot, after its rows and names.  -1 when out of memory.
+ */
+int vp_snapshot_derive(struct vp_snapshot *s);
+/*
+ * Keep the rows of @s of container @cid and owner @tgid only (0: any),
+ * and the VM view of those.  -1 when out of memory.
+ */
+int vp_snapshot_filter(struct vp_snapshot *s, uint32_t cid, uint32_t tgid);
+/*
+ * Sort the rows of @s by @key (ties by cid), its VM view kept: each VM's
+ * rows follow theirs, and the VMs come in the order of their first row.
+ * -1 when out of memory (then nothing moved).
+ */
+int vp_snapshot_sort(struct vp_snapshot *s, enum vp_sort key);
 
 /*
  * A view's selected row among those it shows (@only: container @only

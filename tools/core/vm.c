@@ -205,282 +205,31 @@ int vp_vms_build(const struct vp_snapshot *s, struct vp_vms *out)
 	return 0;
 }
 
+static int cmp_index(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+void vp_vms_moved(struct vp_vms *v, const size_t *at)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		struct vp_vm *vm = &v->vm[i];
+
+		for (size_t k = 0; k < vm->nrows; k++)
+			vm->rows[k] = at[vm->rows[k]];
+		qsort(vm->rows, vm->nrows, sizeof(*vm->rows), cmp_index);
+	}
+	if (v->n)
+		qsort(v->vm, v->n, sizeof(*v->vm), cmp_vm_first);
+}
+
 void vp_vms_free(struct vp_vms *v)
 {
 	free(v->vm);
 	free(v->idx);
 	memset(v, 0, sizeof(*v));
-}
-
-/* One -name value's guest name: "NAME[,k=v...]" or "guest=NAME[,...]". */
-static bool name_opts(const char *v, size_t len, char *out)
-{
-	size_t o = 0, start = 0;
-	bool first = true;
-
-	while (start <= len) {
-		char opt[VP_VM_NAME_LEN + 8];
-		size_t ol = 0, i = start;
-
-		/* one option up to a single comma; ",," is a comma */
-		for (; i < len; i++) {
-			if (v[i] == ',') {
-				if (i + 1 < len && v[i + 1] == ',') {
-					i++;
-				} else {
-					break;
-				}
-			}
-			if (ol < sizeof(opt) - 1)
-				opt[ol++] = v[i];
-		}
-		opt[ol] = 0;
-		if (first && !memchr(opt, '=', ol)) {
-			o = ol;
-		} else if (ol >= 6 && !memcmp(opt, "guest=", 6)) {
-			memmove(opt, opt + 6, ol - 6);
-			o = ol - 6;
-		} else {
-			o = 0;
-		}
-		if (o) {
-			if (o > VP_VM_NAME_LEN)
-				o = VP_VM_NAME_LEN;
-			memcpy(out, opt, o);
-			out[o] = 0;
-			return true;
-		}
-		first = false;
-		start = i + 1;
-	}
-	return false;
-}
-
-bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1])
-{
-	size_t i = 0;
-
-	out[0] = 0;
-	while (i < len) {
-		const char *a = args + i;
-		size_t al = strnlen(a, len - i);
-
-		i += al + 1;
-		if ((al == 5 && !memcmp(a, "-name", 5)) || (al == 6 && !memcmp(a, "--name", 6))) {
-			size_t vl;
-
-			if (i >= len)
-				return false;
-			vl = strnlen(args + i, len - i);
-			return name_opts(args + i, vl, out);
-		}
-	}
-	return false;
-}
-
-/* Read at most @cap bytes of @path into a fresh buffer; -1 on failure. */
-static ssize_t slurp(const char *path, char **buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	char *b;
-
-	*buf = NULL;
-	if (fd < 0)
-		return -1;
-	b = malloc(cap + 1);
-	if (!b) {
-		close(fd);
-		return -1;
-	}
-	while (len < cap) {
-		ssize_t r = read(fd, b + len, cap - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	b[len] = 0;
-	*buf = b;
-	return (ssize_t)len;
-}
-
-/* The start of process @tgid in CLOCK_MONOTONIC ns, or 0 when it is gone. */
-static uint64_t proc_start_ns(const char *proc, uint32_t tgid)
-{
-	char path[64], *buf, *p;
-	unsigned long long ticks = 0;
-	struct timespec bt, mt;
-	double off_ns;
-	long hz = sysconf(_SC_CLK_TCK);
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%u/stat", proc, tgid);
-	n = slurp(path, &buf, 4096);
-	if (n <= 0) {
-		free(buf);
-		return 0;
-	}
-	/* after the comm, which may hold anything: fields 3 on; starttime is 22 */
-	p = strrchr(buf, ')');
-	if (p) {
-		int field = 2;
-
-		for (; *p && field < 22; p++)
-			if (*p == ' ')
-				field++;
-		if (field == 22)
-			ticks = strtoull(p, NULL, 10);
-	}
-	free(buf);
-	if (!ticks || hz <= 0)
-		return 0;
-	/* starttime is since boot (CLOCK_BOOTTIME); the events' clock is CLOCK_MONOTONIC */
-	clock_gettime(CLOCK_BOOTTIME, &bt);
-	clock_gettime(CLOCK_MONOTONIC, &mt);
-	off_ns = (double)(bt.tv_sec - mt.tv_sec) * 1e9 + (double)(bt.tv_nsec - mt.tv_nsec);
-	return (uint64_t)((double)ticks * (1e9 / (double)hz) - off_ns);
-}
-
-/*
- * The names seen, one per process: those of the last snapshot's VMs and
- * those noted since (vp_vm_name_note), sorted by tgid.
- */
-struct name_entry {
-	uint32_t tgid;
-	uint64_t start_ns;
-	char name[VP_VM_NAME_LEN + 1];
-};
-
-#define NAMES_MAX 65536
-
-static struct name_entry *names;
-static size_t nnames, capnames;
-
-static int cmp_name_tgid(const void *a, const void *b)
-{
-	uint32_t x = ((const struct name_entry *)a)->tgid, y = ((const struct name_entry *)b)->tgid;
-
-	return x < y ? -1 : x > y;
-}
-
-static const struct name_entry *cached(uint32_t tgid)
-{
-	struct name_entry key = {.tgid = tgid};
-
-	return nnames ? bsearch(&key, names, nnames, sizeof(*names), cmp_name_tgid) : NULL;
-}
-
-static uint64_t tick_ns(void)
-{
-	long hz = sysconf(_SC_CLK_TCK);
-
-	return hz > 0 ? (uint64_t)(1e9 / (double)hz) : 10000000;
-}
-
-/* The name in process @tgid's command line, into @name ("" if none). */
-static void read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN + 1])
-{
-	char path[64], *buf;
-	ssize_t len;
-
-	name[0] = 0;
-	snprintf(path, sizeof(path), "%s/%u/cmdline", proc, tgid);
-	len = slurp(path, &buf, 1 << 16);
-	if (len > 0)
-		vp_vm_name_parse(buf, (size_t)len, name);
-	free(buf);
-}
-
-/*
- * What the owner @tgid of containers first seen at @first_ns is called:
- * its cached entry while it is the same process (or gone), else its
- * command line read now.  An entry with start_ns 0 names nobody: the
- * process is gone unseen, or @tgid is a recycled pid (started after
- * @first_ns), which is never named.
- */
-static struct name_entry lookup(const char *proc, uint32_t tgid, uint64_t first_ns)
-{
-	const struct name_entry *e = cached(tgid);
-	struct name_entry r = {.tgid = tgid};
-	uint64_t tick = tick_ns();
-
-	r.start_ns = proc_start_ns(proc, tgid);
-	if (!r.start_ns) {
-		/* gone: the name it had while it ran, if it was seen */
-		if (e && e->start_ns && e->start_ns <= first_ns + tick)
-			r = *e;
-	} else if (r.start_ns > first_ns + tick) {
-		r.start_ns = 0;
-	} else if (e && e->start_ns == r.start_ns) {
-		r = *e;
-	} else {
-		read_name(proc, tgid, r.name);
-	}
-	return r;
-}
-
-void vp_vm_name_note(uint32_t tgid, uint64_t first_ns, const char *proc)
-{
-	struct name_entry e;
-	size_t at;
-
-	if (!tgid || cached(tgid) || nnames >= NAMES_MAX)
-		return;
-	/*
-	 * Kept even when it names nobody: a process gone or a recycled pid
-	 * stays so, and is not looked up again every second.
-	 */
-	e = lookup(proc, tgid, first_ns);
-	if (nnames == capnames) {
-		size_t nc = capnames ? 2 * capnames : 64;
-		struct name_entry *n = realloc(names, nc * sizeof(*n));
-
-		if (!n)
-			return;
-		names = n;
-		capnames = nc;
-	}
-	for (at = nnames; at > 0 && names[at - 1].tgid > tgid; at--)
-		;
-	memmove(&names[at + 1], &names[at], (nnames - at) * sizeof(*names));
-	names[at] = e;
-	nnames++;
-}
-
-void vp_vm_names(struct vp_snapshot *s, const char *proc)
-{
-	struct vp_vms v;
-	struct name_entry *next;
-	size_t nn = 0, cap;
-
-	if (vp_vms_build(s, &v))
-		return;
-	cap = v.n;
-	next = cap ? calloc(cap, sizeof(*next)) : NULL;
-	for (size_t i = 0; i < v.n; i++) {
-		const struct vp_vm *vm = &v.vm[i];
-		struct name_entry e;
-
-		if (!vm->tgid)
-			continue;
-		e = lookup(proc, vm->tgid, vm->first_ns);
-		for (size_t k = 0; k < vm->nrows; k++)
-			memcpy(s->rows[vm->rows[k]].vm_name, e.name, sizeof(e.name));
-		if (next && e.start_ns)
-			next[nn++] = e;
-	}
-	vp_vms_free(&v);
-	/* the VMs' entries: sorted, as the tgids of v are distinct */
-	if (nn)
-		qsort(next, nn, sizeof(*next), cmp_name_tgid);
-	free(names);
-	names = next;
-	nnames = nn;
-	capnames = next ? cap : 0;
 }
 
 int64_t vp_vms_locked(const struct vp_vms *v)

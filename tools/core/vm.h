@@ -4,8 +4,8 @@
  * whose memory they charge (their owner's tgid: a QEMU), with the figures
  * that only make sense for the whole process (locked memory, the limit,
  * the headroom) and the advice on the RLIMIT_MEMLOCK it needs.  Building
- * the view is pure and unit-tested; the VM's name comes from its
- * command line (QEMU's -name), read by vp_vm_names().
+ * the view is pure and unit-tested; a snapshot carries it (its vms); the
+ * VM's name comes from its command line (QEMU's -name, vmname.h).
  *
  * Every VM figure is declared once, in VP_VM_FIELDS:
  *
@@ -123,50 +123,23 @@ struct vp_vm {
 	int64_t next_pt;
 };
 
-struct vp_vms {
-	size_t n;
-	struct vp_vm *vm;
-	size_t *idx; /* every row index once, grouped per VM (vm[i].rows point here) */
-};
-
 /*
  * Group the rows of @s by owner.  VMs come in the order of their first
  * row in @s (sort the rows first).  Returns -1 when out of memory.
  */
 int vp_vms_build(const struct vp_snapshot *s, struct vp_vms *out);
+/*
+ * The rows @v was built from moved (row i is now at @at[i]): each VM's
+ * indexes follow, in ascending order, and the VMs are in the order of
+ * their first row again, as vp_vms_build would have them.
+ */
+void vp_vms_moved(struct vp_vms *v, const size_t *at);
 void vp_vms_free(struct vp_vms *v);
 
 /* Figure @id of @vm. */
 int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id);
 /* Whether @vm has figure @id now (the limit and headroom may not be known). */
 bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id);
-
-/*
- * The VM name in a process's command line (@args, @len bytes of
- * NUL-separated arguments as /proc/PID/cmdline gives them): the value of
- * QEMU's -name (or --name), "guest=NAME,..." or "NAME,..." with ",," for a
- * comma.  Copies at most VP_VM_NAME_LEN bytes into @out (NUL-terminated)
- * and returns true, or returns false when there is none.
- */
-bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1]);
-
-/*
- * Name the rows of @s (their vm_name) by their owner's command line.  An
- * owner that started after its VM's first container event is a recycled
- * pid: its rows get no name.  Names are remembered per process, so the
- * rows of a VM that ended keep the name it was seen with.  @proc is the
- * procfs root ("/proc").
- */
-void vp_vm_names(struct vp_snapshot *s, const char *proc);
-
-/*
- * Learn the name of process @tgid now, while it runs, if it is not known
- * yet (a process that started after @first_ns, its container's first
- * event, is a recycled pid and is not asked): the loader notes every live
- * container's owner once a second, so a VM that lives for less than the
- * time to the next snapshot is still named.
- */
-void vp_vm_name_note(uint32_t tgid, uint64_t first_ns, const char *proc);
 
 /* Locked memory of every VM of @v added up (none counted twice). */
 int64_t vp_vms_locked(const struct vp_vms *v);

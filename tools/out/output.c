@@ -371,13 +371,9 @@ json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm)
 json_t *vp_json_vms(const struct vp_snapshot *s)
 {
 	json_t *a = json_array();
-	struct vp_vms v;
 
-	if (vp_vms_build(s, &v))
-		return a;
-	for (size_t i = 0; i < v.n; i++)
-		json_array_append_new(a, vp_json_vm(s, &v.vm[i]));
-	vp_vms_free(&v);
+	for (size_t i = 0; i < s->vms.n; i++)
+		json_array_append_new(a, vp_json_vm(s, &s->vms.vm[i]));
 	return a;
 }
 
@@ -505,6 +501,61 @@ static const struct column {
     {COL_FIELD, VP_FLD_LEAKED, NULL, 5},
 };
 
+/*
+ * @n plus a cell: @s right-aligned in @width after a space, written at
+ * @buf + @n as far as @len allows (NUL-terminated); the new length, as
+ * snprintf counts it.  The table's hot path: no format string to parse.
+ */
+static int put_cell(char *buf, size_t len, int n, int width, const char *s)
+{
+	size_t sl = strlen(s), pad = width > 0 && (size_t)width > sl ? (size_t)width - sl : 0;
+	size_t need = 1 + pad + sl, off = (size_t)n;
+	char t[64];
+
+	if (n < 0)
+		return n;
+	if (need >= sizeof(t)) {
+		off = off < len ? off : len;
+		return n + snprintf(buf + off, len - off, " %*s", width, s);
+	}
+	t[0] = ' ';
+	memset(t + 1, ' ', pad);
+	memcpy(t + 1 + pad, s, sl);
+	if (off < len) {
+		size_t k = need < len - 1 - off ? need : len - 1 - off;
+
+		memcpy(buf + off, t, k);
+		buf[off + k] = 0;
+	}
+	return n + (int)need;
+}
+
+/* @u in decimal, into @buf (21 bytes or more). */
+static const char *fmt_u64(char *buf, uint64_t u)
+{
+	char t[24];
+	size_t k = 0, o = 0;
+
+	do {
+		t[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (k)
+		buf[o++] = t[--k];
+	buf[o] = 0;
+	return buf;
+}
+
+/* @v in decimal, into @buf (22 bytes or more). */
+static const char *fmt_i64(char *buf, int64_t v)
+{
+	if (v >= 0)
+		return fmt_u64(buf, (uint64_t)v);
+	buf[0] = '-';
+	fmt_u64(buf + 1, 0 - (uint64_t)v);
+	return buf;
+}
+
 int vp_format_heading(char *buf, size_t len)
 {
 	size_t off;
@@ -556,6 +607,8 @@ static void format_cell(char *cell, size_t len, const struct column *col, const 
 	case COL_FIELD:
 		if (!vp_field_available(col->field, r->partial))
 			snprintf(cell, len, "-");
+		else if (len >= 21)
+			fmt_u64(cell, vp_field_get(&r->c, col->field));
 		else
 			snprintf(cell, len, "%llu",
 				 (unsigned long long)vp_field_get(&r->c, col->field));
@@ -569,7 +622,6 @@ int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 			   : (r->c.flags & VP_F_SEEN_OPEN) ? ""
 							   : "~";
 	char comm[16]; /* the column's 15 bytes, escaped, cut between units */
-	size_t off;
 	int n = snprintf(buf, len, "%4u%-1s %7u %-15s", r->c.cid, mark, r->c.tgid,
 			 vp_escape(comm, sizeof(comm), r->comm[0] ? r->comm : "?", false));
 
@@ -577,15 +629,15 @@ int vp_format_row(char *buf, size_t len, const struct vp_row *r)
 		char cell[32];
 
 		format_cell(cell, sizeof(cell), &columns[i], r);
-		off = (size_t)n < len ? (size_t)n : len;
-		n += snprintf(buf + off, len - off, " %*s", columns[i].width, cell);
+		n = put_cell(buf, len, n, columns[i].width, cell);
 	}
 	return n;
 }
 
-/* The two header lines; @v: the VMs of @s (their locked memory added up once each). */
-static void print_header(FILE *f, const struct vp_snapshot *s, const struct vp_vms *v)
+/* The two header lines (the VMs' locked memory added up once each). */
+static void print_header(FILE *f, const struct vp_snapshot *s)
 {
+	const struct vp_vms *v = &s->vms;
 	struct vp_row t;
 	char locked[16];
 	uint64_t ev = 0;
@@ -612,11 +664,9 @@ static void print_header(FILE *f, const struct vp_snapshot *s, const struct vp_v
 void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
 {
 	char line[256];
-	struct vp_vms v;
+	const struct vp_vms *v = &s->vms;
 
-	/* out of memory: no VMs (v is left empty) */
-	vp_vms_build(s, &v);
-	print_header(f, s, &v);
+	print_header(f, s);
 	vp_format_heading(line, sizeof(line));
 	fprintf(f, "%s\n", line);
 	for (size_t i = 0; i < s->n; i++) {
@@ -625,15 +675,14 @@ void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
 		vp_format_row(line, sizeof(line), &s->rows[i]);
 		fprintf(f, "%s\n", line);
 	}
-	if (!cid && v.n) {
+	if (!cid && v->n) {
 		vp_format_vm_heading(line, sizeof(line));
 		fprintf(f, "\n%s\n", line);
-		for (size_t i = 0; i < v.n; i++) {
-			vp_format_vm_row(line, sizeof(line), &v.vm[i]);
+		for (size_t i = 0; i < v->n; i++) {
+			vp_format_vm_row(line, sizeof(line), &v->vm[i]);
 			fprintf(f, "%s\n", line);
 		}
 	}
-	vp_vms_free(&v);
 }
 
 /* The VM rows: TGID, COMM, the name, then every figure of vm.h with a column. */
@@ -657,7 +706,6 @@ int vp_format_vm_heading(char *buf, size_t len)
 int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm)
 {
 	char comm[16], name[VM_NAME_W + 1]; /* the columns' widths, escaped */
-	size_t off;
 	int n =
 	    snprintf(buf, len, "%7u%s%-15s %-*s", vm->tgid, vm->seen_open ? " " : "~",
 		     vp_escape(comm, sizeof(comm), vm->comm[0] ? vm->comm : "?", false), VM_NAME_W,
@@ -677,9 +725,8 @@ int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm)
 		else if (!strcmp(fd->unit, "bytes") && v >= 0)
 			vp_fmt_bytes(cell, sizeof(cell), (uint64_t)v);
 		else
-			snprintf(cell, sizeof(cell), "%lld", (long long)v);
-		off = (size_t)n < len ? (size_t)n : len;
-		n += snprintf(buf + off, len - off, " %*s", VM_COL_W, cell);
+			fmt_i64(cell, v);
+		n = put_cell(buf, len, n, VM_COL_W, cell);
 	}
 	return n;
 }

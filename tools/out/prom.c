@@ -160,16 +160,12 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
  */
 static int write_vms(FILE *f, const struct vp_snapshot *s)
 {
-	struct vp_vms v;
+	const struct vp_vms v = s->vms;
 	struct vm_labels *lb;
 
-	if (vp_vms_build(s, &v))
-		return -1;
 	lb = v.n ? calloc(v.n, sizeof(*lb)) : NULL;
-	if (v.n && !lb) {
-		vp_vms_free(&v);
+	if (v.n && !lb)
 		return -1;
-	}
 	for (size_t i = 0; i < v.n; i++) {
 		char comm[3 * VP_COMM_LEN + 1], name[2 * VP_VM_NAME_LEN + 1];
 
@@ -209,7 +205,6 @@ static int write_vms(FILE *f, const struct vp_snapshot *s)
 		fputc('\n', f);
 	}
 	free(lb);
-	vp_vms_free(&v);
 	return 0;
 }
 

@@ -58,7 +58,8 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < refreshes; i++) {
 		if (vp_snapshot_and_retire(&l, &s))
 			return 1;
-		vp_sort_rows(s.rows, s.n, VP_SORT_LOCKED);
+		if (vp_snapshot_sort(&s, VP_SORT_LOCKED))
+			return 1;
 		vp_print_table(null, &s, 0);
 		vp_snapshot_free(&s);
 	}

@@ -28,6 +28,7 @@
 #include "stats.h"
 #include "snapshot.h"
 #include "vm.h"
+#include "vmname.h"
 
 static void test_slot_bounds(void **state)
 {
@@ -290,13 +291,13 @@ static void test_sort_and_total(void **state)
 
 	assert_int_equal(vp_sort_parse("headroom"), VP_SORT_HEADROOM);
 	assert_int_equal(vp_sort_parse("nonsense"), -1);
-	vp_sort_rows(rows, 3, VP_SORT_HEADROOM);
+	assert_int_equal(vp_snapshot_sort(&s, VP_SORT_HEADROOM), 0);
 	assert_int_equal(rows[0].c.cid, 1);
 	assert_int_equal(rows[1].c.cid, 2);
 	assert_int_equal(rows[2].c.cid, 3);
-	vp_sort_rows(rows, 3, VP_SORT_LEAKS);
+	assert_int_equal(vp_snapshot_sort(&s, VP_SORT_LEAKS), 0);
 	assert_int_equal(rows[0].c.cid, 2);
-	vp_sort_rows(rows, 3, VP_SORT_CID);
+	assert_int_equal(vp_snapshot_sort(&s, VP_SORT_CID), 0);
 	assert_int_equal(rows[2].c.cid, 3);
 	assert_ptr_equal(vp_find(&s, 2), &rows[1]);
 	assert_null(vp_find(&s, 9));
@@ -369,6 +370,7 @@ static void test_json_snapshot(void **state)
 	vp_row_derive(&rows[1], &c, NULL, 0);
 	s.g.drop_ringbuf = 3;
 	s.g.events[VP_EV_PIN_BEGIN] = 11;
+	assert_int_equal(vp_snapshot_derive(&s), 0);
 
 	j = roundtrip(vp_json_snapshot(&s, true));
 	assert_string_equal(json_string_value(json_object_get(j, "schema")), "vfiopin.stat");
@@ -415,6 +417,7 @@ static void test_json_snapshot(void **state)
 	/* a comm with quotes, backslash and newline survives escaping */
 	assert_string_equal(json_string_value(json_object_get(r1, "comm")), "a\"b\\c\n");
 	json_decref(j);
+	vp_vms_free(&s.vms);
 }
 
 static void test_events(void **state)
@@ -523,7 +526,6 @@ static void test_hostile_strings(void **state)
 	char line[512], head[512], *buf = NULL;
 	struct vp_event e;
 	struct vp_row r;
-	struct vp_vms v;
 	size_t len;
 	json_t *j;
 	FILE *f;
@@ -539,12 +541,11 @@ static void test_hostile_strings(void **state)
 	assert_true(inert(line, false));
 	assert_non_null(strstr(line, "\\x0a\\x1b[31mX"));
 	assert_int_equal(strlen(line), strlen(head));
-	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(vp_snapshot_derive(&s), 0);
 	vp_format_vm_heading(head, sizeof(head));
-	vp_format_vm_row(line, sizeof(line), &v.vm[0]);
+	vp_format_vm_row(line, sizeof(line), &s.vms.vm[0]);
 	assert_true(inert(line, false));
 	assert_int_equal(strlen(line), strlen(head));
-	vp_vms_free(&v);
 
 	memset(&e, 0, sizeof(e));
 	e.type = VP_EV_PIN_END;
@@ -573,6 +574,7 @@ static void test_hostile_strings(void **state)
 	j = vp_json_row(&r, false);
 	assert_string_equal(json_string_value(json_object_get(j, "comm")), "q\\xff\\xfe");
 	json_decref(j);
+	vp_vms_free(&s.vms);
 }
 
 /* top -c: the selection runs over the rows shown, never over hidden ones */
@@ -652,6 +654,57 @@ static struct vp_container vmc(__u32 cid, __u32 tgid, bool iommu, __s64 charged,
 static int64_t pg(int64_t pages)
 {
 	return pages * 4096;
+}
+
+/*
+ * A sorted snapshot keeps its VM view: for every key, the same as one
+ * built afresh from the sorted rows (the oracle), and every VM's rows are
+ * its owner's.
+ */
+static void test_sort_keeps_vms(void **state)
+{
+	enum { N = 40 };
+	struct vp_row rows[N];
+	struct vp_snapshot s = {.n = N, .rows = rows};
+	struct vp_vms fresh;
+
+	(void)state;
+	for (unsigned int i = 0; i < N; i++) {
+		/* cids out of order, 7 owners, figures that differ per row */
+		struct vp_container c = vmc((i * 17) % N + 1, 5000 + i % 7, i % 3 == 0,
+					    (__s64)(i * 3 % 11), i * 5 % 13 + 11);
+
+		c.pages_pinned = i * 7 % 19;
+		c.leaked = i % 4;
+		c.pin_calls = i * 13 % 23;
+		vp_row_derive(&rows[i], &c, NULL, 0);
+	}
+	assert_int_equal(vp_snapshot_derive(&s), 0);
+	for (int key = 0; key < VP_SORT_MAX; key++) {
+		assert_int_equal(vp_snapshot_sort(&s, key), 0);
+		assert_int_equal(vp_vms_build(&s, &fresh), 0);
+		assert_int_equal(s.vms.n, fresh.n);
+		for (size_t v = 0; v < fresh.n; v++) {
+			const struct vp_vm *a = &s.vms.vm[v], *b = &fresh.vm[v];
+
+			assert_int_equal(a->tgid, b->tgid);
+			assert_int_equal(a->nrows, b->nrows);
+			for (size_t k = 0; k < a->nrows; k++) {
+				assert_int_equal(a->rows[k], b->rows[k]);
+				assert_int_equal(rows[a->rows[k]].c.tgid, a->tgid);
+			}
+			for (int f = 0; f < VP_VM_FLD_MAX; f++)
+				assert_int_equal(vp_vm_field_get(a, f), vp_vm_field_get(b, f));
+		}
+		vp_vms_free(&fresh);
+	}
+	/* a filter keeps one owner's rows and their VM alone */
+	assert_int_equal(vp_snapshot_filter(&s, 0, 5003), 0);
+	assert_int_equal(s.n, 6);
+	assert_int_equal(s.vms.n, 1);
+	assert_int_equal(s.vms.vm[0].tgid, 5003);
+	assert_int_equal(s.vms.vm[0].nrows, 6);
+	vp_vms_free(&s.vms);
 }
 
 /* Grouping by owner, the VM figures, and the advice. */
@@ -881,7 +934,20 @@ static void rm_proc(const char *root, uint32_t tgid)
 	rmdir(path);
 }
 
-/* Names from the command line; never for a recycled pid; kept after exit. */
+/* @s's rows from @c, their VM view and names at @now (seconds). */
+static void name_rows(struct vp_namer *nm, struct vp_snapshot *s, const struct vp_container *c,
+		      uint64_t t0, unsigned int now)
+{
+	for (size_t i = 0; i < s->n; i++)
+		vp_row_derive(&s->rows[i], &c[i], NULL, 0);
+	assert_int_equal(vp_snapshot_derive(s), 0);
+	vp_namer_name(nm, s, t0 + now * VP_NAME_REFRESH_NS);
+}
+
+/*
+ * Names from the command line; never for a recycled pid; kept after exit;
+ * /proc read at most once per VP_NAME_REFRESH_NS for a process.
+ */
 static void test_vm_names(void **state)
 {
 	static const char args[] = "qemu\0-name\0guest=alpha,debug-threads=on\0";
@@ -889,52 +955,63 @@ static void test_vm_names(void **state)
 	struct vp_row rows[3];
 	struct vp_snapshot s = {.n = 3, .rows = rows};
 	struct vp_container c[3];
+	struct vp_namer *nm;
 	struct timespec mt;
+	uint64_t t0;
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
+	nm = vp_namer_new(root);
+	assert_non_null(nm);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
+	t0 = (uint64_t)mt.tv_sec * 1000000000ULL + (uint64_t)mt.tv_nsec;
 	c[0] = vmc(1, 4001, true, 10, 10);
 	c[1] = vmc(2, 4001, true, 10, 10);
 	c[2] = vmc(3, 4002, true, 10, 10);
 	for (int i = 0; i < 3; i++)
-		c[i].first_ns = (__u64)mt.tv_sec * 1000000000ULL + (__u64)mt.tv_nsec;
+		c[i].first_ns = t0;
 	/* 4001 started at boot; 4002 (a recycled pid) long after its container */
 	fake_proc(root, 4001, 1, args, sizeof(args) - 1);
 	fake_proc(root, 4002, 1ULL << 40, args, sizeof(args) - 1);
-	for (int i = 0; i < 3; i++)
-		vp_row_derive(&rows[i], &c[i], NULL, 0);
-	vp_vm_names(&s, root);
+	name_rows(nm, &s, c, t0, 0);
 	assert_string_equal(rows[0].vm_name, "alpha");
 	assert_string_equal(rows[1].vm_name, "alpha");
 	assert_string_equal(rows[2].vm_name, "");
+	/* the VM view has it too, and the recycled pid's VM has none */
+	assert_int_equal(s.vms.n, 2);
+	assert_string_equal(s.vms.vm[0].name, "alpha");
+	assert_string_equal(s.vms.vm[1].name, "");
+	/* within a second nothing is read again: a new command line is not seen */
+	fake_proc(root, 4001, 1, "qemu\0-name\0renamed\0", 20);
+	name_rows(nm, &s, c, t0, 0);
+	assert_string_equal(rows[0].vm_name, "alpha");
 	/* 4001 exits: its rows keep the name it was seen with */
 	rm_proc(root, 4001);
-	for (int i = 0; i < 3; i++)
-		vp_row_derive(&rows[i], &c[i], NULL, 0);
-	vp_vm_names(&s, root);
+	name_rows(nm, &s, c, t0, 1);
 	assert_string_equal(rows[0].vm_name, "alpha");
 	assert_string_equal(rows[2].vm_name, "");
 	/* and a new process on its pid, started later, is not it */
 	fake_proc(root, 4001, 1ULL << 40, "other\0-name\0beta\0", 17);
-	for (int i = 0; i < 3; i++)
-		vp_row_derive(&rows[i], &c[i], NULL, 0);
-	vp_vm_names(&s, root);
+	name_rows(nm, &s, c, t0, 2);
 	assert_string_equal(rows[0].vm_name, "");
 	rm_proc(root, 4001);
 	/* a VM noted while it ran (the loader's once-a-second walk) keeps its name */
 	c[0].tgid = c[1].tgid = 4003;
 	fake_proc(root, 4003, 1, "q\0-name\0short\0", 15);
-	vp_vm_name_note(4003, c[0].first_ns, root);
-	/* a recycled pid is not noted */
-	vp_vm_name_note(4002, c[2].first_ns, root);
+	vp_namer_note(nm, 4003, t0 + 2 * VP_NAME_REFRESH_NS);
 	rm_proc(root, 4003);
-	for (int i = 0; i < 3; i++)
-		vp_row_derive(&rows[i], &c[i], NULL, 0);
-	vp_vm_names(&s, root);
+	name_rows(nm, &s, c, t0, 3);
 	assert_string_equal(rows[0].vm_name, "short");
 	assert_string_equal(rows[1].vm_name, "short");
 	assert_string_equal(rows[2].vm_name, "");
+	/* a process of no VM in a snapshot is forgotten: noted gone, it names nothing */
+	c[0].tgid = c[1].tgid = 4001;
+	name_rows(nm, &s, c, t0, 4);
+	c[0].tgid = c[1].tgid = 4003;
+	name_rows(nm, &s, c, t0, 5);
+	assert_string_equal(rows[0].vm_name, "");
+	vp_vms_free(&s.vms);
+	vp_namer_free(nm);
 	rm_proc(root, 4002);
 	rmdir(root);
 }
@@ -973,6 +1050,7 @@ static void test_prom(void **state)
 	rows[0].lat = &lat;
 	/* a VM name as hostile as a command line allows */
 	snprintf(rows[0].vm_name, sizeof(rows[0].vm_name), "%s", "a\"b\\c\nd\xff");
+	assert_int_equal(vp_snapshot_derive(&s), 0);
 	f = open_memstream(&buf, &len);
 	assert_int_equal(vp_prom_write(f, &s, &info), 0);
 	fclose(f);
@@ -1026,6 +1104,7 @@ static void test_prom(void **state)
 	assert_null(strstr(strstr(buf, "# TYPE vfiopin_vm_locked_bytes ") + 1,
 			   "# TYPE vfiopin_vm_locked_bytes "));
 	free(buf);
+	vp_vms_free(&s.vms);
 }
 
 static void test_accepts_gzip(void **state)
@@ -1376,6 +1455,7 @@ int main(void)
 	    cmocka_unit_test(test_vm_many_containers),
 	    cmocka_unit_test(test_vm_name_parse),
 	    cmocka_unit_test(test_vm_names),
+	    cmocka_unit_test(test_sort_keeps_vms),
 	    cmocka_unit_test(test_listen_parse),
 	    cmocka_unit_test(test_accepts_gzip),
 	    cmocka_unit_test(test_stats),

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/* VM names from their processes' command lines, cached per process (vmname.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "vm.h"
+#include "vmname.h"
+
+/* One -name value's guest name: "NAME[,k=v...]" or "guest=NAME[,...]". */
+static bool name_opts(const char *v, size_t len, char *out)
+{
+	size_t o = 0, start = 0;
+	bool first = true;
+
+	while (start <= len) {
+		char opt[VP_VM_NAME_LEN + 8];
+		size_t ol = 0, i = start;
+
+		/* one option up to a single comma; ",," is a comma */
+		for (; i < len; i++) {
+			if (v[i] == ',') {
+				if (i + 1 < len && v[i + 1] == ',') {
+					i++;
+				} else {
+					break;
+				}
+			}
+			if (ol < sizeof(opt) - 1)
+				opt[ol++] = v[i];
+		}
+		opt[ol] = 0;
+		if (first && !memchr(opt, '=', ol)) {
+			o = ol;
+		} else if (ol >= 6 && !memcmp(opt, "guest=", 6)) {
+			memmove(opt, opt + 6, ol - 6);
+			o = ol - 6;
+		} else {
+			o = 0;
+		}
+		if (o) {
+			if (o > VP_VM_NAME_LEN)
+				o = VP_VM_NAME_LEN;
+			memcpy(out, opt, o);
+			out[o] = 0;
+			return true;
+		}
+		first = false;
+		start = i + 1;
+	}
+	return false;
+}
+
+bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1])
+{
+	size_t i = 0;
+
+	out[0] = 0;
+	while (i < len) {
+		const char *a = args + i;
+		size_t al = strnlen(a, len - i);
+
+		i += al + 1;
+		if ((al == 5 && !memcmp(a, "-name", 5)) || (al == 6 && !memcmp(a, "--name", 6))) {
+			size_t vl;
+
+			if (i >= len)
+				return false;
+			vl = strnlen(args + i, len - i);
+			return name_opts(args + i, vl, out);
+		}
+	}
+	return false;
+}
+
+/* Read at most @cap bytes of @path into a fresh buffer; -1 on failure. */
+static ssize_t slurp(const char *path, char **buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	char *b;
+
+	*buf = NULL;
+	if (fd < 0)
+		return -1;
+	b = malloc(cap + 1);
+	if (!b) {
+		close(fd);
+		return -1;
+	}
+	while (len < cap) {
+		ssize_t r = read(fd, b + len, cap - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	b[len] = 0;
+	*buf = b;
+	return (ssize_t)len;
+}
+
+/* The start of process @tgid in CLOCK_MONOTONIC ns, or 0 when it is gone. */
+static uint64_t proc_start_ns(const char *proc, uint32_t tgid)
+{
+	char path[64], *buf, *p;
+	unsigned long long ticks = 0;
+	struct timespec bt, mt;
+	double off_ns;
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", proc, tgid);
+	n = slurp(path, &buf, 4096);
+	if (n <= 0) {
+		free(buf);
+		return 0;
+	}
+	/* after the comm, which may hold anything: fields 3 on; starttime is 22 */
+	p = strrchr(buf, ')');
+	if (p) {
+		int field = 2;
+
+		for (; *p && field < 22; p++)
+			if (*p == ' ')
+				field++;
+		if (field == 22)
+			ticks = strtoull(p, NULL, 10);
+	}
+	free(buf);
+	if (!ticks || hz <= 0)
+		return 0;
+	/* starttime is since boot (CLOCK_BOOTTIME); the events' clock is CLOCK_MONOTONIC */
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	off_ns = (double)(bt.tv_sec - mt.tv_sec) * 1e9 + (double)(bt.tv_nsec - mt.tv_nsec);
+	return (uint64_t)((double)ticks * (1e9 / (double)hz) - off_ns);
+}
+
+/* What the namer knows of one process. */
+struct name_entry {
+	uint32_t tgid;
+	bool keep;	     /* named a VM of the last snapshot, or noted since */
+	uint64_t start_ns;   /* its start; 0: never seen running */
+	uint64_t checked_ns; /* when /proc was last read for it */
+	char name[VP_VM_NAME_LEN + 1];
+};
+
+#define NAMES_MAX 65536
+
+struct vp_namer {
+	char *proc;
+	uint64_t tick_ns; /* the resolution of a process's start time */
+	struct name_entry *e;
+	size_t n, cap;
+};
+
+struct vp_namer *vp_namer_new(const char *proc)
+{
+	struct vp_namer *nm = calloc(1, sizeof(*nm));
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!nm)
+		return NULL;
+	nm->proc = strdup(proc);
+	if (!nm->proc) {
+		free(nm);
+		return NULL;
+	}
+	nm->tick_ns = hz > 0 ? (uint64_t)(1e9 / (double)hz) : 10000000;
+	return nm;
+}
+
+void vp_namer_free(struct vp_namer *nm)
+{
+	if (!nm)
+		return;
+	free(nm->e);
+	free(nm->proc);
+	free(nm);
+}
+
+/* The entry of @tgid, or where it goes (*@at) when there is none. */
+static struct name_entry *find(struct vp_namer *nm, uint32_t tgid, size_t *at)
+{
+	size_t lo = 0, hi = nm->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (nm->e[mid].tgid < tgid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return lo < nm->n && nm->e[lo].tgid == tgid ? &nm->e[lo] : NULL;
+}
+
+static struct name_entry *insert(struct vp_namer *nm, uint32_t tgid, size_t at)
+{
+	if (nm->n >= NAMES_MAX)
+		return NULL;
+	if (nm->n == nm->cap) {
+		size_t nc = nm->cap ? 2 * nm->cap : 64;
+		struct name_entry *e = realloc(nm->e, nc * sizeof(*e));
+
+		if (!e)
+			return NULL;
+		nm->e = e;
+		nm->cap = nc;
+	}
+	memmove(&nm->e[at + 1], &nm->e[at], (nm->n - at) * sizeof(*nm->e));
+	nm->n++;
+	memset(&nm->e[at], 0, sizeof(*nm->e));
+	nm->e[at].tgid = tgid;
+	return &nm->e[at];
+}
+
+/* The name in process @tgid's command line, into @name ("" if none). */
+static void read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN + 1])
+{
+	char path[64], *buf;
+	ssize_t len;
+
+	name[0] = 0;
+	snprintf(path, sizeof(path), "%s/%u/cmdline", proc, tgid);
+	len = slurp(path, &buf, 1 << 16);
+	if (len > 0)
+		vp_vm_name_parse(buf, (size_t)len, name);
+	free(buf);
+}
+
+/*
+ * The entry of process @tgid, its /proc read again when it was last read
+ * VP_NAME_REFRESH_NS or more before @now_ns.  A process gone keeps the
+ * name it had while it ran; one that is not the process seen before (a
+ * new start time) is read anew.  NULL when out of memory or room.
+ */
+static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns)
+{
+	size_t at;
+	struct name_entry *e = find(nm, tgid, &at);
+	uint64_t start;
+
+	if (e && now_ns >= e->checked_ns && now_ns - e->checked_ns < VP_NAME_REFRESH_NS)
+		return e;
+	if (!e && !(e = insert(nm, tgid, at)))
+		return NULL;
+	e->checked_ns = now_ns;
+	start = proc_start_ns(nm->proc, tgid);
+	if (start && start != e->start_ns) {
+		e->start_ns = start;
+		read_name(nm->proc, tgid, e->name);
+	}
+	return e;
+}
+
+/*
+ * The name of @e for containers first seen at @first_ns: none when it was
+ * never seen running, or started after them (a recycled pid).
+ */
+static const char *name_for(const struct vp_namer *nm, const struct name_entry *e,
+			    uint64_t first_ns)
+{
+	return e && e->start_ns && e->start_ns <= first_ns + nm->tick_ns ? e->name : "";
+}
+
+void vp_namer_note(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns)
+{
+	size_t at;
+	struct name_entry *e;
+
+	if (!tgid || find(nm, tgid, &at))
+		return;
+	e = refresh(nm, tgid, now_ns);
+	if (e)
+		e->keep = true;
+}
+
+void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->vms.n; i++) {
+		struct vp_vm *vm = &s->vms.vm[i];
+		struct name_entry *e = vm->tgid ? refresh(nm, vm->tgid, now_ns) : NULL;
+		const char *name = name_for(nm, e, vm->first_ns);
+
+		if (e)
+			e->keep = true;
+		snprintf(vm->name, sizeof(vm->name), "%s", name);
+		for (size_t k = 0; k < vm->nrows; k++)
+			snprintf(s->rows[vm->rows[k]].vm_name, sizeof(vm->name), "%s", name);
+	}
+	/* the entries of this snapshot's VMs stay, and those noted since the last */
+	for (size_t i = 0; i < nm->n; i++) {
+		if (!nm->e[i].keep)
+			continue;
+		nm->e[kept] = nm->e[i];
+		nm->e[kept++].keep = false;
+	}
+	nm->n = kept;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VM names: QEMU's -name, read from the command line of the process that
+ * owns a VM's containers.  A namer keeps what it read per process and
+ * reads a process's /proc entries at most once per VP_NAME_REFRESH_NS, so
+ * naming costs a snapshot nothing between refreshes.  A process gone
+ * keeps the name it was seen with; a process that started after its
+ * VM's first container event is a recycled pid and names nothing.
+ */
+#ifndef VFIOPIN_VMNAME_H
+#define VFIOPIN_VMNAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "snapshot.h"
+
+#define VP_NAME_REFRESH_NS 1000000000ULL
+
+/*
+ * The VM name in a process's command line (@args, @len bytes of
+ * NUL-separated arguments as /proc/PID/cmdline gives them): the value of
+ * QEMU's -name (or --name), "guest=NAME,..." or "NAME,..." with ",," for a
+ * comma.  Copies at most VP_VM_NAME_LEN bytes into @out (NUL-terminated)
+ * and returns true, or returns false when there is none.
+ */
+bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1]);
+
+struct vp_namer;
+
+/* A namer reading the procfs at @proc ("/proc"); NULL when out of memory. */
+struct vp_namer *vp_namer_new(const char *proc);
+void vp_namer_free(struct vp_namer *nm);
+
+/*
+ * Name the VMs of @s and their rows (vm.name, vm_name) at @now_ns
+ * (CLOCK_MONOTONIC).  What is known of processes that own none of its
+ * VMs, and were not noted since the last call, is forgotten.
+ */
+void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns);
+
+/*
+ * Learn the name of process @tgid now, while it runs, unless it is known:
+ * the loader notes every live container's owner once a second, so a VM
+ * that lives for less than the time to the next snapshot is still named.
+ */
+void vp_namer_note(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns);
+
+#endif
