@@ -132,25 +132,36 @@ static double rank_of(__u64 total, double p)
 	return r < 1 ? 1 : r;
 }
 
-double vp_hist_quantile(const struct vp_hist *h, double p)
+void vp_hist_quantiles(const struct vp_hist *h, const double *p, double *out, int n)
 {
-	double cum = 0, rank;
+	double cum = 0;
 	__u64 total;
-	int lo, hi;
+	int lo, hi, k = 0;
+	bool any = used(h, &lo, &hi, &total);
 
-	if (p <= 0 || p > 1 || !used(h, &lo, &hi, &total))
-		return -1;
-	rank = rank_of(total, p);
-	for (int i = lo; i <= hi; i++) {
+	for (int j = 0; j < n; j++)
+		out[j] = -1;
+	/* one pass for all: the ranks ascend with @p */
+	for (int i = lo; any && i <= hi && k < n; i++) {
 		cum += (double)h->slots[i];
-		if (h->slots[i] && cum >= rank) {
+		for (; k < n && h->slots[i] && cum >= rank_of(total, p[k]); k++) {
 			/* the middle of the slot: within 1/16 of any value in it */
 			if (i == VP_LAT_SLOTS - 1)
-				return (double)vp_lat_low(i);
-			return ((double)vp_lat_low(i) + (double)vp_lat_high(i)) / 2;
+				out[k] = (double)vp_lat_low(i);
+			else
+				out[k] = ((double)vp_lat_low(i) + (double)vp_lat_high(i)) / 2;
 		}
 	}
-	return -1;
+}
+
+double vp_hist_quantile(const struct vp_hist *h, double p)
+{
+	double q;
+
+	if (p <= 0 || p > 1)
+		return -1;
+	vp_hist_quantiles(h, &p, &q, 1);
+	return q;
 }
 
 double vp_lin_quantile(const __u64 *slots, int n, double p)

@@ -26,6 +26,8 @@ void vp_hist_add(struct vp_hist *a, const struct vp_hist *b);
  * sample.  Returns -1 for an empty histogram.
  */
 double vp_hist_quantile(const struct vp_hist *h, double p);
+/* The @n quantiles @p of @h (each in (0, 1], ascending) into @out, in one pass. */
+void vp_hist_quantiles(const struct vp_hist *h, const double *p, double *out, int n);
 
 /* The @p quantile of a linear histogram (slot i counts value i). */
 double vp_lin_quantile(const __u64 *slots, int n, double p);

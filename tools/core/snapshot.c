@@ -47,10 +47,15 @@ void vp_row_rate(struct vp_row *r, const struct vp_container *prev, double dt)
 
 void vp_row_latency(struct vp_row *r, const struct vp_lat *lat)
 {
-	r->pin_p50_ns = vp_hist_quantile(&lat->h[VP_LAT_PIN], 0.50);
-	r->pin_p99_ns = vp_hist_quantile(&lat->h[VP_LAT_PIN], 0.99);
-	r->unpin_p50_ns = vp_hist_quantile(&lat->h[VP_LAT_UNPIN], 0.50);
-	r->unpin_p99_ns = vp_hist_quantile(&lat->h[VP_LAT_UNPIN], 0.99);
+	static const double p[2] = {0.50, 0.99};
+	double q[2];
+
+	vp_hist_quantiles(&lat->h[VP_LAT_PIN], p, q, 2);
+	r->pin_p50_ns = q[0];
+	r->pin_p99_ns = q[1];
+	vp_hist_quantiles(&lat->h[VP_LAT_UNPIN], p, q, 2);
+	r->unpin_p50_ns = q[0];
+	r->unpin_p99_ns = q[1];
 	r->inv_p99_ns = vp_hist_quantile(&lat->h[VP_LAT_INV], 0.99);
 }
 

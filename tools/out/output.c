@@ -131,22 +131,95 @@ char *vp_printable(const char *s, bool md)
 	return out;
 }
 
+/* @u in decimal, into @buf (21 bytes or more). */
+static const char *fmt_u64(char *buf, uint64_t u)
+{
+	char t[24];
+	size_t k = 0, o = 0;
+
+	do {
+		t[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (k)
+		buf[o++] = t[--k];
+	buf[o] = 0;
+	return buf;
+}
+
+/* @v in decimal, into @buf (22 bytes or more). */
+static const char *fmt_i64(char *buf, int64_t v)
+{
+	if (v >= 0)
+		return fmt_u64(buf, (uint64_t)v);
+	buf[0] = '-';
+	fmt_u64(buf + 1, 0 - (uint64_t)v);
+	return buf;
+}
+
+/* @t into @buf, cut to @len as snprintf cuts. */
+static const char *put_str(char *buf, size_t len, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (!len)
+		return buf;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, t, n);
+	buf[n] = 0;
+	return buf;
+}
+
+/*
+ * @num / 2^@s rounded to an integer as printf rounds (to nearest, a tie
+ * to even), @num below 2^63.
+ */
+static uint64_t round_shift(uint64_t num, unsigned int s)
+{
+	uint64_t q = num >> s, r = num & ((1ULL << s) - 1), half = 1ULL << (s - 1);
+
+	return r > half || (r == half && (q & 1)) ? q + 1 : q;
+}
+
 const char *vp_fmt_bytes(char *buf, size_t len, uint64_t b)
 {
 	static const char unit[] = "KMGTPE";
+	unsigned int s = 10;
 	double v = (double)b;
-	int u = -1;
+	char t[32], *p = t;
+	int u = 0;
 
 	if (b < 1024) {
-		snprintf(buf, len, "%" PRIu64 "B", b);
+		p += strlen(fmt_u64(p, b));
+		*p++ = 'B';
+		*p = 0;
+		return put_str(buf, len, t);
+	}
+	if (b >= 1ULL << 53) {
+		/* beyond a double's exact integers: as the exact path rounds, in floating point */
+		for (u = -1; v >= 1024 && u < 5; u++)
+			v /= 1024;
+		snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, unit[u]);
 		return buf;
 	}
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
+	/* b / 2^s is exact in a double: the same figure as "%.1f" of it, in integers */
+	while (b >> s >= 1024) {
+		s += 10;
 		u++;
 	}
-	snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, unit[u]);
-	return buf;
+	if (b < 10ULL << s) {
+		uint64_t q = round_shift(b * 10, s);
+
+		p += strlen(fmt_u64(p, q / 10));
+		*p++ = '.';
+		*p++ = (char)('0' + q % 10);
+	} else {
+		p += strlen(fmt_u64(p, round_shift(b, s)));
+	}
+	*p++ = unit[u];
+	*p = 0;
+	return put_str(buf, len, t);
 }
 
 static json_t *jint(uint64_t v)
@@ -528,32 +601,6 @@ static int put_cell(char *buf, size_t len, int n, int width, const char *s)
 		buf[off + k] = 0;
 	}
 	return n + (int)need;
-}
-
-/* @u in decimal, into @buf (21 bytes or more). */
-static const char *fmt_u64(char *buf, uint64_t u)
-{
-	char t[24];
-	size_t k = 0, o = 0;
-
-	do {
-		t[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (k)
-		buf[o++] = t[--k];
-	buf[o] = 0;
-	return buf;
-}
-
-/* @v in decimal, into @buf (22 bytes or more). */
-static const char *fmt_i64(char *buf, int64_t v)
-{
-	if (v >= 0)
-		return fmt_u64(buf, (uint64_t)v);
-	buf[0] = '-';
-	fmt_u64(buf + 1, 0 - (uint64_t)v);
-	return buf;
 }
 
 int vp_format_heading(char *buf, size_t len)
