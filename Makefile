@@ -20,7 +20,7 @@ export VFIOPIN_BASE := $(KERNEL)
 # lab results of a line other than 6.1 go to build/lab-NAME-LINE/
 LAB_TAG := $(if $(filter 6.1,$(KERNEL)),,-$(KERNEL))
 
-.PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-export bench-events bench-overhead bench-boots bench-churn lab demo check check-host \
+.PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-self bench-export bench-events bench-overhead bench-boots bench-churn lab demo check check-host \
 	check-patches check-lab check-lab-core check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
@@ -141,7 +141,8 @@ docs: $(BUILD)/fields_md
 	@tools/doc/update-readme.sh
 
 host-tests: $(BUILD)/fields_md $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf \
-	$(BUILD)/export_synth $(BUILD)/export_synth-san $(BUILD)/churn_synth-san $(FUZZ_TARGETS)
+	$(BUILD)/export_synth $(BUILD)/export_synth-san $(BUILD)/churn_synth-san $(BUILD)/bench_top \
+	$(BUILD)/bench_events $(FUZZ_TARGETS)
 
 # Synthetic containers for the exporter's host tests (ASan + UBSan) and the
 # benchmarks (plain).
@@ -177,6 +178,12 @@ bench-export: $(BUILD)/export_synth
 
 bench-top: $(BUILD)/bench_top
 	$(BUILD)/bench_top 1000 50 | tee $(BUILD)/bench-top.json
+
+# The host benchmarks of commit BASE against the work tree's, in turns,
+# judged by vfiopin compare (exit 1 when something regressed); ROUNDS=N
+# rounds (default 8).  make bench-self BASE=HEAD~3
+bench-self: tools $(BUILD)/bench_top $(BUILD)/bench_events $(BUILD)/export_synth
+	@tests/host/bench/bench-self.sh "$(BASE)"
 
 # The benchmark suite in the lab: vfiopin bench over mdev, mixed and
 # passthrough workloads, A/A pairs and an injected slowdown judged by

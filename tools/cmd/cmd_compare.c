@@ -351,7 +351,17 @@ static int print_text(FILE *f, const struct result *r, size_t n, bool md,
 		      const struct compare_opts *o)
 {
 	char a[32], b[32], c[32], lo[32], hi[32];
+	int w = 22; /* the name column: as wide as the longest name, up to 64 */
 
+	for (size_t i = 0; !md && i < n; i++) {
+		char *name = vp_printable(r[i].name, false);
+
+		if (!name)
+			return -1;
+		if (strlen(name) > (size_t)w)
+			w = strlen(name) < 64 ? (int)strlen(name) : 64;
+		free(name);
+	}
 	if (md) {
 		fprintf(f,
 			"| metric | unit | base median | new median | change | %g%% CI | p | "
@@ -359,7 +369,7 @@ static int print_text(FILE *f, const struct result *r, size_t n, bool md,
 			100 * o->conf, o->holm ? "p (Holm)" : "p (uncorrected)");
 		fprintf(f, "|---|---|---:|---:|---:|---|---:|---:|---|\n");
 	} else {
-		fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s %8s  %s\n", "metric", "unit",
+		fprintf(f, "%-*s %-6s %12s %12s %8s  %-19s %8s %8s  %s\n", w, "metric", "unit",
 			"base median", "new median", "change", "CI", "p",
 			o->holm ? "p Holm" : "p used", "verdict");
 	}
@@ -385,7 +395,7 @@ static int print_text(FILE *f, const struct result *r, size_t n, bool md,
 				!strcmp(x->verdict, "regressed") ? "**regressed**" : x->verdict,
 				x->warning[0] ? " ⚠" : "");
 		else
-			fprintf(f, "%-22s %-6s %12s %12s %8s  %-19s %8s %8s  %s\n", name, unit,
+			fprintf(f, "%-*s %-6s %12s %12s %8s  %-19s %8s %8s  %s\n", w, name, unit,
 				num(a, sizeof(a), x->mb), num(b, sizeof(b), x->mn),
 				pct(c, sizeof(c), x->change), ci, pv, pa, x->verdict);
 		free(name);
