@@ -271,4 +271,16 @@ done
 
 rc=$(cmp_rc "$tmp/base.json" "$tmp/trunc.json")
 [ "$rc" = 2 ] && ok "compare: bad input exits 2" || bad "compare: bad input exits $rc"
+
+# make bench-self's runner, the work tree against itself, two rounds of 50
+# containers: bench files compare reads, with every benchmark's metrics
+if python3 tests/host/bench/bench_self.py . . "$tmp/self" --rounds 2 --containers 50 2> "$tmp/err" &&
+	build/vfiopin compare -j "$tmp/self/base.json" "$tmp/self/work.json" > "$tmp/out" 2>> "$tmp/err"; then
+	got=$(python3 -c 'import json,sys; m=[r["metric"] for r in json.load(open(sys.argv[1]))["metrics"]]
+print(sum(x.startswith(p) for x in m for p in ("top_", "bpf_aggregate_", "bpf_stream_", "export_")))' "$tmp/out")
+	[ "$got" -ge 12 ] && ok "bench-self: an A/A run of 2 rounds is compared, nothing regressed ($got metrics)" ||
+		bad "bench-self: $got metrics: $(head -c 300 "$tmp/out")"
+else
+	bad "bench-self A/A: $(tail -5 "$tmp/err")"
+fi
 rm -rf "$tmp"
