@@ -10,7 +10,11 @@ its samples, a family's samples together, no series twice, counters named
 counts, +Inf present and equal to _count, _sum present, and no kernel
 address anywhere.  Prints "promcheck: N families, M samples" or each
 problem, exit 1.  With --get, prints the value of each named series
-(exit 1 if absent), for tests that compare against an oracle.
+(exit 1 if absent), for tests that compare against an oracle; its labels
+are matched against the series' own joined with its info series', as a
+PromQL group_left join would add them: vfiopin_container_info's (tgid,
+comm) to a series with a cid, then vfiopin_vm_info's (comm, vm) by tgid
+to one with a tgid, so that NAME{tgid="N"} selects a container of VM N.
 """
 import math
 import re
@@ -197,6 +201,26 @@ def check_histograms(samples, types):
     return errors
 
 
+def with_info(samples):
+    """{(name, labels): value} with each series' labels joined with its info
+    series' (vfiopin_container_info by cid, then vfiopin_vm_info by tgid);
+    a series' own labels win."""
+    infos = {'cid': {}, 'tgid': {}}
+    for (name, lb), _ in samples.items():
+        for key, info in (('cid', 'vfiopin_container_info'), ('tgid', 'vfiopin_vm_info')):
+            d = dict(lb)
+            if name == info and key in d:
+                infos[key][d[key]] = d
+    out = {}
+    for (name, lb), v in samples.items():
+        d = dict(lb)
+        for key in ('cid', 'tgid'):
+            if key in d:
+                d = dict(infos[key].get(d[key], {}), **d)
+        out[(name, tuple(sorted(d.items())))] = v
+    return out
+
+
 def parse_selector(sel):
     m = NAME.match(sel)
     if not m:
@@ -235,9 +259,10 @@ def main(argv):
         print('promcheck: %d problems' % len(errors))
         return 1
     rc = 0
+    joined = with_info(samples) if gets else {}
     for g in gets:
         name, want = parse_selector(g)
-        hits = [v for (n, lb), v in samples.items()
+        hits = [v for (n, lb), v in joined.items()
                 if n == name and all(dict(lb).get(k) == v2 for k, v2 in want.items())]
         if len(hits) != 1:
             print('promcheck: --get %s matches %d series' % (g, len(hits)))

@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-from promcheck import check  # noqa: E402
+from promcheck import check, with_info  # noqa: E402
 
 
 def say(ok, what):
@@ -75,7 +75,7 @@ def main(argv):
             bad.append('%s: %s' % (os.path.basename(p), errors[0]))
             continue
         by = {}
-        for (name, labels), v in samples.items():
+        for (name, labels), v in with_info(samples).items():
             lb = dict(labels)
             if 'cid' in lb:
                 by.setdefault(lb['cid'], {'tgid': int(lb['tgid'])})[name] = v

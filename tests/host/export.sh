@@ -78,6 +78,13 @@ else
 	expect_value m1 "vfiopin_vm_containers{tgid=\"$synth\"}" 2
 	expect_value m1 "vfiopin_vm_locked_bytes{tgid=\"$synth\"}" $((2 * 16 * 4096))
 	expect_value m1 'vfiopin_vms' 999
+	# what identifies a series on it, what describes it said once: the info series
+	expect_value m1 "vfiopin_container_info{cid=\"500\",tgid=\"$t500\"}" 1
+	expect_value m1 "vfiopin_vm_info{tgid=\"$synth\"}" 1
+	grep -qx "vfiopin_charged_bytes{cid=\"500\"} $((16 * 4096))" "$tmp/m1" &&
+		grep -qx "vfiopin_vm_locked_bytes{tgid=\"$synth\"} $((2 * 16 * 4096))" "$tmp/m1" &&
+		ok "export: a container series is labelled cid alone, a VM series tgid alone" ||
+		bad "export: label sets: $(grep -m1 '^vfiopin_charged_bytes{' "$tmp/m1"); $(grep -m1 '^vfiopin_vm_locked_bytes{' "$tmp/m1")"
 	expect_value m1 'vfiopin_pin_calls_total{cid="500"}' 4
 	expect_value m1 'vfiopin_pins_total{cid="500"}' 10
 	# latency histograms are host-wide by default: 4 pin calls in each of 1000

@@ -12,8 +12,8 @@
 static void vm_table(void)
 {
 	printf("\nPer VM (the process owning containers; `vms` in `vfiopin.stat` and "
-	       "`vfiopin.advise`, the VM rows of top and stat; Prometheus labels `tgid`, `comm`, "
-	       "`vm`):\n\n");
+	       "`vfiopin.advise`, the VM rows of top and stat; Prometheus label `tgid`, its comm "
+	       "and name in `vfiopin_vm_info`):\n\n");
 	printf("| figure | JSON | Prometheus | unit | column | meaning |\n");
 	printf("|---|---|---|---|---|---|\n");
 	for (int i = 0; i < VP_VM_FLD_MAX; i++) {

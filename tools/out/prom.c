@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The Prometheus exposition of a snapshot.  One HELP and one TYPE line per
- * family, then that family's samples for every container; container
- * series carry the labels cid, tgid and comm.  Sizes in bytes, times in
+ * family, then that family's samples for every container.  A container
+ * series carries the label cid, a VM series tgid: what identifies it.
+ * What describes them (a container's owner and comm, a VM's comm and
+ * name) is said once, in vfiopin_container_info and vfiopin_vm_info, to
+ * be joined on (the "info metric" pattern).  Sizes in bytes, times in
  * seconds (base units); a figure a container does not have yet (its
  * RLIMIT_MEMLOCK before the first accounting) is left out, never 0.
  */
@@ -43,21 +46,12 @@ void vp_prom_label(char *out, size_t len, const char *in)
 
 /* A row's label set, rendered once per row. */
 struct labels {
-	char s[96];
-};
-
-/* A VM's: tgid, comm and the name, escaped as row_labels does */
-struct vm_labels {
-	char s[48 + 3 * VP_COMM_LEN + 2 * VP_VM_NAME_LEN];
+	char s[24];
 };
 
 static void row_labels(struct labels *lb, const struct vp_row *r)
 {
-	char comm[3 * VP_COMM_LEN + 1];
-
-	vp_prom_label(comm, sizeof(comm), r->comm);
-	snprintf(lb->s, sizeof(lb->s), "cid=\"%u\",tgid=\"%u\",comm=\"%s\"", r->c.cid, r->c.tgid,
-		 comm);
+	snprintf(lb->s, sizeof(lb->s), "cid=\"%u\"", r->c.cid);
 }
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
@@ -154,25 +148,24 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
 }
 
 /*
- * The VMs: one series per process owning containers, labelled tgid, comm
- * and vm (its -name; "" when unknown), so that a sum over VMs counts no
+ * The VMs: one series per process owning containers, labelled tgid (its
+ * comm and name in vfiopin_vm_info), so that a sum over VMs counts no
  * memory twice.  The headroom ratio is derived here for alerts.
  */
-static int write_vms(FILE *f, const struct vp_snapshot *s)
+static void write_vms(FILE *f, const struct vp_snapshot *s)
 {
 	const struct vp_vms v = s->vms;
-	struct vm_labels *lb;
 
-	lb = v.n ? calloc(v.n, sizeof(*lb)) : NULL;
-	if (v.n && !lb)
-		return -1;
+	family(f, "vm_info", "gauge",
+	       "Constant 1 per VM (tgid): its process's comm and its name (QEMU's -name; \"\" when "
+	       "unknown), to join the VM series on (group_left).");
 	for (size_t i = 0; i < v.n; i++) {
 		char comm[3 * VP_COMM_LEN + 1], name[2 * VP_VM_NAME_LEN + 1];
 
 		vp_prom_label(comm, sizeof(comm), v.vm[i].comm);
 		vp_prom_label(name, sizeof(name), v.vm[i].name);
-		snprintf(lb[i].s, sizeof(lb[i].s), "tgid=\"%u\",comm=\"%s\",vm=\"%s\"",
-			 v.vm[i].tgid, comm, name);
+		fprintf(f, P "vm_info{tgid=\"%u\",comm=\"%s\",vm=\"%s\"} 1\n", v.vm[i].tgid, comm,
+			name);
 	}
 	family(f, "vms", "gauge", "VMs (processes owning containers) the exporter reports now.");
 	fprintf(f, P "vms %zu\n", v.n);
@@ -187,9 +180,10 @@ static int write_vms(FILE *f, const struct vp_snapshot *s)
 			if (!vp_vm_field_known(vm, k))
 				continue;
 			if (k == VP_VM_FLD_LIMIT && vm->unlimited)
-				fprintf(f, P "%s{%s} +Inf\n", fd->prom, lb[i].s);
+				fprintf(f, P "%s{tgid=\"%u\"} +Inf\n", fd->prom, vm->tgid);
 			else
-				fprintf(f, P "%s{%s} %lld\n", fd->prom, lb[i].s, (long long)val);
+				fprintf(f, P "%s{tgid=\"%u\"} %lld\n", fd->prom, vm->tgid,
+					(long long)val);
 		}
 	}
 	family(f, "vm_headroom_ratio", "gauge",
@@ -200,12 +194,10 @@ static int write_vms(FILE *f, const struct vp_snapshot *s)
 
 		if (!vp_vm_field_known(vm, VP_VM_FLD_HEADROOM) || vm->limit <= 0)
 			continue;
-		fprintf(f, P "vm_headroom_ratio{%s} ", lb[i].s);
+		fprintf(f, P "vm_headroom_ratio{tgid=\"%u\"} ", vm->tgid);
 		value(f, (double)vm->headroom / (double)vm->limit);
 		fputc('\n', f);
 	}
-	free(lb);
-	return 0;
 }
 
 int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_info *info)
@@ -246,6 +238,17 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 		fprintf(f, P "exporter_last_render_seconds %.9g\n", info->scrape_prev_s);
 	}
 
+	family(f, "container_info", "gauge",
+	       "Constant 1 per container (cid): the process whose memory it charges (tgid, its "
+	       "VM) and the comm of the thread that opened it, to join the container series on "
+	       "(group_left).");
+	for (size_t i = 0; i < s->n; i++) {
+		char comm[3 * VP_COMM_LEN + 1];
+
+		vp_prom_label(comm, sizeof(comm), s->rows[i].comm);
+		fprintf(f, P "container_info{%s,tgid=\"%u\",comm=\"%s\"} 1\n", lb[i].s,
+			s->rows[i].c.tgid, comm);
+	}
 	family(f, "container_seen_from_open", "gauge",
 	       "1 when the container was observed from its open on; 0 when first seen mid-life "
 	       "(vfiopin started later, or its events were dropped): its figures miss what came "
@@ -283,8 +286,7 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 		}
 	}
 
-	if (write_vms(f, s))
-		goto fail;
+	write_vms(f, s);
 
 	/* refcount series from 1 up to the highest ref_count each container reached */
 	family(f, "pinned_pages_by_refcount", "gauge",
@@ -326,7 +328,4 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 	}
 	free(lb);
 	return ferror(f) ? -1 : 0;
-fail:
-	free(lb);
-	return -1;
 }
