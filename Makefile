@@ -12,13 +12,20 @@ CC ?= cc
 CFLAGS_COMMON := -std=c11 -Wall -Wextra -Werror -O2 -g
 KERNEL_SH := lab/kernel.sh
 LAB := lab/run.sh
+# one lab test, quietly, its results printed (tests/host/lab/run-in-lab.sh NAME ...)
+LAB_RUN := tests/host/lab/run-in-lab.sh
 
 # The Debian kernel line the lab kernel is built from, with its own series in
 # kernel-patch/$(KERNEL)/: 6.1 (the default) or 6.12.  make kernel KERNEL=6.12
-KERNEL ?= 6.1
+DEFAULT_KERNEL := 6.1
+KERNEL ?= $(DEFAULT_KERNEL)
 export VFIOPIN_BASE := $(KERNEL)
-# lab results of a line other than 6.1 go to build/lab-NAME-LINE/
-LAB_TAG := $(if $(filter 6.1,$(KERNEL)),,-$(KERNEL))
+# Every line with a series (lab/kernel.sh bases knows them), the default first.
+BASES = $(DEFAULT_KERNEL) $(filter-out $(DEFAULT_KERNEL),$(shell $(KERNEL_SH) bases))
+# $(call tag,LINE): "" for the default line, else -LINE.  Lab results of a
+# line other than the default go to build/lab-NAME-LINE/.
+tag = $(if $(filter $(DEFAULT_KERNEL),$(1)),,-$(1))
+LAB_TAG := $(call tag,$(KERNEL))
 
 .PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-self bench-export bench-events bench-overhead bench-boots bench-churn lab demo check check-host \
 	check-patches check-lab check-lab-core check-stock check-scenarios check-debug vmlinux-h clean
@@ -189,7 +196,7 @@ bench-self: tools $(BUILD)/bench_top $(BUILD)/bench_events $(BUILD)/export_synth
 # passthrough workloads, A/A pairs and an injected slowdown judged by
 # vfiopin compare (build/lab-bench/bench/), then the overhead ratios.
 bench: kernel tools
-	@tests/host/lab/run-in-lab.sh bench --append "tsc=reliable clocksource=tsc" -- \
+	@$(LAB_RUN) bench --append "tsc=reliable clocksource=tsc" -- \
 		bash -c 'tests/guest/bench.sh && tests/guest/bench-overhead.sh'
 	@cat $(BUILD)/lab-bench/bench/summary.json $(BUILD)/lab-bench/bench-overhead.json
 
@@ -209,7 +216,7 @@ bench-churn: kernel tools
 	@$(LAB_RUN) churn -- tests/guest/churn.sh 5000
 
 bench-overhead: kernel tools
-	@tests/host/lab/run-in-lab.sh bench$(LAB_TAG) --append "tsc=reliable clocksource=tsc" -- tests/guest/bench-overhead.sh
+	@$(LAB_RUN) bench$(LAB_TAG) --append "tsc=reliable clocksource=tsc" -- tests/guest/bench-overhead.sh
 	@cp $(BUILD)/lab-bench$(LAB_TAG)/bench-overhead.json $(BUILD)/bench-overhead$(LAB_TAG).json && \
 		cat $(BUILD)/bench-overhead$(LAB_TAG).json
 
@@ -228,25 +235,24 @@ demo: kernel tools
 
 # Every tier runs to its end even when one before it failed; a summary of
 # all of them follows, and the exit status is non-zero if any failed.
-# Both kernel lines: the series of each, every lab tier on 6.1 and the core
-# ones on 6.12 (check-lab-core), the stock kernel of each.  One after the
-# other: two lab guests side by side slowed each other down far more than
-# twofold on this two-CPU machine.
+# Every kernel line (BASES): the series of each, every lab tier on the
+# default line and the core ones on the others (check-lab-core), the stock
+# kernel of each.  One after the other: two lab guests side by side slowed
+# each other down far more than twofold on this two-CPU machine.
+SUBMAKE := $(MAKE) --no-print-directory
 check:
-	@tests/run-tiers.sh "check-host=$(MAKE) --no-print-directory check-host" \
-		"check-patches=$(MAKE) --no-print-directory check-patches KERNEL=6.1" \
-		"check-patches-6.12=$(MAKE) --no-print-directory check-patches KERNEL=6.12" \
-		"check-lab=$(MAKE) --no-print-directory check-lab KERNEL=6.1" \
-		"check-lab-6.12=$(MAKE) --no-print-directory check-lab-core KERNEL=6.12" \
-		"check-stock=$(MAKE) --no-print-directory check-stock STOCK=6.1" \
-		"check-stock-6.12=$(MAKE) --no-print-directory check-stock STOCK=6.12"
+	@tests/run-tiers.sh "check-host=$(SUBMAKE) check-host" \
+		$(foreach b,$(BASES),"check-patches$(call tag,$(b))=$(SUBMAKE) check-patches KERNEL=$(b)") \
+		"check-lab=$(SUBMAKE) check-lab KERNEL=$(DEFAULT_KERNEL)" \
+		$(foreach b,$(filter-out $(DEFAULT_KERNEL),$(BASES)),"check-lab-$(b)=$(SUBMAKE) check-lab-core KERNEL=$(b)") \
+		$(foreach b,$(BASES),"check-stock$(call tag,$(b))=$(SUBMAKE) check-stock STOCK=$(b)")
 
 # vfiopin on Debian's own, unpatched kernel of the line STOCK (6.1 by
 # default, or 6.12; the newest ABI Debian has for it: lab/stock/): starting
 # before type1 is loaded, fentry and kprobe mode over the same VMs
 # (modes.sh), the scenario matrix with both attached.
-STOCK ?= 6.1
-STOCK_TAG := $(if $(filter 6.1,$(STOCK)),,-$(STOCK))
+STOCK ?= $(DEFAULT_KERNEL)
+STOCK_TAG := $(call tag,$(STOCK))
 check-stock: deps tools
 	@tests/run-tiers.sh "stock-start$(STOCK_TAG)=$(LAB_RUN) stock-start$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh build $(STOCK))\" -- tests/guest/stock-start.sh" \
 		"stock-modes$(STOCK_TAG)=$(LAB_RUN) stock-modes$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" -- tests/guest/modes.sh" \
@@ -254,11 +260,11 @@ check-stock: deps tools
 
 # The test matrix S1-S10 (also part of check-lab).
 check-scenarios: kernel tools
-	@tests/host/lab/run-in-lab.sh scenarios -- tests/guest/scenarios.sh
+	@$(LAB_RUN) scenarios -- tests/guest/scenarios.sh
 
 # The matrix on the lockdep + KASAN + kmemleak kernel (slow: see README).
 check-debug: kernel-debug tools
-	@tests/host/lab/run-in-lab.sh debug --flavour debug --mem 3G -- tests/guest/debug-check.sh
+	@$(LAB_RUN) debug --flavour debug --mem 3G -- tests/guest/debug-check.sh
 
 # The C of bpf/, tools/, tests/ and lab/vmm/ follows .clang-format (the
 # kernel patches follow the kernel's style: check-patches).
@@ -280,7 +286,6 @@ check-host: deps-host tools host-tests check-format
 check-patches: kernel
 	@lab/check-patches.sh
 
-LAB_RUN := tests/host/lab/run-in-lab.sh
 check-lab: kernel tools
 	@tests/run-tiers.sh "hang=tests/host/lab/hang-check.sh" \
 		"smoke$(LAB_TAG)=$(LAB_RUN) smoke$(LAB_TAG) -- tests/guest/smoke.sh" \
