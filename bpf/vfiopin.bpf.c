@@ -521,7 +521,6 @@ static __always_inline int on_page(__u32 type, __u32 cid, __u32 tgid, __u64 iova
 	return 0;
 }
 
-/* Returns the MAP_DMA's duration at its end (0 at the begin, or unmatched). */
 /*
  * MAP_DMA begin and end.  @pinned: the mapping was pinned for an IOMMU
  * domain (its time goes to the map histogram); @pt_pages: pages to count

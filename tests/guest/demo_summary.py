@@ -30,7 +30,8 @@ for name, pid in pids.items():
     print("    peak locked %s [QEMU's VmLck peak %d KiB]; limit %s; needs %s" % (
           kib(v["locked_peak_bytes"]), peaks[name], kib(v["limit_bytes"]),
           kib(v["needed_limit_bytes"])))
-    print("    mdev pins: %d calls, %d pages; passthrough: %d map(s), %d replay(s), %d reaccount(s)" % (
+    # MAP_DMA calls go to every container, an mdev-only one too: not "passthrough"
+    print("    mdev pins: %d calls, %d pages; DMA maps: %d; IOMMU replays: %d, reaccounts: %d" % (
           sum(c["mdev"]["pin_calls"] for c in cs), sum(c["mdev"]["pin_pages_requested"] for c in cs),
           sum(c["passthrough"]["dma_maps"] for c in cs), sum(c["passthrough"]["replays"] for c in cs),
           sum(c["passthrough"]["reaccounts"] or 0 for c in cs)))
