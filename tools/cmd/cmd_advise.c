@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cmd.h"
 #include "output.h"
 #include "vm.h"
 

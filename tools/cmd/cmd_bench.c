@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include "benchfile.h"
 #include "cli.h"
+#include "cmd.h"
 #include "output.h"
 
 #define PAGE (1ULL << VP_PAGE_SHIFT)
@@ -222,10 +223,11 @@ static bool push(struct series *s, double v)
 	return true;
 }
 
-/* argv for one repetition of the client */
+/* argv for one repetition of the client; @oom once an add found no memory */
 struct args {
 	char **v;
 	size_t n, cap;
+	bool oom;
 };
 
 static void add(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -234,21 +236,28 @@ static void add(struct args *a, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
+	int n;
 
+	if (a->oom)
+		return;
 	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? 2 * a->cap : 64;
-		a->v = realloc(a->v, a->cap * sizeof(*a->v));
-		if (!a->v) {
-			perror("vfiopin bench");
-			exit(VP_EXIT_FAIL);
+		size_t nc = a->cap ? 2 * a->cap : 64;
+		char **v = realloc(a->v, nc * sizeof(*v));
+
+		if (!v) {
+			a->oom = true;
+			return;
 		}
+		a->v = v;
+		a->cap = nc;
 	}
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0) {
-		perror("vfiopin bench");
-		exit(VP_EXIT_FAIL);
-	}
+	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		a->oom = true;
+		return;
+	}
 	a->v[a->n++] = s;
 	a->v[a->n] = NULL;
 }
@@ -331,11 +340,16 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 	for (int i = 0; i < M_MAX; i++)
 		before[i] = m[i].n;
 	build_args(&a, &st, o);
-	for (size_t i = 0; steps && i < st.n; i++)
+	for (size_t i = 0; steps && !st.oom && i < st.n; i++)
 		fprintf(steps, "%s\n", st.v[i]);
 	for (size_t i = 0; i < st.n; i++)
 		free(st.v[i]);
 	free(st.v);
+	if (a.oom || st.oom) {
+		fprintf(stderr, "vfiopin bench: out of memory building the client's arguments\n");
+		rc = -1;
+		goto out;
+	}
 	if (!steps || fflush(steps) || fseek(steps, 0, SEEK_SET)) {
 		perror("vfiopin bench: writing the client's steps");
 		rc = -1;

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <jansson.h>
 #include "cli.h"
+#include "cmd.h"
 #include "hist.h"
 #include "timeline.h"
 
@@ -321,6 +322,7 @@ static int plot(const struct vp_timeline *cap, const char *dir)
 static int report(const char *dir)
 {
 	struct vp_timeline cap = {0};
+	int oom = 0;
 	char cmd[4200], path[4096], line[8192];
 	FILE *p, *f;
 	json_t *j;
@@ -360,12 +362,21 @@ static int report(const char *dir)
 				waitpid(pid, NULL, 0);
 			return VP_EXIT_FAIL;
 		}
-		while (fgets(line, sizeof(line), p))
-			vp_timeline_line(&cap, line);
+		while (!oom && fgets(line, sizeof(line), p))
+			oom = vp_timeline_line(&cap, line);
+		/* out of memory: perf script gets EPIPE once the pipe is closed */
 		fclose(p);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 		st = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	}
+	if (oom) {
+		fprintf(stderr,
+			"vfiopin capture: out of memory reading the events of %s (no output "
+			"written)\n",
+			path);
+		vp_timeline_free(&cap);
+		return VP_EXIT_FAIL;
 	}
 	if (st) {
 		/* nothing replaced: an earlier report of DIR stays whole */

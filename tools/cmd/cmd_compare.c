@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "cli.h"
+#include "cmd.h"
 #include "benchfile.h"
 #include "output.h"
 #include "stats.h"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cmd.h"
 #include "export.h"
 
 enum { OPT_CONTAINER_HISTS = 0x300, OPT_KEEP_RELEASED };

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "cmd.h"
 #include "output.h"
 
 struct hist_opts {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cmd.h"
 #include "output.h"
 
 struct stat_opts {

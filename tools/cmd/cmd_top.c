@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cmd.h"
 #include "output.h"
 #include "vm.h"
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "cmd.h"
 #include "output.h"
 
 struct trace_opts {

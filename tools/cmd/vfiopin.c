@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "cmd.h"
 
 const char *argp_program_version = "vfiopin 0.1";
 

@@ -105,14 +105,4 @@ bool vp_output_close(struct vp_common *c);
 /* Set by SIGINT/SIGTERM. */
 extern volatile int vp_stop;
 
-int cmd_top(int argc, char **argv);
-int cmd_stat(int argc, char **argv);
-int cmd_advise(int argc, char **argv);
-int cmd_hist(int argc, char **argv);
-int cmd_trace(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_compare(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
-int cmd_capture(int argc, char **argv);
-
 #endif

@@ -2,34 +2,43 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
-#include "cli.h"
+#include <linux/types.h>
 #include "timeline.h"
 #include "vfiopin.h"
 
 const char *const phase_names[] = {"attach",	 "map",	  "replay",    "pins",
 				   "invalidate", "unmap", "reaccount", "detach"};
 
-#define GROW(arr, n, cap)                                                                          \
-	do {                                                                                       \
-		if ((n) == (cap)) {                                                                \
-			size_t nc_ = (cap) ? 2 * (cap) : 16;                                       \
-			void *p_ = realloc((arr), nc_ * sizeof(*(arr)));                           \
-			if (!p_) {                                                                 \
-				perror("vfiopin capture");                                         \
-				exit(VP_EXIT_FAIL);                                                \
-			}                                                                          \
-			(arr) = p_;                                                                \
-			(cap) = nc_;                                                               \
-		}                                                                                  \
-	} while (0)
+/* Room in @*arr for element @n (@cap of @size bytes each so far); false when out of memory. */
+static bool grow(void **arr, size_t n, size_t *cap, size_t size)
+{
+	size_t nc = *cap ? 2 * *cap : 16;
+	void *p;
 
+	if (n < *cap)
+		return true;
+	if (nc > SIZE_MAX / size)
+		return false;
+	p = realloc(*arr, nc * size);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = nc;
+	return true;
+}
+
+#define GROW(arr, n, cap) grow((void **)&(arr), (n), &(cap), sizeof(*(arr)))
+
+/* The open container @cid, or a new one; NULL when out of memory. */
 static struct tl_container *find(struct vp_timeline *cap, unsigned int cid, int tgid)
 {
 	for (size_t i = 0; i < cap->n; i++)
 		if (cap->c[i].cid == cid && !cap->c[i].released)
 			return &cap->c[i];
-	GROW(cap->c, cap->n, cap->cap);
+	if (!GROW(cap->c, cap->n, cap->cap))
+		return NULL;
 	memset(&cap->c[cap->n], 0, sizeof(cap->c[0]));
 	cap->c[cap->n].cid = cid;
 	cap->c[cap->n].tgid = tgid;
@@ -58,12 +67,14 @@ static long long fv(const char *s, const char *key)
 	return v;
 }
 
+/* The segment of phase @ph at @t, the last one or a new one; NULL when out of memory. */
 static struct segment *segment(struct tl_container *c, enum phase ph, double t)
 {
 	struct segment *s = c->nseg ? &c->seg[c->nseg - 1] : NULL;
 
 	if (!s || s->phase != ph) {
-		GROW(c->seg, c->nseg, c->capseg);
+		if (!GROW(c->seg, c->nseg, c->capseg))
+			return NULL;
 		s = &c->seg[c->nseg++];
 		memset(s, 0, sizeof(*s));
 		s->phase = ph;
@@ -101,24 +112,29 @@ static enum phase phase_of(const char *ev)
 	return PH_NONE;
 }
 
-static void on_type1(struct vp_timeline *cap, int tid, double t, const char *ev, const char *tr)
+/* -ENOMEM when out of memory, else 0. */
+static int on_type1(struct vp_timeline *cap, int tid, double t, const char *ev, const char *tr)
 {
 	struct tl_container *c = find(cap, (unsigned int)fv(tr, "cid"), (int)fv(tr, "tgid"));
 	enum phase ph = phase_of(ev);
 	struct segment *s;
-	struct totals *x = &c->t;
+	struct totals *x;
 
+	if (!c)
+		return -ENOMEM;
+	x = &c->t;
 	if (!strcmp(ev, "account")) {
 		long long pages = fv(tr, "locked_vm"), kb;
 
 		/* locked_vm is a page count: one no kernel could hold is not a line of ours */
 		if (pages < 0 || __builtin_mul_overflow(pages, 4, &kb))
-			return;
+			return 0;
 
 		if (fv(tr, "ret") == -ENOMEM)
 			x->limit_hits++;
 		if (fv(tr, "ret") == 0 || fv(tr, "ret") == -ESRCH) {
-			GROW(c->locked, c->nlocked, c->caplocked);
+			if (!GROW(c->locked, c->nlocked, c->caplocked))
+				return -ENOMEM;
 			c->locked[c->nlocked++] = (struct point){t, (double)kb};
 			x->locked_last_kb = (uint64_t)kb;
 			if ((uint64_t)kb > x->locked_peak_kb)
@@ -126,10 +142,10 @@ static void on_type1(struct vp_timeline *cap, int tid, double t, const char *ev,
 		}
 		if (c->nseg)
 			c->seg[c->nseg - 1].events++;
-		return;
+		return 0;
 	}
 	if (ph == PH_NONE)
-		return;
+		return 0;
 	/* replaying no mappings (the first IOMMU group) is part of its attach */
 	if (!strcmp(ev, "replay_begin"))
 		c->empty_replay = fv(tr, "dmas") == 0;
@@ -137,10 +153,11 @@ static void on_type1(struct vp_timeline *cap, int tid, double t, const char *ev,
 		ph = PH_ATTACH;
 		if (!strcmp(ev, "replay_end"))
 			c->empty_replay = false;
-		segment(c, ph, t);
-		return;
+		return segment(c, ph, t) ? 0 : -ENOMEM;
 	}
 	s = segment(c, ph, t);
+	if (!s)
+		return -ENOMEM;
 	if (!strcmp(ev, "pin_end")) {
 		x->pin_calls++;
 		s->calls++;
@@ -155,7 +172,8 @@ static void on_type1(struct vp_timeline *cap, int tid, double t, const char *ev,
 			x->unpin_pages += (uint64_t)fv(tr, "ret");
 	} else if (!strcmp(ev, "pin_page")) {
 		if (fv(tr, "edge")) {
-			GROW(c->pin_t, c->npin, c->cappin);
+			if (!GROW(c->pin_t, c->npin, c->cappin))
+				return -ENOMEM;
 			c->pin_t[c->npin++] = t;
 		}
 	} else if (!strcmp(ev, "dma_map_begin") || !strcmp(ev, "replay_begin")) {
@@ -194,6 +212,7 @@ static void on_type1(struct vp_timeline *cap, int tid, double t, const char *ev,
 	} else if (!strcmp(ev, "container_release")) {
 		c->released = true;
 	}
+	return 0;
 }
 
 /* An iommu:map/unmap: the container whose map/replay span is open in this thread. */
@@ -227,7 +246,7 @@ static void on_iommu(struct vp_timeline *cap, int tid, double t, bool map, const
  * One `perf script -F trace:tid,time,event,trace --ns` line:
  * "  TID SEC.NSEC: SYSTEM:EVENT: TRACE".
  */
-void vp_timeline_line(struct vp_timeline *cap, const char *line)
+int vp_timeline_line(struct vp_timeline *cap, const char *line)
 {
 	char ev[96];
 	int tid, n = 0;
@@ -235,14 +254,14 @@ void vp_timeline_line(struct vp_timeline *cap, const char *line)
 	const char *tr;
 
 	if (sscanf(line, " %d %lf: %95[^: ]:%n", &tid, &t, ev, &n) < 3 || !n)
-		return;
+		return 0;
 	{
 		const char *name = line + n;
 		char evname[96];
 		int m = 0;
 
 		if (sscanf(name, "%95[^:]:%n", evname, &m) < 1 || !m)
-			return;
+			return 0;
 		tr = name + m;
 		if (!cap->have_t0) {
 			cap->t0 = t;
@@ -251,11 +270,11 @@ void vp_timeline_line(struct vp_timeline *cap, const char *line)
 		t -= cap->t0;
 		cap->lines++;
 		if (!strcmp(ev, "vfio_type1") && !strncmp(evname, "vfio_type1_", 11))
-			on_type1(cap, tid, t, evname + 11, tr);
-		else if (!strcmp(ev, "iommu") &&
-			 (!strcmp(evname, "map") || !strcmp(evname, "unmap")))
+			return on_type1(cap, tid, t, evname + 11, tr);
+		if (!strcmp(ev, "iommu") && (!strcmp(evname, "map") || !strcmp(evname, "unmap")))
 			on_iommu(cap, tid, t, evname[0] == 'm', tr);
 	}
+	return 0;
 }
 
 void vp_timeline_free(struct vp_timeline *tl)

@@ -76,8 +76,11 @@ struct vp_timeline {
 	uint64_t lines, unattributed_iommu;
 };
 
-/* Take one line of perf script's output; lines of other shapes are skipped. */
-void vp_timeline_line(struct vp_timeline *tl, const char *line);
+/*
+ * Take one line of perf script's output; lines of other shapes are
+ * skipped.  -ENOMEM when out of memory (what was taken stays valid).
+ */
+int vp_timeline_line(struct vp_timeline *tl, const char *line);
 /* Free what the timeline holds. */
 void vp_timeline_free(struct vp_timeline *tl);
 
