@@ -73,3 +73,29 @@ void vp_fields_add(struct vp_container *total, const struct vp_container *c)
 		memcpy((char *)total + vp_fields[i].off, &v, sizeof(v));
 	}
 }
+
+#define VP_GLOBAL_OFF(member)                                                                      \
+	(offsetof(struct vp_globals, member) +                                                     \
+	 0 * sizeof(char[sizeof(((struct vp_globals *)0)->member) == sizeof(__u64) ? 1 : -1]))
+
+static const char drops_help[] =
+    "Observations lost: no room for a container, the event stream full, or no room to "
+    "remember a call in flight.";
+
+const struct vp_global_field vp_global_fields[VP_GLOBALS_MAX] = {
+    {"map_full", true, "drops_total", "map full", VP_GLOBAL_OFF(drop_map_full), drops_help},
+    {"ringbuf", true, "drops_total", "ring buffer", VP_GLOBAL_OFF(drop_ringbuf), drops_help},
+    {"inflight", true, "drops_total", "in-flight", VP_GLOBAL_OFF(drop_inflight), drops_help},
+    {"unmatched_end", false, "unmatched_ends_total", "unmatched ends", VP_GLOBAL_OFF(unmatched_end),
+     "Call ends seen without their beginning (attached during the call)."},
+    {"late_events", false, "late_events_total", "late events", VP_GLOBAL_OFF(late_events),
+     "Events of a container already retired (not counted to it)."},
+};
+
+__u64 vp_global_get(const struct vp_globals *g, int i)
+{
+	__u64 v;
+
+	memcpy(&v, (const char *)g + vp_global_fields[i].off, sizeof(v));
+	return v;
+}

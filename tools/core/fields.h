@@ -191,4 +191,24 @@ bool vp_field_available(enum vp_field_id id, bool partial);
 /* Add every summable figure of @c into @total. */
 void vp_fields_add(struct vp_container *total, const struct vp_container *c);
 
+/*
+ * The host-wide counters (struct vp_globals, all CPUs added up), each
+ * once: its JSON key (in the "drops" object when @drop), its Prometheus
+ * family (drops_total{reason=JSON} when @drop), its words in the text
+ * header, the struct member, what it counts.
+ */
+struct vp_global_field {
+	const char *json;
+	bool drop;
+	const char *prom; /* family after "vfiopin_" */
+	const char *text;
+	size_t off; /* of the __u64 in struct vp_globals */
+	const char *help;
+};
+
+#define VP_GLOBALS_MAX 5
+extern const struct vp_global_field vp_global_fields[VP_GLOBALS_MAX];
+/* Counter @i of @g. */
+__u64 vp_global_get(const struct vp_globals *g, int i);
+
 #endif

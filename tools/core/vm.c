@@ -49,6 +49,16 @@ bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id)
 	return true;
 }
 
+enum vp_vm_value vp_vm_field_value(const struct vp_vm *vm, enum vp_vm_field_id id, int64_t *v)
+{
+	*v = vp_vm_field_get(vm, id);
+	if (!vp_vm_field_known(vm, id))
+		return VP_VM_ABSENT;
+	if (id == VP_VM_FLD_LIMIT && vm->unlimited)
+		return VP_VM_INFINITE;
+	return VP_VM_NUMBER;
+}
+
 static int64_t pages_bytes(uint64_t pages)
 {
 	/* a gauge counted from before vfiopin attached may be off: never overflow */

@@ -141,6 +141,15 @@ int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id);
 /* Whether @vm has figure @id now (the limit and headroom may not be known). */
 bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id);
 
+/* What an output shows for a figure. */
+enum vp_vm_value {
+	VP_VM_ABSENT,	/* not known (vp_vm_field_known) */
+	VP_VM_INFINITE, /* the limit of a VM without one (RLIMIT_MEMLOCK infinity, CAP_IPC_LOCK) */
+	VP_VM_NUMBER,	/* *v */
+};
+/* Figure @id of @vm into *@v, and how to show it: every output asks this. */
+enum vp_vm_value vp_vm_field_value(const struct vp_vm *vm, enum vp_vm_field_id id, int64_t *v);
+
 /* Locked memory of every VM of @v added up (none counted twice). */
 int64_t vp_vms_locked(const struct vp_vms *v);
 

@@ -386,19 +386,18 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 
 json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists)
 {
-	json_t *o = json_object(), *rows = json_array(), *ev = json_object();
+	json_t *o = json_object(), *rows = json_array(), *ev = json_object(), *drops;
 
 	json_object_set_new(o, "schema", json_string(VP_STAT_SCHEMA));
 	json_object_set_new(o, "version", json_integer(VP_STAT_VERSION));
 	json_object_set_new(o, "mode", s->mode ? json_string(s->mode) : json_null());
 	json_object_set_new(o, "ts_ns", jint(s->ts_ns));
 	json_object_set_new(o, "interval_s", json_real(s->interval_s));
-	json_object_set_new(o, "drops",
-			    json_pack("{s:I,s:I,s:I}", "map_full", (json_int_t)s->g.drop_map_full,
-				      "ringbuf", (json_int_t)s->g.drop_ringbuf, "inflight",
-				      (json_int_t)s->g.drop_inflight));
-	json_object_set_new(o, "unmatched_end", jint(s->g.unmatched_end));
-	json_object_set_new(o, "late_events", jint(s->g.late_events));
+	drops = json_object();
+	for (int i = 0; i < VP_GLOBALS_MAX; i++)
+		json_object_set_new(vp_global_fields[i].drop ? drops : o, vp_global_fields[i].json,
+				    jint(vp_global_get(&s->g, i)));
+	json_object_set_new(o, "drops", drops);
 	json_object_set_new(o, "retired", jint(s->retired));
 	for (int i = 0; i < VP_EV_MAX; i++)
 		json_object_set_new(ev, vp_event_names[i], jint(s->g.events[i]));
@@ -430,13 +429,11 @@ json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm)
 	json_object_set_new(o, "cids", cids);
 	/* the figures of vm.h; unknown (or the limit when unlimited): null */
 	for (int k = 0; k < VP_VM_FLD_MAX; k++) {
-		const struct vp_vm_field *fd = &vp_vm_fields[k];
-		int64_t v = vp_vm_field_get(vm, k);
+		int64_t v;
 
-		if (!vp_vm_field_known(vm, k) || (k == VP_VM_FLD_LIMIT && vm->unlimited))
-			json_object_set_new(o, fd->json, json_null());
-		else
-			json_object_set_new(o, fd->json, json_integer(v));
+		json_object_set_new(o, vp_vm_fields[k].json,
+				    vp_vm_field_value(vm, k, &v) == VP_VM_NUMBER ? json_integer(v)
+										 : json_null());
 	}
 	return o;
 }
@@ -700,12 +697,18 @@ static void print_header(FILE *f, const struct vp_snapshot *s)
 		vp_fmt_bytes(locked, sizeof(locked), vm_locked > 0 ? (uint64_t)vm_locked : 0),
 		(unsigned long long)t.c.pages_pinned, (unsigned long long)t.c.pt_pages,
 		t.pins_per_s, (unsigned long long)t.c.limit_hits, (unsigned long long)t.c.leaked);
-	fprintf(f,
-		"events %llu, drops: map full %llu, ring buffer %llu, in-flight %llu; "
-		"unmatched ends %llu\n",
-		(unsigned long long)ev, (unsigned long long)s->g.drop_map_full,
-		(unsigned long long)s->g.drop_ringbuf, (unsigned long long)s->g.drop_inflight,
-		(unsigned long long)s->g.unmatched_end);
+	/* the host-wide counters of fields.h: the drops, then the others */
+	fprintf(f, "events %llu, drops:", (unsigned long long)ev);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0, n = 0; i < VP_GLOBALS_MAX; i++)
+			if (vp_global_fields[i].drop == !pass)
+				fprintf(f, "%s %s %llu",
+					n++    ? ","
+					: pass ? ";"
+					       : "",
+					vp_global_fields[i].text,
+					(unsigned long long)vp_global_get(&s->g, i));
+	fputc('\n', f);
 }
 
 void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
@@ -761,13 +764,14 @@ int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm)
 	for (int k = 0; n >= 0 && k < VP_VM_FLD_MAX; k++) {
 		const struct vp_vm_field *fd = &vp_vm_fields[k];
 		char cell[32];
-		int64_t v = vp_vm_field_get(vm, k);
+		int64_t v;
+		enum vp_vm_value how = vp_vm_field_value(vm, k, &v);
 
 		if (!fd->col)
 			continue;
-		if (k == VP_VM_FLD_LIMIT && vm->limit_known && vm->unlimited)
+		if (how == VP_VM_INFINITE)
 			snprintf(cell, sizeof(cell), "unlim");
-		else if (!vp_vm_field_known(vm, k))
+		else if (how == VP_VM_ABSENT)
 			snprintf(cell, sizeof(cell), "?");
 		else if (!strcmp(fd->unit, "bytes") && v >= 0)
 			vp_fmt_bytes(cell, sizeof(cell), (uint64_t)v);

@@ -175,13 +175,12 @@ static void write_vms(FILE *f, const struct vp_snapshot *s)
 		family(f, fd->prom, fd->counter ? "counter" : "gauge", fd->help);
 		for (size_t i = 0; i < v.n; i++) {
 			const struct vp_vm *vm = &v.vm[i];
-			int64_t val = vp_vm_field_get(vm, k);
+			int64_t val;
+			enum vp_vm_value how = vp_vm_field_value(vm, k, &val);
 
-			if (!vp_vm_field_known(vm, k))
-				continue;
-			if (k == VP_VM_FLD_LIMIT && vm->unlimited)
+			if (how == VP_VM_INFINITE)
 				fprintf(f, P "%s{tgid=\"%u\"} +Inf\n", fd->prom, vm->tgid);
-			else
+			else if (how == VP_VM_NUMBER)
 				fprintf(f, P "%s{tgid=\"%u\"} %lld\n", fd->prom, vm->tgid,
 					(long long)val);
 		}
@@ -202,8 +201,6 @@ static void write_vms(FILE *f, const struct vp_snapshot *s)
 
 int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_info *info)
 {
-	static const char *const drops[] = {"map_full", "ringbuf", "inflight"};
-	const __u64 dropv[] = {s->g.drop_map_full, s->g.drop_ringbuf, s->g.drop_inflight};
 	struct labels *lb = s->n ? calloc(s->n, sizeof(*lb)) : NULL;
 
 	if (s->n && !lb)
@@ -219,15 +216,18 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 	family(f, "retired_containers_total", "counter",
 	       "Released containers whose last figures were served, then dropped.");
 	fprintf(f, P "retired_containers_total %llu\n", (unsigned long long)s->retired);
-	family(f, "drops_total", "counter",
-	       "Observations lost: no room for a container, the event stream full, or no room to "
-	       "remember a call in flight.");
-	for (size_t i = 0; i < 3; i++)
-		fprintf(f, P "drops_total{reason=\"%s\"} %llu\n", drops[i],
-			(unsigned long long)dropv[i]);
-	family(f, "unmatched_ends_total", "counter",
-	       "Call ends seen without their beginning (attached during the call).");
-	fprintf(f, P "unmatched_ends_total %llu\n", (unsigned long long)s->g.unmatched_end);
+	/* the host-wide counters of fields.h; the drops one family by reason */
+	for (int i = 0; i < VP_GLOBALS_MAX; i++) {
+		const struct vp_global_field *gf = &vp_global_fields[i];
+		unsigned long long v = vp_global_get(&s->g, i);
+
+		if (!i || strcmp(gf->prom, vp_global_fields[i - 1].prom))
+			family(f, gf->prom, "counter", gf->help);
+		if (gf->drop)
+			fprintf(f, P "%s{reason=\"%s\"} %llu\n", gf->prom, gf->json, v);
+		else
+			fprintf(f, P "%s %llu\n", gf->prom, v);
+	}
 	family(f, "events_total", "counter", "vfio_type1 events observed, by event.");
 	for (int i = 0; i < VP_EV_MAX; i++)
 		fprintf(f, P "events_total{event=\"%s\"} %llu\n", vp_event_names[i],

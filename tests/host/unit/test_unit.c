@@ -372,7 +372,34 @@ static void test_json_snapshot(void **state)
 	s.g.events[VP_EV_PIN_BEGIN] = 11;
 	assert_int_equal(vp_snapshot_derive(&s), 0);
 
+	s.g.late_events = 4;
+	/* the host-wide counters, one table for the text header, JSON and Prometheus */
+	{
+		char *buf = NULL;
+		size_t len;
+		FILE *f = open_memstream(&buf, &len);
+		static struct vp_lat all;
+		struct vp_prom_info pi = {
+		    .version = "t", .mode = "tracepoint", .scrape_prev_s = -1};
+
+		vp_print_table(f, &s, 0);
+		fclose(f);
+		assert_non_null(strstr(buf,
+				       "events 11, drops: map full 0, ring buffer 3, in-flight 0; "
+				       "unmatched ends 0, late events 4\n"));
+		free(buf);
+		s.lat_all = &all;
+		f = open_memstream(&buf, &len);
+		assert_int_equal(vp_prom_write(f, &s, &pi), 0);
+		fclose(f);
+		assert_non_null(strstr(buf, "\nvfiopin_drops_total{reason=\"ringbuf\"} 3\n"));
+		assert_non_null(strstr(buf, "\nvfiopin_late_events_total 4\n"));
+		assert_non_null(strstr(buf, "\nvfiopin_unmatched_ends_total 0\n"));
+		free(buf);
+		s.lat_all = NULL;
+	}
 	j = roundtrip(vp_json_snapshot(&s, true));
+	assert_int_equal(json_integer_value(json_object_get(j, "late_events")), 4);
 	assert_string_equal(json_string_value(json_object_get(j, "schema")), "vfiopin.stat");
 	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
 	assert_int_equal(
