@@ -54,13 +54,13 @@ tools: $(BUILD)/vfiopin-vmm $(BUILD)/vfiopin $(BUILD)/vfiopin-top
 # --- vfiopin: BPF programs (bpf/) and the one CLI on top of them (tools/)
 #
 # tools/ by concern: core/ (loader, snapshot, field table, histograms,
-# statistics, the shared CLI), out/ (text, JSON, Prometheus, HTTP),
+# statistics, the shared CLI), render/ (text, JSON, Prometheus, HTTP),
 # offline/ (bench files, capture's timeline), cmd/ (main and one file per
 # subcommand).  Every source is compiled once per flavour into a static
 # library (plain, ASan + UBSan, libFuzzer) that the binaries and tests
 # link; dependency files (-MMD) rebuild what a header change touches.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I. -Ibpf
-TOOL_DIRS := core out offline cmd
+TOOL_DIRS := core render offline cmd
 LIB_SRCS := $(filter-out tools/cmd/vfiopin.c,$(foreach d,$(TOOL_DIRS),$(wildcard tools/$(d)/*.c)))
 TOOL_INC := -Ibpf $(foreach d,$(TOOL_DIRS),-Itools/$(d)) -I$(BUILD)
 TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE $(TOOL_INC)
