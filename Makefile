@@ -287,7 +287,7 @@ check-patches: kernel
 	@lab/check-patches.sh
 
 check-lab: kernel tools
-	@tests/run-tiers.sh "hang=tests/host/lab/hang-check.sh" \
+	@tests/run-tiers.sh "hang&=tests/host/lab/hang-check.sh" \
 		"smoke$(LAB_TAG)=$(LAB_RUN) smoke$(LAB_TAG) -- tests/guest/smoke.sh" \
 		"top-tty=$(LAB_RUN) top-tty -- tests/guest/top-tty.sh" \
 		"frontends=$(LAB_RUN) frontends -- tests/guest/frontends.sh" \

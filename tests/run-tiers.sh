@@ -4,6 +4,10 @@
 # make check runs the test tiers this way, and check-lab its lab tests, so
 # that one failure never hides what the others would have found.
 #
+# NAME&=COMMAND runs that tier beside the ones after it (a tier that mostly
+# waits, such as the lab runner's hang check), its output held back and
+# printed, and its result recorded, once the others are done.
+#
 # Where the time goes: every tier, at every depth (check-lab's lab tests
 # are tiers of the check-lab tier, one guest boot each), is a line of
 # $VFIOPIN_CHECK_TIMES (JSON lines: tier, parent, seconds, result, its
@@ -23,16 +27,13 @@ fi
 parent=${VFIOPIN_TIER:-}
 results=() failed=0 t_all=$(date +%s)
 log=$(mktemp)
-for spec in "$@"; do
-	name=${spec%%=*} cmd=${spec#*=}
-	t0=$(date +%s)
-	echo "=== $name: $cmd"
-	VFIOPIN_TIER=$name bash -c "$cmd" 2>&1 | tee "$log"
-	if [ "${PIPESTATUS[0]}" = 0 ]; then r=passed; else r=FAILED; failed=1; fi
-	s=$(($(date +%s) - t0))
-	results+=("$(printf '%-16s %-7s %5ss' "$name" "$r" $s)")
+bg_names=() bg_pids=() bg_logs=() bg_t0=()
+
+# record NAME SECONDS RESULT LOG: the tier's line of $VFIOPIN_CHECK_TIMES
+record() {
+	results+=("$(printf '%-16s %-7s %5ss' "$1" "$3" "$2")")
 	# this tier's own checks: its ok/FAIL lines (a nested tier's count too)
-	python3 - "$VFIOPIN_CHECK_TIMES" "$name" "$parent" $s $r "$log" << 'PY'
+	python3 - "$VFIOPIN_CHECK_TIMES" "$1" "$parent" "$2" "$3" "$4" << 'PY'
 import json, re, sys
 path, name, parent, secs, result, log = sys.argv[1:]
 ok = fail = 0
@@ -56,6 +57,33 @@ row.update(dict(zip(("passed", "failed", "skipped"), last or [None] * 3)))
 with open(path, "a") as f:
     f.write(json.dumps(row) + "\n")
 PY
+}
+
+for spec in "$@"; do
+	name=${spec%%=*} cmd=${spec#*=}
+	if [ "${name%&}" != "$name" ]; then
+		name=${name%&}
+		echo "=== $name (beside the tiers after it): $cmd"
+		bg_names+=("$name") bg_t0+=("$(date +%s)") bg_logs+=("$(mktemp)")
+		VFIOPIN_TIER=$name bash -c "$cmd" > "${bg_logs[-1]}" 2>&1 &
+		bg_pids+=($!)
+		continue
+	fi
+	t0=$(date +%s)
+	echo "=== $name: $cmd"
+	VFIOPIN_TIER=$name bash -c "$cmd" 2>&1 | tee "$log"
+	if [ "${PIPESTATUS[0]}" = 0 ]; then r=passed; else r=FAILED; failed=1; fi
+	record "$name" $(($(date +%s) - t0)) $r "$log"
+done
+for i in "${!bg_pids[@]}"; do
+	wait "${bg_pids[$i]}"
+	rc=$?
+	s=$(($(date +%s) - bg_t0[i]))
+	echo "=== ${bg_names[$i]} (ran beside the others, ${s}s):"
+	cat "${bg_logs[$i]}"
+	if [ $rc = 0 ]; then r=passed; else r=FAILED; failed=1; fi
+	record "${bg_names[$i]}" $s $r "${bg_logs[$i]}"
+	rm -f "${bg_logs[$i]}"
 done
 rm -f "$log"
 echo

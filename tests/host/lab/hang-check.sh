@@ -6,10 +6,12 @@
 #   steady  its command prints now and then for longer than --idle in
 #           all: it is not killed and its status is its command's;
 #   chatty  its command prints forever: killed by the --timeout total.
+# make check-lab runs it beside its other tiers (it mostly waits): --idle
+# is 120 s so that a boot slowed down by them is never taken for a hang.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 base=$TOP/build/lab-hang
-IDLE=90 TICKS=24 TICK=5 TOTAL=100
+IDLE=120 TICKS=30 TICK=5 TOTAL=100
 
 boot() { # NAME RUN.SH-OPTIONS... -- COMMAND...
 	local name=$1
