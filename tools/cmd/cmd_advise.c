@@ -11,8 +11,7 @@
 
 struct advise_opts {
 	struct vp_common common;
-	bool json;
-	uint32_t tgid;
+	struct vp_select sel;
 	bool seen;
 	int failed;
 };
@@ -36,8 +35,8 @@ static const char advise_doc[] =
     "  vfiopin advise -d 600 -p $(pidof qemu-system-x86_64) 10 minutes of one VM\n";
 
 static const struct argp_option advise_options[] = {
-    {"json", 'j', NULL, 0, "One JSON object per snapshot", 0},
-    {"pid", 'p', "TGID", 0, "Only the VM of process TGID (an error if never seen)", 0},
+    VP_OPT_JSON("One JSON object per snapshot"),
+    VP_OPT_PID("Only the VM of process TGID (an error if never seen)"),
     {0},
 };
 
@@ -49,14 +48,8 @@ static error_t advise_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		VP_COMMON_INPUT(state, &o->common);
 		break;
-	case 'j':
-		o->json = true;
-		break;
-	case 'p':
-		vp_arg_id(state, "--pid", arg, &o->tgid);
-		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return vp_select_parse(key, arg, state, &o->sel);
 	}
 	return 0;
 }
@@ -134,14 +127,14 @@ static int advise_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 		return 1;
 	}
 	v = &s.vms;
-	if (o->json) {
+	if (o->sel.json) {
 		json_t *j = json_object(), *a = json_array();
 
 		json_object_set_new(j, "schema", json_string("vfiopin.advise"));
 		json_object_set_new(j, "version", json_integer(1));
 		json_object_set_new(j, "mode", s.mode ? json_string(s.mode) : json_null());
 		for (size_t i = 0; i < v->n; i++)
-			if (!o->tgid || v->vm[i].tgid == o->tgid)
+			if (!o->sel.tgid || v->vm[i].tgid == o->sel.tgid)
 				json_array_append_new(a, vp_json_vm(&s, &v->vm[i]));
 		json_object_set_new(j, "vms", a);
 		if (vp_json_print(o->common.out, j))
@@ -151,7 +144,7 @@ static int advise_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 		size_t shown = 0;
 
 		for (size_t i = 0; i < v->n; i++) {
-			if (o->tgid && v->vm[i].tgid != o->tgid)
+			if (o->sel.tgid && v->vm[i].tgid != o->sel.tgid)
 				continue;
 			print_vm(o->common.out, &v->vm[i]);
 			shown++;
@@ -162,7 +155,7 @@ static int advise_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 		fflush(o->common.out);
 	}
 	for (size_t i = 0; i < v->n; i++)
-		if (v->vm[i].tgid == o->tgid)
+		if (v->vm[i].tgid == o->sel.tgid)
 			o->seen = true;
 	vp_snapshot_free(&s);
 	return o->failed;
@@ -175,8 +168,9 @@ int cmd_advise(int argc, char **argv)
 
 	argp_parse(&advise_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	rc = vp_run_snapshots(&o.common, false, advise_snapshot, &o, &o.failed);
-	if (rc != VP_EXIT_FAIL && o.tgid && !o.seen) {
-		fprintf(stderr, "vfiopin advise: no container of process %u was seen\n", o.tgid);
+	if (rc != VP_EXIT_FAIL && o.sel.tgid && !o.seen) {
+		fprintf(stderr, "vfiopin advise: no container of process %u was seen\n",
+			o.sel.tgid);
 		return VP_EXIT_FAIL;
 	}
 	return rc;

@@ -8,9 +8,8 @@
 
 struct hist_opts {
 	struct vp_common common;
-	bool json;
+	struct vp_select sel;
 	bool total;
-	uint32_t cid;
 };
 
 static const char hist_doc[] =
@@ -26,8 +25,8 @@ static const char hist_doc[] =
     "  vfiopin hist -c 4 --json\n";
 
 static const struct argp_option hist_options[] = {
-    {"json", 'j', NULL, 0, "JSON output", 0},
-    {"cid", 'c', "CID", 0, "Only container CID (an error if never seen)", 0},
+    VP_OPT_JSON("JSON output"),
+    VP_OPT_CID("Only container CID (an error if never seen)"),
     {"total", 't', NULL, 0, "One set of histograms summed over all containers", 0},
     {0},
 };
@@ -40,21 +39,15 @@ static error_t hist_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		VP_COMMON_INPUT(state, &o->common);
 		break;
-	case 'j':
-		o->json = true;
-		break;
 	case 't':
 		o->total = true;
 		break;
-	case 'c':
-		vp_arg_id(state, "--cid", arg, &o->cid);
-		break;
 	case ARGP_KEY_END:
-		if (o->total && o->cid)
+		if (o->total && o->sel.cid)
 			argp_error(state, "--total and --cid exclude each other");
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return vp_select_parse(key, arg, state, &o->sel);
 	}
 	return 0;
 }
@@ -96,10 +89,11 @@ int cmd_hist(int argc, char **argv)
 		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;
 	}
-	if (o.cid) {
-		one = vp_find(&s, o.cid);
+	if (o.sel.cid) {
+		one = vp_find(&s, o.sel.cid);
 		if (!one) {
-			fprintf(stderr, "vfiopin hist: no container with id %u was seen\n", o.cid);
+			fprintf(stderr, "vfiopin hist: no container with id %u was seen\n",
+				o.sel.cid);
 			vp_snapshot_free(&s);
 			vp_output_close(&o.common);
 			return VP_EXIT_FAIL;
@@ -112,7 +106,7 @@ int cmd_hist(int argc, char **argv)
 	}
 	vp_total(&s, &total);
 	total.c.cid = 0;
-	if (o.json) {
+	if (o.sel.json) {
 		json_t *j = json_pack("{s:s,s:i}", "schema", "vfiopin.hist", "version", 1);
 		json_t *a = json_array();
 

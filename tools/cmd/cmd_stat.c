@@ -9,10 +9,8 @@
 
 struct stat_opts {
 	struct vp_common common;
-	bool json;
+	struct vp_select sel;
 	bool hists;
-	uint32_t cid;
-	uint32_t tgid;
 	int sort;
 	bool seen_cid;
 	int failed;
@@ -36,10 +34,10 @@ static const char stat_doc[] =
     "  kill -USR1 $(pidof vfiopin)        a snapshot now\n";
 
 static const struct argp_option stat_options[] = {
-    {"json", 'j', NULL, 0, "One JSON object per snapshot", 0},
+    VP_OPT_JSON("One JSON object per snapshot"),
     {"hist", 'H', NULL, 0, "Include the full histograms in JSON", 0},
-    {"cid", 'c', "CID", 0, "Only container CID (an error if never seen)", 0},
-    {"pid", 'p', "TGID", 0, "Only containers owned by process TGID", 0},
+    VP_OPT_CID("Only container CID (an error if never seen)"),
+    VP_OPT_PID("Only containers owned by process TGID"),
     {"sort", 's', "KEY", 0, VP_SORT_DOC, 0},
     {0},
 };
@@ -52,17 +50,8 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		VP_COMMON_INPUT(state, &o->common);
 		break;
-	case 'j':
-		o->json = true;
-		break;
 	case 'H':
 		o->hists = true;
-		break;
-	case 'c':
-		vp_arg_id(state, "--cid", arg, &o->cid);
-		break;
-	case 'p':
-		vp_arg_id(state, "--pid", arg, &o->tgid);
 		break;
 	case 's':
 		o->sort = vp_sort_parse(arg);
@@ -70,7 +59,7 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "unknown sort key '%s'", arg);
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return vp_select_parse(key, arg, state, &o->sel);
 	}
 	return 0;
 }
@@ -98,15 +87,15 @@ static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 		o->failed = 1;
 		return 1;
 	}
-	if (vp_snapshot_filter(&s, o->cid, o->tgid) || vp_snapshot_sort(&s, o->sort)) {
+	if (vp_snapshot_filter(&s, o->sel.cid, o->sel.tgid) || vp_snapshot_sort(&s, o->sort)) {
 		fprintf(stderr, "vfiopin stat: out of memory\n");
 		vp_snapshot_free(&s);
 		o->failed = 1;
 		return 1;
 	}
-	if (s.n && o->cid)
+	if (s.n && o->sel.cid)
 		o->seen_cid = true;
-	if (o->json) {
+	if (o->sel.json) {
 		json_t *j = vp_json_snapshot(&s, o->hists);
 
 		if (vp_json_print(o->common.out, j))
@@ -128,8 +117,8 @@ int cmd_stat(int argc, char **argv)
 	argp_parse(&stat_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 	/* every container's latency histograms in each snapshot */
 	rc = vp_run_snapshots(&o.common, true, print_snapshot, &o, &o.failed);
-	if (rc != VP_EXIT_FAIL && o.cid && !o.seen_cid) {
-		fprintf(stderr, "vfiopin stat: no container with id %u was seen\n", o.cid);
+	if (rc != VP_EXIT_FAIL && o.sel.cid && !o.seen_cid) {
+		fprintf(stderr, "vfiopin stat: no container with id %u was seen\n", o.sel.cid);
 		return VP_EXIT_FAIL;
 	}
 	return rc;

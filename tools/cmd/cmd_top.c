@@ -21,7 +21,7 @@ struct top_opts {
 	bool batch;
 	double interval;
 	uint32_t iterations;
-	uint32_t cid;
+	struct vp_select sel; /* --cid */
 	int sort;
 };
 
@@ -53,7 +53,7 @@ static const struct argp_option top_options[] = {
     {"interval", 'i', "SECONDS", 0, "Time between updates (default 1)", 0},
     {"iterations", 'n', "N", 0, "Stop after N updates (default: never)", 0},
     {"sort", 's', "KEY", 0, VP_SORT_DOC, 0},
-    {"cid", 'c', "CID", 0, "Only container CID", 0},
+    VP_OPT_CID("Only container CID"),
     {0},
 };
 
@@ -81,11 +81,8 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 		if (o->sort < 0)
 			argp_error(state, "unknown sort key '%s'", arg);
 		break;
-	case 'c':
-		vp_arg_id(state, "--cid", arg, &o->cid);
-		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return vp_select_parse(key, arg, state, &o->sel);
 	}
 	return 0;
 }
@@ -127,13 +124,13 @@ static int batch_tick(void *ctx, bool usr1)
 		b->failed = 1;
 		return 1;
 	}
-	if (b->o->cid && vp_find(&s, b->o->cid))
+	if (b->o->sel.cid && vp_find(&s, b->o->sel.cid))
 		b->seen = true;
 	if (b->done)
 		fprintf(b->o->common.out, "\n");
-	vp_print_table(b->o->common.out, &s, b->o->cid);
-	if (b->o->cid && !b->seen)
-		fprintf(b->o->common.out, "(container %u: no event from it yet)\n", b->o->cid);
+	vp_print_table(b->o->common.out, &s, b->o->sel.cid);
+	if (b->o->sel.cid && !b->seen)
+		fprintf(b->o->common.out, "(container %u: no event from it yet)\n", b->o->sel.cid);
 	if (fflush(b->o->common.out))
 		b->failed = 1;
 	vp_snapshot_free(&s);
@@ -151,8 +148,8 @@ static int run_batch(struct top_opts *o, struct vp_loader *l)
 	rc = vp_collect(l, &o->common, (uint64_t)(o->interval * 1e9), batch_tick, &b);
 	if (!vp_output_close(&o->common) || b.failed || rc < 0)
 		return VP_EXIT_FAIL;
-	if (o->cid && !b.seen) {
-		fprintf(stderr, "vfiopin top: no container with id %u was seen\n", o->cid);
+	if (o->sel.cid && !b.seen) {
+		fprintf(stderr, "vfiopin top: no container with id %u was seen\n", o->sel.cid);
 		return VP_EXIT_FAIL;
 	}
 	return rc;
@@ -180,14 +177,14 @@ struct screen {
 /* The selection onto a shown row (--cid shows one container only). */
 static void select_shown(struct screen *sc)
 {
-	sc->sel = vp_select_row(&sc->s, sc->o->cid, sc->sel, 0);
+	sc->sel = vp_select_row(&sc->s, sc->o->sel.cid, sc->sel, 0);
 }
 
 /* Up (@dir -1) or down (+1) to the next shown row, if there is one. */
 static void select_step(struct screen *sc, int dir)
 {
 	if (sc->have)
-		sc->sel = vp_select_row(&sc->s, sc->o->cid, sc->sel, dir);
+		sc->sel = vp_select_row(&sc->s, sc->o->sel.cid, sc->sel, dir);
 }
 
 static bool too_small(void)
@@ -318,10 +315,10 @@ static void draw(struct screen *sc)
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
 	attroff(A_REVERSE);
-	if (sc->have && sc->o->cid && !vp_find(&sc->s, sc->o->cid))
+	if (sc->have && sc->o->sel.cid && !vp_find(&sc->s, sc->o->sel.cid))
 		mvprintw(y, 0, "%.*s", COLS, "(no event from the requested container yet)");
 	for (size_t i = 0; sc->have && i < sc->s.n && y < LINES - 1; i++) {
-		if (sc->o->cid && sc->s.rows[i].c.cid != sc->o->cid)
+		if (sc->o->sel.cid && sc->s.rows[i].c.cid != sc->o->sel.cid)
 			continue;
 		vp_format_row(line, sizeof(line), &sc->s.rows[i]);
 		if (i == sc->sel)

@@ -9,7 +9,7 @@
 
 struct trace_opts {
 	struct vp_common common;
-	bool json;
+	struct vp_select sel; /* --cid and --pid filter in the BPF programs */
 	bool no_pages;
 	uint64_t t0;
 	uint64_t shown;
@@ -29,9 +29,9 @@ static const char trace_doc[] =
     "  vfiopin trace --json -p 4242 -d 5  process 4242, JSON lines\n";
 
 static const struct argp_option trace_options[] = {
-    {"json", 'j', NULL, 0, "One JSON object per event", 0},
-    {"cid", 'c', "CID", 0, "Only events of container CID", 0},
-    {"pid", 'p', "TGID", 0, "Only events of containers owned by TGID", 0},
+    VP_OPT_JSON("One JSON object per event"),
+    VP_OPT_CID("Only events of container CID"),
+    VP_OPT_PID("Only events of containers owned by TGID"),
     {"no-pages", 'P', NULL, 0, "Leave out the per-page pin_page/unpin_page events", 0},
     {0},
 };
@@ -44,20 +44,15 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		VP_COMMON_INPUT(state, &o->common);
 		break;
-	case 'j':
-		o->json = true;
-		break;
 	case 'P':
 		o->no_pages = true;
 		break;
-	case 'c':
-		vp_arg_id(state, "--cid", arg, &o->common.bpf.filter_cid);
-		break;
-	case 'p':
-		vp_arg_id(state, "--pid", arg, &o->common.bpf.filter_tgid);
+	case ARGP_KEY_END:
+		o->common.bpf.filter_cid = o->sel.cid;
+		o->common.bpf.filter_tgid = o->sel.tgid;
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return vp_select_parse(key, arg, state, &o->sel);
 	}
 	return 0;
 }
@@ -82,7 +77,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 		return 0;
 	if (!o->t0)
 		o->t0 = e->ts_ns;
-	if (o->json) {
+	if (o->sel.json) {
 		json_t *j = vp_json_event(e);
 
 		if (vp_json_print(o->common.out, j))
@@ -122,7 +117,7 @@ int cmd_trace(int argc, char **argv)
 		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;
 	}
-	if (!o.json) {
+	if (!o.sel.json) {
 		fprintf(o.common.out, "%10s %-16s %7s %-9s %-12s %-17s %s\n", "TIME(s)", "TASK",
 			"TASK-PID", "CID", "OWNER", "EVENT", "FIELDS");
 		fflush(o.common.out);

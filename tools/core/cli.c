@@ -157,6 +157,23 @@ void vp_arg_id(struct argp_state *state, const char *opt, const char *arg, uint3
 			   strcmp(opt, "--pid") ? "a container id" : "a process id", arg);
 }
 
+error_t vp_select_parse(int key, const char *arg, struct argp_state *state, struct vp_select *sel)
+{
+	switch (key) {
+	case 'j':
+		sel->json = true;
+		return 0;
+	case 'c':
+		vp_arg_id(state, "--cid", arg, &sel->cid);
+		return 0;
+	case 'p':
+		vp_arg_id(state, "--pid", arg, &sel->tgid);
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
 FILE *vp_file_open(const char *path, bool *created)
 {
 	/* never through a symlink; a FIFO without a reader fails, never blocks */

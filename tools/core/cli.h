@@ -41,6 +41,32 @@ bool vp_parse_seconds(const char *s, double *out);
 void vp_arg_id(struct argp_state *state, const char *opt, const char *arg, uint32_t *out);
 
 /*
+ * What to show and how, one option set for every command that takes it:
+ * --json, --cid CID, --pid TGID (0: every container or process).  A
+ * command declares those it takes with VP_OPT_JSON/CID/PID (each with its
+ * own help) and hands other keys of its parser to vp_select_parse.
+ */
+struct vp_select {
+	bool json;
+	uint32_t cid;
+	uint32_t tgid;
+};
+#define VP_OPT_JSON(doc)                                                                           \
+	{                                                                                          \
+		"json", 'j', NULL, 0, doc, 0                                                       \
+	}
+#define VP_OPT_CID(doc)                                                                            \
+	{                                                                                          \
+		"cid", 'c', "CID", 0, doc, 0                                                       \
+	}
+#define VP_OPT_PID(doc)                                                                            \
+	{                                                                                          \
+		"pid", 'p', "TGID", 0, doc, 0                                                      \
+	}
+/* -j, -c and -p into @sel; ARGP_ERR_UNKNOWN for any other key. */
+error_t vp_select_parse(int key, const char *arg, struct argp_state *state, struct vp_select *sel);
+
+/*
  * Run until the duration passes, SIGINT/SIGTERM arrives or COMMAND exits,
  * delivering events; @tick runs every @tick_ns (0: never) and on SIGUSR1 (with
  * @usr1 true).  Returns COMMAND's exit status (0 without one), or
