@@ -36,28 +36,49 @@
  */
 #define VP_MAX_CONTAINERS 1024
 
+/*
+ * The tracepoint contract, each event once: vfio_type1_NAME, its fields
+ * after cid and tgid as its TP_PROTO names them, in order (an _end
+ * event's last argument, duration_ns, is vp_event.dur_ns), and how outputs
+ * show each field (FMT: x hex, d signed, u unsigned, b bool, l a limit in
+ * bytes, ULONG_MAX unlimited); PHASE, the part of a device's life it
+ * belongs to in capture's timeline (NONE: accounting, counted to the
+ * phase it happens in).  The enum, the names, trace's formats and the
+ * timeline's dispatch come from here; tests/host/contract.py checks both
+ * kernel series and the raw_tp programs against it.
+ *
+ *   X(ID, NAME, PHASE, FMT, FIELD...)
+ */
+#define VP_EVENTS(X)                                                                               \
+	X(CONTAINER_OPEN, container_open, ATTACH, "uuu", "dmas", "pinned", "locked")               \
+	X(CONTAINER_RELEASE, container_release, DETACH, "uuu", "dmas", "pinned", "locked")         \
+	X(GROUP_ATTACH, group_attach, ATTACH, "dbd", "group", "emulated", "ret")                   \
+	X(GROUP_DETACH, group_detach, DETACH, "dbd", "group", "emulated", "ret")                   \
+	X(ACCOUNT, account, NONE, "dulbbd", "delta", "locked_vm", "limit", "lock_cap", "async",    \
+	  "ret")                                                                                   \
+	X(PIN_BEGIN, pin_begin, PINS, "xddd", "iova", "npage", "prot", "ret")                      \
+	X(PIN_END, pin_end, PINS, "xddd", "iova", "npage", "prot", "ret")                          \
+	X(UNPIN_BEGIN, unpin_begin, PINS, "xddd", "iova", "npage", "prot", "ret")                  \
+	X(UNPIN_END, unpin_end, PINS, "xddd", "iova", "npage", "prot", "ret")                      \
+	X(PIN_PAGE, pin_page, PINS, "xub", "iova", "ref_count", "edge")                            \
+	X(UNPIN_PAGE, unpin_page, PINS, "xub", "iova", "ref_count", "edge")                        \
+	X(DMA_MAP_BEGIN, dma_map_begin, MAP, "xxbd", "iova", "size", "pin", "ret")                 \
+	X(DMA_MAP_END, dma_map_end, MAP, "xxbd", "iova", "size", "pin", "ret")                     \
+	X(DMA_UNMAP, dma_unmap, UNMAP, "xxdb", "iova", "size", "unpinned", "accounted")            \
+	X(DMA_REMOVE, dma_remove, UNMAP, "xxu", "iova", "size", "leaked")                          \
+	X(REPLAY_BEGIN, replay_begin, REPLAY, "uuu", "dmas", "pin_pages", "map_pages")             \
+	X(REPLAY_END, replay_end, REPLAY, "d", "ret")                                              \
+	X(REACCOUNT, reaccount, REACCOUNT, "xxdd", "iova", "size", "unpinned", "locked")           \
+	X(INVALIDATE_BEGIN, invalidate_begin, INVALIDATE, "xxuud", "iova", "size", "pinned",       \
+	  "devices", "retry")                                                                      \
+	X(INVALIDATE_END, invalidate_end, INVALIDATE, "xxuud", "iova", "size", "pinned",           \
+	  "devices", "retry")
+
 enum vp_event_type {
-	VP_EV_CONTAINER_OPEN,
-	VP_EV_CONTAINER_RELEASE,
-	VP_EV_GROUP_ATTACH,
-	VP_EV_GROUP_DETACH,
-	VP_EV_ACCOUNT,
-	VP_EV_PIN_BEGIN,
-	VP_EV_PIN_END,
-	VP_EV_UNPIN_BEGIN,
-	VP_EV_UNPIN_END,
-	VP_EV_PIN_PAGE,
-	VP_EV_UNPIN_PAGE,
-	VP_EV_DMA_MAP_BEGIN,
-	VP_EV_DMA_MAP_END,
-	VP_EV_DMA_UNMAP,
-	VP_EV_DMA_REMOVE,
-	VP_EV_REPLAY_BEGIN,
-	VP_EV_REPLAY_END,
-	VP_EV_REACCOUNT,
-	VP_EV_INVALIDATE_BEGIN,
-	VP_EV_INVALIDATE_END,
-	VP_EV_MAX,
+#define VP_EV_ENUM(id, ...) VP_EV_##id,
+	VP_EVENTS(VP_EV_ENUM)
+#undef VP_EV_ENUM
+	    VP_EV_MAX,
 };
 
 /* What the begin/end pairs measure (the kind in an in-flight key). */

@@ -56,6 +56,15 @@ expect_fail "kernel.sh: a line without a series" "no patch series for kernel '5\
 	env VFIOPIN_BASE=5.4 lab/kernel.sh series
 expect_fail "stock.sh: not a kernel line" "a kernel line is MAJOR.MINOR" lab/stock/stock.sh abi 6.x
 
+# the tracepoint contract (VP_EVENTS) against both kernel series and the
+# raw_tp programs, and the two series alike (tests/host/contract.py)
+while IFS= read -r line; do
+	case $line in
+	"ok: "*) ok "${line#ok: }" ;;
+	*) bad "${line#FAIL: }" ;;
+	esac
+done < <(python3 tests/host/contract.py . 2>&1 || echo "FAIL: contract.py exited $?")
+
 # run-tiers.sh: every tier runs to its end, and a failing one fails the run.
 # Each tier's time and ok/FAIL counts go to the times file (its own here,
 # not make check's).

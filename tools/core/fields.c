@@ -99,3 +99,17 @@ __u64 vp_global_get(const struct vp_globals *g, int i)
 	memcpy(&v, (const char *)g + vp_global_fields[i].off, sizeof(v));
 	return v;
 }
+
+const char *const vp_event_names[VP_EV_MAX] = {
+#define VP_EV_NAME(id, name, ...) [VP_EV_##id] = #name,
+    VP_EVENTS(VP_EV_NAME)
+#undef VP_EV_NAME
+};
+
+int vp_event_parse(const char *name)
+{
+	for (int i = 0; i < VP_EV_MAX; i++)
+		if (!strcmp(name, vp_event_names[i]))
+			return i;
+	return -1;
+}

@@ -206,6 +206,11 @@ struct vp_global_field {
 	const char *help;
 };
 
+/* The events' names (VP_EVENTS: vfio_type1_NAME without the prefix). */
+extern const char *const vp_event_names[VP_EV_MAX];
+/* The event called @name (vfio_type1_ left out), or -1. */
+int vp_event_parse(const char *name);
+
 #define VP_GLOBALS_MAX 5
 extern const struct vp_global_field vp_global_fields[VP_GLOBALS_MAX];
 /* Counter @i of @g. */

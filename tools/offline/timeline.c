@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <linux/types.h>
+#include "fields.h"
 #include "timeline.h"
 #include "vfiopin.h"
 
@@ -85,45 +86,31 @@ static struct segment *segment(struct tl_container *c, enum phase ph, double t)
 	return s;
 }
 
-/* The phase of a vfio_type1 event, or PH_NONE for accounting. */
-static enum phase phase_of(const char *ev)
-{
-	static const struct {
-		const char *prefix;
-		enum phase ph;
-	} map[] = {
-	    {"container_open", PH_ATTACH},
-	    {"group_attach", PH_ATTACH},
-	    {"dma_map_", PH_MAP},
-	    {"replay_", PH_REPLAY},
-	    {"pin_", PH_PINS},
-	    {"unpin_", PH_PINS},
-	    {"invalidate_", PH_INVALIDATE},
-	    {"dma_unmap", PH_UNMAP},
-	    {"reaccount", PH_REACCOUNT},
-	    {"group_detach", PH_DETACH},
-	    {"dma_remove", PH_UNMAP},
-	    {"container_release", PH_DETACH},
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strncmp(ev, map[i].prefix, strlen(map[i].prefix)))
-			return map[i].ph;
-	return PH_NONE;
-}
+/* The phase of each vfio_type1 event (VP_EVENTS; PH_NONE: accounting). */
+static const enum phase phase_of[VP_EV_MAX] = {
+#define VP_EV_PHASE(id, name, phase, ...) [VP_EV_##id] = PH_##phase,
+    VP_EVENTS(VP_EV_PHASE)
+#undef VP_EV_PHASE
+};
 
 /* -ENOMEM when out of memory, else 0. */
-static int on_type1(struct vp_timeline *cap, int tid, double t, const char *ev, const char *tr)
+static int on_type1(struct vp_timeline *cap, int tid, double t, const char *name, const char *tr)
 {
-	struct tl_container *c = find(cap, (unsigned int)fv(tr, "cid"), (int)fv(tr, "tgid"));
-	enum phase ph = phase_of(ev);
+	int ev = vp_event_parse(name);
+	struct tl_container *c;
+	enum phase ph;
 	struct segment *s;
 	struct totals *x;
 
+	/* an event this vfiopin does not know: not one of the contract's */
+	if (ev < 0)
+		return 0;
+	c = find(cap, (unsigned int)fv(tr, "cid"), (int)fv(tr, "tgid"));
 	if (!c)
 		return -ENOMEM;
+	ph = phase_of[ev];
 	x = &c->t;
-	if (!strcmp(ev, "account")) {
+	if (ev == VP_EV_ACCOUNT) {
 		long long pages = fv(tr, "locked_vm"), kb;
 
 		/* locked_vm is a page count: one no kernel could hold is not a line of ours */
@@ -147,70 +134,87 @@ static int on_type1(struct vp_timeline *cap, int tid, double t, const char *ev, 
 	if (ph == PH_NONE)
 		return 0;
 	/* replaying no mappings (the first IOMMU group) is part of its attach */
-	if (!strcmp(ev, "replay_begin"))
+	if (ev == VP_EV_REPLAY_BEGIN)
 		c->empty_replay = fv(tr, "dmas") == 0;
 	if (ph == PH_REPLAY && c->empty_replay) {
 		ph = PH_ATTACH;
-		if (!strcmp(ev, "replay_end"))
+		if (ev == VP_EV_REPLAY_END)
 			c->empty_replay = false;
 		return segment(c, ph, t) ? 0 : -ENOMEM;
 	}
 	s = segment(c, ph, t);
 	if (!s)
 		return -ENOMEM;
-	if (!strcmp(ev, "pin_end")) {
+	switch (ev) {
+	case VP_EV_PIN_END:
 		x->pin_calls++;
 		s->calls++;
 		if (fv(tr, "ret") > 0) {
 			x->pin_pages += (uint64_t)fv(tr, "ret");
 			s->pages += (uint64_t)fv(tr, "ret");
 		}
-	} else if (!strcmp(ev, "unpin_end")) {
+		break;
+	case VP_EV_UNPIN_END:
 		x->unpin_calls++;
 		s->calls++;
 		if (fv(tr, "ret") > 0)
 			x->unpin_pages += (uint64_t)fv(tr, "ret");
-	} else if (!strcmp(ev, "pin_page")) {
+		break;
+	case VP_EV_PIN_PAGE:
 		if (fv(tr, "edge")) {
 			if (!GROW(c->pin_t, c->npin, c->cappin))
 				return -ENOMEM;
 			c->pin_t[c->npin++] = t;
 		}
-	} else if (!strcmp(ev, "dma_map_begin") || !strcmp(ev, "replay_begin")) {
+		break;
+	case VP_EV_DMA_MAP_BEGIN:
+	case VP_EV_REPLAY_BEGIN:
 		c->open_span = 1;
 		c->span_tid = tid;
-		if (ev[0] == 'r')
+		if (ev == VP_EV_REPLAY_BEGIN)
 			s->pages += (uint64_t)fv(tr, "pin_pages");
-	} else if (!strcmp(ev, "dma_map_end")) {
+		break;
+	case VP_EV_DMA_MAP_END:
 		c->open_span = 0;
 		x->dma_maps++;
 		s->calls++;
 		if (fv(tr, "pin"))
 			s->pages += (uint64_t)fv(tr, "size") >> VP_PAGE_SHIFT;
-	} else if (!strcmp(ev, "replay_end")) {
+		break;
+	case VP_EV_REPLAY_END:
 		c->open_span = 0;
 		x->replays++;
 		s->calls++;
-	} else if (!strcmp(ev, "dma_unmap")) {
+		break;
+	case VP_EV_DMA_UNMAP:
 		x->dma_unmaps++;
 		s->calls++;
 		s->pages += (uint64_t)fv(tr, "size") >> VP_PAGE_SHIFT;
-	} else if (!strcmp(ev, "invalidate_end")) {
+		break;
+	case VP_EV_INVALIDATE_END:
 		x->invalidations++;
 		s->calls++;
-	} else if (!strcmp(ev, "reaccount")) {
+		break;
+	case VP_EV_REACCOUNT:
 		x->reaccounts++;
 		s->calls++;
-	} else if (!strcmp(ev, "group_attach")) {
+		break;
+	case VP_EV_GROUP_ATTACH:
 		x->group_attaches++;
 		s->calls++;
-	} else if (!strcmp(ev, "group_detach")) {
+		break;
+	case VP_EV_GROUP_DETACH:
 		x->group_detaches++;
 		s->calls++;
-	} else if (!strcmp(ev, "dma_remove")) {
+		break;
+	case VP_EV_DMA_REMOVE:
 		x->leaked += (uint64_t)fv(tr, "leaked");
-	} else if (!strcmp(ev, "container_release")) {
+		break;
+	case VP_EV_CONTAINER_RELEASE:
 		c->released = true;
+		break;
+	default:
+		break;
 	}
 	return 0;
 }

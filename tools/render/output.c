@@ -8,58 +8,14 @@
 #include "output.h"
 #include "vm.h"
 
-const char *const vp_event_names[VP_EV_MAX] = {
-    [VP_EV_CONTAINER_OPEN] = "container_open",
-    [VP_EV_CONTAINER_RELEASE] = "container_release",
-    [VP_EV_GROUP_ATTACH] = "group_attach",
-    [VP_EV_GROUP_DETACH] = "group_detach",
-    [VP_EV_ACCOUNT] = "account",
-    [VP_EV_PIN_BEGIN] = "pin_begin",
-    [VP_EV_PIN_END] = "pin_end",
-    [VP_EV_UNPIN_BEGIN] = "unpin_begin",
-    [VP_EV_UNPIN_END] = "unpin_end",
-    [VP_EV_PIN_PAGE] = "pin_page",
-    [VP_EV_UNPIN_PAGE] = "unpin_page",
-    [VP_EV_DMA_MAP_BEGIN] = "dma_map_begin",
-    [VP_EV_DMA_MAP_END] = "dma_map_end",
-    [VP_EV_DMA_UNMAP] = "dma_unmap",
-    [VP_EV_DMA_REMOVE] = "dma_remove",
-    [VP_EV_REPLAY_BEGIN] = "replay_begin",
-    [VP_EV_REPLAY_END] = "replay_end",
-    [VP_EV_REACCOUNT] = "reaccount",
-    [VP_EV_INVALIDATE_BEGIN] = "invalidate_begin",
-    [VP_EV_INVALIDATE_END] = "invalidate_end",
-};
-
-/*
- * The fields of each event after cid and tgid, as the tracepoint contract
- * orders them, with how to show each: x hex, d signed, u unsigned,
- * b bool, l a limit in bytes (ULONG_MAX: unlimited).
- */
+/* The fields of each event after cid and tgid, with how to show each (VP_EVENTS). */
 static const struct {
 	const char *names[6];
 	const char *fmt;
 } fields[VP_EV_MAX] = {
-    [VP_EV_CONTAINER_OPEN] = {{"dmas", "pinned", "locked"}, "uuu"},
-    [VP_EV_CONTAINER_RELEASE] = {{"dmas", "pinned", "locked"}, "uuu"},
-    [VP_EV_GROUP_ATTACH] = {{"group", "emulated", "ret"}, "dbd"},
-    [VP_EV_GROUP_DETACH] = {{"group", "emulated", "ret"}, "dbd"},
-    [VP_EV_ACCOUNT] = {{"delta", "locked_vm", "limit", "lock_cap", "async", "ret"}, "dulbbd"},
-    [VP_EV_PIN_BEGIN] = {{"iova", "npage", "prot", "ret"}, "xddd"},
-    [VP_EV_PIN_END] = {{"iova", "npage", "prot", "ret"}, "xddd"},
-    [VP_EV_UNPIN_BEGIN] = {{"iova", "npage", "prot", "ret"}, "xddd"},
-    [VP_EV_UNPIN_END] = {{"iova", "npage", "prot", "ret"}, "xddd"},
-    [VP_EV_PIN_PAGE] = {{"iova", "ref_count", "edge"}, "xub"},
-    [VP_EV_UNPIN_PAGE] = {{"iova", "ref_count", "edge"}, "xub"},
-    [VP_EV_DMA_MAP_BEGIN] = {{"iova", "size", "pin", "ret"}, "xxbd"},
-    [VP_EV_DMA_MAP_END] = {{"iova", "size", "pin", "ret"}, "xxbd"},
-    [VP_EV_DMA_UNMAP] = {{"iova", "size", "unpinned", "accounted"}, "xxdb"},
-    [VP_EV_DMA_REMOVE] = {{"iova", "size", "leaked"}, "xxu"},
-    [VP_EV_REPLAY_BEGIN] = {{"dmas", "pin_pages", "map_pages"}, "uuu"},
-    [VP_EV_REPLAY_END] = {{"ret"}, "d"},
-    [VP_EV_REACCOUNT] = {{"iova", "size", "unpinned", "locked"}, "xxdd"},
-    [VP_EV_INVALIDATE_BEGIN] = {{"iova", "size", "pinned", "devices", "retry"}, "xxuud"},
-    [VP_EV_INVALIDATE_END] = {{"iova", "size", "pinned", "devices", "retry"}, "xxuud"},
+#define VP_EV_FIELDS(id, name, phase, fmt_, ...) [VP_EV_##id] = {{__VA_ARGS__}, fmt_},
+    VP_EVENTS(VP_EV_FIELDS)
+#undef VP_EV_FIELDS
 };
 
 /* the length of the UTF-8 sequence at @s that is safe to print as is; 0 if none */

@@ -12,8 +12,6 @@
 #define VP_STAT_SCHEMA	"vfiopin.stat"
 #define VP_STAT_VERSION 1
 
-extern const char *const vp_event_names[VP_EV_MAX];
-
 /* One snapshot as a JSON object; @hists adds the full histograms. */
 json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists);
 json_t *vp_json_row(const struct vp_row *r, bool hists);
