@@ -32,12 +32,11 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 mount -t hugetlbfs hugetlbfs /mnt/huge 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 vfiopin-out /tmp/out
 # Re-expose the work tree, the working directory and the kernel directory
-# (its modules; VFIOPIN_CACHE may be anywhere) if they were covered.
-for var in VFIOPIN_TOP VFIOPIN_PWD VFIOPIN_KERNEL; do
-	dir=$(sed -n "s/^export $var=//p" /tmp/out/cmd)
-	eval "dir=$dir"
+# (its modules; VFIOPIN_CACHE may be anywhere) if they were covered
+# (lab/run.sh lists them in the results share's "dirs").
+while IFS= read -r dir; do
 	case $dir in
-	/tmp/out|/tmp/out/*) ;;
+	/tmp/out|/tmp/out/*) continue ;;
 	/tmp/*) sub=/run/host/tmp/${dir#/tmp/} ;;
 	/var/tmp/*) sub=/run/host/var-tmp/${dir#/var/tmp/} ;;
 	*) continue ;;
@@ -46,7 +45,7 @@ for var in VFIOPIN_TOP VFIOPIN_PWD VFIOPIN_KERNEL; do
 		mkdir -p "$dir"
 		mount --bind "$sub" "$dir"
 	fi
-done
+done < /tmp/out/dirs
 ulimit -l unlimited 2>/dev/null
 hostname vfiopin-lab 2>/dev/null
 # Loopback always; QEMU user networking's address when lab/run.sh --hostfwd

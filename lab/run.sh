@@ -89,6 +89,8 @@ rm -f "$out/status" "$out/console.log"
 	printf '%q ' "$@"
 	echo
 } > "$out/cmd"
+# the directories the guest's init re-exposes, as they are (one a line)
+printf '%s\n' "$TOP" "$PWD" "$kernel" > "$out/dirs"
 
 devs=()
 for ((i = 0; i < edu; i++)); do devs+=(-device edu); done

@@ -15,8 +15,9 @@ load_mpin
 M1=$(create_mdev 1)
 read -r E1 _ <<< "$(bind_edu)"
 
-# q FILE EXPR: evaluate a Python expression over the capture's JSON (as c,
-# the container of the client's pid) and the client's step lines (as vm)
+# q DIR CLIENT-JSON QUERY: a named figure of the capture in DIR for the
+# container of the client's pid, or of the client's own step lines
+# (tests/guest/capture_query.py lists them)
 q() {
 	python3 "$TOP/tests/guest/capture_query.py" "$1" "$2" "$3"
 }
@@ -30,18 +31,18 @@ scenario() {
 	check_eq "$name: capture exit status (the client's)" $? 0
 	local vmj=$OUT/capture-$name-vm.json
 	check_cmd "$name: perf.data written" test -s "$dir/perf.data"
-	check_eq "$name: phases in order" "$(q "$dir" "$vmj" '" ".join(phases)')" "$want"
+	check_eq "$name: phases in order" "$(q "$dir" "$vmj" phases)" "$want"
 	check_eq "$name: pin calls, pages = the client's" \
-		"$(q "$dir" "$vmj" 'c["totals"]["pin_calls"], c["totals"]["pin_pages"]')" \
-		"$(q "$dir" "$vmj" 'sum(1 for l in vm if l.get("op") == "pin"), vm[-1]["pages_pinned"]')"
+		"$(q "$dir" "$vmj" pins)" \
+		"$(q "$dir" "$vmj" client-pins)"
 	check_eq "$name: unpinned pages = the client's + the driver's on close" \
-		"$(q "$dir" "$vmj" 'c["totals"]["unpin_pages"]')" \
-		"$(q "$dir" "$vmj" 'vm[-1]["pages_pinned"]')"
+		"$(q "$dir" "$vmj" unpin-pages)" \
+		"$(q "$dir" "$vmj" client-pages-pinned)"
 	check_eq "$name: locked peak = the client's highest VmLck (kB)" \
-		"$(q "$dir" "$vmj" 'c["totals"]["locked_peak_kb"]')" \
-		"$(q "$dir" "$vmj" 'max(l.get("vmlck_kb", 0) for l in vm)')"
+		"$(q "$dir" "$vmj" locked-peak-kb)" \
+		"$(q "$dir" "$vmj" client-vmlck-peak-kb)"
 	check_eq "$name: released with nothing locked or leaked" \
-		"$(q "$dir" "$vmj" 'c["released"], c["totals"]["locked_last_kb"], c["totals"]["leaked"]')" "(True, 0, 0)"
+		"$(q "$dir" "$vmj" end)" "(True, 0, 0)"
 	local svg=$dir/capture.svg
 	if [ -s "$svg" ] && grep -q '<svg' "$svg" && [ "$(grep -c '<path' "$svg")" -ge 4 ] &&
 		[ "$(stat -c %s "$svg")" -gt 5000 ]; then
@@ -49,7 +50,7 @@ scenario() {
 	else
 		fail "$name: capture.svg missing or empty: $(cat "$dir/gnuplot.err" 2> /dev/null)"
 	fi
-	grep -q "^container .*(owner tgid $(q "$dir" "$vmj" 'pid'))" "$dir/timeline.txt" &&
+	grep -q "^container .*(owner tgid $(q "$dir" "$vmj" pid))" "$dir/timeline.txt" &&
 		pass "$name: timeline.txt names the client's container" ||
 		fail "$name: timeline.txt: $(head -5 "$dir/timeline.txt")"
 }
@@ -62,7 +63,7 @@ scenario S4 "attach map attach pins detach attach pins detach unmap detach" \
 	attach "$M1" pin "$M1" 0 256 pin "$M1" 0 256 detach "$M1" \
 	attach "$M1" pin "$M1" 0x100000 64 detach "$M1" unmap 0 $RAM detach "$E1"
 check_eq "S4: IOMMU maps during MAP_DMA (a domain exists)" \
-	"$(q "$OUT/capture-S4" "$OUT/capture-S4-vm.json" 'c["phases"][1]["iommu_maps"] > 0')" True
+	"$(q "$OUT/capture-S4" "$OUT/capture-S4-vm.json" map-iommu-maps)" True
 
 # S5: mdev only (map pins nothing), pins; the passthrough device comes:
 # replay pins what the mdev does not hold and maps it (replay, attach);
@@ -75,12 +76,12 @@ scenario S5 "attach map pins replay attach detach unmap reaccount replay attach 
 	attach "$E1" detach "$E1" attach "$E1" detach "$E1" \
 	unpin "$M1" 0 256 unpin "$M1" 0x400000 256 unmap 0 $RAM detach "$M1"
 check_eq "S5: two replays, two reaccounts" \
-	"$(q "$OUT/capture-S5" "$OUT/capture-S5-vm.json" 'c["totals"]["replays"], c["totals"]["reaccounts"]')" "(2, 2)"
+	"$(q "$OUT/capture-S5" "$OUT/capture-S5-vm.json" replays-reaccounts)" "(2, 2)"
 check_eq "S5: replay pinned what the mdev did not hold (pages)" \
-	"$(q "$OUT/capture-S5" "$OUT/capture-S5-vm.json" '[p["pages"] for p in c["phases"] if p["phase"] == "replay"]')" \
+	"$(q "$OUT/capture-S5" "$OUT/capture-S5-vm.json" replay-pages)" \
 	"[$((RAM_KB / 4)), $((RAM_KB / 4))]"
 check_eq "S5: IOMMU maps during the replays" \
-	"$(q "$OUT/capture-S5" "$OUT/capture-S5-vm.json" 'all(p["iommu_maps"] > 0 for p in c["phases"] if p["phase"] == "replay")')" True
+	"$(q "$OUT/capture-S5" "$OUT/capture-S5-vm.json" replay-iommu-maps)" True
 
 # --report renders the same from perf.data
 cp "$OUT/capture-S5/timeline.txt" /tmp/timeline-1.txt

@@ -18,9 +18,10 @@ read -r E1 _ <<< "$(bind_edu)"
 
 MODES=(tracepoint fentry kprobe)
 [ "$STOCK" = 1 ] && MODES=(fentry kprobe)
+declare -A pid
 for m in "${MODES[@]}"; do
 	"$V" stat --json --mode $m > "$OUT/modes-$m.json" 2> "$OUT/modes-$m.err" &
-	eval "pid_$m=\$!"
+	pid[$m]=$!
 done
 for m in "${MODES[@]}"; do
 	for _ in $(seq 1200); do grep -q 'attached to' "$OUT/modes-$m.err" && break; sleep 0.1; done
@@ -50,7 +51,8 @@ check_eq "VM 3 (mdev, then passthrough hotplug)" $? 0
 check_eq "VM 4 (MAP_DMA over the limit)" $? 0
 
 for m in "${MODES[@]}"; do
-	eval "kill -INT \$pid_$m; wait \$pid_$m"
+	kill -INT "${pid[$m]}"
+	wait "${pid[$m]}"
 done
 
 python3 "$TOP/tests/guest/modes_compare.py" "$OUT" "${MODES[@]}"

@@ -72,32 +72,44 @@ vp_snap() {
 		tail -1 "${VP_LOGS[$m]}" > "${VP_SNAPS[$m]}"
 	done
 }
-# check_vp [@TAG] DESC 'EXPR' WANT: check_eq of EXPR, a string of $(vp ...),
-# $(vpc ...) or $(vp_kb ...) in single quotes, against each vfiopin's last
-# snapshot in turn (the second one's description says its mode).
-# Its locals are named so as not to hide the caller's variables EXPR uses.
+# check_vp [@TAG] DESC WANT -- FUNC ARG...: check_eq of what FUNC prints
+# (vp, vpc, vpcs, vp_kb, vp_pages_kb, vp_commas) against WANT, for each
+# vfiopin's last snapshot in turn (the second one's description says its
+# mode).
 check_vp() {
-	local _cv_tag=() _cv_mode _cv_got
-	[[ $1 == @* ]] && { _cv_tag=("$1"); shift; }
-	for _cv_mode in "${VP_MODES[@]}"; do
-		VP_SNAP=${VP_SNAPS[$_cv_mode]}
-		eval "_cv_got=\"$2\""
-		check_eq "${_cv_tag[@]}" "$1${VP_LABEL[$_cv_mode]}" "$_cv_got" "$3"
+	local tag=() mode desc want
+	[[ $1 == @* ]] && { tag=("$1"); shift; }
+	desc=$1 want=$2
+	[ "$3" = -- ] || { fail "check_vp $desc: no -- before the query"; return; }
+	shift 3
+	for mode in "${VP_MODES[@]}"; do
+		VP_SNAP=${VP_SNAPS[$mode]}
+		check_eq "${tag[@]}" "$desc${VP_LABEL[$mode]}" "$("$@")" "$want"
 	done
 	VP_SNAP=${VP_SNAPS[auto]}
 }
 # vp SELECTOR PATH: one figure of the last snapshot (lib.sh, vpq)
 vp() { vpq "$VP_SNAP" "$@"; }
+# vp_kb SELECTOR [PATH]: a figure in bytes (locked_bytes by default) in kB
 vp_kb() {
 	local b
-	b=$(vp "$1" locked_bytes)
+	b=$(vp "$1" "${2:-locked_bytes}")
 	[[ $b =~ ^[0-9]+$ ]] && echo $((b / 1024)) || echo "$b"
 }
+# vp_pages_kb SELECTOR PATH: a figure in pages, in kB
+vp_pages_kb() {
+	local p
+	p=$(vp "$1" "$2")
+	[[ $p =~ ^[0-9]+$ ]] && echo $((p * 4)) || echo "$p"
+}
+# vp_commas SELECTOR PATH: the commas in a figure (a list of N has N - 1)
+vp_commas() { vp "$1" "$2" | tr -cd , | wc -c; }
 
 # --- running the client with checkpoints ---------------------------------
 # start_vm TAG ARGS...: start the client in the background; its stdin is a
 # FIFO so that each "hold" step waits for "release TAG".
-declare -A VPID VJSON VHOLDS
+# VFD: the write end of each client's FIFO
+declare -A VPID VJSON VHOLDS VFD
 start_vm() {
 	local tag=$1; shift
 	rm -f "/tmp/vm-$tag.in"
@@ -106,7 +118,9 @@ start_vm() {
 	"$VMM" "$@" < "/tmp/vm-$tag.in" > "${VJSON[$tag]}" 2> "$OUT/vm-$tag.err" &
 	VPID[$tag]=$!
 	VHOLDS[$tag]=0
-	eval "exec {fd_$tag}> /tmp/vm-$tag.in"
+	local fd
+	exec {fd}> "/tmp/vm-$tag.in"
+	VFD[$tag]=$fd
 }
 # hold TAG: wait until the client holds for the next time.
 hold() {
@@ -117,11 +131,15 @@ hold() {
 		sleep 0.05
 	done
 }
-release() { local fd="fd_$1"; echo go >&"${!fd}"; }
+release() { echo go >&"${VFD[$1]}"; }
+# close_vm TAG: close its stdin (the FIFO's write end)
+close_vm() {
+	local fd=${VFD[$1]}
+	exec {fd}>&-
+}
 # finish TAG: close its stdin and wait; prints the exit status.
 finish() {
-	local fd="fd_$1"
-	eval "exec ${!fd}>&-"
+	close_vm "$1"
 	wait "${VPID[$1]}"
 }
 cid_of() { events "$TRACEFS/trace" vfio_type1_container_open | grep " tgid=${VPID[$1]} " | tail -1 | sed -E 's/^cid=([0-9]+).*/\1/'; }
@@ -159,13 +177,20 @@ checkpoint() {
 	VMLCK_SEEN+="$got "
 	vp_snap || return 1
 	check_vp "$SC: vfiopin: locked memory of $tag's container (kB) vs VmLck" \
-		'$(vp_kb "tgid=${VPID[$tag]}")' "$got"
-	check_vp @tp "$SC: vfiopin: container id of $tag vs the trace" '$(vp "tgid=${VPID[$tag]}" cid)' "$cid"
+		"$got" -- vp_kb "tgid=${VPID[$tag]}"
+	check_vp @tp "$SC: vfiopin: container id of $tag vs the trace" "$cid" -- vp "tgid=${VPID[$tag]}" cid
 	check_eq @tp "$SC: vfiopin: mdev references (all containers) vs the drivers' counts" \
 		"$(vp all mdev.pin_refs)" "$(drv_pinned_total)"
 }
 # vpc TAG PATH: a vfiopin figure of TAG's container (last snapshot)
 vpc() { vp "tgid=${VPID[$1]}" "$2"; }
+# vpcs TAG PATH...: several figures of TAG's container, on one line
+vpcs() {
+	local tag=$1 out=() p
+	shift
+	for p in "$@"; do out+=("$(vpc "$tag" "$p")"); done
+	echo "${out[*]}"
+}
 
 drv_pinned_total() {
 	local s=0 u
@@ -213,16 +238,19 @@ S1() {
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned) pages=$(mdev_counter "${M[0]}" pages)"
 	check_eq "S1: driver references held" "$(mdev_counter "${M[0]}" pinned)" 1040
 	check_eq @tp "S1: trace pins - unpins vs driver" "$(pin_balance "$(cid_of a)")" 1040
-	check_vp @tp "S1: vfiopin: distinct pages pinned vs driver" '$(vpc a mdev.pages_pinned)' "$(mdev_counter "${M[0]}" pages)"
-	check_vp "S1: vfiopin: pin calls vs driver" '$(vpc a mdev.pin_calls)' "$(mdev_counter "${M[0]}" pin_calls)"
+	check_vp @tp "S1: vfiopin: distinct pages pinned vs driver" \
+		"$(mdev_counter "${M[0]}" pages)" -- vpc a mdev.pages_pinned
+	check_vp "S1: vfiopin: pin calls vs driver" \
+		"$(mdev_counter "${M[0]}" pin_calls)" -- vpc a mdev.pin_calls
 	check_vp @tp "S1: vfiopin: live refcounts = the pattern pinned (1008 pages once, 16 twice)" \
-		'$(vpc a refcount.live)' '{"1":1008,"2":16}'
-	check_vp "S1: vfiopin: headroom (bytes)" '$(vpc a headroom_bytes)' $(((RAM_KB - 4096) * 1024))
+		'{"1":1008,"2":16}' -- vpc a refcount.live
+	check_vp "S1: vfiopin: headroom (bytes)" $(((RAM_KB - 4096) * 1024)) -- vpc a headroom_bytes
 	release a
 	want 2112; checkpoint a 2112
 	check_eq "S1: doubly pinned pages still held once (driver)" "$(mdev_counter "${M[0]}" pinned)" 528
-	check_vp @tp "S1: vfiopin: live refcounts after the unpin" '$(vpc a refcount.live)' '{"1":528}'
-	check_vp "S1: vfiopin: unpin calls vs driver" '$(vpc a mdev.unpin_calls)' "$(mdev_counter "${M[0]}" unpin_calls)"
+	check_vp @tp "S1: vfiopin: live refcounts after the unpin" '{"1":528}' -- vpc a refcount.live
+	check_vp "S1: vfiopin: unpin calls vs driver" \
+		"$(mdev_counter "${M[0]}" unpin_calls)" -- vpc a mdev.unpin_calls
 	release a
 	finish a; check_eq "S1: client status" $? 0
 	check_eq "S1: VmLck at the end" "$(tail -1 "${VJSON[a]}" | sed -E 's/.*"vmlck_kb":([0-9]+).*/\1/')" 0
@@ -237,22 +265,23 @@ S2() {
 	local c; c=$(cid_of a)
 	check_eq @tp "S2: MAP_DMA pinned through the IOMMU path" "$(count_ev "$c" dma_map_end | tr -d ' ')" 2
 	check_eq @tp "S2: peak locked_vm (pages) equals the limit" "$(peak_locked "$c")" $RAM_PAGES
-	check_vp "S2: vfiopin: passthrough pages pinned" '$(vpc a passthrough.pinned_pages)' $RAM_PAGES
-	check_vp "S2: vfiopin: passthrough pages mapped" '$(vpc a passthrough.mapped_pages)' $RAM_PAGES
-	check_vp "S2: vfiopin: MAP_DMA calls, as the client's" '$(vpc a passthrough.dma_maps)' \
-		"$(grep -c '"op":"map".*"ret":0,' "${VJSON[a]}")"
-	check_vp "S2: vfiopin: limit (bytes)" '$(vpc a limit_bytes)' $((RAM_KB * 1024))
-	check_vp "S2: vfiopin: peak locked pages = VmLck's peak" '$(vpc a locked_peak_pages)' $RAM_PAGES
+	check_vp "S2: vfiopin: passthrough pages pinned" $RAM_PAGES -- vpc a passthrough.pinned_pages
+	check_vp "S2: vfiopin: passthrough pages mapped" $RAM_PAGES -- vpc a passthrough.mapped_pages
+	check_vp "S2: vfiopin: MAP_DMA calls, as the client's" \
+		"$(grep -c '"op":"map".*"ret":0,' "${VJSON[a]}")" -- vpc a passthrough.dma_maps
+	check_vp "S2: vfiopin: limit (bytes)" $((RAM_KB * 1024)) -- vpc a limit_bytes
+	check_vp "S2: vfiopin: peak locked pages = VmLck's peak" $RAM_PAGES -- vpc a locked_peak_pages
 	check_vp "S2: vfiopin: no replay (the first device's domain is new)" \
-		'$(vpc a passthrough.replays) $(vpc a passthrough.replay_pages)' "0 0"
+		"0 0" -- vpcs a passthrough.replays passthrough.replay_pages
 	release a
 	want 8192; checkpoint a 8192
-	check_vp "S2: vfiopin: passthrough pages after unmapping half" '$(vpc a passthrough.pinned_pages)' 2048
-	check_vp "S2: vfiopin: passthrough pages mapped after unmapping half" '$(vpc a passthrough.mapped_pages)' 2048
-	check_vp @fb "S2: vfiopin: UNMAP_DMA calls, as the client's" '$(vpc a passthrough.unmap_calls)' \
-		"$(grep -c '"op":"unmap".*"ret":0,' "${VJSON[a]}")"
-	check_vp @tp "S2: vfiopin: mappings unmapped, as the client's" '$(vpc a passthrough.dma_unmaps)' \
-		"$(grep -c '"op":"unmap".*"ret":0,' "${VJSON[a]}")"
+	check_vp "S2: vfiopin: passthrough pages after unmapping half" 2048 -- vpc a passthrough.pinned_pages
+	check_vp "S2: vfiopin: passthrough pages mapped after unmapping half" \
+		2048 -- vpc a passthrough.mapped_pages
+	check_vp @fb "S2: vfiopin: UNMAP_DMA calls, as the client's" \
+		"$(grep -c '"op":"unmap".*"ret":0,' "${VJSON[a]}")" -- vpc a passthrough.unmap_calls
+	check_vp @tp "S2: vfiopin: mappings unmapped, as the client's" \
+		"$(grep -c '"op":"unmap".*"ret":0,' "${VJSON[a]}")" -- vpc a passthrough.dma_unmaps
 	release a
 	finish a; check_eq "S2: client status" $? 0
 	# the same with guest RAM on hugetlbfs (2 MiB pages)
@@ -321,20 +350,21 @@ S5() {
 	want 2048; checkpoint a 2048
 	release a
 	want $RAM_KB; checkpoint a $RAM_KB
-	check_vp "S5: vfiopin: passthrough pages with the device plugged" '$(vpc a passthrough.pinned_pages)' $RAM_PAGES
+	check_vp "S5: vfiopin: passthrough pages with the device plugged" \
+		$RAM_PAGES -- vpc a passthrough.pinned_pages
 	release a
 	want 2048; checkpoint a 2048
-	check_vp "S5: vfiopin: no passthrough pages once unplugged" '$(vpc a passthrough.pinned_pages)' 0
+	check_vp "S5: vfiopin: no passthrough pages once unplugged" 0 -- vpc a passthrough.pinned_pages
 	release a
 	want $RAM_KB; checkpoint a $RAM_KB
 	release a
 	want 2048; checkpoint a 2048
 	check_vp @tp "S5: vfiopin: replays, reaccounts, peak locked pages" \
-		'$(vpc a passthrough.replays) $(vpc a passthrough.reaccounts) $(vpc a locked_peak_pages)' "2 2 $RAM_PAGES"
-	check_vp "S5: vfiopin: no limit hit" '$(vpc a limit_hits)' 0
+		"2 2 $RAM_PAGES" -- vpcs a passthrough.replays passthrough.reaccounts locked_peak_pages
+	check_vp "S5: vfiopin: no limit hit" 0 -- vpc a limit_hits
 	check_vp "S5: vfiopin: a replay per hotplug, each pinning all guest RAM" \
-		'$(vpc a passthrough.replays) $(vpc a passthrough.replay_pages)' "2 $((2 * RAM_PAGES))"
-	check_vp "S5: vfiopin: peak locked pages = VmLck's peak" '$(vpc a locked_peak_pages)' $RAM_PAGES
+		"2 $((2 * RAM_PAGES))" -- vpcs a passthrough.replays passthrough.replay_pages
+	check_vp "S5: vfiopin: peak locked pages = VmLck's peak" $RAM_PAGES -- vpc a locked_peak_pages
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)"
 	check_eq "S5: the mdev kept its pins through both hotplugs (driver)" "$(mdev_counter "${M[0]}" pinned)" 512
 	release a
@@ -370,9 +400,9 @@ S6() {
 	local hit; hit=$(events "$TRACEFS/trace" vfio_type1_account | grep "cid=$c " | grep 'ret=-12')
 	check_eq @tp "S6: passthrough limit hit reported once" "$(wc -l <<< "$hit")" 1
 	check_eq @tp "S6: limit hit at locked_vm = limit" "$(field "$hit" locked_vm) $(field "$hit" limit)" "$RAM_PAGES $((RAM_KB * 1024))"
-	check_vp "S6: vfiopin: one limit hit, as the client's one ENOMEM" '$(vpc a limit_hits)' \
-		"$(grep -c '"errno":"ENOMEM"' "${VJSON[a]}")"
-	check_vp "S6: vfiopin: the failed MAP_DMA" '$(vpc a passthrough.dma_map_failures)' 1
+	check_vp "S6: vfiopin: one limit hit, as the client's one ENOMEM" \
+		"$(grep -c '"errno":"ENOMEM"' "${VJSON[a]}")" -- vpc a limit_hits
+	check_vp "S6: vfiopin: the failed MAP_DMA" 1 -- vpc a passthrough.dma_map_failures
 	release a
 	finish a; check_eq "S6: client status (ENOMEM was expected)" $? 0
 	grep -qE '"op":"map","iova":16777216,"size":4096,"ret":-12,("step_ns":[0-9]+,)?"errno":"ENOMEM"' "${VJSON[a]}" &&
@@ -389,8 +419,8 @@ S6() {
 	check_eq "S6: mdev pin over the limit counted as a failure (driver)" "$(mdev_counter "${M[0]}" failures)" 1
 	check_eq "S6: earlier pins undisturbed (driver)" "$(mdev_counter "${M[0]}" pinned)" $RAM_PAGES
 	check_vp "S6: vfiopin: mdev limit hit and failed pin vs the driver's failures" \
-		'$(vpc b limit_hits) $(vpc b mdev.pin_enomem)' "$(mdev_counter "${M[0]}" failures) $(mdev_counter "${M[0]}" failures)"
-	check_vp "S6: vfiopin: headroom at the limit" '$(vpc b headroom_ratio)' 0
+		"$(mdev_counter "${M[0]}" failures) $(mdev_counter "${M[0]}" failures)" -- vpcs b limit_hits mdev.pin_enomem
+	check_vp "S6: vfiopin: headroom at the limit" 0 -- vpc b headroom_ratio
 	release b
 	want $((RAM_KB - 2048 + 4)); checkpoint b $((RAM_KB - 2048 + 4))
 	release b
@@ -407,7 +437,7 @@ S7() {
 	check_eq "S7: pins outstanding before the kill (driver)" "$(( $(mdev_counter "${M[0]}" pinned) + $(mdev_counter "${M[1]}" pinned) ))" 1124
 	kill -KILL "${VPID[a]}"
 	wait "${VPID[a]}" 2>/dev/null
-	local fd=fd_a; eval "exec ${!fd}>&-"
+	close_vm a
 	# The release happens as the process's files close; give it a moment.
 	for _ in $(seq 1200); do
 		[ "$STOCK" = 1 ] || [ "$(count_ev "$c" container_release)" = 1 ] && break
@@ -446,9 +476,8 @@ S8() {
 	SC_DRV="inv=$(mdev_counter "${M[0]}" invalidations)/$(mdev_counter "${M[1]}" invalidations) inv_pages=$(mdev_counter "${M[0]}" inv_pages)/$(mdev_counter "${M[1]}" inv_pages)"
 	check_eq "S8: both drivers dropped their pins" "$(mdev_counter "${M[0]}" inv_pages) $(mdev_counter "${M[1]}" inv_pages)" "16 16"
 	check_vp @tp "S8: vfiopin: invalidations, pages dropped, devices notified" \
-		'$(vpc a invalidations.count) $(vpc a invalidations.pages) $(vpc a invalidations.devices_notified)' \
-		"$(mdev_counter "${M[0]}" invalidations) 16 2"
-	check_vp @tp "S8: vfiopin: invalidation latency measured" '$(vpc a latency.invalidate.count)' 1
+		"$(mdev_counter "${M[0]}" invalidations) 16 2" -- vpcs a invalidations.count invalidations.pages invalidations.devices_notified
+	check_vp @tp "S8: vfiopin: invalidation latency measured" 1 -- vpc a latency.invalidate.count
 	grep -q '"op":"unmap","iova":8388608,"size":8388608,"unmapped":8388608,"ret":0' "${VJSON[a]}" &&
 		pass "S8: the unmap completed in full" || fail "S8: the unmap did not complete"
 	release a
@@ -468,14 +497,13 @@ S10() {
 	check_eq "S10: VmLck of a (kB): the first container's charge only" "$kb" $RAM_KB
 	VMLCK_SEEN+="$kb "
 	vp_snap || return
-	check_vp "S10: vfiopin: one VM of two containers" '$(vp "vm=$pid" cids | tr -cd , | wc -c)' 1
-	check_vp "S10: vfiopin: the VM's locked memory (kB) vs VmLck" \
-		'$(($(vp "vm=$pid" locked_bytes) / 1024))' "$kb"
-	check_vp "S10: vfiopin: the VM's limit hit, as the client's ENOMEM" '$(vp "vm=$pid" limit_hits)' \
-		"$(grep -c '"errno":"ENOMEM"' "${VJSON[a]}")"
-	check_vp "S10: vfiopin: two passthrough containers" '$(vp "vm=$pid" passthrough_containers)' 2
+	check_vp "S10: vfiopin: one VM of two containers" 1 -- vp_commas "vm=$pid" cids
+	check_vp "S10: vfiopin: the VM's locked memory (kB) vs VmLck" "$kb" -- vp_kb "vm=$pid" locked_bytes
+	check_vp "S10: vfiopin: the VM's limit hit, as the client's ENOMEM" \
+		"$(grep -c '"errno":"ENOMEM"' "${VJSON[a]}")" -- vp "vm=$pid" limit_hits
+	check_vp "S10: vfiopin: two passthrough containers" 2 -- vp "vm=$pid" passthrough_containers
 	check_vp "S10: vfiopin: the advised limit, the RAM twice (kB)" \
-		'$(($(vp "vm=$pid" needed_limit_bytes) / 1024))' $((2 * RAM_KB))
+		$((2 * RAM_KB)) -- vp_kb "vm=$pid" needed_limit_bytes
 	release a
 	finish a; check_eq "S10: client status (ENOMEM was expected)" $? 0
 	# at the advised limit both containers map and charge the same RAM
@@ -488,13 +516,12 @@ S10() {
 	check_eq "S10: VmLck of b (kB): the RAM charged twice" "$kb" $((2 * RAM_KB))
 	VMLCK_SEEN+="$kb "
 	vp_snap || return
-	check_vp "S10: vfiopin: the VM's locked memory (kB) vs VmLck" \
-		'$(($(vp "vm=$pid" locked_bytes) / 1024))' "$kb"
-	check_vp "S10: vfiopin: no limit hit at the advised limit" '$(vp "vm=$pid" limit_hits)' 0
+	check_vp "S10: vfiopin: the VM's locked memory (kB) vs VmLck" "$kb" -- vp_kb "vm=$pid" locked_bytes
+	check_vp "S10: vfiopin: no limit hit at the advised limit" 0 -- vp "vm=$pid" limit_hits
 	cids=$(vp "vm=$pid" cids | tr -d '[]' | tr , ' ')
 	for c in $cids; do
 		check_vp "S10: vfiopin: container $c charges the RAM once (kB), not the process's total" \
-			'$(($(vp "cid=$c" charged_pages) * 4))' $RAM_KB
+			$RAM_KB -- vp_pages_kb "cid=$c" charged_pages
 	done
 	release b
 	finish b; check_eq "S10: client status" $? 0
@@ -524,9 +551,9 @@ S9() {
 		check_eq @tp "S9: $t: trace pins - unpins vs its mdev's driver count" \
 			"$(pin_balance "$(cid_of $t)")" "$(mdev_counter "${M[$i]}" pinned)"
 		check_vp @tp "S9: $t: vfiopin: its container's references vs its mdev's driver count" \
-			'$(vpc $t mdev.pin_refs)' "$(mdev_counter "${M[$i]}" pinned)"
+			"$(mdev_counter "${M[$i]}" pinned)" -- vpc $t mdev.pin_refs
 		check_vp "S9: $t: vfiopin: locked memory (kB) vs its VmLck" \
-			'$(vp_kb "tgid=${VPID[$t]}")' "$(vmlck_kb "${VPID[$t]}")"
+			"$(vmlck_kb "${VPID[$t]}")" -- vp_kb "tgid=${VPID[$t]}"
 		i=$((i + 1))
 	done
 	SC_DRV="pinned=$(mdev_counter "${M[0]}" pinned)/$(mdev_counter "${M[1]}" pinned)/$(mdev_counter "${M[2]}" pinned)/$(mdev_counter "${M[3]}" pinned)"
@@ -550,8 +577,8 @@ for m in "${VP_MODES[@]}"; do
 	check_eq "vfiopin stat${VP_LABEL[$m]}: exit status" $? 0
 	tail -1 "${VP_LOGS[$m]}" > "${VP_SNAPS[$m]}"
 done
-check_vp "vfiopin: no drops over the matrix" '$(vp top drops)' '{"inflight":0,"map_full":0,"ringbuf":0}'
-check_vp "vfiopin: every _end had its _begin" '$(vp top unmatched_end)' 0
+check_vp "vfiopin: no drops over the matrix" '{"inflight":0,"map_full":0,"ringbuf":0}' -- vp top drops
+check_vp "vfiopin: every _end had its _begin" 0 -- vp top unmatched_end
 for m in "${VP_MODES[@]}"; do
 	want_mode=$m
 	[ "$m" = auto ] && want_mode=$([ "$STOCK" = 1 ] && echo fentry || echo tracepoint)
