@@ -87,8 +87,7 @@ char *vp_printable(const char *s, bool md)
 	return out;
 }
 
-/* @u in decimal, into @buf (21 bytes or more). */
-static const char *fmt_u64(char *buf, uint64_t u)
+const char *vp_fmt_u64(char *buf, uint64_t u)
 {
 	char t[24];
 	size_t k = 0, o = 0;
@@ -103,13 +102,12 @@ static const char *fmt_u64(char *buf, uint64_t u)
 	return buf;
 }
 
-/* @v in decimal, into @buf (22 bytes or more). */
-static const char *fmt_i64(char *buf, int64_t v)
+const char *vp_fmt_i64(char *buf, int64_t v)
 {
 	if (v >= 0)
-		return fmt_u64(buf, (uint64_t)v);
+		return vp_fmt_u64(buf, (uint64_t)v);
 	buf[0] = '-';
-	fmt_u64(buf + 1, 0 - (uint64_t)v);
+	vp_fmt_u64(buf + 1, 0 - (uint64_t)v);
 	return buf;
 }
 
@@ -147,7 +145,7 @@ const char *vp_fmt_bytes(char *buf, size_t len, uint64_t b)
 	int u = 0;
 
 	if (b < 1024) {
-		p += strlen(fmt_u64(p, b));
+		p += strlen(vp_fmt_u64(p, b));
 		*p++ = 'B';
 		*p = 0;
 		return put_str(buf, len, t);
@@ -167,11 +165,11 @@ const char *vp_fmt_bytes(char *buf, size_t len, uint64_t b)
 	if (b < 10ULL << s) {
 		uint64_t q = round_shift(b * 10, s);
 
-		p += strlen(fmt_u64(p, q / 10));
+		p += strlen(vp_fmt_u64(p, q / 10));
 		*p++ = '.';
 		*p++ = (char)('0' + q % 10);
 	} else {
-		p += strlen(fmt_u64(p, round_shift(b, s)));
+		p += strlen(vp_fmt_u64(p, round_shift(b, s)));
 	}
 	*p++ = unit[u];
 	*p = 0;
@@ -608,7 +606,7 @@ static void format_cell(char *cell, size_t len, const struct column *col, const 
 		if (!vp_field_available(col->field, r->partial))
 			snprintf(cell, len, "-");
 		else if (len >= 21)
-			fmt_u64(cell, vp_field_get(&r->c, col->field));
+			vp_fmt_u64(cell, vp_field_get(&r->c, col->field));
 		else
 			snprintf(cell, len, "%llu",
 				 (unsigned long long)vp_field_get(&r->c, col->field));
@@ -732,7 +730,7 @@ int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm)
 		else if (!strcmp(fd->unit, "bytes") && v >= 0)
 			vp_fmt_bytes(cell, sizeof(cell), (uint64_t)v);
 		else
-			fmt_i64(cell, v);
+			vp_fmt_i64(cell, v);
 		n = put_cell(buf, len, n, VM_COL_W, cell);
 	}
 	return n;

@@ -57,5 +57,9 @@ const char *vp_escape(char *buf, size_t len, const char *s, bool md);
 
 /* "12.5M" style sizes; "unlim" for unlimited. */
 const char *vp_fmt_bytes(char *buf, size_t len, uint64_t bytes);
+/* @u in decimal into @buf (21 bytes or more), as "%llu" writes it, without a format string. */
+const char *vp_fmt_u64(char *buf, uint64_t u);
+/* @v in decimal into @buf (22 bytes or more), as "%lld" writes it. */
+const char *vp_fmt_i64(char *buf, int64_t v);
 
 #endif

@@ -54,6 +54,42 @@ static void row_labels(struct labels *lb, const struct vp_row *r)
 	snprintf(lb->s, sizeof(lb->s), "cid=\"%u\"", r->c.cid);
 }
 
+/*
+ * One sample line, "vfiopin_NAME{LABELS[,EXTRA]} VALUE", written whole:
+ * the exposition's hot path, tens of thousands of lines a scrape, without
+ * a format string to parse.  @labels and @extra are rendered label pairs
+ * (NULL: none); @neg: @v is an int64_t's bits.
+ */
+static void sample(FILE *f, const char *name, const char *labels, const char *extra, uint64_t v,
+		   bool neg)
+{
+	char line[512], num[24];
+	const char *parts[8] = {P,
+				name,
+				labels ? "{" : "",
+				labels ? labels : "",
+				extra ? "," : "",
+				extra ? extra : "",
+				labels ? "} " : " ",
+				neg ? vp_fmt_i64(num, (int64_t)v) : vp_fmt_u64(num, v)};
+	size_t n = 0;
+
+	for (size_t i = 0; i < 8; i++) {
+		size_t l = strlen(parts[i]);
+
+		if (n + l + 2 > sizeof(line)) {
+			/* a label set this long is not ours to hurry: the slow way */
+			fprintf(f, P "%s%s%s%s%s%s%s\n", name, parts[2], parts[3], parts[4],
+				parts[5], parts[6], parts[7]);
+			return;
+		}
+		memcpy(line + n, parts[i], l);
+		n += l;
+	}
+	line[n++] = '\n';
+	fwrite(line, 1, n, f);
+}
+
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP " P "%s %s\n# TYPE " P "%s %s\n", name, help, name, type);
@@ -111,12 +147,10 @@ static void write_hist(FILE *f, const char *name, const struct vp_hist *h, const
 		(unsigned long long)count);
 }
 
+/* The refcount="N" label of @slot ("15+": 15 or more). */
 static void refcount_label(char *buf, size_t len, int slot)
 {
-	if (slot == VP_REF_SLOTS - 1)
-		snprintf(buf, len, "%d+", slot);
-	else
-		snprintf(buf, len, "%d", slot);
+	snprintf(buf, len, "refcount=\"%d%s\"", slot, slot == VP_REF_SLOTS - 1 ? "+" : "");
 }
 
 /* The highest ref_count a pin of this container reached (0: no pins). */
@@ -131,7 +165,7 @@ static int ref_top(const struct vp_row *r)
 static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot *s,
 			    const struct labels *lb, size_t off)
 {
-	char buf[16];
+	char buf[32];
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vp_refhist *h = (const void *)((const char *)&s->rows[i].c + off);
@@ -141,8 +175,7 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
 
 		for (int b = 1; b <= ref_top(&s->rows[i]); b++) {
 			refcount_label(buf, sizeof(buf), b);
-			fprintf(f, P "%s{%s,refcount=\"%s\"} %llu\n", name, lb[i].s, buf,
-				(unsigned long long)h->slots[b]);
+			sample(f, name, lb[i].s, buf, h->slots[b], false);
 		}
 	}
 }
@@ -152,9 +185,15 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
  * comm and name in vfiopin_vm_info), so that a sum over VMs counts no
  * memory twice.  The headroom ratio is derived here for alerts.
  */
-static void write_vms(FILE *f, const struct vp_snapshot *s)
+static int write_vms(FILE *f, const struct vp_snapshot *s)
 {
 	const struct vp_vms v = s->vms;
+	struct labels *lb = v.n ? calloc(v.n, sizeof(*lb)) : NULL;
+
+	if (v.n && !lb)
+		return -1;
+	for (size_t i = 0; i < v.n; i++)
+		snprintf(lb[i].s, sizeof(lb[i].s), "tgid=\"%u\"", v.vm[i].tgid);
 
 	family(f, "vm_info", "gauge",
 	       "Constant 1 per VM (tgid): its process's comm and its name (QEMU's -name; \"\" when "
@@ -179,10 +218,9 @@ static void write_vms(FILE *f, const struct vp_snapshot *s)
 			enum vp_vm_value how = vp_vm_field_value(vm, k, &val);
 
 			if (how == VP_VM_INFINITE)
-				fprintf(f, P "%s{tgid=\"%u\"} +Inf\n", fd->prom, vm->tgid);
+				fprintf(f, P "%s{%s} +Inf\n", fd->prom, lb[i].s);
 			else if (how == VP_VM_NUMBER)
-				fprintf(f, P "%s{tgid=\"%u\"} %lld\n", fd->prom, vm->tgid,
-					(long long)val);
+				sample(f, fd->prom, lb[i].s, NULL, (uint64_t)val, true);
 		}
 	}
 	family(f, "vm_headroom_ratio", "gauge",
@@ -193,10 +231,12 @@ static void write_vms(FILE *f, const struct vp_snapshot *s)
 
 		if (!vp_vm_field_known(vm, VP_VM_FLD_HEADROOM) || vm->limit <= 0)
 			continue;
-		fprintf(f, P "vm_headroom_ratio{tgid=\"%u\"} ", vm->tgid);
+		fprintf(f, P "vm_headroom_ratio{%s} ", lb[i].s);
 		value(f, (double)vm->headroom / (double)vm->limit);
 		fputc('\n', f);
 	}
+	free(lb);
+	return 0;
 }
 
 int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_info *info)
@@ -254,14 +294,14 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 	       "(vfiopin started later, or its events were dropped): its figures miss what came "
 	       "before.");
 	for (size_t i = 0; i < s->n; i++)
-		fprintf(f, P "container_seen_from_open{%s} %d\n", lb[i].s,
-			!!(s->rows[i].c.flags & VP_F_SEEN_OPEN));
+		sample(f, "container_seen_from_open", lb[i].s, NULL,
+		       !!(s->rows[i].c.flags & VP_F_SEEN_OPEN), false);
 	family(f, "container_released", "gauge",
 	       "1 once the container has been released: its last figures, served until it is "
 	       "dropped.");
 	for (size_t i = 0; i < s->n; i++)
-		fprintf(f, P "container_released{%s} %d\n", lb[i].s,
-			!!(s->rows[i].c.flags & VP_F_RELEASED));
+		sample(f, "container_released", lb[i].s, NULL,
+		       !!(s->rows[i].c.flags & VP_F_RELEASED), false);
 
 	/* every served figure of fields.h; none where this mode cannot give it */
 	for (int k = 0; k < VP_FLD_MAX; k++) {
@@ -277,16 +317,14 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 				continue;
 			if (fd->flags & VP_FF_BYTES)
 				v <<= VP_PAGE_SHIFT;
-			if (fd->flags & VP_FF_SIGNED)
-				fprintf(f, P "%s{%s} %lld\n", fd->prom, lb[i].s,
-					(long long)(int64_t)v);
-			else
-				fprintf(f, P "%s{%s} %llu\n", fd->prom, lb[i].s,
-					(unsigned long long)v);
+			sample(f, fd->prom, lb[i].s, NULL, v, fd->flags & VP_FF_SIGNED);
 		}
 	}
 
-	write_vms(f, s);
+	if (write_vms(f, s)) {
+		free(lb);
+		return -1;
+	}
 
 	/* refcount series from 1 up to the highest ref_count each container reached */
 	family(f, "pinned_pages_by_refcount", "gauge",
