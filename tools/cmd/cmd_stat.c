@@ -11,7 +11,6 @@ struct stat_opts {
 	struct vp_common common;
 	struct vp_select sel;
 	bool hists;
-	int sort;
 	bool seen_cid;
 	int failed;
 };
@@ -38,7 +37,7 @@ static const struct argp_option stat_options[] = {
     {"hist", 'H', NULL, 0, "Include the full histograms in JSON", 0},
     VP_OPT_CID("Only container CID (an error if never seen)"),
     VP_OPT_PID("Only containers owned by process TGID"),
-    {"sort", 's', "KEY", 0, VP_SORT_DOC, 0},
+    VP_OPT_SORT,
     {0},
 };
 
@@ -52,11 +51,6 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'H':
 		o->hists = true;
-		break;
-	case 's':
-		o->sort = vp_sort_parse(arg);
-		if (o->sort < 0)
-			argp_error(state, "unknown sort key '%s'", arg);
 		break;
 	default:
 		return vp_select_parse(key, arg, state, &o->sel);
@@ -72,7 +66,6 @@ static const struct argp stat_argp = {
     .children = vp_common_children,
 };
 
-/* Keep only the rows the filters ask for. */
 static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 {
 	struct stat_opts *o = ctx;
@@ -87,7 +80,7 @@ static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 		o->failed = 1;
 		return 1;
 	}
-	if (vp_snapshot_filter(&s, o->sel.cid, o->sel.tgid) || vp_snapshot_sort(&s, o->sort)) {
+	if (vp_snapshot_filter(&s, o->sel.cid, o->sel.tgid) || vp_snapshot_sort(&s, o->sel.sort)) {
 		fprintf(stderr, "vfiopin stat: out of memory\n");
 		vp_snapshot_free(&s);
 		o->failed = 1;
@@ -111,7 +104,7 @@ static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 
 int cmd_stat(int argc, char **argv)
 {
-	struct stat_opts o = {.sort = VP_SORT_CID};
+	struct stat_opts o = {.sel.sort = VP_SORT_CID};
 	int rc;
 
 	argp_parse(&stat_argp, argc, argv, ARGP_IN_ORDER, NULL, &o);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "fields.h"
 #include "cmd.h"
 #include "output.h"
 #include "vm.h"
@@ -22,7 +23,6 @@ struct top_opts {
 	double interval;
 	uint32_t iterations;
 	struct vp_select sel; /* --cid */
-	int sort;
 };
 
 static const char top_doc[] =
@@ -52,7 +52,7 @@ static const struct argp_option top_options[] = {
     {"batch", 'b', NULL, 0, "Batch mode: print snapshots, no screen handling", 0},
     {"interval", 'i', "SECONDS", 0, "Time between updates (default 1)", 0},
     {"iterations", 'n', "N", 0, "Stop after N updates (default: never)", 0},
-    {"sort", 's', "KEY", 0, VP_SORT_DOC, 0},
+    VP_OPT_SORT,
     VP_OPT_CID("Only container CID"),
     {0},
 };
@@ -75,11 +75,6 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 	case 'n':
 		if (!vp_parse_u32(arg, &o->iterations) || !o->iterations)
 			argp_error(state, "--iterations takes a count of 1 or more, not '%s'", arg);
-		break;
-	case 's':
-		o->sort = vp_sort_parse(arg);
-		if (o->sort < 0)
-			argp_error(state, "unknown sort key '%s'", arg);
 		break;
 	default:
 		return vp_select_parse(key, arg, state, &o->sel);
@@ -118,7 +113,7 @@ static int batch_tick(void *ctx, bool usr1)
 		b->failed = 1;
 		return 1;
 	}
-	if (vp_snapshot_sort(&s, b->o->sort)) {
+	if (vp_snapshot_sort(&s, b->o->sel.sort)) {
 		fprintf(stderr, "vfiopin top: out of memory\n");
 		vp_snapshot_free(&s);
 		b->failed = 1;
@@ -269,6 +264,8 @@ static void draw(struct screen *sc)
 		struct vp_row t;
 		uint64_t ev = 0;
 		char locked[16];
+		bool dropped = false;
+		int n;
 
 		vp_total(&sc->s, &t);
 		for (int i = 0; i < VP_EV_MAX; i++)
@@ -284,12 +281,20 @@ static void draw(struct screen *sc)
 		    t.pins_per_s, (unsigned long long)t.c.limit_hits,
 		    (unsigned long long)t.c.leaked, sc->paused ? "  [PAUSED]" : "");
 		mvprintw(0, 0, "%.*s", COLS, line);
-		snprintf(line, sizeof(line),
-			 "events %llu  drops: map %llu ringbuf %llu in-flight %llu  sort: %s",
-			 (unsigned long long)ev, (unsigned long long)sc->s.g.drop_map_full,
-			 (unsigned long long)sc->s.g.drop_ringbuf,
-			 (unsigned long long)sc->s.g.drop_inflight, vp_sort_names[sc->o->sort]);
-		if (sc->s.g.drop_map_full || sc->s.g.drop_ringbuf || sc->s.g.drop_inflight)
+		/* the drops of fields.h's host-wide counters, bold when any */
+		n = snprintf(line, sizeof(line), "events %llu  drops:", (unsigned long long)ev);
+		for (int i = 0; i < VP_GLOBALS_MAX && n >= 0 && (size_t)n < sizeof(line); i++) {
+			if (!vp_global_fields[i].drop)
+				continue;
+			dropped |= vp_global_get(&sc->s.g, i) != 0;
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %llu",
+				      vp_global_fields[i].text,
+				      (unsigned long long)vp_global_get(&sc->s.g, i));
+		}
+		if (n >= 0 && (size_t)n < sizeof(line))
+			snprintf(line + n, sizeof(line) - (size_t)n, "  sort: %s",
+				 vp_sort_names[sc->o->sel.sort]);
+		if (dropped)
 			attron(A_BOLD);
 		mvprintw(1, 0, "%.*s", COLS, line);
 		attroff(A_BOLD);
@@ -349,7 +354,7 @@ static int screen_tick(void *ctx, bool usr1)
 			sc->failed = 1;
 			return 1;
 		}
-		if (vp_snapshot_sort(&s, sc->o->sort)) {
+		if (vp_snapshot_sort(&s, sc->o->sel.sort)) {
 			vp_snapshot_free(&s);
 			sc->failed = 1;
 			return 1;
@@ -415,22 +420,22 @@ static bool key(struct screen *sc, int ch)
 		open_hist(sc);
 		break;
 	case '<':
-		sc->o->sort = (sc->o->sort + VP_SORT_MAX - 1) % VP_SORT_MAX;
+		sc->o->sel.sort = (sc->o->sel.sort + VP_SORT_MAX - 1) % VP_SORT_MAX;
 		break;
 	case '>':
-		sc->o->sort = (sc->o->sort + 1) % VP_SORT_MAX;
+		sc->o->sel.sort = (sc->o->sel.sort + 1) % VP_SORT_MAX;
 		break;
 	default:
 		for (int i = 0; i < VP_SORT_MAX; i++)
 			if (ch == sort_keys[i])
-				sc->o->sort = i;
+				sc->o->sel.sort = i;
 		break;
 	}
 	if (sc->have) {
 		if (sc->sel < sc->s.n)
 			sc->sel_cid = sc->s.rows[sc->sel].c.cid;
 		/* the VMs follow, in the new order of their rows */
-		if (vp_snapshot_sort(&sc->s, sc->o->sort))
+		if (vp_snapshot_sort(&sc->s, sc->o->sel.sort))
 			sc->failed = 1;
 		for (size_t i = 0; i < sc->s.n; i++)
 			if (sc->s.rows[i].c.cid == sc->sel_cid)
@@ -508,7 +513,7 @@ static int run_screen(struct top_opts *o, struct vp_loader *l)
 
 int cmd_top(int argc, char **argv)
 {
-	struct top_opts o = {.interval = 1, .sort = VP_SORT_CID};
+	struct top_opts o = {.interval = 1, .sel.sort = VP_SORT_CID};
 	struct vp_loader l;
 	int rc;
 

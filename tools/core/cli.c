@@ -169,6 +169,11 @@ error_t vp_select_parse(int key, const char *arg, struct argp_state *state, stru
 	case 'p':
 		vp_arg_id(state, "--pid", arg, &sel->tgid);
 		return 0;
+	case 's':
+		sel->sort = vp_sort_parse(arg);
+		if (sel->sort < 0)
+			argp_error(state, "unknown sort key '%s'", arg);
+		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

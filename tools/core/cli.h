@@ -42,28 +42,24 @@ void vp_arg_id(struct argp_state *state, const char *opt, const char *arg, uint3
 
 /*
  * What to show and how, one option set for every command that takes it:
- * --json, --cid CID, --pid TGID (0: every container or process).  A
- * command declares those it takes with VP_OPT_JSON/CID/PID (each with its
- * own help) and hands other keys of its parser to vp_select_parse.
+ * --json, --cid CID, --pid TGID (0: every container or process), --sort
+ * KEY (enum vp_sort; cid by default).  A command declares those it takes
+ * with VP_OPT_JSON/CID/PID/SORT (each with its own help) and hands other
+ * keys of its parser to vp_select_parse.
  */
 struct vp_select {
 	bool json;
 	uint32_t cid;
 	uint32_t tgid;
+	int sort;
 };
-#define VP_OPT_JSON(doc)                                                                           \
-	{                                                                                          \
-		"json", 'j', NULL, 0, doc, 0                                                       \
-	}
-#define VP_OPT_CID(doc)                                                                            \
-	{                                                                                          \
-		"cid", 'c', "CID", 0, doc, 0                                                       \
-	}
-#define VP_OPT_PID(doc)                                                                            \
-	{                                                                                          \
-		"pid", 'p', "TGID", 0, doc, 0                                                      \
-	}
-/* -j, -c and -p into @sel; ARGP_ERR_UNKNOWN for any other key. */
+/* clang-format off */
+#define VP_OPT_JSON(doc) {"json", 'j', NULL, 0, doc, 0}
+#define VP_OPT_CID(doc)  {"cid", 'c', "CID", 0, doc, 0}
+#define VP_OPT_PID(doc)  {"pid", 'p', "TGID", 0, doc, 0}
+#define VP_OPT_SORT      {"sort", 's', "KEY", 0, VP_SORT_DOC, 0}
+/* clang-format on */
+/* -j, -c, -p and -s into @sel; ARGP_ERR_UNKNOWN for any other key. */
 error_t vp_select_parse(int key, const char *arg, struct argp_state *state, struct vp_select *sel);
 
 /*
