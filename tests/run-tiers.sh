@@ -65,7 +65,13 @@ for spec in "$@"; do
 		name=${name%&}
 		echo "=== $name (beside the tiers after it): $cmd"
 		bg_names+=("$name") bg_t0+=("$(date +%s)") bg_logs+=("$(mktemp)")
-		VFIOPIN_TIER=$name bash -c "$cmd" > "${bg_logs[-1]}" 2>&1 &
+		# its own time: it notes when it ended
+		(
+			VFIOPIN_TIER=$name bash -c "$cmd"
+			rc=$?
+			date +%s > "${bg_logs[-1]}.end"
+			exit $rc
+		) > "${bg_logs[-1]}" 2>&1 &
 		bg_pids+=($!)
 		continue
 	fi
@@ -78,12 +84,12 @@ done
 for i in "${!bg_pids[@]}"; do
 	wait "${bg_pids[$i]}"
 	rc=$?
-	s=$(($(date +%s) - bg_t0[i]))
+	s=$(($(cat "${bg_logs[$i]}.end" 2> /dev/null || date +%s) - bg_t0[i]))
 	echo "=== ${bg_names[$i]} (ran beside the others, ${s}s):"
 	cat "${bg_logs[$i]}"
 	if [ $rc = 0 ]; then r=passed; else r=FAILED; failed=1; fi
 	record "${bg_names[$i]}" $s $r "${bg_logs[$i]}"
-	rm -f "${bg_logs[$i]}"
+	rm -f "${bg_logs[$i]}" "${bg_logs[$i]}.end"
 done
 rm -f "$log"
 echo

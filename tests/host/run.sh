@@ -88,21 +88,23 @@ else
 	bad "run-tiers: times file: $(cat "$times")"
 fi
 # a tier beside the others: it runs while they do (it waits for a file the
-# next tier writes), its output comes after theirs, its failure counts
-flag=$(mktemp -u)
+# next tier writes), its output comes after theirs, its failure counts,
+# and its time is its own (the next tier goes on 2 s after it ended)
+flag=$(mktemp -u) done=$(mktemp -u)
 : > "$times"
 out=$(VFIOPIN_CHECK_TIMES=$times VFIOPIN_TIER=t tests/run-tiers.sh \
-	"w&=for i in \$(seq 600); do [ -e $flag ] && break; sleep 0.1; done; [ -e $flag ] && echo ok: saw it; false" \
-	"f=touch $flag; echo ok: wrote it" 2>&1); rc=$?
+	"w&=for i in \$(seq 600); do [ -e $flag ] && break; sleep 0.1; done; [ -e $flag ] && echo ok: saw it; touch $done; false" \
+	"f=touch $flag; for i in \$(seq 600); do [ -e $done ] && break; sleep 0.1; done; sleep 2; echo ok: wrote it" 2>&1); rc=$?
 if [ $rc = 1 ] && grep -qE '^w +FAILED' <<< "$out" && grep -qE '^f +passed' <<< "$out" &&
 	[ "$(grep -nE '^ok: (wrote|saw) it' <<< "$out" | cut -d: -f3 | tr '\n' ,)" = " wrote it, saw it," ] &&
 	python3 -c 'import json, sys; r = [json.loads(l) for l in open(sys.argv[1])]
-assert [(x["tier"], x["result"], x["ok"]) for x in r] == [("f", "passed", 1), ("w", "FAILED", 1)], r' "$times"; then
-	ok "run-tiers: a tier beside the next runs while it does, reported after it, its failure fails the run"
+assert [(x["tier"], x["result"], x["ok"]) for x in r] == [("f", "passed", 1), ("w", "FAILED", 1)], r
+assert r[1]["seconds"] < r[0]["seconds"], r' "$times"; then
+	ok "run-tiers: a tier beside the next runs while it does, reported after it with its own time, its failure fails the run"
 else
 	bad "run-tiers: a tier beside the others: $rc: $out; $(cat "$times")"
 fi
-rm -f "$times" "$flag"
+rm -f "$times" "$flag" "$done"
 
 # The lab tests' snapshot queries (tests/guest/lib.sh, vpq): the one query
 # process answers as one process per query does, errors included, and one
