@@ -10,6 +10,8 @@ load_mpin
 M1=$(create_mdev 1)
 export TERM=xterm
 S=vptop
+# OUT outlives a run (build/lab-top-tty/): no exit status of an earlier one
+rm -f "$OUT"/top-*.exit "$OUT"/top-*.err
 tmux -f /dev/null new-session -d -s $S -x 150 -y 40 \
 	"$TOP/build/vfiopin-top -i 0.5 -s locked 2> $OUT/top-tty.err; echo \$? > $OUT/top-tty.exit"
 screen() { tmux capture-pane -p -t $S; }
@@ -105,7 +107,6 @@ check_eq "top: TERM=unknown exits 1" "$(cat "$OUT/top-bad.exit" 2>/dev/null)" 1
 grep -q "cannot initialise the terminal (TERM=unknown); use -b" "$OUT/top-bad.err" &&
 	pass "top: TERM=unknown says to use -b" || fail "top: TERM=unknown: $(cat "$OUT/top-bad.err")"
 # absurd sizes in the environment: the terminal's own are used
-rm -f "$OUT/top-big.exit"
 tmux -f /dev/null new-session -d -s $S -x 100 -y 30 \
 	"COLUMNS=100000 LINES=100000 $TOP/build/vfiopin-top -i 0.5 2> $OUT/top-big.err; echo \$? > $OUT/top-big.exit"
 check_cmd "top: COLUMNS=100000 LINES=100000 still draws the table" wait_screen 'CID +TGID +COMM +LOCKED'
