@@ -129,7 +129,6 @@ def main(argv):
                 bad.append('%s: TP_PROTO %s, the table %s' % (name, got, want))
         say(not bad, '[%s] every TP_PROTO is (cid, tgid, the table\'s fields)%s'
             % (base, ': ' + '; '.join(bad) if bad else ''))
-        protos = ev
     # the raw_tp programs, against the default line's TP_PROTOs
     src = open(os.path.join(top, 'bpf', 'vfiopin.bpf.c'), encoding='utf-8').read()
     progs = re.findall(r'SEC\("raw_tp/vfio_type1_(\w+)"\)\s*int\s+BPF_PROG\(\s*\w+\s*,([^)]*)\)', src)

@@ -651,6 +651,16 @@ bool vp_export_bind(struct vp_exporter *e, const char *listen_spec)
 	return true;
 }
 
+/* What vp_export_serve set up beside the daemon, once that is stopped. */
+static void free_sync(struct vp_exporter *e)
+{
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->conn_lock);
+	pthread_cond_destroy(&e->wake);
+	free(e->conns);
+	e->conns = NULL;
+}
+
 bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mode)
 {
 	e->l = l;
@@ -688,11 +698,7 @@ bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mod
 		if (e->d)
 			MHD_stop_daemon(e->d);
 		e->d = NULL;
-		pthread_mutex_destroy(&e->lock);
-		pthread_mutex_destroy(&e->conn_lock);
-		pthread_cond_destroy(&e->wake);
-		free(e->conns);
-		e->conns = NULL;
+		free_sync(e);
 		return false;
 	}
 	return true;
@@ -710,11 +716,7 @@ void vp_export_stop(struct vp_exporter *e)
 		MHD_stop_daemon(e->d);
 		body_put(e, e->cur);
 		e->cur = NULL;
-		pthread_mutex_destroy(&e->lock);
-		pthread_mutex_destroy(&e->conn_lock);
-		pthread_cond_destroy(&e->wake);
-		free(e->conns);
-		e->conns = NULL;
+		free_sync(e);
 		e->fd = -1;
 	}
 	if (e->fd >= 0)
