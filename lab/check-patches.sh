@@ -1,12 +1,15 @@
 #!/bin/bash
 # Check the kernel patch series the way a maintainer would:
 #  - scripts/checkpatch.pl --strict from the same tree: no error, warning or check;
-#  - every patch, applied on top of the ones before it, compiles on its own
-#    (the objects it touches, with -Werror);
-#  - the mpin sample builds out of tree against the lab kernel build.
+#  - every patch, applied on top of the ones before it, builds on its own:
+#    the modules it touches (all of the series' C is in vfio_iommu_type1.ko
+#    and the mpin sample), compiled with -Werror and linked by modpost
+#    against the headers of Debian's kernel of the line;
+#  - the whole series' Kconfig: the lab's config fragments, mpin's entry
+#    among them, survive dependency resolution in the patched tree.
 # The series of one base (VFIOPIN_BASE, as lab/kernel.sh takes it), checked
-# with that base's own tree and build.  Needs that lab kernel built
-# (make kernel KERNEL=...).  Prints "N passed, N failed".
+# with that base's own tree.  Needs that lab kernel built (make kernel
+# KERNEL=...).  Prints "N passed, N failed".
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,9 +21,9 @@ ok() { echo "ok: [$base] $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL: [$base] $*"; failed=$((failed + 1)); }
 
 kdir=$("$TOP/lab/kernel.sh" path lab) || exit 2
-obj=$(cat "$kdir/objdir")
+hdr=$(cat "$kdir/hdrdir")
 src=$(cat "$kdir/srcdir")
-[ -d "$obj/include/generated" ] || { echo "check-patches: no prepared build in $obj: run 'make kernel'" >&2; exit 2; }
+[ -r "$hdr/Makefile" ] || { echo "check-patches: no kernel headers in $hdr: run 'make kernel'" >&2; exit 2; }
 
 exec 9>"$CACHE/lock"
 flock 9
@@ -30,8 +33,14 @@ git -C "$src" clean -fdqx -e /.vfiopin-tarball
 # checkpatch's SPDX check runs scripts/spdxcheck.py with whatever python3 is
 # first on PATH; Debian's has the modules it needs (python3-ply, python3-git).
 export PATH=/usr/bin:$PATH
+# built MODULE...: each MODULE.ko came out of the last build
+built() {
+	local m
+	for m; do [ -s "$tmp/m/$m.ko" ] || return 1; done
+}
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+tmp=$(mktemp -d)
+trap 'rm -rf "$log" "$tmp"' EXIT
 
 cd "$src" || exit 2
 for p in $("$TOP/lab/kernel.sh" series); do
@@ -44,34 +53,38 @@ for p in $("$TOP/lab/kernel.sh" series); do
 	if ! patch -d "$src" -p1 -F0 -s -f < "$PATCHDIR/$p" > "$log" 2>&1; then
 		bad "$p does not apply"; cat "$log"; break
 	fi
-	# Rebuild what the patch touches, against the patches before it only.
-	targets=()
+	# Rebuild the modules the patch touches, against the patches before it only.
+	touched=()
 	for f in $(sed -n 's|^+++ b/||p' "$PATCHDIR/$p"); do
 		case $f in
-		*.c) targets+=("${f%.c}.o") ;;
+		drivers/vfio/vfio_iommu_type1.c|include/trace/events/vfio_type1.h) touched+=(vfio_iommu_type1) ;;
+		samples/vfio-mdev/mpin.c) touched+=(mpin) ;;
+		*.c|*.h) bad "$p touches $f, outside the modules this builds"; continue 2 ;;
 		esac
 	done
-	if [ ${#targets[@]} -eq 0 ]; then
+	if [ ${#touched[@]} -eq 0 ]; then
 		ok "$p touches no C file"
 		continue
 	fi
-	if make -s -C "$src" O="$obj" ARCH=x86_64 LOCALVERSION=-vfiopin KCFLAGS=-Werror olddefconfig "${targets[@]}" > "$log" 2>&1; then
-		ok "builds alone: $p (${targets[*]})"
+	read -r -a touched <<< "$(printf '%s\n' "${touched[@]}" | sort -u | tr '\n' ' ')"
+	rm -rf "$tmp/m"
+	"$TOP/lab/kernel.sh" modules "$src" "$tmp/m"
+	sed -i "s/^obj-m := .*/obj-m := $(printf '%s.o ' "${touched[@]}")/" "$tmp/m/Kbuild"
+	if "$TOP/lab/stock/stock.sh" kbuild "$hdr" "$tmp/m" > "$log" 2>&1 &&
+	   built "${touched[@]}"; then
+		ok "builds alone: $p (${touched[*]/%/.ko})"
 	else
 		bad "does not build alone: $p"; tail -30 "$log"
 	fi
 done
 
-# The sample driver out of tree, against the lab kernel's build directory.
-tmp=$(mktemp -d)
-cp "$src/samples/vfio-mdev/mpin.c" "$tmp/"
-echo 'obj-m += mpin.o' > "$tmp/Makefile"
-if make -s -C "$obj" M="$tmp" LOCALVERSION=-vfiopin KCFLAGS=-Werror modules > "$log" 2>&1 && [ -s "$tmp/mpin.ko" ]; then
-	ok "mpin builds out of tree"
+# Kconfig: mpin's entry and every option the lab needs, in the patched tree.
+if "$TOP/lab/kernel.sh" kconfig "$tmp/kconfig" > "$log" 2>&1 &&
+   grep -qx 'CONFIG_SAMPLE_VFIO_MDEV_MPIN=m' "$tmp/kconfig/.config"; then
+	ok "the series' Kconfig: the lab fragments resolve, CONFIG_SAMPLE_VFIO_MDEV_MPIN=m"
 else
-	bad "mpin out-of-tree build"; tail -30 "$log"
+	bad "the series' Kconfig"; tail -30 "$log"
 fi
-rm -rf "$tmp"
 
 echo "check-patches: $pass passed, $failed failed"
 [ $failed -eq 0 ]

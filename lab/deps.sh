@@ -14,7 +14,7 @@ HOST_PKGS=(
 )
 # and the lab: the kernel build, QEMU, the tracers run beside vfiopin
 LAB_PKGS=(
-	bc bison flex libelf-dev libssl-dev dwarves cpio kmod xz-utils patch
+	bc bison flex libelf-dev libssl-dev dwarves cpio kmod xz-utils zstd patch
 	linux-source-6.1 linux-source-6.12 python3-ply python3-git
 	qemu-system-x86 linux-perf bpftrace bpfcc-tools python3-bpfcc procps tmux
 	gnuplot-nox

@@ -1,21 +1,42 @@
 #!/bin/bash
-# Build the vfiopin lab kernel: Debian's linux-source-<base> + the series for
-# that base (kernel-patch/<base>/series) + the config fragments
-# (kernel-patch/config/), cached outside the work tree by a content hash.
+# The vfiopin lab kernels of one Debian kernel line, cached outside the work
+# tree by a content hash.
+#
+#   lab: Debian's own kernel image of the line (lab/stock/stock.sh: the newest
+#        linux-image-<line>.*-amd64), with the two modules the series changes
+#        or adds, vfio_iommu_type1.ko and the mpin sample, built from Debian's
+#        linux-source-<line> of the same version + the series
+#        (kernel-patch/<line>/series) against that image's headers.  Every
+#        line of the series lives in those two modules, so this is the
+#        patched kernel, in seconds rather than a whole kernel's build.
+#   debug: a whole kernel built from that patched tree: `make tinyconfig` +
+#        the config fragments (kernel-patch/config/) + lockdep, KASAN and
+#        kmemleak (debug.config).
 #
 #   lab/kernel.sh build [lab|debug]   build (or reuse) and print the result dir
 #   lab/kernel.sh path  [lab|debug]   print the result dir, fail if not built
 #   lab/kernel.sh hash  [lab|debug]   print the cache key
 #   lab/kernel.sh srcdir              prepare the patched tree, print its path
+#   lab/kernel.sh modules SRC DIR     write the Kbuild tree of the series'
+#                                     modules, as SRC has them, into DIR
+#   lab/kernel.sh kconfig DIR         configure the patched tree into DIR with
+#                                     the lab fragments, each option checked
 #   lab/kernel.sh series              the patch file names, in order
 #   lab/kernel.sh patchdir            the directory holding them
 #   lab/kernel.sh bases               the kernel lines a series exists for
+#
+# A lab result dir holds bzImage, initrd.img and root/ (Debian's modules with
+# the patched type1 in updates/, depmod run) for lab/run.sh --kernel and
+# tests/guest/lib.sh; modules/ (mpin.ko, vfio_iommu_type1.ko); vmlinux.btf;
+# release, source-version, base, and "patched", which tells the lab tests the
+# tracepoints are there.
 #
 # VFIOPIN_BASE picks the base: a Debian kernel line with a series under
 # kernel-patch/ (6.1, the default, or 6.12); `make kernel KERNEL=6.12` sets it.
 # VFIOPIN_PATCHDIR overrides that base's patch directory.
 # Environment: VFIOPIN_CACHE (default /var/cache/vfiopin), JOBS (default nproc+1),
-# LINUX_SOURCE_TARBALL (default /usr/src/linux-source-<base>.tar.xz).
+# LINUX_SOURCE_TARBALL (default /usr/src/linux-source-<base>.tar.xz), and
+# STOCK_ABI as lab/stock/stock.sh takes it.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,7 +87,14 @@ cache_key() {
 		# contents only: the key must not depend on where the tree is
 		cat "$0" "$PATCHDIR/series" | sha256sum
 		for p in $(series); do sha256sum < "$PATCHDIR/$p"; done
-		for f in $(fragments "$flavour"); do sha256sum < "$f"; done
+		# the lab's image is the one of the source's version (build_lab
+		# checks): the tarball above stands for both
+		if [ "$flavour" = lab ]; then
+			echo "image ${STOCK_ABI:-newest}"
+			sha256sum < "$TOP/lab/stock/stock.sh"
+		else
+			for f in $(fragments "$flavour"); do sha256sum < "$f"; done
+		fi
 	} | sha256sum | cut -c1-16
 }
 
@@ -141,25 +169,87 @@ configure() {
 	[ $bad -eq 0 ] || die "config fragment not satisfied (see above)"
 }
 
-build() {
-	local flavour=$1 key out src obj
-	need_tools
-	key=$(cache_key "$flavour")
-	out=$CACHE/kernels/$flavour-$key
-	obj=$CACHE/build/$BASE-$flavour
-	# a cached kernel counts only with its build tree, which check-patches
-	# builds each patch in
-	cached() { [ -e "$out/bzImage" ] && [ -d "$obj/include/generated" ]; }
-	if cached; then echo "$out"; return; fi
-	mkdir -p "$CACHE"
-	exec 9>"$CACHE/lock"
-	flock 9
-	if cached; then echo "$out"; return; fi
+# modules_tree SRC DIR: the Kbuild tree of the modules the series changes or
+# adds, as SRC has them now (symbolic links), in DIR; its obj-m lists those
+# whose source SRC has (mpin.c only once its patch is applied).
+modules_tree() {
+	local src=$1 dir=$2
+	mkdir -p "$dir/include/trace/events"
+	ln -sfn "$src/drivers/vfio/vfio_iommu_type1.c" "$dir/vfio_iommu_type1.c"
+	ln -sfn "$src/drivers/vfio/vfio.h" "$dir/vfio.h"
+	local objs=vfio_iommu_type1.o
+	if [ -e "$src/samples/vfio-mdev/mpin.c" ]; then
+		ln -sfn "$src/samples/vfio-mdev/mpin.c" "$dir/mpin.c"
+		objs="$objs mpin.o"
+	fi
+	rm -f "$dir/include/trace/events/vfio_type1.h"
+	[ -e "$src/include/trace/events/vfio_type1.h" ] &&
+		ln -sfn "$src/include/trace/events/vfio_type1.h" "$dir/include/trace/events/"
+	# the headers package's include directories come first: only what the
+	# series adds is taken from here
+	printf 'obj-m := %s\nccflags-y := -I$(src)/include\n' "$objs" > "$dir/Kbuild"
+}
+
+# the lab flavour, into $1: Debian's image and modules, the series' two
+# modules built against its headers
+build_lab() {
+	local out=$1 stock ver hdr src obj log t0=$SECONDS
+	stock=$("$TOP/lab/stock/stock.sh" build "$BASE")
+	ver=$(cat "$stock/release")
+	hdr=$stock/root/usr/src/linux-headers-$ver
 	src=$(prepare_src)
+	local image_version
+	image_version=$(cat "$stock/source-version")
+	[ "$(src_version "$src")" = "$image_version" ] ||
+		die "linux-source-$BASE is $(src_version "$src"), Debian's image $ver is $image_version: the patched modules must come from the image's own source (apt-get install the newest of both)"
+	obj=$CACHE/build/$BASE-lab
+	rm -rf "$obj"
+	modules_tree "$src" "$obj"
+	echo "kernel.sh: building the series' modules for Debian's $ver in $obj" >&2
+	log=$CACHE/build-$BASE-lab.log
+	if ! "$TOP/lab/stock/stock.sh" kbuild "$hdr" "$obj" -j"$JOBS" > "$log" 2>&1; then
+		tail -40 "$log" >&2
+		die "module build failed; full log: $log"
+	fi
+	[ -s "$obj/vfio_iommu_type1.ko" ] && [ -s "$obj/mpin.ko" ] ||
+		die "the module build made no vfio_iommu_type1.ko or mpin.ko (log: $log)"
+	readelf -S "$obj/vfio_iommu_type1.ko" | grep -q '\.BTF' ||
+		die "vfio_iommu_type1.ko has no BTF (fentry needs it): is $hdr/vmlinux there? (log: $log)"
+	rm -rf "$out.tmp"
+	mkdir -p "$out.tmp/modules" "$out.tmp/root/lib/modules"
+	cp "$obj/vfio_iommu_type1.ko" "$obj/mpin.ko" "$out.tmp/modules/"
+	cp "$stock/bzImage" "$stock/initrd.img" "$out.tmp/"
+	ln -s "$stock/headers" "$out.tmp/headers"
+	# Debian's modules, linked rather than copied; the patched type1 in
+	# updates/, which modprobe prefers
+	local mods=$out.tmp/root/lib/modules/$ver
+	cp -al "$stock/root/lib/modules/$ver" "$mods"
+	rm -f "$mods"/modules.*.bin "$mods"/modules.{dep,alias,symbols,softdep,devname}
+	mkdir -p "$mods/updates"
+	cp "$obj/vfio_iommu_type1.ko" "$mods/updates/"
+	depmod -b "$out.tmp/root" "$ver"
+	grep -q '^updates/vfio_iommu_type1.ko:' "$mods/modules.dep" ||
+		die "depmod did not take the patched vfio_iommu_type1.ko"
+	objcopy -O binary --only-section=.BTF "$hdr/vmlinux" "$out.tmp/vmlinux.btf"
+	echo "$ver" > "$out.tmp/release"
+	echo "$image_version" > "$out.tmp/source-version"
+	echo "$((SECONDS - t0))" > "$out.tmp/build-seconds"
+	echo "$obj" > "$out.tmp/objdir"
+	echo "$src" > "$out.tmp/srcdir"
+	echo "$hdr" > "$out.tmp/hdrdir"
+	echo "$BASE" > "$out.tmp/base"
+	echo "$BASE" > "$out.tmp/patched"
+	echo "kernel.sh: built in $((SECONDS - t0)) s" >&2
+}
+
+# the debug flavour, into $1: a whole kernel from the patched tree
+build_full() {
+	local out=$1 flavour=debug src obj log t0=$SECONDS
+	src=$(prepare_src)
+	obj=$CACHE/build/$BASE-$flavour
 	configure "$src" "$obj" "$flavour"
-	local t0=$SECONDS
-	echo "kernel.sh: building the $BASE $flavour kernel ($key) with -j$JOBS in $obj" >&2
-	local log=$CACHE/build-$BASE-$flavour.log
+	echo "kernel.sh: building the $BASE $flavour kernel with -j$JOBS in $obj" >&2
+	log=$CACHE/build-$BASE-$flavour.log
 	if ! make -C "$src" O="$obj" ARCH=x86_64 LOCALVERSION=-vfiopin -j"$JOBS" bzImage modules \
 		> "$log" 2>&1; then
 		tail -40 "$log" >&2
@@ -177,31 +267,56 @@ build() {
 	echo "$obj" > "$out.tmp/objdir"
 	echo "$src" > "$out.tmp/srcdir"
 	echo "$BASE" > "$out.tmp/base"
+	echo "$BASE" > "$out.tmp/patched"
+	echo "kernel.sh: built in $((SECONDS - t0)) s" >&2
+}
+
+build() {
+	local flavour=$1 key out
+	need_tools
+	key=$(cache_key "$flavour")
+	out=$CACHE/kernels/$flavour-$key
+	if [ -e "$out/patched" ]; then echo "$out"; return; fi
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/lock"
+	flock 9
+	if [ -e "$out/patched" ]; then echo "$out"; return; fi
+	if [ "$flavour" = lab ]; then build_lab "$out"; else build_full "$out"; fi
 	rm -rf "$out"
 	mv "$out.tmp" "$out"
 	ln -sfn "$(basename "$out")" "$CACHE/kernels/$flavour-$BASE-latest"
-	echo "kernel.sh: built in $((SECONDS - t0)) s" >&2
 	echo "$out"
 }
 
 cmd=${1:-build}
-flavour=${2:-lab}
-case $flavour in lab|debug) ;; *) die "unknown flavour '$flavour' (lab or debug)" ;; esac
+flavour=lab
+case $cmd in
+build|path|hash)
+	flavour=${2:-lab}
+	case $flavour in lab|debug) ;; *) die "unknown flavour '$flavour' (lab or debug)" ;; esac ;;
+esac
 case $cmd in
 build) build "$flavour" ;;
 hash) need_tools; cache_key "$flavour" ;;
 path)
 	out=$CACHE/kernels/$flavour-$(cache_key "$flavour")
-	[ -e "$out/bzImage" ] || die "the $BASE $flavour kernel for this tree is not built: run 'make kernel KERNEL=$BASE'"
+	[ -e "$out/patched" ] || die "the $BASE $flavour kernel for this tree is not built: run 'make kernel KERNEL=$BASE'"
 	echo "$out" ;;
 series) series ;;
 patchdir) echo "$PATCHDIR" ;;
 bases) bases ;;
+modules)
+	[ -d "${2:-}" ] && [ -n "${3:-}" ] || die "usage: kernel.sh modules SRC DIR"
+	modules_tree "$2" "$3" ;;
+kconfig)
+	[ -n "${2:-}" ] || die "usage: kernel.sh kconfig DIR"
+	need_tools
+	configure "$CACHE/src/linux-$BASE" "$2" lab ;;
 srcdir)
 	need_tools
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/lock"
 	flock 9
 	prepare_src ;;
-*) die "usage: kernel.sh build|path|hash|srcdir|series|patchdir|bases [lab|debug]" ;;
+*) die "usage: kernel.sh build|path|hash|srcdir|series|patchdir|bases [lab|debug], kernel.sh modules SRC DIR, kernel.sh kconfig DIR" ;;
 esac

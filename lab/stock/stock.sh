@@ -9,10 +9,13 @@
 #   lab/stock/stock.sh path [LINE]    print the dir, fail if not built
 #   lab/stock/stock.sh abi [LINE]     the package ABI the line resolves to
 #   lab/stock/stock.sh mpin-src LINE DIR   mpin.c of that line's series, into DIR
+#   lab/stock/stock.sh kbuild HDR DIR [ARG...]   build DIR's modules against
+#                                     the headers HDR (-Werror)
 #
 # LINE defaults to 6.1.  The result dir holds bzImage and initrd.img (for
 # lab/run.sh --kernel), root/ (the unpacked packages, with depmod run:
-# modprobe -d root/), modules/mpin.ko, release and line.  Environment:
+# modprobe -d root/), headers/ (the common and the amd64 headers in one
+# tree, for bcc), modules/mpin.ko, release, source-version and line.  Environment:
 # VFIOPIN_CACHE (default /var/cache/vfiopin), STOCK_ABI (an exact ABI, such
 # as 6.12.117+deb12-amd64, instead of the newest of the line).
 set -euo pipefail
@@ -21,8 +24,11 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${VFIOPIN_CACHE:-/var/cache/vfiopin}
 die() { echo "stock.sh: $*" >&2; exit 1; }
 
-line=${2:-6.1}
-[[ $line =~ ^[0-9]+\.[0-9]+$ ]] || die "a kernel line is MAJOR.MINOR (6.1, 6.12), not '$line'"
+line=6.1
+if [ "${1:-}" != kbuild ]; then
+	line=${2:-6.1}
+	[[ $line =~ ^[0-9]+\.[0-9]+$ ]] || die "a kernel line is MAJOR.MINOR (6.1, 6.12), not '$line'"
+fi
 
 # The newest linux-image-<line>.*-amd64 that apt can install (the plain
 # flavour: not cloud, rt, dbg or unsigned), by version order of the names.
@@ -68,6 +74,51 @@ mpin_src() {
 	rm -rf "$tmp"
 }
 
+# vmlinux_of BZIMAGE: the ELF vmlinux inside an x86 bzImage, on stdout.  The
+# setup header says where the compressed payload is: after (setup_sects + 1)
+# sectors, at payload_offset (0x248), payload_length (0x24c) bytes long.
+vmlinux_of() {
+	local img=$1 sects off len magic
+	sects=$(od -An -t u1 -j $((0x1f1)) -N 1 "$img" | tr -d ' ')
+	[ "$sects" = 0 ] && sects=4
+	off=$(od -An -t u4 -j $((0x248)) -N 4 "$img" | tr -d ' ')
+	len=$(od -An -t u4 -j $((0x24c)) -N 4 "$img" | tr -d ' ')
+	off=$(((sects + 1) * 512 + off))
+	magic=$(od -An -t x1 -j "$off" -N 4 "$img" | tr -d ' ')
+	local out
+	out=$(mktemp)
+	case $magic in
+	fd377a58) tail -c +$((off + 1)) "$img" | head -c "$len" | xz -dc --single-stream > "$out" ;;
+	28b52ffd) tail -c +$((off + 1)) "$img" | head -c "$len" | zstd -qdc > "$out" 2>/dev/null ;;
+	1f8b*) tail -c +$((off + 1)) "$img" | head -c "$len" | gzip -dc > "$out" 2>/dev/null ;;
+	*) rm -f "$out"; echo "stock.sh: $img: a payload this cannot unpack (magic $magic)" >&2; return 1 ;;
+	esac
+	if [ "$(od -An -t x1 -N 4 "$out" | tr -d ' ')" != 7f454c46 ]; then
+		rm -f "$out"; echo "stock.sh: $img: its payload is not an ELF image" >&2; return 1
+	fi
+	cat "$out"
+	rm -f "$out"
+}
+
+# kbuild HDR DIR [MAKE-ARG...]: build the out-of-tree modules in DIR against
+# the headers HDR, warnings as errors.  Headers without resolve_btfids (6.1's)
+# run `true` for it: only a module with a .BTF_ids section needs it, and such
+# a module is refused.
+kbuild() {
+	local hdr=$1 dir=$2 ko
+	shift 2
+	local extra=()
+	[ -x "$hdr/tools/bpf/resolve_btfids/resolve_btfids" ] || extra=(RESOLVE_BTFIDS=true)
+	make -s -C "$hdr" M="$dir" KCFLAGS=-Werror "${extra[@]}" "$@" modules || return 1
+	[ ${#extra[@]} -eq 0 ] && return 0
+	for ko in "$dir"/*.ko; do
+		if readelf -S "$ko" | grep -q '\.BTF_ids'; then
+			echo "stock.sh: $ko has BTF ids to resolve, and $hdr has no resolve_btfids" >&2
+			return 1
+		fi
+	done
+}
+
 build() {
 	local ver dir debs tmp m
 	ver=$(abi)
@@ -90,19 +141,34 @@ build() {
 		die "apt-get download ${debs[*]} failed"
 	for d in "$dir"/debs/*.deb; do dpkg-deb -x "$d" "$dir/root"; done
 	depmod -b "$dir/root" "$ver"
-	# the headers' Makefile includes the common headers by absolute path
+	# the headers' Makefile includes the common headers by absolute path, and
+	# the modules' build and source links (bcc's way to them) are absolute
 	sed -i "s|/usr/src/|$dir/root/usr/src/|" "$dir/root/usr/src/linux-headers-$ver/Makefile"
+	for m in build source; do
+		ln -sfn "$dir/root$(readlink "$dir/root/lib/modules/$ver/$m")" "$dir/root/lib/modules/$ver/$m"
+	done
+	# one tree of both (links), as bcc takes headers (BCC_KERNEL_SOURCE)
+	cp -as "$dir/root/usr/src/linux-headers-$ver/../$(basename "$(readlink "$dir/root/lib/modules/$ver/source")")" "$dir/headers"
+	cp -asf "$dir/root/usr/src/linux-headers-$ver/." "$dir/headers/"
 	cp "$dir/root/boot/vmlinuz-$ver" "$dir/bzImage"
 	echo "$ver" > "$dir/release"
+	# the upstream version the image was built from (6.1.192-3: 6.1.192)
+	dpkg-deb -f "$dir/debs/linux-image-${ver}_"*.deb Version | sed 's/-.*//' > "$dir/source-version"
+	# Modules built against the headers get BTF only with the image's
+	# vmlinux (BTF) beside them: 6.12's headers have it, 6.1's do not.
+	local hdr=$dir/root/usr/src/linux-headers-$ver
+	[ -s "$hdr/vmlinux" ] || vmlinux_of "$dir/bzImage" > "$hdr/vmlinux" ||
+		die "cannot take vmlinux out of $dir/bzImage"
 	echo "$line" > "$dir/line"
 
-	# the initramfs: a static /init and the virtio + 9p modules it loads,
+	# the initramfs: a static /init and the virtio, 9p and virtio-net (lab/run.sh
+# --hostfwd) modules it loads,
 	# uncompressed (init_module takes an ELF image; newer lines ship .ko.xz)
 	tmp=$(mktemp -d)
 	gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/init" "$TOP/lab/stock/init.c"
 	mkdir -p "$tmp/lib"
 	: > "$tmp/modules.order"
-	for m in virtio_pci 9pnet_virtio 9p; do
+	for m in virtio_pci 9pnet_virtio 9p virtio_net; do
 		modprobe -d "$dir/root" -S "$ver" -D "$m" | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		m=$(basename "$ko")
@@ -122,7 +188,7 @@ build() {
 	tmp=$(mktemp -d)
 	mpin_src "$tmp"
 	echo 'obj-m := mpin.o' > "$tmp/Kbuild"
-	make -s -C "$dir/root/usr/src/linux-headers-$ver" M="$tmp" modules >&2 ||
+	kbuild "$dir/root/usr/src/linux-headers-$ver" "$tmp" >&2 ||
 		die "building mpin against linux-headers-$ver failed"
 	cp "$tmp/mpin.ko" "$dir/modules/"
 	rm -rf "$tmp"
@@ -134,9 +200,10 @@ case ${1:-} in
 build) build ;;
 abi) v=$(abi); [ -n "$v" ] || die "no linux-image-$line.*-amd64 in apt's lists"; echo "$v" ;;
 mpin-src) [ -d "${3:-}" ] || die "usage: stock.sh mpin-src LINE DIR"; mpin_src "$3" ;;
+kbuild) [ -d "${2:-}" ] && [ -d "${3:-}" ] || die "usage: stock.sh kbuild HDR DIR [MAKE-ARG...]"; shift; kbuild "$@" ;;
 path)
 	d=$CACHE/stock/$(abi)
 	[ -r "$d/done" ] || die "the stock lab for $line is not prepared: run 'lab/stock/stock.sh build $line'"
 	echo "$d" ;;
-*) die "usage: stock.sh build|path|abi [LINE], stock.sh mpin-src LINE DIR" ;;
+*) die "usage: stock.sh build|path|abi [LINE], stock.sh mpin-src LINE DIR, stock.sh kbuild HDR DIR" ;;
 esac

@@ -10,20 +10,23 @@ MDEV_TYPE=/sys/class/mdev_bus/mpin/mdev_supported_types/mpin-1
 
 T_PASS=0 T_FAIL=0 T_SKIP=0
 
-# The stock lab (lab/stock/stock.sh): Debian's kernel, its modules unpacked
-# beside it.  Make them modprobe-able here and load VFIO; STOCK=1 tells the
-# tests that there are no vfio_type1 tracepoints.
+# Debian's kernel with its packages unpacked beside it: the stock lab
+# (lab/stock/stock.sh), and the lab kernel, whose type1 module is the
+# patched one (lab/kernel.sh: "patched" names the series' line).  Make its
+# modules modprobe-able here (the kernel's own requests too) and its headers
+# bcc's, and load VFIO; STOCK=1 tells the tests that there are no
+# vfio_type1 tracepoints.
 STOCK=0
+[ -r "$KDIR/patched" ] || STOCK=1
 if [ -d "$KDIR/root/lib/modules/$(uname -r)" ]; then
-	STOCK=1
-	# the kernel's own module requests go through the same directory
-	if [ ! -x /tmp/modprobe-stock ]; then
-		printf '#!/bin/sh\nexec /sbin/modprobe -d %q "$@"\n' "$KDIR/root" > /tmp/modprobe-stock
-		chmod +x /tmp/modprobe-stock
-		echo /tmp/modprobe-stock > /proc/sys/kernel/modprobe
+	if [ ! -x /tmp/modprobe-lab ]; then
+		printf '#!/bin/sh\nexec /sbin/modprobe -d %q "$@"\n' "$KDIR/root" > /tmp/modprobe-lab
+		chmod +x /tmp/modprobe-lab
+		echo /tmp/modprobe-lab > /proc/sys/kernel/modprobe
 	fi
+	[ -d "$KDIR/headers" ] && export BCC_KERNEL_SOURCE=$KDIR/headers
 	for m in vfio vfio_iommu_type1 vfio-pci mdev; do
-		/tmp/modprobe-stock "$m" || echo "lab test: modprobe $m failed on the stock kernel" >&2
+		/tmp/modprobe-lab "$m" || echo "lab test: modprobe $m failed on $(uname -r)" >&2
 	done
 fi
 # A check may carry a tag, @NAME before its description, for what it

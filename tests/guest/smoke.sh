@@ -176,7 +176,7 @@ BCC_TRACE=$(command -v trace-bpfcc || echo /usr/sbin/trace-bpfcc)
 "$BCC_TRACE" -M 6 't:vfio_type1:vfio_type1_pin_page "iova=%llx ref=%u", args->iova, args->ref_count' \
 	> "$OUT/bcc.txt" 2>&1 &
 bcc_pid=$!
-for _ in $(seq 600); do grep -q 'PID' "$OUT/bcc.txt" && break; sleep 0.5; done
+for _ in $(seq 600); do grep -q 'PID' "$OUT/bcc.txt" && break; kill -0 $bcc_pid 2>/dev/null || break; sleep 0.5; done
 "${SMALL[@]}" > /dev/null
 for _ in $(seq 60); do kill -0 $bcc_pid 2>/dev/null || break; sleep 0.5; done
 kill $bcc_pid 2>/dev/null
