@@ -98,8 +98,16 @@ $(LIB_FUZZ): $(LIB_SRCS:%.c=$(BUILD)/obj-fuzz/%.o)
 
 -include $(shell find $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/obj-fuzz -name '*.d' 2> /dev/null)
 
-$(BUILD)/vfiopin.bpf.o: bpf/vfiopin.bpf.c bpf/vfiopin.h vmlinux.h | $(BUILD)
+# BPF by concern (bpf/core.bpf.h): the core unit and each backend's entry
+# points compiled apart, then linked into one object by bpftool.
+BPF_UNITS := vfiopin type1 type1-fallback
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/core.bpf.h bpf/vfiopin.h vmlinux.h
+	@mkdir -p $(@D)
 	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/vfiopin.bpf.o: $(BPF_UNITS:%=$(BUILD)/bpf/%.bpf.o)
+	bpftool gen object $@ $^
 
 $(BUILD)/vfiopin.skel.h: $(BUILD)/vfiopin.bpf.o
 	bpftool gen skeleton $< > $@.tmp
@@ -113,10 +121,13 @@ $(BUILD)/vfiopin-top: $(BUILD)/vfiopin
 
 # Unit tests of the userspace pieces, plain and under ASan + UBSan; the BPF
 # aggregation under BPF_PROG_TEST_RUN (root).
-$(BUILD)/test_unit: $(BUILD)/obj/tests/host/unit/test_unit.o $(LIB)
+# (tests/host/unit/: one file per part of tools/, main.c the list).
+UNIT_SRCS := $(wildcard tests/host/unit/*.c)
+
+$(BUILD)/test_unit: $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(CC) -o $@ $^ $(TOOL_LIBS) -lcmocka
 
-$(BUILD)/test_unit-san: $(BUILD)/obj-san/tests/host/unit/test_unit.o $(LIB_SAN)
+$(BUILD)/test_unit-san: $(UNIT_SRCS:%.c=$(BUILD)/obj-san/%.o) $(LIB_SAN)
 	$(CC) $(SAN) -o $@ $^ $(TOOL_LIBS) -lcmocka
 
 $(BUILD)/test_bpf: $(BUILD)/obj-san/tests/host/bpf/test_bpf.o

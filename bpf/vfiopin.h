@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vfiopin: what the BPF programs (vfiopin.bpf.c) and userspace (tools/)
+ * vfiopin: what the BPF programs (bpf/) and userspace (tools/)
  * share.  Only fixed-width fields: the same layout on both sides.
  *
  * The programs aggregate the vfio_type1 tracepoints (kernel-patch/README.md)

@@ -9,7 +9,7 @@ after cid and tgid, their display formats.  Checked against it:
 - every kernel series (kernel-patch/*/): the vfio_type1_* events its
   patches add are exactly the table's, and each one's TP_PROTO is
   (cid, tgid, FIELD...), an _end event's ending in duration_ns;
-- the raw_tp programs (bpf/vfiopin.bpf.c): each attaches to an event of
+- the raw_tp programs (bpf/type1.bpf.c): each attaches to an event of
   the table and takes its TP_PROTO's arguments, by name, in order;
 - each FMT has one letter per field;
 - kernel-patch/README.md's table of events names the same fields;
@@ -130,7 +130,7 @@ def main(argv):
         say(not bad, '[%s] every TP_PROTO is (cid, tgid, the table\'s fields)%s'
             % (base, ': ' + '; '.join(bad) if bad else ''))
     # the raw_tp programs, against the default line's TP_PROTOs
-    src = open(os.path.join(top, 'bpf', 'vfiopin.bpf.c'), encoding='utf-8').read()
+    src = open(os.path.join(top, 'bpf', 'type1.bpf.c'), encoding='utf-8').read()
     progs = re.findall(r'SEC\("raw_tp/vfio_type1_(\w+)"\)\s*int\s+BPF_PROG\(\s*\w+\s*,([^)]*)\)', src)
     protos = series_events(all_lines[bases[0]])
     bad = [n for n, p in progs if n not in rows or params(p) != protos.get(n)]

@@ -443,7 +443,7 @@ static int record(struct capture_opts *o)
 		fprintf(stderr, "vfiopin capture: perf not found: install Debian's linux-perf\n");
 		return VP_EXIT_FAIL;
 	}
-	if (!vp_trace_events("vfio_type1")) {
+	if (!vp_trace_events(vp_type1.trace_system)) {
 		fprintf(stderr, "vfiopin capture: no vfio_type1 tracepoints in tracefs: boot a "
 				"kernel with the vfiopin patch series (kernel-patch/)\n");
 		return VP_EXIT_FAIL;

@@ -7,7 +7,7 @@
  *
  * Called as vfiopin-top, it is `vfiopin top`.  Each subcommand lives in
  * cmd/cmd_<name>.c; they share core/ (the loader, the field table) and
- * the BPF programs (bpf/vfiopin.bpf.c).
+ * the BPF programs (bpf/).
  */
 #include <argp.h>
 #include <stdio.h>

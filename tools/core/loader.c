@@ -85,10 +85,15 @@ const char *const vp_mode_names[VP_MODE_MAX] = {
     [VP_MODE_KPROBE] = "kprobe",
 };
 
-/* The type1 functions the fallback modes attach to (bpf/vfiopin.bpf.c). */
-static const char fallback_fns[] =
-    "vfio_iommu_type1_open, _release, _attach_group, _detach_group, _pin_pages, "
-    "_unpin_pages, _ioctl, mm_lock_acct, vfio_pin_pages_remote, vfio_unpin_pages_remote";
+const struct vp_backend vp_type1 = {
+    .name = "type1",
+    .module = "vfio_iommu_type1",
+    .trace_system = "vfio_type1",
+    /* bpf/type1-fallback.bpf.c */
+    .fallback_fns = "vfio_iommu_type1_open, _release, _attach_group, _detach_group, _pin_pages, "
+		    "_unpin_pages, _ioctl, mm_lock_acct, vfio_pin_pages_remote, "
+		    "vfio_unpin_pages_remote",
+};
 
 /* The mode a program belongs to, by its name's prefix. */
 static enum vp_mode prog_mode(const struct bpf_program *prog)
@@ -125,12 +130,13 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 				return err;
 			if (mode == VP_MODE_TRACEPOINT && err == -ENOENT)
 				fprintf(stderr,
-					"vfiopin: the running kernel has no vfio_type1 "
+					"vfiopin: the running kernel has no %s "
 					"tracepoints (looked for the raw tracepoint %s): "
 					"boot a kernel with the vfiopin patch series "
-					"(kernel-patch/), or, if VFIO's type1 driver is a "
-					"module, load it first (modprobe vfio_iommu_type1)\n",
-					target);
+					"(kernel-patch/), or, if VFIO's %s driver is a "
+					"module, load it first (modprobe %s)\n",
+					vp_type1.trace_system, target, vp_type1.name,
+					vp_type1.module);
 			else
 				fprintf(stderr, "vfiopin: cannot attach %s to %s: %s\n",
 					vp_mode_names[mode], target, strerror(-err));
@@ -146,10 +152,13 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 	return 0;
 }
 
-/* Whether type1 is there (built in, or its module loaded). */
-static bool type1_loaded(void)
+/* Whether a backend's driver is there (built in, or its module loaded). */
+static bool backend_loaded(const struct vp_backend *b)
 {
-	return !access("/sys/module/vfio_iommu_type1", F_OK);
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", b->module);
+	return !access(path, F_OK);
 }
 
 struct rb_ctx {
@@ -225,7 +234,7 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 			    stderr,
 			    "vfiopin: cannot load the %s programs on %s: %s (run with "
 			    "--verbose for libbpf's reasons: a function inlined or without BTF?)\n",
-			    vp_mode_names[mode], fallback_fns, strerror(-err));
+			    vp_mode_names[mode], vp_type1.fallback_fns, strerror(-err));
 		goto fail;
 	}
 	len = ((size_t)nslots * sizeof(struct vp_slot) + (size_t)getpagesize() - 1) &
@@ -289,26 +298,29 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 			BTF_PATH);
 		return -ENOTSUP;
 	}
-	if (!o->no_attach && !type1_loaded()) {
+	const struct vp_backend *b = &vp_type1;
+
+	if (!o->no_attach && !backend_loaded(b)) {
 		if (!o->wait_modules) {
 			fprintf(stderr,
-				"vfiopin: VFIO's type1 driver is not loaded yet (no "
-				"/sys/module/vfio_iommu_type1): load it (modprobe "
-				"vfio_iommu_type1), or pass --wait-modules to start once it is\n");
+				"vfiopin: VFIO's %s driver is not loaded yet (no "
+				"/sys/module/%s): load it (modprobe "
+				"%s), or pass --wait-modules to start once it is\n",
+				b->name, b->module, b->module);
 			return -ENOENT;
 		}
 		uint64_t t0 = vp_now_ns();
 
 		/* Ctrl-C, SIGTERM or SIGHUP ends the wait cleanly, its -o file gone */
 		vp_signals_install();
-		fprintf(stderr, "vfiopin: waiting for vfio_iommu_type1 to be loaded\n");
-		while (!type1_loaded() && !vp_stop) {
+		fprintf(stderr, "vfiopin: waiting for %s to be loaded\n", b->module);
+		while (!backend_loaded(b) && !vp_stop) {
 			l->waited_s = (double)(vp_now_ns() - t0) / 1e9;
 			if (o->wait_max_s > 0 && l->waited_s >= o->wait_max_s) {
 				fprintf(stderr,
-					"vfiopin: vfio_iommu_type1 was not loaded within the %g s "
+					"vfiopin: %s was not loaded within the %g s "
 					"of --duration\n",
-					o->wait_max_s);
+					b->module, o->wait_max_s);
 				return -ETIMEDOUT;
 			}
 			usleep(100000);
@@ -321,7 +333,7 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 	if (mode == VP_MODE_AUTO) {
 		/* by what attaches: the tracepoints, else fentry, else kprobes */
 		for (int m = VP_MODE_TRACEPOINT; m < VP_MODE_MAX; m++) {
-			if (m == VP_MODE_TRACEPOINT && !vp_trace_events("vfio_type1"))
+			if (m == VP_MODE_TRACEPOINT && !vp_trace_events(b->trace_system))
 				continue;
 			err = try_mode(l, o, m, true, &n);
 			if (!err)
@@ -329,11 +341,11 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 		}
 		if (err || !l->skel) {
 			fprintf(stderr,
-				"vfiopin: no way to observe VFIO type1 on this kernel: no "
-				"vfio_type1 tracepoints (the vfiopin patch series, kernel-patch/), "
+				"vfiopin: no way to observe VFIO %s on this kernel: no "
+				"%s tracepoints (the vfiopin patch series, kernel-patch/), "
 				"and neither fentry nor kprobes attach to %s (run with --verbose "
 				"for libbpf's reasons)\n",
-				fallback_fns);
+				b->name, b->trace_system, b->fallback_fns);
 			return err ? err : -ENOENT;
 		}
 	} else {
@@ -361,13 +373,14 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 	}
 	l->last_ts = vp_now_ns();
 	if (o->announce && l->mode == VP_MODE_TRACEPOINT)
-		fprintf(stderr, "vfiopin: attached to %d vfio_type1 tracepoints; Ctrl-C ends\n", n);
+		fprintf(stderr, "vfiopin: attached to %d %s tracepoints; Ctrl-C ends\n", n,
+			b->trace_system);
 	else if (o->announce)
 		fprintf(stderr,
-			"vfiopin: attached to %d type1 functions with %s (no vfio_type1 "
+			"vfiopin: attached to %d %s functions with %s (no %s "
 			"tracepoints: per-page pins, refcounts, invalidations, re-accounting "
 			"and leaks are unavailable); Ctrl-C ends\n",
-			n, vp_mode_names[l->mode]);
+			n, b->name, vp_mode_names[l->mode], b->trace_system);
 	return 0;
 }
 

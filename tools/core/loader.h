@@ -23,6 +23,22 @@ enum vp_mode {
 
 extern const char *const vp_mode_names[VP_MODE_MAX];
 
+/*
+ * A pinning backend: the kernel driver whose pins and charges vfiopin
+ * follows, and what it attaches to there.  Its BPF entry points are units
+ * of their own (bpf/core.bpf.h: the tracepoints', the fallback's), its
+ * figures rows of the tables (core/fields.h, core/vm.h).  VFIO type1 is the
+ * one backend today.
+ */
+struct vp_backend {
+	const char *name;	  /* "type1" */
+	const char *module;	  /* its driver's module, /sys/module/NAME when there */
+	const char *trace_system; /* its tracepoints' system (tracefs events/NAME) */
+	const char *fallback_fns; /* what fentry and kprobes attach to, for messages */
+};
+
+extern const struct vp_backend vp_type1;
+
 struct vp_opts {
 	enum vp_mode mode;
 	bool wait_modules;	   /* fallback: wait for vfio_iommu_type1 to be loaded */

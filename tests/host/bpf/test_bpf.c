@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The BPF aggregation of bpf/vfiopin.bpf.c, loaded into this machine's
+ * The BPF aggregation of bpf/core.bpf.h, loaded into this machine's
  * kernel and fed synthetic vfio_type1 event sequences through
  * BPF_PROG_TEST_RUN on its raw_tp programs.  Every expected value is worked
  * out by hand from the sequence fed, never read back from the tool.

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the per-VM view (core/vm.c) and VM naming (core/vmname.c).
+ */
+#include "unit.h"
+
+static int64_t pg(int64_t pages)
+{
+	return pages * 4096;
+}
+
+/*
+ * A sorted snapshot keeps its VM view: for every key, the same as one
+ * built afresh from the sorted rows (the oracle), and every VM's rows are
+ * its owner's.
+ */
+void test_sort_keeps_vms(void **state)
+{
+	enum { N = 40 };
+	struct vp_row rows[N];
+	struct vp_snapshot s = {.n = N, .rows = rows};
+	struct vp_vms fresh;
+
+	(void)state;
+	for (unsigned int i = 0; i < N; i++) {
+		/* cids out of order, 7 owners, figures that differ per row */
+		struct vp_container c = vmc((i * 17) % N + 1, 5000 + i % 7, i % 3 == 0,
+					    (__s64)(i * 3 % 11), i * 5 % 13 + 11);
+
+		c.pages_pinned = i * 7 % 19;
+		c.leaked = i % 4;
+		c.pin_calls = i * 13 % 23;
+		vp_row_derive(&rows[i], &c, NULL, 0);
+	}
+	assert_int_equal(vp_snapshot_derive(&s), 0);
+	for (int key = 0; key < VP_SORT_MAX; key++) {
+		assert_int_equal(vp_snapshot_sort(&s, key), 0);
+		assert_int_equal(vp_vms_build(&s, &fresh), 0);
+		assert_int_equal(s.vms.n, fresh.n);
+		for (size_t v = 0; v < fresh.n; v++) {
+			const struct vp_vm *a = &s.vms.vm[v], *b = &fresh.vm[v];
+
+			assert_int_equal(a->tgid, b->tgid);
+			assert_int_equal(a->nrows, b->nrows);
+			for (size_t k = 0; k < a->nrows; k++) {
+				assert_int_equal(a->rows[k], b->rows[k]);
+				assert_int_equal(rows[a->rows[k]].c.tgid, a->tgid);
+			}
+			for (int f = 0; f < VP_VM_FLD_MAX; f++)
+				assert_int_equal(vp_vm_field_get(a, f), vp_vm_field_get(b, f));
+		}
+		vp_vms_free(&fresh);
+	}
+	/* a filter keeps one owner's rows and their VM alone */
+	assert_int_equal(vp_snapshot_filter(&s, 0, 5003), 0);
+	assert_int_equal(s.n, 6);
+	assert_int_equal(s.vms.n, 1);
+	assert_int_equal(s.vms.vm[0].tgid, 5003);
+	assert_int_equal(s.vms.vm[0].nrows, 6);
+	vp_vms_free(&s.vms);
+}
+
+/* Grouping by owner, the VM figures, and the advice. */
+void test_vms(void **state)
+{
+	struct vp_row rows[5];
+	struct vp_snapshot s = {.n = 5, .rows = rows};
+	struct vp_container c[5];
+	struct vp_vms v;
+	char line[256], head[256];
+	json_t *j;
+
+	(void)state;
+	/*
+	 * 500: a vIOMMU VM that failed to start: its first passthrough
+	 * container charged 16416 pages, the second 4096 when its next page
+	 * was refused (type1 asks for one page over the limit); both released.
+	 */
+	c[0] = vmc(10, 500, true, 0, 16416);
+	c[0].locked_peak = 20512;
+	c[0].need_peak = 20512;
+	c[2] = vmc(11, 500, true, 0, 4096);
+	c[2].limit_hits = 1;
+	c[2].need_peak = 16416 + 4096 + 1;
+	c[0].flags |= VP_F_RELEASED;
+	c[2].flags |= VP_F_RELEASED;
+	/* 600: one passthrough container and an mdev-only one, both live */
+	c[1] = vmc(20, 600, true, 1000, 1000);
+	c[1].locked_vm = 1020;
+	c[1].limit = 8 << 20;
+	c[3] = vmc(21, 600, false, 20, 50);
+	c[3].locked_vm = 1020;
+	c[3].locked_peak = 1050;
+	c[3].limit = 8 << 20;
+	/* 700: first seen mid-life: its own charge unknown, the process's as last seen */
+	c[4] = vmc(30, 700, true, -5, 0);
+	c[4].flags &= ~VP_F_SEEN_OPEN;
+	c[4].locked_vm = 300;
+	c[4].flags |= VP_F_LOCK_CAP;
+	for (int i = 0; i < 5; i++)
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.n, 3);
+	assert_int_equal(v.vm[0].tgid, 500);
+	assert_int_equal(v.vm[1].tgid, 600);
+	assert_int_equal(v.vm[2].tgid, 700);
+	assert_int_equal(v.vm[0].nrows, 2);
+	assert_int_equal(rows[v.vm[0].rows[1]].c.cid, 11);
+
+	/* 500: nothing live, the advice from what it did */
+	assert_int_equal(v.vm[0].containers, 0);
+	assert_int_equal(v.vm[0].locked, 0);
+	assert_int_equal(v.vm[0].limit_hits, 1);
+	assert_int_equal(v.vm[0].pt_charge, pg(16416));
+	assert_int_equal(v.vm[0].next_pt, pg(16416));
+	assert_int_equal(v.vm[0].needed, pg(2 * 16416));
+	/* 600: charges add up; needed = passthrough + mdev at its peak */
+	assert_int_equal(v.vm[1].containers, 2);
+	assert_int_equal(v.vm[1].pt_containers, 1);
+	assert_int_equal(v.vm[1].locked, pg(1020));
+	assert_int_equal(v.vm[1].locked_peak, pg(1050));
+	assert_int_equal(v.vm[1].mdev_charge, pg(50));
+	assert_int_equal(v.vm[1].needed, pg(1050));
+	assert_int_equal(v.vm[1].limit, 8 << 20);
+	assert_int_equal(v.vm[1].headroom, (8 << 20) - pg(1020));
+	assert_true(v.vm[1].seen_open);
+	assert_true(vp_vm_field_known(&v.vm[1], VP_VM_FLD_HEADROOM));
+	/* 700: the process's figure; unlimited (CAP_IPC_LOCK): no headroom */
+	assert_false(v.vm[2].seen_open);
+	assert_int_equal(v.vm[2].locked, pg(300));
+	assert_true(v.vm[2].unlimited);
+	assert_false(vp_vm_field_known(&v.vm[2], VP_VM_FLD_HEADROOM));
+	assert_int_equal(vp_vms_locked(&v), pg(1320));
+
+	/* the text row lines up with its heading */
+	vp_format_vm_heading(head, sizeof(head));
+	vp_format_vm_row(line, sizeof(line), &v.vm[1]);
+	assert_int_equal(strlen(line), strlen(head));
+	assert_non_null(strstr(head, "NEED"));
+	vp_format_vm_row(line, sizeof(line), &v.vm[2]);
+	assert_non_null(strstr(line, "unlim"));
+	assert_non_null(strstr(line, "700~"));
+
+	/* JSON: unknown is null, names escaped when not UTF-8 */
+	memcpy(rows[1].vm_name, "v\"m\n\xff", 6);
+	rows[3].vm_name[0] = 0;
+	vp_vms_free(&v);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	j = vp_json_vm(&s, &v.vm[1]);
+	assert_string_equal(json_string_value(json_object_get(j, "name")), "v\"m\\x0a\\xff");
+	/* the text row escapes it the same way, and stays one line */
+	vp_format_vm_row(line, sizeof(line), &v.vm[1]);
+	assert_non_null(strstr(line, " v\"m\\x0a\\xff "));
+	assert_null(strchr(line, '\n'));
+	assert_int_equal(json_integer_value(json_object_get(j, "needed_limit_bytes")), pg(1050));
+	assert_int_equal(json_array_size(json_object_get(j, "cids")), 2);
+	json_decref(j);
+	j = vp_json_vm(&s, &v.vm[2]);
+	assert_true(json_is_null(json_object_get(j, "limit_bytes")));
+	assert_true(json_is_null(json_object_get(j, "headroom_bytes")));
+	assert_true(json_is_null(json_object_get(j, "name")));
+	json_decref(j);
+	vp_vms_free(&v);
+
+	/* an empty snapshot has no VMs */
+	s.n = 0;
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.n, 0);
+	vp_vms_free(&v);
+}
+
+/* A VM of 500 containers: one VM, every container listed once, no sum overflowing. */
+void test_vm_many_containers(void **state)
+{
+	enum { N = 500 };
+	struct vp_row *rows = calloc(N, sizeof(*rows));
+	struct vp_snapshot s = {.n = N, .rows = rows};
+	struct vp_container c;
+	struct vp_vms v;
+	json_t *j;
+
+	(void)state;
+	assert_non_null(rows);
+	for (int i = 0; i < N; i++) {
+		c = vmc((__u32)i + 1, 777, i % 2, 1000, 1000);
+		/* counters from before vfiopin attached may be anything */
+		c.limit_hits = UINT64_MAX / 3;
+		c.charged_peak = UINT64_MAX / 2;
+		vp_row_derive(&rows[i], &c, NULL, 0);
+	}
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.vm[0].nrows, N);
+	assert_int_equal(v.vm[0].containers, N);
+	assert_int_equal(v.vm[0].pt_containers, N / 2);
+	assert_int_equal(v.vm[0].locked, pg(1000) * N);
+	/* saturated, never wrapped */
+	assert_int_equal(v.vm[0].limit_hits, INT64_MAX);
+	assert_int_equal(v.vm[0].needed, INT64_MAX);
+	j = vp_json_vm(&s, &v.vm[0]);
+	assert_int_equal(json_array_size(json_object_get(j, "cids")), N);
+	json_decref(j);
+	vp_vms_free(&v);
+	free(rows);
+}
+
+static bool name_of(const char *args, size_t len, char *out)
+{
+	return vp_vm_name_parse(args, len, out);
+}
+
+#define NAME_OK(lit, want)                                                                         \
+	do {                                                                                       \
+		char out_[VP_VM_NAME_LEN + 1];                                                     \
+		assert_true(name_of(lit, sizeof(lit) - 1, out_));                                  \
+		assert_string_equal(out_, want);                                                   \
+	} while (0)
+
+#define NAME_NONE(lit)                                                                             \
+	do {                                                                                       \
+		char out_[VP_VM_NAME_LEN + 1];                                                     \
+		assert_false(name_of(lit, sizeof(lit) - 1, out_));                                 \
+		assert_string_equal(out_, "");                                                     \
+	} while (0)
+
+void test_vm_name_parse(void **state)
+{
+	char long_args[200], out[VP_VM_NAME_LEN + 1];
+
+	(void)state;
+	NAME_OK("qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0-m\0"
+		"64",
+		"vm1");
+	NAME_OK("q\0-name\0plain\0", "plain");
+	NAME_OK("q\0-name\0a,,b,process=x\0", "a,b");
+	NAME_OK("q\0-name\0process=x,guest=g\0", "g");
+	NAME_OK("q\0--name\0n\0", "n");
+	/* no NUL after the last argument (a cut read) */
+	NAME_OK("q\0-name\0tail", "tail");
+	NAME_NONE("q\0-name\0");
+	NAME_NONE("q\0-name");
+	NAME_NONE("q\0-name\0process=x\0");
+	NAME_NONE("q\0-m\0"
+		  "64\0");
+	NAME_NONE("q\0-namex\0y\0");
+	NAME_NONE("");
+	/* cut at VP_VM_NAME_LEN */
+	memcpy(long_args, "q\0-name\0", 8);
+	memset(long_args + 8, 'x', 150);
+	assert_true(vp_vm_name_parse(long_args, 158, out));
+	assert_int_equal(strlen(out), VP_VM_NAME_LEN);
+}
+
+/* A fake /proc: process @tgid started @ticks after boot, with @args. */
+static void fake_proc(const char *root, uint32_t tgid, unsigned long long ticks, const char *args,
+		      size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u", root, tgid);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/%u/stat", root, tgid);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	/* a comm with a space and a parenthesis: starttime is field 22 */
+	fprintf(f, "%u (q) e mu) S", tgid);
+	for (int i = 4; i < 22; i++)
+		fprintf(f, " %d", i);
+	fprintf(f, " %llu 0 0\n", ticks);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%u/cmdline", root, tgid);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(args, 1, len, f);
+	fclose(f);
+}
+
+static void rm_proc(const char *root, uint32_t tgid)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%u/stat", root, tgid);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%u/cmdline", root, tgid);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%u", root, tgid);
+	rmdir(path);
+}
+
+/* @s's rows from @c, their VM view and names at @now (seconds). */
+static void name_rows(struct vp_namer *nm, struct vp_snapshot *s, const struct vp_container *c,
+		      uint64_t t0, unsigned int now)
+{
+	for (size_t i = 0; i < s->n; i++)
+		vp_row_derive(&s->rows[i], &c[i], NULL, 0);
+	assert_int_equal(vp_snapshot_derive(s), 0);
+	vp_namer_name(nm, s, t0 + now * VP_NAME_REFRESH_NS);
+}
+
+/*
+ * Names from the command line; never for a recycled pid; kept after exit;
+ * /proc read at most once per VP_NAME_REFRESH_NS for a process.
+ */
+void test_vm_names(void **state)
+{
+	static const char args[] = "qemu\0-name\0guest=alpha,debug-threads=on\0";
+	char root[] = "/tmp/vfiopin-proc-XXXXXX";
+	struct vp_row rows[3];
+	struct vp_snapshot s = {.n = 3, .rows = rows};
+	struct vp_container c[3];
+	struct vp_namer *nm;
+	struct timespec mt;
+	uint64_t t0;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	nm = vp_namer_new(root);
+	assert_non_null(nm);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	t0 = (uint64_t)mt.tv_sec * 1000000000ULL + (uint64_t)mt.tv_nsec;
+	c[0] = vmc(1, 4001, true, 10, 10);
+	c[1] = vmc(2, 4001, true, 10, 10);
+	c[2] = vmc(3, 4002, true, 10, 10);
+	for (int i = 0; i < 3; i++)
+		c[i].first_ns = t0;
+	/* 4001 started at boot; 4002 (a recycled pid) long after its container */
+	fake_proc(root, 4001, 1, args, sizeof(args) - 1);
+	fake_proc(root, 4002, 1ULL << 40, args, sizeof(args) - 1);
+	name_rows(nm, &s, c, t0, 0);
+	assert_string_equal(rows[0].vm_name, "alpha");
+	assert_string_equal(rows[1].vm_name, "alpha");
+	assert_string_equal(rows[2].vm_name, "");
+	/* the VM view has it too, and the recycled pid's VM has none */
+	assert_int_equal(s.vms.n, 2);
+	assert_string_equal(s.vms.vm[0].name, "alpha");
+	assert_string_equal(s.vms.vm[1].name, "");
+	/* within a second nothing is read again: a new command line is not seen */
+	fake_proc(root, 4001, 1, "qemu\0-name\0renamed\0", 20);
+	name_rows(nm, &s, c, t0, 0);
+	assert_string_equal(rows[0].vm_name, "alpha");
+	/* 4001 exits: its rows keep the name it was seen with */
+	rm_proc(root, 4001);
+	name_rows(nm, &s, c, t0, 1);
+	assert_string_equal(rows[0].vm_name, "alpha");
+	assert_string_equal(rows[2].vm_name, "");
+	/* and a new process on its pid, started later, is not it */
+	fake_proc(root, 4001, 1ULL << 40, "other\0-name\0beta\0", 17);
+	name_rows(nm, &s, c, t0, 2);
+	assert_string_equal(rows[0].vm_name, "");
+	rm_proc(root, 4001);
+	/* a VM noted while it ran (the loader's once-a-second walk) keeps its name */
+	c[0].tgid = c[1].tgid = 4003;
+	fake_proc(root, 4003, 1, "q\0-name\0short\0", 15);
+	vp_namer_note(nm, 4003, t0 + 2 * VP_NAME_REFRESH_NS);
+	rm_proc(root, 4003);
+	name_rows(nm, &s, c, t0, 3);
+	assert_string_equal(rows[0].vm_name, "short");
+	assert_string_equal(rows[1].vm_name, "short");
+	assert_string_equal(rows[2].vm_name, "");
+	/* a process of no VM in a snapshot is forgotten: noted gone, it names nothing */
+	c[0].tgid = c[1].tgid = 4001;
+	name_rows(nm, &s, c, t0, 4);
+	c[0].tgid = c[1].tgid = 4003;
+	name_rows(nm, &s, c, t0, 5);
+	assert_string_equal(rows[0].vm_name, "");
+	vp_vms_free(&s.vms);
+	vp_namer_free(nm);
+	rm_proc(root, 4002);
+	rmdir(root);
+}
