@@ -15,10 +15,8 @@ set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${VFIOPIN_CACHE:-/var/cache/vfiopin}
 PATCHDIR=$("$TOP/lab/kernel.sh" patchdir) || exit 2
-pass=0 failed=0
 base=$(basename "$PATCHDIR")
-ok() { echo "ok: [$base] $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: [$base] $*"; failed=$((failed + 1)); }
+. "$TOP/tests/lib/check.sh"
 
 kdir=$("$TOP/lab/kernel.sh" path lab) || exit 2
 hdr=$(cat "$kdir/hdrdir")
@@ -46,12 +44,12 @@ cd "$src" || exit 2
 for p in $("$TOP/lab/kernel.sh" series); do
 	if "$src/scripts/checkpatch.pl" --strict -q "$PATCHDIR/$p" > "$log" 2>&1 &&
 	   ! grep -qE '^(ERROR|WARNING|CHECK)' "$log"; then
-		ok "checkpatch --strict clean: $p"
+		pass "[$base] checkpatch --strict clean: $p"
 	else
-		bad "checkpatch --strict: $p"; cat "$log"
+		fail "[$base] checkpatch --strict: $p"; cat "$log"
 	fi
 	if ! patch -d "$src" -p1 -F0 -s -f < "$PATCHDIR/$p" > "$log" 2>&1; then
-		bad "$p does not apply"; cat "$log"; break
+		fail "[$base] $p does not apply"; cat "$log"; break
 	fi
 	# Rebuild the modules the patch touches, against the patches before it only.
 	touched=()
@@ -59,11 +57,11 @@ for p in $("$TOP/lab/kernel.sh" series); do
 		case $f in
 		drivers/vfio/vfio_iommu_type1.c|include/trace/events/vfio_type1.h) touched+=(vfio_iommu_type1) ;;
 		samples/vfio-mdev/mpin.c) touched+=(mpin) ;;
-		*.c|*.h) bad "$p touches $f, outside the modules this builds"; continue 2 ;;
+		*.c|*.h) fail "[$base] $p touches $f, outside the modules this builds"; continue 2 ;;
 		esac
 	done
 	if [ ${#touched[@]} -eq 0 ]; then
-		ok "$p touches no C file"
+		pass "[$base] $p touches no C file"
 		continue
 	fi
 	read -r -a touched <<< "$(printf '%s\n' "${touched[@]}" | sort -u | tr '\n' ' ')"
@@ -72,19 +70,18 @@ for p in $("$TOP/lab/kernel.sh" series); do
 	sed -i "s/^obj-m := .*/obj-m := $(printf '%s.o ' "${touched[@]}")/" "$tmp/m/Kbuild"
 	if "$TOP/lab/stock/stock.sh" kbuild "$hdr" "$tmp/m" > "$log" 2>&1 &&
 	   built "${touched[@]}"; then
-		ok "builds alone: $p (${touched[*]/%/.ko})"
+		pass "[$base] builds alone: $p (${touched[*]/%/.ko})"
 	else
-		bad "does not build alone: $p"; tail -30 "$log"
+		fail "[$base] does not build alone: $p"; tail -30 "$log"
 	fi
 done
 
 # Kconfig: mpin's entry and every option the lab needs, in the patched tree.
 if "$TOP/lab/kernel.sh" kconfig "$tmp/kconfig" > "$log" 2>&1 &&
    grep -qx 'CONFIG_SAMPLE_VFIO_MDEV_MPIN=m' "$tmp/kconfig/.config"; then
-	ok "the series' Kconfig: the lab fragments resolve, CONFIG_SAMPLE_VFIO_MDEV_MPIN=m"
+	pass "[$base] the series' Kconfig: the lab fragments resolve, CONFIG_SAMPLE_VFIO_MDEV_MPIN=m"
 else
-	bad "the series' Kconfig"; tail -30 "$log"
+	fail "[$base] the series' Kconfig"; tail -30 "$log"
 fi
 
-echo "check-patches: $pass passed, $failed failed"
-[ $failed -eq 0 ]
+summary check-patches

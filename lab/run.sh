@@ -89,8 +89,15 @@ rm -f "$out/status" "$out/console.log"
 	printf '%q ' "$@"
 	echo
 } > "$out/cmd"
-# the directories the guest's init re-exposes, as they are (one a line)
-printf '%s\n' "$TOP" "$PWD" "$kernel" > "$out/dirs"
+# the directories the guest's init re-exposes, as they are (one a line):
+# these, and what the kernel directory links to (the lab kernel's headers
+# and its modules' build and source links are the stock lab's)
+{
+	printf '%s\n' "$TOP" "$PWD" "$kernel"
+	find "$kernel" -maxdepth 5 -type l -exec readlink -f {} \; | sort -u | while read -r t; do
+		if [ -d "$t" ]; then echo "$t"; fi
+	done
+} > "$out/dirs"
 
 devs=()
 for ((i = 0; i < edu; i++)); do devs+=(-device edu); done

@@ -8,7 +8,7 @@ VMM=$TOP/build/vfiopin-vmm
 TRACEFS=/sys/kernel/tracing
 MDEV_TYPE=/sys/class/mdev_bus/mpin/mdev_supported_types/mpin-1
 
-T_PASS=0 T_FAIL=0 T_SKIP=0
+. "$TOP/tests/lib/check.sh"
 
 # Debian's kernel with its packages unpacked beside it: the stock lab
 # (lab/stock/stock.sh), and the lab kernel, whose type1 module is the
@@ -38,13 +38,10 @@ fi
 # guessed from the words of its description.
 SKIP_TAGS=
 
-fail() { echo "FAIL: $*"; T_FAIL=$((T_FAIL + 1)); }
-pass() { echo "ok: $*"; T_PASS=$((T_PASS + 1)); }
 # skipped TAG WHAT: true (and counted) if TAG is one of SKIP_TAGS
 skipped() {
 	[ -n "$1" ] && [[ " $SKIP_TAGS " == *" $1 "* ]] || return 1
-	echo "skip: $2 (needs @$1)"
-	T_SKIP=$((T_SKIP + 1))
+	skip "$2 (needs @$1)"
 }
 
 # check_eq [@TAG] WHAT GOT EXPECTED
@@ -62,11 +59,6 @@ check_cmd() {
 	what=$1; shift
 	skipped "$tag" "$what" && return 0
 	if "$@"; then pass "$what"; else fail "$what (command: $*)"; fi
-}
-
-summary() {
-	echo "$T_PASS passed, $T_FAIL failed${SKIP_TAGS:+, $T_SKIP skipped}"
-	[ "$T_FAIL" -eq 0 ]
 }
 
 die() { echo "lab test: $*" >&2; exit 1; }

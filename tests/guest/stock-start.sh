@@ -9,16 +9,14 @@ TOP=${VFIOPIN_TOP:?run inside the lab (lab/run.sh)}
 KDIR=${VFIOPIN_KERNEL:?}
 OUT=${VFIOPIN_OUT:-/tmp/out}
 V=$TOP/build/vfiopin
-pass=0 failed=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+. "$TOP/tests/lib/check.sh"
 
 [ -d "$KDIR/root/lib/modules/$(uname -r)" ] || { echo "stock-start: not the stock kernel"; exit 1; }
-[ ! -e /sys/module/vfio_iommu_type1 ] && ok "type1 is not loaded at boot" || bad "type1 already loaded"
+[ ! -e /sys/module/vfio_iommu_type1 ] && pass "type1 is not loaded at boot" || fail "type1 already loaded"
 
 err=$("$V" stat -d 1 2>&1 >/dev/null); rc=$?
 [ $rc = 1 ] && grep -q "type1 driver is not loaded yet.*--wait-modules" <<< "$err" &&
-	ok "no type1: said plainly, with --wait-modules offered (exit 1)" || bad "no type1: exit $rc: $err"
+	pass "no type1: said plainly, with --wait-modules offered (exit 1)" || fail "no type1: exit $rc: $err"
 
 # wait_line FILE TEXT: until FILE has TEXT (a generous bound: a busy host
 # under TCG is slow, and no fixed sleep decides an outcome)
@@ -30,22 +28,21 @@ wait_line() {
 # it once it has attached
 "$V" stat --json --wait-modules -d 600 > "$OUT/stock-wait.json" 2> "$OUT/stock-wait.err" &
 vp=$!
-wait_line "$OUT/stock-wait.err" "waiting for vfio_iommu_type1" && ok "--wait-modules waits" ||
-	bad "--wait-modules: $(cat "$OUT/stock-wait.err")"
-/sbin/modprobe -d "$KDIR/root" vfio_iommu_type1 || bad "modprobe vfio_iommu_type1"
-wait_line "$OUT/stock-wait.err" "attached to" || bad "--wait-modules: never attached: $(cat "$OUT/stock-wait.err")"
+wait_line "$OUT/stock-wait.err" "waiting for vfio_iommu_type1" && pass "--wait-modules waits" ||
+	fail "--wait-modules: $(cat "$OUT/stock-wait.err")"
+/sbin/modprobe -d "$KDIR/root" vfio_iommu_type1 || fail "modprobe vfio_iommu_type1"
+wait_line "$OUT/stock-wait.err" "attached to" || fail "--wait-modules: never attached: $(cat "$OUT/stock-wait.err")"
 kill -INT $vp
 wait $vp; rc=$?
 [ $rc = 0 ] && grep -q "attached to 19 type1 functions with fentry" "$OUT/stock-wait.err" &&
-	ok "then attaches with fentry (auto), exit 0" || bad "after the wait: exit $rc: $(cat "$OUT/stock-wait.err")"
+	pass "then attaches with fentry (auto), exit 0" || fail "after the wait: exit $rc: $(cat "$OUT/stock-wait.err")"
 [ "$(python3 "$TOP/tests/guest/vpq.py" "$OUT/stock-wait.json" top mode)" = fentry ] &&
-	ok "its snapshot says mode fentry" || bad "snapshot mode: $(tail -c 300 "$OUT/stock-wait.json")"
+	pass "its snapshot says mode fentry" || fail "snapshot mode: $(tail -c 300 "$OUT/stock-wait.json")"
 
 err=$("$V" stat --mode tracepoint -d 1 2>&1 >/dev/null); rc=$?
 [ $rc = 1 ] && grep -q "no vfio_type1 tracepoints" <<< "$err" &&
-	ok "--mode tracepoint on the stock kernel: names the missing tracepoints" || bad "tracepoint mode: $rc: $err"
+	pass "--mode tracepoint on the stock kernel: names the missing tracepoints" || fail "tracepoint mode: $rc: $err"
 err=$("$V" stat --mode kprobe -d 1 2>&1 >/dev/null); rc=$?
 [ $rc = 0 ] && grep -q "attached to 19 type1 functions with kprobe" <<< "$err" &&
-	ok "--mode kprobe attaches" || bad "kprobe mode: $rc: $err"
-echo "$pass passed, $failed failed"
-[ $failed = 0 ]
+	pass "--mode kprobe attaches" || fail "kprobe mode: $rc: $err"
+summary

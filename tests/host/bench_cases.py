@@ -1,5 +1,5 @@
 """Bench files with known shifts for the `vfiopin compare` host tests, and
-the checks of compare's JSON answers (tests/host/bench.sh).
+the checks of compare's JSON answers (tests/host/offline.sh).
 
     python3 tests/host/bench_cases.py write DIR     every fixture into DIR
     python3 tests/host/bench_cases.py check NAME FILE [ARG...]

@@ -26,7 +26,7 @@ get() { python3 tests/promcheck.py "$tmp/$1" --get "$2" | awk '{print $NF}'; }
 expect_value() {
 	local file=$1 sel=$2 want=$3 got
 	got=$(get "$file" "$sel")
-	[ "$got" = "$want" ] && ok "export: $sel = $want" || bad "export: $sel = '$got', want $want"
+	[ "$got" = "$want" ] && pass "export: $sel = $want" || fail "export: $sel = '$got', want $want"
 }
 # synth BINARY TAG ARGS...: start an exporter over synthetic containers in
 # the background ($! its pid), its "port" line in $tmp/port-TAG once it serves
@@ -49,7 +49,7 @@ port=$(port_of main)
 # container 500's owner: a synthetic pid no process can have (synth.h)
 t500=$(($(awk '/^tgid_base/{print $2}' "$tmp/port-main") + 500))
 if [ -z "$port" ]; then
-	bad "export_synth did not start: $(cat "$tmp/err-main")"
+	fail "export_synth did not start: $(cat "$tmp/err-main")"
 else
 	url=http://127.0.0.1:$port
 	# a port in use is found before anything is loaded
@@ -59,11 +59,11 @@ else
 	# the first scrape: status, Content-Type, structure, promtool
 	ct=$(curl -s -o "$tmp/m1" -w '%{http_code} %{content_type}' "$url/metrics")
 	[ "$ct" = "200 text/plain; version=0.0.4; charset=utf-8" ] &&
-		ok "export: /metrics 200 with the 0.0.4 Content-Type" || bad "export: /metrics: $ct"
+		pass "export: /metrics 200 with the 0.0.4 Content-Type" || fail "export: /metrics: $ct"
 	out=$(python3 tests/promcheck.py "$tmp/m1") &&
-		ok "export: exposition structure ($out)" || bad "export: promcheck: $out"
+		pass "export: exposition structure ($out)" || fail "export: promcheck: $out"
 	out=$(promtool check metrics < "$tmp/m1" 2>&1) &&
-		ok "export: promtool check metrics" || bad "export: promtool: $out"
+		pass "export: promtool check metrics" || fail "export: promtool: $out"
 
 	# values against what the synthetic events put in
 	expect_value m1 'vfiopin_containers' 1000
@@ -83,17 +83,17 @@ else
 	expect_value m1 "vfiopin_vm_info{tgid=\"$synth\"}" 1
 	grep -qx "vfiopin_charged_bytes{cid=\"500\"} $((16 * 4096))" "$tmp/m1" &&
 		grep -qx "vfiopin_vm_locked_bytes{tgid=\"$synth\"} $((2 * 16 * 4096))" "$tmp/m1" &&
-		ok "export: a container series is labelled cid alone, a VM series tgid alone" ||
-		bad "export: label sets: $(grep -m1 '^vfiopin_charged_bytes{' "$tmp/m1"); $(grep -m1 '^vfiopin_vm_locked_bytes{' "$tmp/m1")"
+		pass "export: a container series is labelled cid alone, a VM series tgid alone" ||
+		fail "export: label sets: $(grep -m1 '^vfiopin_charged_bytes{' "$tmp/m1"); $(grep -m1 '^vfiopin_vm_locked_bytes{' "$tmp/m1")"
 	expect_value m1 'vfiopin_pin_calls_total{cid="500"}' 4
 	expect_value m1 'vfiopin_pins_total{cid="500"}' 10
 	# latency histograms are host-wide by default: 4 pin calls in each of 1000
 	expect_value m1 'vfiopin_pin_duration_seconds_count' 4000
 	expect_value m1 'vfiopin_pin_duration_seconds_bucket{le="+Inf"}' 4000
 	if grep -q '^vfiopin_container_pin_duration_seconds' "$tmp/m1"; then
-		bad "export: per-container latency histograms served without --container-histograms"
+		fail "export: per-container latency histograms served without --container-histograms"
 	else
-		ok "export: no per-container latency histograms by default"
+		pass "export: no per-container latency histograms by default"
 	fi
 	expect_value m1 'vfiopin_events_total{event="pin_page"}' 16000
 	# a quote, a backslash and a newline in a comm, escaped
@@ -107,37 +107,37 @@ else
 	gzip -dc < "$tmp/mz" > "$tmp/mz.txt" 2> /dev/null
 	if grep -qi '^content-encoding: gzip' "$tmp/h" &&
 		[ "$(get mz.txt 'vfiopin_charged_bytes{cid="500"}')" = $((16 * 4096)) ]; then
-		ok "export: gzip when accepted ($(stat -c %s "$tmp/mz") bytes)"
+		pass "export: gzip when accepted ($(stat -c %s "$tmp/mz") bytes)"
 	else
-		bad "export: no gzip response to Accept-Encoding: gzip"
+		fail "export: no gzip response to Accept-Encoding: gzip"
 	fi
 	# the released container was served once; now it is gone
 	curl -s -o "$tmp/m2" "$url/metrics"
 	if ! grep -q 'cid="2"' "$tmp/m2" && grep -q 'cid="3"' "$tmp/m2"; then
-		ok "export: a released container is served once, then dropped"
+		pass "export: a released container is served once, then dropped"
 	else
-		bad "export: container 2 still served after its release was reported"
+		fail "export: container 2 still served after its release was reported"
 	fi
 	expect_value m2 'vfiopin_retired_containers_total' 1
 	expect_value m2 'vfiopin_containers' 999
 
 	# other paths and methods
 	code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-	[ "$(code "$url/healthz")" = 200 ] && ok "export: /healthz 200" || bad "export: /healthz"
-	[ "$(code "$url/")" = 404 ] && ok "export: / is 404" || bad "export: / not 404"
-	[ "$(code "$url/metrics/x")" = 404 ] && ok "export: /metrics/x is 404" || bad "export: /metrics/x"
-	[ "$(code --path-as-is "$url/metrics%00.txt")" = 404 ] && ok "export: /metrics%00.txt is 404, not /metrics" ||
-		bad "export: /metrics%00.txt served"
-	[ "$(code -X POST -d x=1 "$url/metrics")" = 405 ] && ok "export: POST is 405" ||
-		bad "export: POST not 405"
+	[ "$(code "$url/healthz")" = 200 ] && pass "export: /healthz 200" || fail "export: /healthz"
+	[ "$(code "$url/")" = 404 ] && pass "export: / is 404" || fail "export: / not 404"
+	[ "$(code "$url/metrics/x")" = 404 ] && pass "export: /metrics/x is 404" || fail "export: /metrics/x"
+	[ "$(code --path-as-is "$url/metrics%00.txt")" = 404 ] && pass "export: /metrics%00.txt is 404, not /metrics" ||
+		fail "export: /metrics%00.txt served"
+	[ "$(code -X POST -d x=1 "$url/metrics")" = 405 ] && pass "export: POST is 405" ||
+		fail "export: POST not 405"
 	c=$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$url/metrics")
-	[ "${c:0:1}" = 4 ] && ok "export: an oversized request gets $c" || bad "export: oversized request: $c"
+	[ "${c:0:1}" = 4 ] && pass "export: an oversized request gets $c" || fail "export: oversized request: $c"
 	c=$(exec 3<>/dev/tcp/127.0.0.1/"$port"; printf 'NOT HTTP AT ALL\r\n\r\n' >&3;
 	    timeout 5 head -1 <&3 | tr -d '\r')
-	[[ $c == "HTTP/1.1 400"* ]] && ok "export: a malformed request gets '$c'" ||
-		bad "export: malformed request: '$c'"
-	[ "$(code "$url/healthz")" = 200 ] && ok "export: still serving after bad requests" ||
-		bad "export: not serving after bad requests"
+	[[ $c == "HTTP/1.1 400"* ]] && pass "export: a malformed request gets '$c'" ||
+		fail "export: malformed request: '$c'"
+	[ "$(code "$url/healthz")" = 200 ] && pass "export: still serving after bad requests" ||
+		fail "export: not serving after bad requests"
 
 	# concurrent scrapes are all served whole
 	pids=()
@@ -152,29 +152,29 @@ else
 			cmp -s <(grep -v exporter_last_render "$tmp/c$i") <(grep -v exporter_last_render "$tmp/m2") &&
 			n=$((n + 1))
 	done
-	[ $n = 6 ] && ok "export: 6 concurrent scrapes, all whole and equal" ||
-		bad "export: only $n of 6 concurrent scrapes whole and equal"
+	[ $n = 6 ] && pass "export: 6 concurrent scrapes, all whole and equal" ||
+		fail "export: only $n of 6 concurrent scrapes whole and equal"
 
 	# 40 clients trickling a header a byte every 2-8 s hold no thread and
 	# no slot for long: every scrape beside them is served
 	if out=$(python3 tests/host/slow_clients.py "$port" --clients 40 --seconds 20 --pid $synth); then
-		ok "export: 40 slow clients for 20 s: every scrape served ($out)"
+		pass "export: 40 slow clients for 20 s: every scrape served ($out)"
 	else
-		bad "export: slow clients: $out"
+		fail "export: slow clients: $out"
 	fi
 
 	# the rules and the dashboard, against this exposition
 	out=$(promtool check rules dashboards/prometheus/vfiopin-rules.yml 2>&1) &&
-		ok "promtool check rules: $(grep -o 'SUCCESS.*' <<< "$out")" || bad "promtool check rules: $out"
+		pass "promtool check rules: $(grep -o 'SUCCESS.*' <<< "$out")" || fail "promtool check rules: $out"
 	out=$(cd dashboards/prometheus && promtool test rules vfiopin-rules.test.yml 2>&1) &&
-		ok "promtool test rules (alerts on synthetic series)" || bad "promtool test rules: $out"
+		pass "promtool test rules (alerts on synthetic series)" || fail "promtool test rules: $out"
 	out=$(python3 tests/dashcheck.py dashboards/grafana/vfiopin.json \
 		dashboards/prometheus/vfiopin-rules.yml "$tmp/m1" "$tmp") &&
-		ok "grafana dashboard: $out" || bad "grafana dashboard: $out"
+		pass "grafana dashboard: $out" || fail "grafana dashboard: $out"
 
 	kill -TERM $synth
-	wait $synth && ok "export_synth: clean exit under ASan/UBSan" ||
-		bad "export_synth: exit $?: $(tail -20 "$tmp/err-main")"
+	wait $synth && pass "export_synth: clean exit under ASan/UBSan" ||
+		fail "export_synth: exit $?: $(tail -20 "$tmp/err-main")"
 fi
 
 # --keep-released 0: only a response sent in full reports a release; a HEAD
@@ -199,25 +199,25 @@ curl -s -o "$tmp/k0-b" "http://127.0.0.1:$p0/metrics"
 expect_value k0-a 'vfiopin_container_released{cid="2"}' 1
 # a target too long to be a scrape is answered 414 at once, not left to time out
 c=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p0/metrics?$(printf 'a=b&%.0s' $(seq 3800))")
-[ "$c" = 414 ] && ok "export: a 15 KB query of 3,800 arguments gets 414" || bad "export: long query: '$c'"
+[ "$c" = 414 ] && pass "export: a 15 KB query of 3,800 arguments gets 414" || fail "export: long query: '$c'"
 # the absolute form (RFC 9112): the path after the authority
 c=$(curl -s -o /dev/null -w '%{http_code}' --request-target "http://127.0.0.1:$p0/metrics" "http://127.0.0.1:$p0/")
-[ "$c" = 200 ] && ok "export: GET http://HOST/metrics is /metrics" || bad "export: absolute-form target: $c"
+[ "$c" = 200 ] && pass "export: GET http://HOST/metrics is /metrics" || fail "export: absolute-form target: $c"
 c=$(curl -s -o /dev/null -w '%{http_code}' --request-target "http://127.0.0.1:$p0/nothing" "http://127.0.0.1:$p0/")
-[ "$c" = 404 ] && ok "export: GET http://HOST/nothing is 404" || bad "export: absolute-form /nothing: $c"
+[ "$c" = 404 ] && pass "export: GET http://HOST/nothing is 404" || fail "export: absolute-form /nothing: $c"
 # one client holding 1,100 connections and reopening them: its own are
 # limited, every scrape from another address is served
 if out=$(python3 tests/host/unread_clients.py "$p0" --clients 1100 --sources 1 --seconds 10 \
 	--pid $pid --max-growth-mb 1000); then
-	ok "export: one client with 1,100 connections: every other scrape served ($out)"
+	pass "export: one client with 1,100 connections: every other scrape served ($out)"
 else
-	bad "export: one client's flood: $out"
+	fail "export: one client's flood: $out"
 fi
-grep -q 'cid="2"' "$tmp/k0-b" && bad "export: container 2 served again after a full response" ||
-	ok "export: --keep-released 0: reported by the first response sent in full, then gone"
+grep -q 'cid="2"' "$tmp/k0-b" && fail "export: container 2 served again after a full response" ||
+	pass "export: --keep-released 0: reported by the first response sent in full, then gone"
 kill -TERM $pid
-wait $pid && ok "export_synth --keep-released 0: clean exit under ASan/UBSan" ||
-	bad "export_synth --keep-released 0: exit $?: $(tail -20 "$tmp/err-0")"
+wait $pid && pass "export_synth --keep-released 0: clean exit under ASan/UBSan" ||
+	fail "export_synth --keep-released 0: exit $?: $(tail -20 "$tmp/err-0")"
 
 # 1,000 connections that ask for /metrics over 1,000 containers and never
 # read: the renderings they hold are shared and bounded (the plain build:
@@ -226,12 +226,12 @@ synth build/export_synth u 1000
 pid=$!
 if out=$(python3 tests/host/unread_clients.py "$(port_of u)" \
 	--clients 1000 --seconds 15 --pid $pid --max-growth-mb 64); then
-	ok "export: 1000 unread responses: peak RSS bounded, every scrape served ($out)"
+	pass "export: 1000 unread responses: peak RSS bounded, every scrape served ($out)"
 else
-	bad "export: unread responses: $out"
+	fail "export: unread responses: $out"
 fi
 kill -TERM $pid
-wait $pid || bad "export_synth under unread clients: exit $?: $(tail -5 "$tmp/err-u")"
+wait $pid || fail "export_synth under unread clients: exit $?: $(tail -5 "$tmp/err-u")"
 
 # --keep-released: every scraper sees a released container for that long
 # (two scrapers here, an HA pair), then it goes.  KEEP 600: the two scrapes
@@ -254,13 +254,13 @@ for keep in 600 1; do
 			grep -q 'cid="2"' "$tmp/k1-c" || { gone=$i; break; }
 			sleep 0.5
 		done
-		[ $gone -gt 0 ] && ok "export: --keep-released 1: container 2 gone after it ($gone polls)" ||
-			bad "export: --keep-released 1: container 2 still served after 240 polls"
+		[ $gone -gt 0 ] && pass "export: --keep-released 1: container 2 gone after it ($gone polls)" ||
+			fail "export: --keep-released 1: container 2 still served after 240 polls"
 		expect_value k1-c 'vfiopin_retired_containers_total' 1
 		expect_value k1-c 'vfiopin_charged_bytes{cid="3"}' $((16 * 4096))
 	fi
 	kill -TERM $pid
-	wait $pid && ok "export_synth --keep-released $keep: clean exit under ASan/UBSan" ||
-		bad "export_synth --keep-released $keep: exit $?: $(tail -20 "$tmp/err-$keep")"
+	wait $pid && pass "export_synth --keep-released $keep: clean exit under ASan/UBSan" ||
+		fail "export_synth --keep-released $keep: exit $?: $(tail -20 "$tmp/err-$keep")"
 done
 rm -rf "$tmp"

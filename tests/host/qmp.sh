@@ -18,7 +18,7 @@ qmp_case() {
 	kill $srv 2> /dev/null
 	wait $srv 2> /dev/null
 }
-qmp_case ok "answers" 0 '' query-status
+qmp_case pass "answers" 0 '' query-status
 qmp_case error "answers an error" 1 "QEMU says: device_del: GenericError: Device 'nic9' not found" \
 	device_del nic9
 qmp_case silent "never greets" 2 "no answer from QEMU \(waited at most 3 s\)" query-status

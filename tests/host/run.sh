@@ -3,9 +3,7 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
-pass=0 failed=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+. tests/lib/check.sh
 
 # expect_fail WHAT PATTERN COMMAND...: COMMAND exits non-zero and its stderr
 # matches PATTERN.
@@ -14,9 +12,9 @@ expect_fail() {
 	shift 2
 	err=$("$@" 2>&1 >/dev/null); rc=$?
 	if [ $rc -ne 0 ] && grep -qE "$pat" <<< "$err"; then
-		ok "$what (exit $rc)"
+		pass "$what (exit $rc)"
 	else
-		bad "$what: exit $rc, stderr: $err"
+		fail "$what: exit $rc, stderr: $err"
 	fi
 }
 
@@ -27,9 +25,9 @@ expect_exit() {
 	shift 3
 	err=$("$@" 2>&1 >/dev/null); rc=$?
 	if [ $rc -eq "$want" ] && grep -qE -- "$pat" <<< "$err"; then
-		ok "$what (exit $rc)"
+		pass "$what (exit $rc)"
 	else
-		bad "$what: exit $rc (wanted $want), stderr: $err"
+		fail "$what: exit $rc (wanted $want), stderr: $err"
 	fi
 }
 
@@ -60,8 +58,8 @@ expect_fail "stock.sh: not a kernel line" "a kernel line is MAJOR.MINOR" lab/sto
 # raw_tp programs, and the two series alike (tests/host/contract.py)
 while IFS= read -r line; do
 	case $line in
-	"ok: "*) ok "${line#ok: }" ;;
-	*) bad "${line#FAIL: }" ;;
+	"ok: "*) pass "${line#ok: }" ;;
+	*) fail "${line#FAIL: }" ;;
 	esac
 done < <(python3 tests/host/contract.py . 2>&1 || echo "FAIL: contract.py exited $?")
 
@@ -72,9 +70,9 @@ times=$(mktemp)
 out=$(VFIOPIN_CHECK_TIMES=$times VFIOPIN_TIER=t tests/run-tiers.sh "a=echo ok: one; echo FAIL: two; false" \
 	"b=echo two" 2>&1); rc=$?
 if [ $rc = 1 ] && grep -qE '^a +FAILED' <<< "$out" && grep -qE '^b +passed' <<< "$out"; then
-	ok "run-tiers: a failing tier fails the run, the next one still runs"
+	pass "run-tiers: a failing tier fails the run, the next one still runs"
 else
-	bad "run-tiers: $rc: $out"
+	fail "run-tiers: $rc: $out"
 fi
 if python3 -c '
 import json, sys
@@ -83,9 +81,9 @@ assert [(x["tier"], x["parent"], x["result"], x["ok"], x["fail"]) for x in r] ==
     [("a", "t", "FAILED", 1, 1), ("b", "t", "passed", 0, 0)], r
 assert all(isinstance(x["seconds"], int) and x["seconds"] >= 0 for x in r), r
 ' "$times"; then
-	ok "run-tiers: each tier's time, result and ok/FAIL counts recorded"
+	pass "run-tiers: each tier's time, result and ok/FAIL counts recorded"
 else
-	bad "run-tiers: times file: $(cat "$times")"
+	fail "run-tiers: times file: $(cat "$times")"
 fi
 # a tier beside the others: it runs while they do (it waits for a file the
 # next tier writes), its output comes after theirs, its failure counts,
@@ -100,9 +98,9 @@ if [ $rc = 1 ] && grep -qE '^w +FAILED' <<< "$out" && grep -qE '^f +passed' <<< 
 	python3 -c 'import json, sys; r = [json.loads(l) for l in open(sys.argv[1])]
 assert [(x["tier"], x["result"], x["ok"]) for x in r] == [("f", "passed", 1), ("w", "FAILED", 1)], r
 assert r[1]["seconds"] < r[0]["seconds"], r' "$times"; then
-	ok "run-tiers: a tier beside the next runs while it does, reported after it with its own time, its failure fails the run"
+	pass "run-tiers: a tier beside the next runs while it does, reported after it with its own time, its failure fails the run"
 else
-	bad "run-tiers: a tier beside the others: $rc: $out; $(cat "$times")"
+	fail "run-tiers: a tier beside the others: $rc: $out; $(cat "$times")"
 fi
 rm -f "$times" "$flag" "$done"
 
@@ -133,9 +131,9 @@ kprobe 0{\"a\":0,\"b\":1} 012288 0null 02 04096 0none 0vpq: 2 containers match t
 vpq: the query process has gone
  1"
 if [ "$vpq_out" = "$want" ]; then
-	ok "lab snapshot queries: one query process answers as one process a query does; its death is an error"
+	pass "lab snapshot queries: one query process answers as one process a query does; its death is an error"
 else
-	bad "lab snapshot queries: $vpq_out"
+	fail "lab snapshot queries: $vpq_out"
 fi
 
 # mpin is one source: every series adds the same samples/vfio-mdev/mpin.c.
@@ -145,9 +143,9 @@ sums=$(for b in $(lab/kernel.sh bases); do
 	rm -rf "$d"
 done | sort -u)
 if [ "$(lab/kernel.sh bases | wc -l)" -ge 2 ] && [ "$(wc -l <<< "$sums")" = 1 ] && [ -n "$sums" ]; then
-	ok "mpin.c is the same in the series of every kernel line ($(lab/kernel.sh bases | tr '\n' ' '))"
+	pass "mpin.c is the same in the series of every kernel line ($(lab/kernel.sh bases | tr '\n' ' '))"
 else
-	bad "mpin.c differs between the series: $sums"
+	fail "mpin.c differs between the series: $sums"
 fi
 
 # A series that does not apply names the patch, the hunk and the versions.
@@ -161,27 +159,27 @@ if [ -r /usr/src/linux-source-6.1.tar.xz ]; then
 		"$first does not apply to linux-source 6\.1\.[0-9]+ \(the series is for 6\.1\.192\)" \
 		env VFIOPIN_PATCHDIR="$tmp" lab/kernel.sh srcdir
 	err=$(VFIOPIN_PATCHDIR="$tmp" lab/kernel.sh srcdir 2>&1 >/dev/null)
-	if grep -qE 'Hunk #[0-9]+ FAILED' <<< "$err"; then ok "kernel.sh: names the failing hunk"; else bad "kernel.sh: no hunk in: $err"; fi
+	if grep -qE 'Hunk #[0-9]+ FAILED' <<< "$err"; then pass "kernel.sh: names the failing hunk"; else fail "kernel.sh: no hunk in: $err"; fi
 	rm -rf "$tmp"
 	# and the real series applies
-	if lab/kernel.sh srcdir > /dev/null 2>&1; then ok "kernel.sh: the series applies"; else bad "kernel.sh: the series does not apply"; fi
+	if lab/kernel.sh srcdir > /dev/null 2>&1; then pass "kernel.sh: the series applies"; else fail "kernel.sh: the series does not apply"; fi
 fi
 
 # --- vfiopin: unit tests (plain, then ASan + UBSan) and the BPF logic under
 # BPF_PROG_TEST_RUN in this machine's kernel.
 for t in build/test_unit build/test_unit-san build/test_bpf; do
 	if out=$("$t" 2>&1); then
-		ok "$t: $(grep -E 'PASSED' <<< "$out" | tail -1 | sed 's/^\[ *PASSED *\] *//')"
+		pass "$t: $(grep -E 'PASSED' <<< "$out" | tail -1 | sed 's/^\[ *PASSED *\] *//')"
 	else
-		bad "$t"; echo "$out"
+		fail "$t"; echo "$out"
 	fi
 done
 
 # --- the docs' table of figures is the field table's
 if out=$(tools/doc/update-readme.sh --check 2>&1); then
-	ok "tools/README.md's table of figures matches tools/core/fields.h"
+	pass "tools/README.md's table of figures matches tools/core/fields.h"
 else
-	bad "$out"
+	fail "$out"
 fi
 
 # --- vfiopin: bad input gets a message and a non-zero exit
@@ -207,18 +205,18 @@ if [ ! -d /sys/kernel/tracing/events/vfio_type1 ]; then
 fi
 expect_exit "vfiopin --version with an argument" 2 "^vfiopin: --version takes no arguments, not 'junk'$" $V --version junk
 expect_exit "vfiopin help with an unknown command" 2 "unknown command 'junk'" $V help junk
-if $V help stat | grep -q '^Usage: vfiopin stat'; then ok "vfiopin help stat is stat's --help"; else bad "vfiopin help stat"; fi
+if $V help stat | grep -q '^Usage: vfiopin stat'; then pass "vfiopin help stat is stat's --help"; else fail "vfiopin help stat"; fi
 if [ ! -d /sys/module/vfio_iommu_type1 ]; then
 	# a run that fails its checks leaves -o FILE as it was, and makes none
 	keep=$(mktemp -d)
 	for sub in stat hist trace; do
 		echo "earlier results" > "$keep/$sub.out"
 		expect_exit "vfiopin $sub: a failed start" 1 "type1 driver is not loaded" $V $sub -d 1 -o "$keep/$sub.out"
-		[ "$(cat "$keep/$sub.out")" = "earlier results" ] && ok "vfiopin $sub: -o FILE untouched by a failed start" ||
-			bad "vfiopin $sub: -o FILE now holds: $(cat "$keep/$sub.out")"
+		[ "$(cat "$keep/$sub.out")" = "earlier results" ] && pass "vfiopin $sub: -o FILE untouched by a failed start" ||
+			fail "vfiopin $sub: -o FILE now holds: $(cat "$keep/$sub.out")"
 		$V $sub -d 1 -o "$keep/$sub.new" 2> /dev/null
-		[ ! -e "$keep/$sub.new" ] && ok "vfiopin $sub: no -o FILE made by a failed start" ||
-			bad "vfiopin $sub: a failed start made $keep/$sub.new"
+		[ ! -e "$keep/$sub.new" ] && pass "vfiopin $sub: no -o FILE made by a failed start" ||
+			fail "vfiopin $sub: a failed start made $keep/$sub.new"
 	done
 	rm -rf "$keep"
 	# --duration bounds the whole run, a wait for the modules included
@@ -237,8 +235,8 @@ if [ ! -d /sys/module/vfio_iommu_type1 ]; then
 		wait $pid
 		rc=$?
 		[ $rc = 1 ] && [ ! -e "$keep/w.json" ] &&
-			ok "vfiopin stat --wait-modules: SIG$sig ends the wait (exit 1), no -o file left" ||
-			bad "vfiopin stat --wait-modules: SIG$sig: exit $rc, -o file $(ls "$keep")"
+			pass "vfiopin stat --wait-modules: SIG$sig ends the wait (exit 1), no -o file left" ||
+			fail "vfiopin stat --wait-modules: SIG$sig: exit $rc, -o file $(ls "$keep")"
 	done
 	rm -rf "$keep"
 fi
@@ -255,8 +253,8 @@ done
 python3 tests/host/bench_cases.py write "$keep"
 expect_exit "vfiopin compare: -o a symlink refused" 2 "cannot write $keep/link: it is a symbolic link" \
 	$V compare -o "$keep/link" "$keep/base.json" "$keep/same.json"
-[ "$(cat "$keep/target")" = precious ] && ok "vfiopin: -o through a symlink left its target alone" ||
-	bad "vfiopin: a symlink's target now holds $(cat "$keep/target")"
+[ "$(cat "$keep/target")" = precious ] && pass "vfiopin: -o through a symlink left its target alone" ||
+	fail "vfiopin: a symlink's target now holds $(cat "$keep/target")"
 expect_exit "vfiopin stat: -o a FIFO with no reader" 1 "cannot write $keep/fifo: a FIFO with no reader" \
 	timeout 60 $V stat -d 1 -o "$keep/fifo"
 rm -rf "$keep"
@@ -270,21 +268,21 @@ if command -v setpriv > /dev/null; then
 	rm -rf "$nob"
 fi
 if build/vfiopin-top --help | grep -q 'Usage: vfiopin-top'; then
-	ok "vfiopin-top is the live monitor"
+	pass "vfiopin-top is the live monitor"
 else
-	bad "vfiopin-top --help"
+	fail "vfiopin-top --help"
 fi
 
 # --- vfiopin export over synthetic containers; compare, bench, capture
 . tests/host/export.sh
-. tests/host/bench.sh
+. tests/host/offline.sh
 . tests/host/qmp.sh
 
 # --- dead containers never crowd out live ones (tests/host/bench/churn_synth.c)
 while read -r line; do
 	case $line in
-	ok:*) ok "${line#ok: }" ;;
-	FAIL:*) bad "${line#FAIL: }" ;;
+	ok:*) pass "${line#ok: }" ;;
+	FAIL:*) fail "${line#FAIL: }" ;;
 	*) echo "$line" ;;
 	esac
 done < <(build/churn_synth-san 2>&1 || echo "FAIL: churn_synth exited $?")
@@ -292,11 +290,10 @@ done < <(build/churn_synth-san 2>&1 || echo "FAIL: churn_synth exited $?")
 # --- every parser of outside input under libFuzzer (tests/fuzz/), 30 s each
 while read -r line; do
 	case $line in
-	ok:*) ok "${line#ok: }" ;;
-	FAIL:*) bad "${line#FAIL: }" ;;
+	ok:*) pass "${line#ok: }" ;;
+	FAIL:*) fail "${line#FAIL: }" ;;
 	*) echo "$line" ;;
 	esac
 done < <(tests/fuzz/run.sh "${FUZZ_SECONDS:-30}")
 
-echo "check-host: $pass passed, $failed failed"
-[ $failed -eq 0 ]
+summary check-host

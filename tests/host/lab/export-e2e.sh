@@ -8,9 +8,7 @@ set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$TOP"
 OUT=$TOP/build/lab-export
-pass=0 failed=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+. "$TOP/tests/lib/check.sh"
 
 command -v prometheus > /dev/null || { echo "export-e2e: prometheus missing ('make deps')"; exit 1; }
 free_port() { python3 "$TOP/tests/host/lab/prom_query.py" free-port; }
@@ -27,7 +25,7 @@ for _ in $(seq 2400); do
 done
 read -r vm kb < "$OUT/export-ready" 2> /dev/null || true
 if [ -z "${vm:-}" ]; then
-	bad "the guest never got ready"
+	fail "the guest never got ready"
 else
 	tmp=$(mktemp -d)
 	pport=$(free_port)
@@ -56,14 +54,14 @@ else
 		[[ $got =~ ^[0-9]+$ ]] && break
 		sleep 0.5
 	done
-	[ "$got" = $((kb * 1024)) ] && ok "Prometheus: vfiopin_vm_locked_bytes of the VM = VmLck ($kb kB)" ||
-		bad "Prometheus: vfiopin_vm_locked_bytes{tgid=\"$vm\"} = '$got', VmLck $kb kB"
-	[ "$(val 'up{job="vfiopin"}')" = 1 ] && ok "Prometheus: the target is up" || bad "Prometheus: target not up"
+	[ "$got" = $((kb * 1024)) ] && pass "Prometheus: vfiopin_vm_locked_bytes of the VM = VmLck ($kb kB)" ||
+		fail "Prometheus: vfiopin_vm_locked_bytes{tgid=\"$vm\"} = '$got', VmLck $kb kB"
+	[ "$(val 'up{job="vfiopin"}')" = 1 ] && pass "Prometheus: the target is up" || fail "Prometheus: target not up"
 	got=$(val "vfiopin_vm_locked_bytes{tgid=\"$vm\"} / vfiopin_vm_limit_bytes{tgid=\"$vm\"}")
-	[ "$got" = 0.0625 ] && ok "Prometheus: locked / limit = 0.0625" || bad "Prometheus: locked / limit = '$got'"
+	[ "$got" = 0.0625 ] && pass "Prometheus: locked / limit = 0.0625" || fail "Prometheus: locked / limit = '$got'"
 	# the rules loaded and evaluate without errors
 	rules=$(curl -s "$api/rules")
-	if python3 "$TOP/tests/host/lab/prom_rules_healthy.py" "$rules"; then ok "Prometheus: every rule loaded and evaluates healthy"; else bad "Prometheus: rules: $rules"; fi
+	if python3 "$TOP/tests/host/lab/prom_rules_healthy.py" "$rules"; then pass "Prometheus: every rule loaded and evaluates healthy"; else fail "Prometheus: rules: $rules"; fi
 	kill $prom
 	wait $prom 2> /dev/null
 	rm -rf "$tmp"
@@ -72,6 +70,5 @@ touch "$OUT/export-done"
 wait $lab
 rc=$?
 cat "$OUT/guest.txt"
-[ $rc -eq 0 ] && ok "the guest half passed" || bad "the guest half failed (status $rc)"
-echo "export-e2e (host): $pass passed, $failed failed"
-[ $failed -eq 0 ]
+[ $rc -eq 0 ] && pass "the guest half passed" || fail "the guest half failed (status $rc)"
+summary "export-e2e (host)"

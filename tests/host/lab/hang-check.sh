@@ -26,25 +26,23 @@ boot steady --idle $IDLE -- bash -c "for i in \$(seq $TICKS); do echo tick \$i; 
 boot chatty --idle 3600 --timeout $TOTAL -- bash -c 'while :; do echo tick; sleep 1; done' &
 wait
 
-pass=0 failed=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+. "$TOP/tests/lib/check.sh"
 rc() { cat "$base-$1.rc"; }
 
 # silent
 out=$base-silent
-if [ "$(rc silent)" = 124 ]; then ok "silent guest killed, exit 124"; else fail "silent guest: exit $(rc silent)"; fi
+if [ "$(rc silent)" = 124 ]; then pass "silent guest killed, exit 124"; else fail "silent guest: exit $(rc silent)"; fi
 # (Whether the guest got as far as its command depends on the machine's
 # load; the log must be kept either way.)
 if [ -f "$out/console.log" ] &&
 	grep -q "printed nothing for ${IDLE}s (--idle; hung?); console log: $out/console.log" "$out.err"; then
-	ok "silent guest: console log kept and the silence reported ($(grep -c guest-is-up "$out/console.log") 'guest-is-up' lines in it)"
+	pass "silent guest: console log kept and the silence reported ($(grep -c guest-is-up "$out/console.log") 'guest-is-up' lines in it)"
 else
 	fail "silent guest: console log or message missing: $(cat "$out.err")"
 fi
 kept=$(sed -n 's/.*console log is kept as //p' "$out.err")
 if [ -n "$kept" ] && cmp -s "$kept" "$out/console.log"; then
-	ok "silent guest: the failed boot's log kept apart ($kept)"
+	pass "silent guest: the failed boot's log kept apart ($kept)"
 else
 	fail "silent guest: the failed boot's log not kept apart: $(cat "$out.err")"
 fi
@@ -53,7 +51,7 @@ fi
 out=$base-steady
 ticks=$(tr -d '\r' < "$out/console.log" | grep -c '^tick [0-9]*$')
 if [ "$(rc steady)" = 7 ] && [ "$ticks" = $TICKS ]; then
-	ok "steady guest outlived --idle $IDLE by printing: its command's status 7, $ticks ticks, longest silence $(cat "$out/longest-silence-seconds") s"
+	pass "steady guest outlived --idle $IDLE by printing: its command's status 7, $ticks ticks, longest silence $(cat "$out/longest-silence-seconds") s"
 else
 	fail "steady guest: exit $(rc steady) (want 7), $ticks ticks (want $TICKS): $(cat "$out.err")"
 fi
@@ -61,9 +59,8 @@ fi
 # chatty
 out=$base-chatty
 if [ "$(rc chatty)" = 124 ] && grep -q "killed after ${TOTAL}s in total (--timeout)" "$out.err"; then
-	ok "chatty guest killed by the total, exit 124 ($(tr -d '\r' < "$out/console.log" | grep -c '^tick$') ticks)"
+	pass "chatty guest killed by the total, exit 124 ($(tr -d '\r' < "$out/console.log" | grep -c '^tick$') ticks)"
 else
 	fail "chatty guest: exit $(rc chatty) (want 124): $(cat "$out.err")"
 fi
-echo "hang-check: $pass passed, $failed failed"
-[ $failed -eq 0 ]
+summary hang-check

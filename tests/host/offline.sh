@@ -1,7 +1,8 @@
-# Host tier, sourced by run.sh: `vfiopin compare` on bench files with known
-# shifts (deterministic pseudo-random samples), its verdicts and exit
-# statuses, its three output formats, and the input it must refuse; the
-# arguments and missing pieces `vfiopin bench` and `vfiopin capture` refuse.
+# Host tier, sourced by run.sh: the offline tools (tools/offline/).
+# `vfiopin compare` on bench files with known shifts (deterministic
+# pseudo-random samples), its verdicts and exit statuses, its three output
+# formats, and the input it must refuse; the arguments and missing pieces
+# `vfiopin bench` and `vfiopin capture` refuse.
 
 tmp=$(mktemp -d)
 # every fixture: files with known shifts (tests/host/bench_cases.py)
@@ -12,47 +13,47 @@ cmp_rc() { build/vfiopin compare "$@" > "$tmp/out" 2> "$tmp/err"; echo $?; }
 verdicts() { awk '$1 ~ /^pin_/ { print $NF }' "$tmp/out" | tr '\n' ' '; }
 
 rc=$(cmp_rc "$tmp/base.json" "$tmp/same.json")
-[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && ok "compare: identical files: unchanged, exit 0" ||
-	bad "compare: identical: exit $rc, $(verdicts)"
+[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && pass "compare: identical files: unchanged, exit 0" ||
+	fail "compare: identical: exit $rc, $(verdicts)"
 rc=$(cmp_rc "$tmp/base.json" "$tmp/aa.json")
-[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && ok "compare: two draws of the same noise: unchanged" ||
-	bad "compare: A/A: exit $rc, $(cat "$tmp/out")"
+[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && pass "compare: two draws of the same noise: unchanged" ||
+	fail "compare: A/A: exit $rc, $(cat "$tmp/out")"
 rc=$(cmp_rc "$tmp/base.json" "$tmp/slow.json")
 [ "$rc $(verdicts)" = "1 regressed regressed " ] &&
-	ok "compare: 20 % slower: both metrics regressed (latency up, pages/s down), exit 1" ||
-	bad "compare: slow: exit $rc, $(cat "$tmp/out")"
+	pass "compare: 20 % slower: both metrics regressed (latency up, pages/s down), exit 1" ||
+	fail "compare: slow: exit $rc, $(cat "$tmp/out")"
 rc=$(cmp_rc "$tmp/base.json" "$tmp/fast.json")
-[ "$rc $(verdicts)" = "0 improved improved " ] && ok "compare: 20 % faster: improved, exit 0" ||
-	bad "compare: fast: exit $rc, $(cat "$tmp/out")"
+[ "$rc $(verdicts)" = "0 improved improved " ] && pass "compare: 20 % faster: improved, exit 0" ||
+	fail "compare: fast: exit $rc, $(cat "$tmp/out")"
 rc=$(cmp_rc --threshold 30 "$tmp/base.json" "$tmp/slow.json")
-[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && ok "compare: a shift inside --threshold 30 is no verdict" ||
-	bad "compare: threshold: exit $rc, $(cat "$tmp/out")"
+[ "$rc $(verdicts)" = "0 unchanged unchanged " ] && pass "compare: a shift inside --threshold 30 is no verdict" ||
+	fail "compare: threshold: exit $rc, $(cat "$tmp/out")"
 # the estimate and its interval bracket the true +20 %
 rc=$(cmp_rc --json "$tmp/base.json" "$tmp/slow.json")
 if cases slow-20 "$tmp/out"; then
-	ok "compare --json: change ~ +20 % inside its interval, p < 1e-6"
+	pass "compare --json: change ~ +20 % inside its interval, p < 1e-6"
 else
-	bad "compare --json: $(cat "$tmp/out")"
+	fail "compare --json: $(cat "$tmp/out")"
 fi
 rc=$(cmp_rc --format markdown "$tmp/base.json" "$tmp/slow.json")
-grep -q '^| pin_call_ns | ns |.*| \*\*regressed\*\* |$' "$tmp/out" && ok "compare: markdown table" ||
-	bad "compare: markdown: $(cat "$tmp/out")"
+grep -q '^| pin_call_ns | ns |.*| \*\*regressed\*\* |$' "$tmp/out" && pass "compare: markdown table" ||
+	fail "compare: markdown: $(cat "$tmp/out")"
 rc=$(cmp_rc "$tmp/few-base.json" "$tmp/few.json")
 [ "$rc $(verdicts)" = "0 unchanged unchanged " ] && grep -q "too few samples (3 vs 3)" "$tmp/out" &&
-	ok "compare: 3 samples: a warning, no verdict possible" || bad "compare: few: exit $rc, $(cat "$tmp/out")"
+	pass "compare: 3 samples: a warning, no verdict possible" || fail "compare: few: exit $rc, $(cat "$tmp/out")"
 
 # six metrics, one of them shifted by 3.5 % (exact p = 0.029 on its own):
 # significant alone, not once the six are tested together
 rc=$(cmp_rc --json --threshold 0.1 "$tmp/h-base.json" "$tmp/h-new.json")
 if [ "$rc" = 0 ] && cases holm-6 "$tmp/out"; then
-	ok "compare: Holm over 6 metrics: p 0.029 adjusted to 6p, no verdict, exit 0"
+	pass "compare: Holm over 6 metrics: p 0.029 adjusted to 6p, no verdict, exit 0"
 else
-	bad "compare: Holm: exit $rc, $(cat "$tmp/out")"
+	fail "compare: Holm: exit $rc, $(cat "$tmp/out")"
 fi
 rc=$(cmp_rc --correction none --threshold 0.1 "$tmp/h-base.json" "$tmp/h-new.json")
 [ "$rc" = 1 ] && grep -q '^m0 .* regressed$' "$tmp/out" && grep -q "alpha 0.05 per metric" "$tmp/out" &&
-	ok "compare --correction none: the same shift regressed on its own, exit 1" ||
-	bad "compare --correction none: exit $rc, $(cat "$tmp/out")"
+	pass "compare --correction none: the same shift regressed on its own, exit 1" ||
+	fail "compare --correction none: exit $rc, $(cat "$tmp/out")"
 
 # a machine that drifts 2 % slower per run of 5 samples: four runs of A and
 # then four of B look like +8 %; the same eight runs taken A B A B ... and
@@ -60,21 +61,21 @@ rc=$(cmp_rc --correction none --threshold 0.1 "$tmp/h-base.json" "$tmp/h-new.jso
 # inside the threshold)
 rc=$(cmp_rc "$tmp"/seq-a*.json vs "$tmp"/seq-b*.json)
 [ "$rc $(verdicts)" = "1 regressed " ] && grep -Eq "^pin_call_ns .* \+[78]\.[0-9]%" "$tmp/out" &&
-	ok "compare: A then B on a drifting machine: the drift looks like ~+8 %, regressed" ||
-	bad "compare: sequential drift: exit $rc, $(cat "$tmp/out")"
+	pass "compare: A then B on a drifting machine: the drift looks like ~+8 %, regressed" ||
+	fail "compare: sequential drift: exit $rc, $(cat "$tmp/out")"
 rc=$(cmp_rc --json "$tmp"/alt-a*.json vs "$tmp"/alt-b*.json)
 if [ "$rc" = 0 ] && cases pooled "$tmp/out"; then
-	ok "compare: the same runs in turn, pooled with vs: 20 vs 20 samples, unchanged"
+	pass "compare: the same runs in turn, pooled with vs: 20 vs 20 samples, unchanged"
 else
-	bad "compare: pooled: exit $rc, $(cat "$tmp/out")"
+	fail "compare: pooled: exit $rc, $(cat "$tmp/out")"
 fi
 # the kernels each side ran on are named; a side pooling two kernels is warned of
 rc=$(cmp_rc "$tmp/base.json" "$tmp/k2.json" vs "$tmp/k2.json")
 [ "$rc" = 0 ] && grep -q "^base: 2 files, kernel test$" "$tmp/out" &&
 	grep -q "^new: 1 file, kernel 6.1.0-vp (lab-0123)$" "$tmp/out" &&
 	grep -q "warning: BASE pools runs of different kernels: test in .*base.json, 6.1.0-vp (lab-0123) in .*k2.json" "$tmp/err" &&
-	ok "compare: each side's kernel named; a side of two kernels warned of" ||
-	bad "compare: kernels: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+	pass "compare: each side's kernel named; a side of two kernels warned of" ||
+	fail "compare: kernels: exit $rc, $(cat "$tmp/out" "$tmp/err")"
 expect_fail "compare: pooled files of different workloads" \
 	"seq-a0.json and .*/pt.json ran different workloads" build/vfiopin compare "$tmp/seq-a0.json" "$tmp/pt.json" vs "$tmp/seq-b0.json"
 expect_fail "compare: vs with nothing after it" "needs files on both sides" build/vfiopin compare "$tmp/base.json" vs
@@ -87,13 +88,13 @@ expect_fail "compare: three files without vs" "or BASE.json... vs NEW.json..." \
 # (per_run), it cannot be told from run-to-run variation
 rc=$(cmp_rc --json "$tmp/runs-a.json" "$tmp/runs-b.json")
 if [ "$rc" = 0 ] && cases per-run "$tmp/out"; then
-	ok "compare: per_run: 3 vs 3 repetitions of 30 calls tested as 3 vs 3, no verdict, a warning"
+	pass "compare: per_run: 3 vs 3 repetitions of 30 calls tested as 3 vs 3, no verdict, a warning"
 else
-	bad "compare: per_run: exit $rc, $(cat "$tmp/out")"
+	fail "compare: per_run: exit $rc, $(cat "$tmp/out")"
 fi
 rc=$(cmp_rc "$tmp/calls-a.json" "$tmp/calls-b.json")
-[ "$rc $(verdicts)" = "1 regressed " ] && ok "compare: the same calls without per_run: 90 vs 90, regressed" ||
-	bad "compare: calls: exit $rc, $(cat "$tmp/out")"
+[ "$rc $(verdicts)" = "1 regressed " ] && pass "compare: the same calls without per_run: 90 vs 90, regressed" ||
+	fail "compare: calls: exit $rc, $(cat "$tmp/out")"
 expect_fail "compare: per_run not adding up to the samples" "per_run must be counts adding up" \
 	build/vfiopin compare "$tmp/runs-bad.json" "$tmp/runs-a.json"
 
@@ -130,9 +131,9 @@ fi
 if FAKE_VMM_COUNTS="$tmp/counts" build/vfiopin bench --vmm tests/host/fake_vmm.py --mdev x \
 	--pages-per-call 1 --total-pages 50000 --repeat 2 --warmup 0 --no-hists -o "$tmp/many.json" 2> "$tmp/err" &&
 	cases client-counts "$tmp/many.json" "$tmp/counts"; then
-	ok "bench: 50,000 one-page calls a run: every one the client made is a sample"
+	pass "bench: 50,000 one-page calls a run: every one the client made is a sample"
 else
-	bad "bench: 50,000 calls: $(cat "$tmp/err")"
+	fail "bench: 50,000 calls: $(cat "$tmp/err")"
 fi
 expect_fail "capture: no COMMAND" "what to run while capturing" build/vfiopin capture -D "$tmp/c"
 expect_exit "capture: -o is a file everywhere, not capture's directory" 2 "capture writes a directory: --output-dir DIR" \
@@ -151,8 +152,8 @@ if command -v perf > /dev/null; then
 		[ "$(cat "$tmp/rep/$f")" = "earlier $f" ] && n=$((n + 1))
 	done
 	[ $n = 3 ] && [ -z "$(ls "$tmp/rep" | grep '\.tmp$')" ] &&
-		ok "capture --report: the earlier timeline.txt, timeline.json and capture.svg kept, no .tmp left" ||
-		bad "capture --report: $n of 3 earlier outputs kept: $(ls "$tmp/rep")"
+		pass "capture --report: the earlier timeline.txt, timeline.json and capture.svg kept, no .tmp left" ||
+		fail "capture --report: $n of 3 earlier outputs kept: $(ls "$tmp/rep")"
 fi
 expect_fail "capture: perf missing" "perf not found: install Debian's linux-perf" \
 	env PATH=/nonexistent "$PWD/build/vfiopin" capture -D "$tmp/c" -- true
@@ -189,13 +190,13 @@ done
 expect_exit "compare: pooled files that mix units" 2 "metric m has unit \"ns\" in .*lower.json but \"us\" in .*in-us.json" \
 	build/vfiopin compare "$tmp/lower.json" "$tmp/lower.json" vs "$tmp/lower.json" "$tmp/in-us.json"
 rc=$(cmp_rc "$tmp/wl-int.json" "$tmp/wl-real.json")
-[ "$rc" = 0 ] && ok "compare: a workload of 64 and one of 64.0 are the same workload" ||
-	bad "compare: 64 vs 64.0: exit $rc, $(cat "$tmp/err")"
+[ "$rc" = 0 ] && pass "compare: a workload of 64 and one of 64.0 are the same workload" ||
+	fail "compare: 64 vs 64.0: exit $rc, $(cat "$tmp/err")"
 rc=$(cmp_rc "$tmp/esc-broken.json" "$tmp/lower.json")
 if [ "$rc" = 2 ] && ! grep -q $'\e' "$tmp/err" && grep -q 'x1b' "$tmp/err"; then
-	ok "compare: a parse error quoting an ESC byte shows it escaped (exit 2)"
+	pass "compare: a parse error quoting an ESC byte shows it escaped (exit 2)"
 else
-	bad "compare: parse error of a file with ESC: exit $rc, $(od -c "$tmp/err" | head -3)"
+	fail "compare: parse error of a file with ESC: exit $rc, $(od -c "$tmp/err" | head -3)"
 fi
 # a metric missing, empty or new on one side is named, and the empty one's
 # row keeps the median its side has
@@ -206,52 +207,52 @@ import json, sys
 m = {x["metric"]: x for x in json.load(open(sys.argv[1]))["metrics"]}["gone"]
 assert m["verdict"] == "no data" and m["median_new"] is None and m["median_base"] > 0, m
 ' "$tmp/out"; then
-	ok "compare: a metric empty in NEW: named on stderr, its base median kept, NEW's null"
+	pass "compare: a metric empty in NEW: named on stderr, its base median kept, NEW's null"
 else
-	bad "compare: a metric empty in NEW: exit $rc, $(cat "$tmp/err" "$tmp/out")"
+	fail "compare: a metric empty in NEW: exit $rc, $(cat "$tmp/err" "$tmp/out")"
 fi
 rc=$(cmp_rc "$tmp/two.json" "$tmp/extra.json")
 grep -q "extra.json has no metric gone" "$tmp/err" && grep -q "two.json has no metric fresh" "$tmp/err" &&
-	ok "compare: metrics on one side only are named, either side (exit $rc)" ||
-	bad "compare: one-sided metrics: exit $rc, $(cat "$tmp/err")"
+	pass "compare: metrics on one side only are named, either side (exit $rc)" ||
+	fail "compare: one-sided metrics: exit $rc, $(cat "$tmp/err")"
 rc=$(cmp_rc --json "$tmp/huge-base.json" "$tmp/huge-slow.json")
 if [ "$rc" = 1 ] && cases huge-20 "$tmp/out"; then
-	ok "compare: samples near 1e308, 20 % slower: finite medians, ~+20 %, regressed, exit 1"
+	pass "compare: samples near 1e308, 20 % slower: finite medians, ~+20 %, regressed, exit 1"
 else
-	bad "compare: samples near 1e308: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+	fail "compare: samples near 1e308: exit $rc, $(cat "$tmp/out" "$tmp/err")"
 fi
 rc=$(cmp_rc "$tmp/subnormal.json" "$tmp/ones.json")
 [ "$rc" = 1 ] && grep -Eq '^m .* \+inf%  \[\+inf%, \+inf%\] .* regressed$' "$tmp/out" &&
-	ok "compare: from 5e-324 to 1: a change of +inf%, regressed, exit 1" ||
-	bad "compare: from 5e-324 to 1: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+	pass "compare: from 5e-324 to 1: a change of +inf%, regressed, exit 1" ||
+	fail "compare: from 5e-324 to 1: exit $rc, $(cat "$tmp/out" "$tmp/err")"
 rc=$(cmp_rc "$tmp/ones.json" "$tmp/subnormal.json")
 [ "$rc" = 0 ] && grep -Eq '^m .* -100\.0%  .* improved$' "$tmp/out" &&
-	ok "compare: from 1 to 5e-324: -100 %, improved, exit 0" ||
-	bad "compare: from 1 to 5e-324: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+	pass "compare: from 1 to 5e-324: -100 %, improved, exit 0" ||
+	fail "compare: from 1 to 5e-324: exit $rc, $(cat "$tmp/out" "$tmp/err")"
 rc=$(cmp_rc "$tmp/version-real.json" "$tmp/version-real.json")
-[ "$rc" = 0 ] && grep -q '^m .* unchanged$' "$tmp/out" && ok "compare: \"version\": 1.0 is version 1" ||
-	bad "compare: version 1.0: exit $rc, $(cat "$tmp/err")"
+[ "$rc" = 0 ] && grep -q '^m .* unchanged$' "$tmp/out" && pass "compare: \"version\": 1.0 is version 1" ||
+	fail "compare: version 1.0: exit $rc, $(cat "$tmp/err")"
 # the file's strings reach a terminal or a Markdown table escaped: no ESC,
 # BEL or C1 byte, and no '|' that would split a table cell
 for fmt in text markdown; do
 	rc=$(cmp_rc --format $fmt "$tmp/control.json" "$tmp/control.json")
 	if [ "$rc" = 0 ] && ! grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$tmp/out" &&
 		grep -qF 'pin\x1b[2J\x1b]0;owned\x07' "$tmp/out" && grep -qF 'kernel 6.1\x1b[2J' "$tmp/out"; then
-		ok "compare --format $fmt: control bytes from the file are escaped"
+		pass "compare --format $fmt: control bytes from the file are escaped"
 	else
-		bad "compare --format $fmt: control bytes: exit $rc, $(cat -v "$tmp/out")"
+		fail "compare --format $fmt: control bytes: exit $rc, $(cat -v "$tmp/out")"
 	fi
 done
 grep -qF '| pin\x1b[2J\x1b]0;owned\x07\|x | n\|s\xc2\x9b |' "$tmp/out" &&
 	[ "$(grep '^| pin' "$tmp/out" | sed 's/\\|//g' | tr -cd '|' | wc -c)" = 10 ] &&
-	ok "compare --format markdown: '|' from the file escaped, the row keeps its 9 cells" ||
-	bad "compare --format markdown: $(cat -v "$tmp/out")"
+	pass "compare --format markdown: '|' from the file escaped, the row keeps its 9 cells" ||
+	fail "compare --format markdown: $(cat -v "$tmp/out")"
 # 100,000 samples a side, 20 % slower, in little memory: regressed, exit 1
 rc=$( (ulimit -v 400000; cmp_rc --json "$tmp/large-base.json" "$tmp/large-slow.json") )
 if [ "$rc" = 1 ] && cases large-20 "$tmp/out"; then
-	ok "compare: 100,000 vs 100,000 samples under a 400 MB limit: +20 % with a tight interval, exit 1"
+	pass "compare: 100,000 vs 100,000 samples under a 400 MB limit: +20 % with a tight interval, exit 1"
 else
-	bad "compare: 100,000 a side: exit $rc, $(cat "$tmp/out" "$tmp/err")"
+	fail "compare: 100,000 a side: exit $rc, $(cat "$tmp/out" "$tmp/err")"
 fi
 # short of memory at any point: a message and exit 2, never a verdict
 oom=0 lims=""
@@ -266,11 +267,11 @@ for lim in 14000 16000 18000 20000 22000 24000 26000 28000 32000; do
 		oom=-1; break
 	fi
 done
-[ $oom -gt 0 ] && ok "compare under memory limits: exit 2 'out of memory' or the right verdict ($lims)" ||
-	bad "compare under memory limits:$lims: $(cat "$tmp/out" "$tmp/err")"
+[ $oom -gt 0 ] && pass "compare under memory limits: exit 2 'out of memory' or the right verdict ($lims)" ||
+	fail "compare under memory limits:$lims: $(cat "$tmp/out" "$tmp/err")"
 
 rc=$(cmp_rc "$tmp/base.json" "$tmp/trunc.json")
-[ "$rc" = 2 ] && ok "compare: bad input exits 2" || bad "compare: bad input exits $rc"
+[ "$rc" = 2 ] && pass "compare: bad input exits 2" || fail "compare: bad input exits $rc"
 
 # make bench-self's runner, the work tree against itself, two rounds of 50
 # containers: bench files compare reads, with every benchmark's metrics
@@ -278,9 +279,9 @@ if python3 tests/host/bench/bench_self.py . . "$tmp/self" --rounds 2 --container
 	build/vfiopin compare -j "$tmp/self/base.json" "$tmp/self/work.json" > "$tmp/out" 2>> "$tmp/err"; then
 	got=$(python3 -c 'import json,sys; m=[r["metric"] for r in json.load(open(sys.argv[1]))["metrics"]]
 print(sum(x.startswith(p) for x in m for p in ("top_", "bpf_aggregate_", "bpf_stream_", "export_")))' "$tmp/out")
-	[ "$got" -ge 12 ] && ok "bench-self: an A/A run of 2 rounds is compared, nothing regressed ($got metrics)" ||
-		bad "bench-self: $got metrics: $(head -c 300 "$tmp/out")"
+	[ "$got" -ge 12 ] && pass "bench-self: an A/A run of 2 rounds is compared, nothing regressed ($got metrics)" ||
+		fail "bench-self: $got metrics: $(head -c 300 "$tmp/out")"
 else
-	bad "bench-self A/A: $(tail -5 "$tmp/err")"
+	fail "bench-self A/A: $(tail -5 "$tmp/err")"
 fi
 rm -rf "$tmp"
