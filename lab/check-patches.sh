@@ -66,8 +66,7 @@ for p in $("$TOP/lab/kernel.sh" series); do
 	fi
 	read -r -a touched <<< "$(printf '%s\n' "${touched[@]}" | sort -u | tr '\n' ' ')"
 	rm -rf "$tmp/m"
-	"$TOP/lab/kernel.sh" modules "$src" "$tmp/m"
-	sed -i "s/^obj-m := .*/obj-m := $(printf '%s.o ' "${touched[@]}")/" "$tmp/m/Kbuild"
+	"$TOP/lab/kernel.sh" modules "$src" "$tmp/m" "${touched[@]}"
 	if "$TOP/lab/stock/stock.sh" kbuild "$hdr" "$tmp/m" > "$log" 2>&1 &&
 	   built "${touched[@]}"; then
 		pass "[$base] builds alone: $p (${touched[*]/%/.ko})"

@@ -17,8 +17,9 @@
 #   lab/kernel.sh path  [lab|debug]   print the result dir, fail if not built
 #   lab/kernel.sh hash  [lab|debug]   print the cache key
 #   lab/kernel.sh srcdir              prepare the patched tree, print its path
-#   lab/kernel.sh modules SRC DIR     write the Kbuild tree of the series'
-#                                     modules, as SRC has them, into DIR
+#   lab/kernel.sh modules SRC DIR [MODULE...]  write the Kbuild tree of
+#                                     the series' modules (or of MODULEs),
+#                                     as SRC has them, into DIR
 #   lab/kernel.sh kconfig DIR         configure the patched tree into DIR with
 #                                     the lab fragments, each option checked
 #   lab/kernel.sh series              the patch file names, in order
@@ -169,11 +170,13 @@ configure() {
 	[ $bad -eq 0 ] || die "config fragment not satisfied (see above)"
 }
 
-# modules_tree SRC DIR: the Kbuild tree of the modules the series changes or
-# adds, as SRC has them now (symbolic links), in DIR; its obj-m lists those
-# whose source SRC has (mpin.c only once its patch is applied).
+# modules_tree SRC DIR [MODULE...]: the Kbuild tree of the modules the series
+# changes or adds, as SRC has them now (symbolic links), in DIR; its obj-m
+# lists the MODULEs, or without them those whose source SRC has (mpin.c
+# only once its patch is applied).
 modules_tree() {
 	local src=$1 dir=$2
+	shift 2
 	mkdir -p "$dir/include/trace/events"
 	ln -sfn "$src/drivers/vfio/vfio_iommu_type1.c" "$dir/vfio_iommu_type1.c"
 	ln -sfn "$src/drivers/vfio/vfio.h" "$dir/vfio.h"
@@ -187,6 +190,7 @@ modules_tree() {
 		ln -sfn "$src/include/trace/events/vfio_type1.h" "$dir/include/trace/events/"
 	# the headers package's include directories come first: only what the
 	# series adds is taken from here
+	[ $# -gt 0 ] && objs=$(printf '%s.o ' "$@")
 	printf 'obj-m := %s\nccflags-y := -I$(src)/include\n' "$objs" > "$dir/Kbuild"
 }
 
@@ -233,13 +237,8 @@ build_lab() {
 	objcopy -O binary --only-section=.BTF "$hdr/vmlinux" "$out.tmp/vmlinux.btf"
 	echo "$ver" > "$out.tmp/release"
 	echo "$image_version" > "$out.tmp/source-version"
-	echo "$((SECONDS - t0))" > "$out.tmp/build-seconds"
-	echo "$obj" > "$out.tmp/objdir"
-	echo "$src" > "$out.tmp/srcdir"
 	echo "$hdr" > "$out.tmp/hdrdir"
-	echo "$BASE" > "$out.tmp/base"
-	echo "$BASE" > "$out.tmp/patched"
-	echo "kernel.sh: built in $((SECONDS - t0)) s" >&2
+	describe "$out.tmp" "$obj" "$src" "$t0"
 }
 
 # the debug flavour, into $1: a whole kernel from the patched tree
@@ -263,12 +262,18 @@ build_full() {
 	find "$obj/samples" "$obj/drivers/vfio" -name '*.ko' -exec cp {} "$out.tmp/modules/" \;
 	src_version "$src" > "$out.tmp/source-version"
 	cp "$obj/include/config/kernel.release" "$out.tmp/release"
-	echo "$((SECONDS - t0))" > "$out.tmp/build-seconds"
-	echo "$obj" > "$out.tmp/objdir"
-	echo "$src" > "$out.tmp/srcdir"
-	echo "$BASE" > "$out.tmp/base"
-	echo "$BASE" > "$out.tmp/patched"
-	echo "kernel.sh: built in $((SECONDS - t0)) s" >&2
+	describe "$out.tmp" "$obj" "$src" "$t0"
+}
+
+# describe RESULT OBJ SRC T0: what every result dir says of its build; its
+# "patched" file last, which marks it done
+describe() {
+	echo "$((SECONDS - $4))" > "$1/build-seconds"
+	echo "$2" > "$1/objdir"
+	echo "$3" > "$1/srcdir"
+	echo "$BASE" > "$1/base"
+	echo "$BASE" > "$1/patched"
+	echo "kernel.sh: built in $((SECONDS - $4)) s" >&2
 }
 
 build() {
@@ -306,8 +311,9 @@ series) series ;;
 patchdir) echo "$PATCHDIR" ;;
 bases) bases ;;
 modules)
-	[ -d "${2:-}" ] && [ -n "${3:-}" ] || die "usage: kernel.sh modules SRC DIR"
-	modules_tree "$2" "$3" ;;
+	[ -d "${2:-}" ] && [ -n "${3:-}" ] || die "usage: kernel.sh modules SRC DIR [MODULE...]"
+	shift
+	modules_tree "$@" ;;
 kconfig)
 	[ -n "${2:-}" ] || die "usage: kernel.sh kconfig DIR"
 	need_tools
