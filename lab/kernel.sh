@@ -5,7 +5,8 @@
 #   lab: Debian's own kernel image of the line (lab/stock/stock.sh: the newest
 #        linux-image-<line>.*-amd64), with the two modules the series changes
 #        or adds, vfio_iommu_type1.ko and the mpin sample, built from Debian's
-#        linux-source-<line> of the same version + the series
+#        linux-source-<line> of the same version (the installed one, or that
+#        version's package from the archive) + the series
 #        (kernel-patch/<line>/series) against that image's headers.  Every
 #        line of the series lives in those two modules, so this is the
 #        patched kernel, in seconds rather than a whole kernel's build.
@@ -109,7 +110,7 @@ src_version() {
 prepare_src() {
 	local src=$CACHE/src/linux-$BASE
 	if [ ! -e "$src/.git/refs/tags/pristine" ] ||
-	   [ "$(cat "$src/.vfiopin-tarball" 2>/dev/null)" != "$(stat -c '%s %Y' "$TARBALL")" ]; then
+	   [ "$(cat "$src/.vfiopin-tarball" 2>/dev/null)" != "$(stat -c '%n %s %Y' "$TARBALL")" ]; then
 		echo "kernel.sh: extracting $TARBALL" >&2
 		# only this line's build trees: the other line's stay usable
 		rm -rf "$src" "$CACHE/build/$BASE-"*
@@ -124,7 +125,7 @@ prepare_src() {
 		git -C "$src" -c user.name=vfiopin -c user.email=vfiopin@localhost \
 			commit -q -m pristine
 		git -C "$src" tag pristine
-		stat -c '%s %Y' "$TARBALL" > "$src/.vfiopin-tarball"
+		stat -c '%n %s %Y' "$TARBALL" > "$src/.vfiopin-tarball"
 	fi
 	local found
 	found=$(src_version "$src")
@@ -194,6 +195,34 @@ modules_tree() {
 	printf 'obj-m := %s\nccflags-y := -I$(src)/include\n' "$objs" > "$dir/Kbuild"
 }
 
+# image_tarball DEBVERSION: TARBALL is the linux-source of that Debian
+# version (the lab image's own): the installed one when it is that version,
+# else that version's package from Debian's archive, kept in the cache.  A
+# line's newest source and its newest image are not always of one version
+# (a source upload reaches the archive before its images).  A tarball given
+# by LINUX_SOURCE_TARBALL is taken as it is.
+image_tarball() {
+	local want=$1 have dir deb
+	[ -n "${LINUX_SOURCE_TARBALL:-}" ] && return 0
+	have=$(dpkg-query -W -f '${Version}' "linux-source-$BASE" 2>/dev/null || true)
+	[ "$have" = "$want" ] && return 0
+	dir=$CACHE/source/linux-source-$BASE-$want
+	if [ ! -s "$dir/linux-source-$BASE.tar.xz" ]; then
+		echo "kernel.sh: linux-source-$BASE ${have:-(none)} is installed, the image is of $want: fetching that version's source" >&2
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		(cd "$dir" && apt-get download -q "linux-source-$BASE=$want") >&2 ||
+			die "Debian's archive has no linux-source-$BASE $want, the source of the lab's image (apt-get update; or STOCK_ABI=, an image whose source it has)"
+		deb=$(ls "$dir/linux-source-${BASE}_"*.deb)
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$BASE.tar.xz" > "$dir/tarball.tmp" &&
+			[ -s "$dir/tarball.tmp" ] ||
+			die "no usr/src/linux-source-$BASE.tar.xz in $deb"
+		mv "$dir/tarball.tmp" "$dir/linux-source-$BASE.tar.xz"
+		rm -f "$deb"
+	fi
+	TARBALL=$dir/linux-source-$BASE.tar.xz
+}
+
 # the lab flavour, into $1: Debian's image and modules, the series' two
 # modules built against its headers
 build_lab() {
@@ -201,6 +230,7 @@ build_lab() {
 	stock=$("$TOP/lab/stock/stock.sh" build "$BASE")
 	ver=$(cat "$stock/release")
 	hdr=$stock/root/usr/src/linux-headers-$ver
+	image_tarball "$(dpkg-deb -f "$(ls "$stock/debs/linux-headers-${ver}_"*.deb)" Version)"
 	src=$(prepare_src)
 	local image_version
 	image_version=$(cat "$stock/source-version")
