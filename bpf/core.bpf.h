@@ -88,6 +88,21 @@ VP_GLOBAL struct {
 	__type(value, __u8);
 } retired SEC(".maps");
 
+/* tgid -> the start of its command line (struct vp_args), and room to build one */
+VP_GLOBAL struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VP_MAX_CONTAINERS);
+	__type(key, __u32);
+	__type(value, struct vp_args);
+} vm_args SEC(".maps");
+
+VP_GLOBAL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vp_args);
+} vm_args_scratch SEC(".maps");
+
 /* struct vp_globals per CPU: plain adds, summed by userspace */
 VP_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -364,6 +379,34 @@ static __always_inline __u64 span_end(__u32 kind, __u64 now, __u64 *arg)
 
 /* ---- handlers: all of the aggregation ---------------------------------- */
 
+/*
+ * The command line of @tgid, when it is the current process (a container
+ * opens in its VMM's own ioctl): read from its memory now, while it runs.
+ */
+static __always_inline void note_args(__u32 tgid)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vp_args *a;
+	__u32 zero = 0;
+	__u64 start, end, len;
+
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != tgid)
+		return;
+	a = bpf_map_lookup_elem(&vm_args_scratch, &zero);
+	if (!a)
+		return;
+	start = BPF_CORE_READ(t, mm, arg_start);
+	end = BPF_CORE_READ(t, mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len > VP_ARGS_LEN)
+		len = VP_ARGS_LEN;
+	if (!len || bpf_probe_read_user(a->args, len, (void *)start))
+		return;
+	a->len = len;
+	a->start_ns = BPF_CORE_READ(t, group_leader, start_time);
+	bpf_map_update_elem(&vm_args, &tgid, a, BPF_ANY);
+}
+
 static __always_inline int on_container(__u32 type, __u32 cid, __u32 tgid, __u32 dmas, __u64 pinned,
 					__u64 locked)
 {
@@ -374,6 +417,7 @@ static __always_inline int on_container(__u32 type, __u32 cid, __u32 tgid, __u32
 		if (type == VP_EV_CONTAINER_OPEN) {
 			c->flags |= VP_F_SEEN_OPEN;
 			c->tgid = tgid;
+			note_args(tgid);
 		} else {
 			/* @pinned is counted when the mappings go (dma_remove) */
 			c->flags |= VP_F_RELEASED;
@@ -554,7 +598,8 @@ static __always_inline int on_map(__u32 type, __u32 cid, __u32 tgid, __u64 iova,
 	struct vp_container *c = container(type, cid, tgid, now);
 
 	if (type == VP_EV_DMA_MAP_BEGIN) {
-		span_begin(VP_SPAN_MAP, now, 0);
+		/* the limit hits so far: the end tells whether one was this map's */
+		span_begin(VP_SPAN_MAP, now, c ? c->limit_hits : 0);
 	} else {
 		dur = span_end(VP_SPAN_MAP, now, &arg);
 		if (c && !ret) {
@@ -565,6 +610,21 @@ static __always_inline int on_map(__u32 type, __u32 cid, __u32 tgid, __u64 iova,
 				hist_add(lat(c, VP_LAT_MAP), dur);
 		} else if (c) {
 			inc(&c->dma_map_failures, 1);
+			/*
+			 * Refused on the limit: type1 charges a mapping a batch
+			 * at a time and uncharges it all when one is refused,
+			 * so the refused charge asked for one batch only; the
+			 * mapping needs its whole size on top of what the owner
+			 * holds after the unwind (an upper bound: pages type1
+			 * does not charge are in the size too).
+			 */
+			if (ret == -ENOMEM && dur && c->limit_hits != arg &&
+			    (!c->tgid || tgid == c->tgid)) {
+				__u64 need = c->locked_vm + (size >> VP_PAGE_SHIFT);
+
+				if (need > c->need_peak)
+					c->need_peak = need;
+			}
 		}
 	}
 	emit(type, cid, tgid, iova, size, pinned, ret, 0, 0, dur);

@@ -208,6 +208,20 @@ struct vp_slot {
 	struct vp_lat lat;
 };
 
+/*
+ * The start of a container owner's command line, taken as it opens a
+ * container (the `vm_args` map, by tgid): the VM's name for a VMM that is
+ * gone before userspace reads its /proc (a start that failed within a
+ * second).  QEMU's -name comes early (libvirt puts it first).
+ */
+#define VP_ARGS_LEN 512
+struct vp_args {
+	__u64 start_ns; /* the process's start (task start_time, CLOCK_MONOTONIC) */
+	__u32 len;	/* bytes of args[] used: NUL-separated arguments */
+	__u32 pad;
+	char args[VP_ARGS_LEN];
+};
+
 /* Counters not tied to a container (the per-CPU `stats` map: add the CPUs up). */
 struct vp_globals {
 	__u64 events[VP_EV_MAX];

@@ -18,6 +18,9 @@
 #      to start; vfiopin shows one VM, two containers, the limit hit, and
 #      an advised limit at which the same QEMU starts; each container's
 #      own charge is half the process's.
+#  Q2  a 64 MiB pc-dimm hot-added over the limit: QEMU cannot go on;
+#      vfiopin advises what it held plus the whole DIMM, and at that limit
+#      the same QEMU hot-adds it.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -166,6 +169,7 @@ grep -q 'Cannot allocate memory\|-12' "$OUT/qemu-s10a.err" && pass "S10: QEMU sa
 snap
 A=${QPID[s10a]}
 check_eq "S10: one VM, two containers" "$(vp "vm=$A" cids | tr -cd ',' | wc -c)" 1
+check_eq "S10: the VM that failed to start is named by its -name" "$(vp "vm=$A" name)" s10a
 check_eq "S10: advised for both containers (advice / one container's charge)" \
 	$(($(vp "vm=$A" needed_limit_bytes) / $(vp "vm=$A" passthrough_charge_bytes))) 2
 [ "$(vp "vm=$A" limit_hits)" -ge 1 ] 2> /dev/null && pass "S10: the limit hit" || fail "S10: limit hits $(vp "vm=$A" limit_hits)"
@@ -187,6 +191,65 @@ if start_qemu s10b "$need" $RAM_MB "${viommu[@]}"; then
 	stop_qemu s10b
 else
 	fail "S10: QEMU did not start at the advised limit: $(head -c 300 "$OUT/qemu-s10b.err")"
+fi
+
+# --- Q2: a memory hotplug refused on the limit ---------------------------
+# a passthrough VM at about its need (Q1's charge and margin), then a
+# 64 MiB pc-dimm hot-added: type1 refuses the DIMM's MAP_DMA and QEMU
+# cannot go on.  The advice must cover the whole DIMM, not the one batch
+# of it the refused charge asked for: QEMU's own success at the advised
+# limit is the oracle.
+DIMM_MB=64
+dimm_vm=(-device vfio-pci,host="$E1",id=pt1,bus=rp1)
+dimm_mem="$RAM_MB,slots=2,maxmem=$((RAM_MB + 2 * DIMM_MB))"
+add_dimm() {
+	qmp "$1" object-add "{\"qom-type\":\"memory-backend-ram\",\"id\":\"mem1\",\"size\":$((DIMM_MB << 20))}" &&
+		qmp "$1" device_add '{"driver":"pc-dimm","id":"dimm1","memdev":"mem1"}'
+}
+if start_qemu q2a $(((ptkb + 1024) * 1024)) "$dimm_mem" "${dimm_vm[@]}"; then
+	A=${QPID[q2a]}
+	before=$(vmlck_kb "$A")
+	add_dimm q2a > "$OUT/qemu-q2a.qmp" 2>&1
+	for _ in $(seq 600); do kill -0 "$A" 2> /dev/null || break; sleep 0.1; done
+	if kill -0 "$A" 2> /dev/null; then
+		fail "Q2: QEMU still runs after a DIMM over its limit"
+		stop_qemu q2a
+	else
+		pass "Q2: QEMU cannot go on after the refused DIMM"
+	fi
+	wait "$A" 2> /dev/null
+	grep -q 'DMA mapping failed\|-12\|Cannot allocate memory' "$OUT/qemu-q2a.err" &&
+		pass "Q2: QEMU says the mapping failed: $(grep -m1 'DMA\|-12' "$OUT/qemu-q2a.err" | head -c 160)" ||
+		fail "Q2: QEMU's error: $(head -c 300 "$OUT/qemu-q2a.err")"
+	snap
+	check_eq "Q2: the VM QEMU ended is named by its -name" "$(vp "vm=$A" name)" q2a
+	[ "$(vp "vm=$A" limit_hits)" -ge 1 ] 2> /dev/null && pass "Q2: the limit hit is the VM's" ||
+		fail "Q2: VM limit hits $(vp "vm=$A" limit_hits)"
+	need=$(vp "vm=$A" needed_limit_bytes)
+	echo "Q2: VmLck before the DIMM $before kB, limit $((ptkb + 1024)) kB, advised $((need / 1024)) kB"
+	[ "$((need / 1024))" -ge $((before + (DIMM_MB << 10))) ] 2> /dev/null &&
+		pass "Q2: the advice covers what it held and the whole DIMM ($((need / 1024)) kB)" ||
+		fail "Q2: advised $need bytes, below VmLck $before kB + the DIMM"
+	if start_qemu q2b "$need" "$dimm_mem" "${dimm_vm[@]}"; then
+		B=${QPID[q2b]}
+		add_dimm q2b > "$OUT/qemu-q2b.qmp" 2>&1
+		check_eq "Q2: at the advised limit the DIMM hot-adds (QMP status)" $? 0
+		if kill -0 "$B" 2> /dev/null; then
+			pass "Q2: QEMU goes on at the advised limit"
+			snap
+			kb=$(vmlck_kb "$B")
+			check_eq "Q2: vfiopin VM locked = VmLck ($kb kB)" "$(kib "vm=$B" locked_bytes)" "$kb"
+			[ "$kb" -le $((need / 1024)) ] && pass "Q2: VmLck within the advice" || fail "Q2: VmLck $kb > advice"
+			check_eq "Q2: no limit hit at the advised limit" "$(vp "vm=$B" limit_hits)" 0
+			stop_qemu q2b
+		else
+			fail "Q2: QEMU ended at the advised limit: $(head -c 300 "$OUT/qemu-q2b.err")"
+		fi
+	else
+		fail "Q2: QEMU did not start at the advised limit: $(head -c 300 "$OUT/qemu-q2b.err")"
+	fi
+else
+	fail "Q2: QEMU did not start at its need: $(head -c 300 "$OUT/qemu-q2a.err")"
 fi
 
 kill -INT $VP

@@ -53,7 +53,7 @@
 	X(NEED_PEAK, TOP, "need_peak_pages", NULL, GAUGE, "pages", need_peak,                      \
 	  VP_FF_BYTES | VP_FF_NOSUM, NULL,                                                         \
 	  "The most the owner's locked memory reached or was asked to reach through this "         \
-	  "container (a refused charge counts what it asked for).")                                \
+	  "container (a refused charge counts what it asked for, a refused map its whole size).")  \
 	X(ACCOUNT_EVENTS, TOP, "account_events", "account_events_total", COUNTER, "events",        \
 	  account_events, 0, NULL, "Locked-memory charges and uncharges type1 attempted.")         \
 	X(LIMIT_HITS, TOP, "limit_hits", "limit_hits_total", COUNTER, "events", limit_hits, 0,     \

@@ -219,6 +219,8 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	bpf_map__set_max_entries(skel->maps.spill, max);
 	bpf_map__set_max_entries(skel->maps.retired, max);
 	bpf_map__set_max_entries(skel->maps.fb_ids, max);
+	/* command lines for VMs gone before /proc is read: a few thousand VMs at most */
+	bpf_map__set_max_entries(skel->maps.vm_args, max < 4096 ? max : 4096);
 	if (o->ringbuf_kb)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_kb * 1024);
 	/* load */
@@ -487,6 +489,26 @@ static struct vp_namer *namer(struct vp_loader *l)
 	return l->names;
 }
 
+/*
+ * What the BPF side took of a VM's command line as it opened a container,
+ * for each VM the namer does not know yet: a VMM gone before its /proc
+ * was read (a start that failed within a second) keeps its name.
+ */
+static void learn_args(struct vp_loader *l, const struct vp_snapshot *s)
+{
+	int fd = bpf_map__fd(l->skel->maps.vm_args);
+	struct vp_args a;
+
+	for (size_t i = 0; i < s->vms.n; i++) {
+		uint32_t tgid = s->vms.vm[i].tgid;
+
+		if (!tgid || vp_namer_knows(l->names, tgid) || bpf_map_lookup_elem(fd, &tgid, &a))
+			continue;
+		vp_namer_learn(l->names, tgid, a.start_ns, a.args,
+			       a.len < sizeof(a.args) ? a.len : sizeof(a.args));
+	}
+}
+
 struct reap_walk {
 	uint64_t now, grace_ns;
 	__u32 *dead;
@@ -750,8 +772,10 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		pthread_mutex_unlock(&l->lock);
 		return -ENOMEM;
 	}
-	if (namer(l))
+	if (namer(l)) {
+		learn_args(l, s);
 		vp_namer_name(l->names, s, now);
+	}
 	s->retired = l->retired;
 	s->gen = ++l->gen;
 	s->mode = vp_mode_names[l->mode];

@@ -284,6 +284,27 @@ void vp_namer_note(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns)
 		e->keep = true;
 }
 
+bool vp_namer_knows(struct vp_namer *nm, uint32_t tgid)
+{
+	size_t at;
+
+	return find(nm, tgid, &at) != NULL;
+}
+
+void vp_namer_learn(struct vp_namer *nm, uint32_t tgid, uint64_t start_ns, const char *args,
+		    size_t len)
+{
+	size_t at;
+	struct name_entry *e;
+
+	if (!tgid || !start_ns || find(nm, tgid, &at) || !(e = insert(nm, tgid, at)))
+		return;
+	/* never checked: the next refresh reads /proc, which wins while it runs */
+	e->start_ns = start_ns;
+	e->keep = true;
+	vp_vm_name_parse(args, len, e->name);
+}
+
 void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns)
 {
 	size_t kept = 0;

@@ -46,4 +46,16 @@ void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns);
  */
 void vp_namer_note(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns);
 
+/* Whether the namer knows process @tgid (noted, learnt or named before). */
+bool vp_namer_knows(struct vp_namer *nm, uint32_t tgid);
+
+/*
+ * Learn the name of process @tgid, started at @start_ns (CLOCK_MONOTONIC),
+ * from the @len bytes of its command line @args taken while it ran (the
+ * BPF side takes them as it opens a container), unless it is known.  /proc
+ * still wins while the process runs; once it is gone this is its name.
+ */
+void vp_namer_learn(struct vp_namer *nm, uint32_t tgid, uint64_t start_ns, const char *args,
+		    size_t len);
+
 #endif

@@ -364,6 +364,31 @@ void test_vm_names(void **state)
 	c[0].tgid = c[1].tgid = 4003;
 	name_rows(nm, &s, c, t0, 5);
 	assert_string_equal(rows[0].vm_name, "");
+	/*
+	 * A VM gone before /proc was read: named from the command line the
+	 * BPF side took as it opened a container; once known, nothing more
+	 * is learnt; a live process's /proc wins over what was taken.
+	 */
+	c[0].tgid = c[1].tgid = 4004;
+	assert_false(vp_namer_knows(nm, 4004));
+	vp_namer_learn(nm, 4004, t0 - 1, "q\0-name\0guest=brief,x=y\0", 24);
+	assert_true(vp_namer_knows(nm, 4004));
+	vp_namer_learn(nm, 4004, t0 - 1, "q\0-name\0other\0", 14);
+	name_rows(nm, &s, c, t0, 6);
+	assert_string_equal(rows[0].vm_name, "brief");
+	assert_string_equal(s.vms.vm[0].name, "brief");
+	/* started after its containers: a recycled pid's, it names nothing */
+	c[0].tgid = c[1].tgid = 4005;
+	vp_namer_learn(nm, 4005, t0 + (1ULL << 40), "q\0-name\0late\0", 13);
+	name_rows(nm, &s, c, t0, 7);
+	assert_string_equal(rows[0].vm_name, "");
+	/* running: /proc is read, and its name wins */
+	c[0].tgid = c[1].tgid = 4006;
+	fake_proc(root, 4006, 1, "q\0-name\0live\0", 13);
+	vp_namer_learn(nm, 4006, t0 - 1, "q\0-name\0taken\0", 14);
+	name_rows(nm, &s, c, t0, 8);
+	assert_string_equal(rows[0].vm_name, "live");
+	rm_proc(root, 4006);
 	vp_vms_free(&s.vms);
 	vp_namer_free(nm);
 	rm_proc(root, 4002);
