@@ -59,7 +59,7 @@ for spec in "512 20" "1 2000"; do
 		# progress, for the host's watchdog (lab/run.sh --idle) and for people
 		echo "overhead: $npages-page calls: round $((r + 1)) of $ROUNDS done"
 	done
-	cases+=$(python3 "$TOP/tests/guest/overhead_case.py" "$npages" "$count" "${t[detached]}" "${t[tracepoint]}" "${t[fentry]}" \
+	cases+=$(python3 "$TOP/tests/guest/bench_report.py" overhead-case "$npages" "$count" "${t[detached]}" "${t[tracepoint]}" "${t[fentry]}" \
 		"${t[kprobe]}" "${t[ftrace]}"
 )
 	unset t
@@ -70,4 +70,4 @@ cat > "$OUT/bench-overhead.json" <<EOF
  "note":"X_throughput_ratio = median time untraced / median time with vfiopin attached in mode X (1.0 = no cost), ftrace: the events enabled into ftrace instead; X_extra_ns_per_call = the added time per pin or unpin call; TCG-emulated lab",
  "cases":[${cases%,}]}
 EOF
-python3 "$TOP/tests/guest/overhead_report.py" "$OUT/bench-overhead.json"
+python3 "$TOP/tests/guest/bench_report.py" overhead-report "$OUT/bench-overhead.json"

@@ -69,7 +69,7 @@ compare() {
 	"$V" compare --alpha $ALPHA --json "${a[@]}" vs "${b[@]}" > "$B/cmp-$1-$2.json" 2> "$B/cmp-$1-$2.err"
 	local rc=$?
 	"$V" compare --alpha $ALPHA "${a[@]}" vs "${b[@]}" > "$B/cmp-$1-$2.txt" 2>&1
-	echo "$rc $(python3 "$TOP/tests/guest/cmp_query.py" verdicts "$B/cmp-$1-$2.json" 2> /dev/null)"
+	echo "$rc $(python3 "$TOP/tests/guest/vpq.py" compare verdicts "$B/cmp-$1-$2.json" 2> /dev/null)"
 }
 
 # the configurations: NAME and its bench arguments; the nohuge one runs
@@ -114,7 +114,7 @@ fi
 
 # checks against the client's own calls and vfiopin's own counts
 calls=$(( (MDEV_PAGES + PER_CALL - 1) / PER_CALL * REP ))
-python3 "$TOP/tests/guest/bench_samples.py" "$B/mdev-a.r1.json" "$calls" "$REP" "$MDEV_PAGES" && pass "bench: mdev samples = the client's calls ($calls); vfiopin's pin calls and pages the same" || fail "bench: mdev file: see above"
+python3 "$TOP/tests/guest/bench_report.py" samples "$B/mdev-a.r1.json" "$calls" "$REP" "$MDEV_PAGES" && pass "bench: mdev samples = the client's calls ($calls); vfiopin's pin calls and pages the same" || fail "bench: mdev file: see above"
 
 # A/A: the same workload again on the same kernel
 aa_alarms=0 aa_improved=0 aa_metrics=0 aa_judged=0
@@ -123,7 +123,7 @@ for i in $(seq $PAIRS); do
 		read -r rc reg imp <<< "$(compare $w-a $w-b$i)"
 		# a verdict either way (0 or 1), never refused input (2)
 		[ "$rc" = 0 ] || [ "$rc" = 1 ] && aa_judged=$((aa_judged + 1))
-		n=$(python3 "$TOP/tests/guest/cmp_query.py" count "$B/cmp-$w-a-$w-b$i.json" 2> /dev/null || echo 0)
+		n=$(python3 "$TOP/tests/guest/vpq.py" compare count "$B/cmp-$w-a-$w-b$i.json" 2> /dev/null || echo 0)
 		aa_metrics=$((aa_metrics + n))
 		[ "$reg" = - ] || aa_alarms=$((aa_alarms + $(tr ',' '\n' <<< "$reg" | wc -l)))
 		[ "$imp" = - ] || aa_improved=$((aa_improved + $(tr ',' '\n' <<< "$imp" | wc -l)))
@@ -165,5 +165,5 @@ esac
 check_eq "A/A: every pair compared to a verdict ($aa_alarms false regressions in $aa_metrics metric comparisons)" \
 	"$aa_judged" $((2 * PAIRS))
 
-python3 "$TOP/tests/guest/bench_summary.py" "$B" "$aa_alarms" "$aa_metrics" "$aa_improved" "$ALPHA" "$ROUNDS" "$REP" > "$B/summary.json"
+python3 "$TOP/tests/guest/bench_report.py" summary "$B" "$aa_alarms" "$aa_metrics" "$aa_improved" "$ALPHA" "$ROUNDS" "$REP" > "$B/summary.json"
 summary

@@ -17,9 +17,9 @@ read -r E1 _ <<< "$(bind_edu)"
 
 # q DIR CLIENT-JSON QUERY: a named figure of the capture in DIR for the
 # container of the client's pid, or of the client's own step lines
-# (tests/guest/capture_query.py lists them)
+# (tests/guest/vpq.py capture lists them)
 q() {
-	python3 "$TOP/tests/guest/capture_query.py" "$1" "$2" "$3"
+	python3 "$TOP/tests/guest/vpq.py" capture "$1" "$2" "$3"
 }
 
 # scenario NAME EXPECTED-PHASES CLIENT-ARGS...

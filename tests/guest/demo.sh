@@ -87,7 +87,7 @@ wait $top $stat
 
 echo
 echo "== summary (vfiopin's figures per VM; each QEMU's own VmLck in brackets)"
-python3 "$TOP/tests/guest/demo_summary.py" "$OUT/demo-stat.json" "$OUT/demo-vmlck.txt" "${db_enomem:-0}"
+python3 "$TOP/tests/guest/report.py" demo "$OUT/demo-stat.json" "$OUT/demo-vmlck.txt" "${db_enomem:-0}"
 seen=$?
 echo "  QMP and sysfs steps: $([ $rc -eq 0 ] && echo "all as planned" || echo "some FAILED")"
 [ $rc -eq 0 ] && [ $seen -eq 0 ]

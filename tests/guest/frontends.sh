@@ -43,7 +43,7 @@ check_eq "trace: no per-page events with --no-pages" "$(grep -c 'pin_page' "$OUT
 check_eq "trace: container open and release of the VM" \
 	"$(grep -cE " tgid=$pid +container_(open|release) " "$OUT/trace.txt")" 2
 check_eq "trace --json: pages pinned and unpinned vs the VM's count" \
-	"$(python3 "$TOP/tests/guest/trace_counts.py" "$OUT/trace.json" "$pid")" \
+	"$(python3 "$TOP/tests/guest/vpq.py" trace-pages "$OUT/trace.json" "$pid")" \
 	"$(sed -nE 's/.*"event":"end".*"pages_pinned":([0-9]+),"pages_unpinned":([0-9]+).*/\1 \2/p' "$OUT/trace-vm.json")"
 check_eq "trace -c: a container that never appears shows nothing" \
 	"$(grep -c 'cid=' "$OUT/trace-none.txt")" 0

@@ -145,7 +145,7 @@ field() { sed -nE "s/.*(^| )$2=([^ ]*).*/\2/p" <<< "$1"; }
 vmlck_kb() { awk '/^VmLck:/ { print $2 }' "/proc/$1/status"; }
 
 # vpq SNAPSHOT SELECTOR PATH: one figure of a `vfiopin stat --json`
-# snapshot (tests/guest/vpq.py has the selectors); on a bad query, a line
+# snapshot (tests/guest/vpq.py stat has the selectors); on a bad query, a line
 # starting "vpq: " and status 1.  After vpq_start, every answer comes from
 # one vpq.py process: a Python start-up in the TCG guest takes seconds, and
 # the matrix asks hundreds of questions.  Without it, one process a query.
@@ -153,7 +153,7 @@ VPQ_W= VPQ_R= VPQ_PID=
 vpq_start() {
 	local d
 	d=$(mktemp -d /tmp/vpq.XXXXXX) && mkfifo "$d/q" "$d/a" || die "vpq: cannot make its FIFOs"
-	python3 -u "$TOP/tests/guest/vpq.py" --serve < "$d/q" > "$d/a" &
+	python3 -u "$TOP/tests/guest/vpq.py" serve < "$d/q" > "$d/a" &
 	VPQ_PID=$!
 	# the query side read-write, so that neither open waits for the other;
 	# the answer side read-only, so that a server that dies gives EOF
@@ -162,7 +162,7 @@ vpq_start() {
 }
 vpq() {
 	local a
-	[ -n "$VPQ_W" ] || { python3 "$TOP/tests/guest/vpq.py" "$@" 2>&1; return; }
+	[ -n "$VPQ_W" ] || { python3 "$TOP/tests/guest/vpq.py" stat "$@" 2>&1; return; }
 	[ $# = 3 ] || { echo "vpq: a query is 3 arguments, not $#"; return 1; }
 	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >&"$VPQ_W"
 	IFS= read -r a <&"$VPQ_R" || { echo "vpq: the query process has gone"; return 1; }

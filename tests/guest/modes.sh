@@ -5,7 +5,7 @@
 # replays) as the tracepoints, and leave out, not zero, what they cannot
 # see.  On a stock kernel (no tracepoints) fentry and kprobe must agree
 # with each other.  In every mode the figures the clients can check are
-# checked against them (modes_compare.py).  Containers are matched by their
+# checked against them (report.py modes).  Containers are matched by their
 # owner (the ids differ by mode).  Also: --mode=auto's choice, and a
 # fallback mode's message on what it cannot see.
 set -uo pipefail
@@ -55,7 +55,7 @@ for m in "${MODES[@]}"; do
 	wait "${pid[$m]}"
 done
 
-python3 "$TOP/tests/guest/modes_compare.py" "$OUT" "${MODES[@]}"
+python3 "$TOP/tests/guest/report.py" modes "$OUT" "${MODES[@]}"
 rc=$?
 check_eq "${MODES[*]}: the same figures, each equal to the clients' (kernel $(uname -r))" $rc 0
 

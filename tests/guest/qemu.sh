@@ -107,7 +107,7 @@ qcapture() {
 	rm -rf "$dir"
 	"$VFIOPIN" capture -D "$dir" -- $QMP /tmp/qmp-q1.sock "$@" > /dev/null 2> "$OUT/qemu-capture-$name.err"
 	check_eq "Q1 capture $name: the QMP command's exit status" $? 0
-	got=$(python3 "$TOP/tests/guest/capture_query.py" "$dir" "$OUT/qemu-q1-pid.json" phases)
+	got=$(python3 "$TOP/tests/guest/vpq.py" capture "$dir" "$OUT/qemu-q1-pid.json" phases)
 	[[ $got =~ ^$want$ ]] && pass "Q1 capture $name: QEMU's container's phases in order ($got)" ||
 		fail "Q1 capture $name: phases '$got', want /^$want\$/"
 }

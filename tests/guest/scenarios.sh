@@ -269,5 +269,5 @@ fi
 
 echo
 printf '%-4s %-22s %-6s %-28s %-28s %-32s %s\n' scen kernel result "VmLck seen (kB)" "VmLck expected (kB)" "driver" seconds
-python3 "$TOP/tests/guest/scenario_rows.py" "$RESULTS"
+python3 "$TOP/tests/guest/report.py" scenario-rows "$RESULTS"
 summary

@@ -134,20 +134,22 @@ check_eq "driver failures counter" "$(mdev_counter "$M1" failures)" 1
 
 # --- QEMU opens an mpin instance as a vfio-pci device; the host pins its
 # guest RAM through mpin's sysfs control while QEMU owns the device.
-rm -f /tmp/mon.sock
+rm -f /tmp/smoke-qmp.sock
 qemu-system-x86_64 -nodefaults -no-user-config -display none -machine q35 -accel tcg \
 	-m 64M -S -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$M2 \
-	-monitor unix:/tmp/mon.sock,server=on,wait=off > "$OUT/qemu.log" 2>&1 &
+	-qmp unix:/tmp/smoke-qmp.sock,server=on,wait=off > "$OUT/qemu.log" 2>&1 &
 qemu_pid=$!
+# monitor CMD: a human monitor command over QMP; its answer as a JSON string
 monitor() {
-	python3 "$TOP/tests/guest/qemu_monitor.py" "$1"
+	python3 "$TOP/tests/guest/qmp.py" /tmp/smoke-qmp.sock human-monitor-command \
+		"{\"command-line\":\"$1\"}"
 }
 info=$(monitor "info pci")
 check_cmd "QEMU sees mpin as PCI device 1b36:7f00" grep -q "1b36:7f00" <<< "$info"
 echo "0x100000 4" > "/sys/bus/mdev/devices/$M2/mpin/pin"
 check_eq "host-side sysfs pin while QEMU owns the device: driver pinned" "$(mdev_counter "$M2" pinned)" 4
 check_eq "QEMU's VmLck after the host-side pin (kB)" "$(vmlck_kb $qemu_pid)" 16
-monitor quit
+python3 "$TOP/tests/guest/qmp.py" /tmp/smoke-qmp.sock quit > /dev/null 2>&1
 wait $qemu_pid
 check_eq "QEMU exit status" $? 0
 check_eq "pins released when QEMU closed the device" "$(mdev_counter "$M2" pinned)" 0

@@ -36,7 +36,7 @@ kill -INT $vp
 wait $vp; rc=$?
 [ $rc = 0 ] && grep -q "attached to 19 type1 functions with fentry" "$OUT/stock-wait.err" &&
 	pass "then attaches with fentry (auto), exit 0" || fail "after the wait: exit $rc: $(cat "$OUT/stock-wait.err")"
-[ "$(python3 "$TOP/tests/guest/vpq.py" "$OUT/stock-wait.json" top mode)" = fentry ] &&
+[ "$(python3 "$TOP/tests/guest/vpq.py" stat "$OUT/stock-wait.json" top mode)" = fentry ] &&
 	pass "its snapshot says mode fentry" || fail "snapshot mode: $(tail -c 300 "$OUT/stock-wait.json")"
 
 err=$("$V" stat --mode tracepoint -d 1 2>&1 >/dev/null); rc=$?

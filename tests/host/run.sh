@@ -54,14 +54,22 @@ expect_fail "kernel.sh: a line without a series" "no patch series for kernel '5\
 	env VFIOPIN_BASE=5.4 lab/kernel.sh series
 expect_fail "stock.sh: not a kernel line" "a kernel line is MAJOR.MINOR" lab/stock/stock.sh abi 6.x
 
+# py_checks SCRIPT: a Python check's "ok:"/"FAIL:" lines as this tier's;
+# any other line, or a non-zero exit, is a failure
+py_checks() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok: "*) pass "${line#ok: }" ;;
+		*) fail "${line#FAIL: }" ;;
+		esac
+	done < <(python3 "$1" . 2>&1 || echo "FAIL: $1 exited $?")
+}
 # the tracepoint contract (VP_EVENTS) against both kernel series and the
-# raw_tp programs, and the two series alike (tests/host/contract.py)
-while IFS= read -r line; do
-	case $line in
-	"ok: "*) pass "${line#ok: }" ;;
-	*) fail "${line#FAIL: }" ;;
-	esac
-done < <(python3 tests/host/contract.py . 2>&1 || echo "FAIL: contract.py exited $?")
+# raw_tp programs, and the two series alike
+py_checks tests/host/contract.py
+# the lab tiers' queries and reports on inputs with known answers
+py_checks tests/host/guestpy.py
 
 # run-tiers.sh: every tier runs to its end, and a failing one fails the run.
 # Each tier's time and ok/FAIL counts go to the times file (its own here,
