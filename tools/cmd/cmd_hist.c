@@ -62,10 +62,11 @@ static const struct argp hist_argp = {
 
 int cmd_hist(int argc, char **argv)
 {
-	struct hist_opts o = {0};
+	struct hist_opts o = {.sel.sort = VP_SORT_CID};
 	struct vp_snapshot s;
 	struct vp_loader l;
-	struct vp_row *one = NULL, total;
+	struct vp_row total;
+	bool seen = false;
 	FILE *out;
 	int rc, err;
 
@@ -89,15 +90,15 @@ int cmd_hist(int argc, char **argv)
 		vp_output_close(&o.common);
 		return VP_EXIT_FAIL;
 	}
-	if (o.sel.cid) {
-		one = vp_find(&s, o.sel.cid);
-		if (!one) {
+	if (vp_select_apply(&o.sel, &s, &seen) || (o.sel.cid && !seen)) {
+		if (o.sel.cid && !seen)
 			fprintf(stderr, "vfiopin hist: no container with id %u was seen\n",
 				o.sel.cid);
-			vp_snapshot_free(&s);
-			vp_output_close(&o.common);
-			return VP_EXIT_FAIL;
-		}
+		else
+			fprintf(stderr, "vfiopin hist: out of memory\n");
+		vp_snapshot_free(&s);
+		vp_output_close(&o.common);
+		return VP_EXIT_FAIL;
 	}
 	if (!vp_output_begin(&o.common)) {
 		vp_snapshot_free(&s);
@@ -111,20 +112,17 @@ int cmd_hist(int argc, char **argv)
 		json_t *a = json_array();
 
 		for (size_t i = 0; !o.total && i < s.n; i++)
-			if (!one || &s.rows[i] == one)
-				json_array_append_new(a, vp_json_row(&s.rows[i], true));
+			json_array_append_new(a, vp_json_row(&s.rows[i], true));
 		json_object_set_new(j, "containers", a);
-		if (!one)
+		if (!o.sel.cid)
 			json_object_set_new(j, "total", vp_json_row(&total, true));
 		if (vp_json_print(out, j))
 			rc = VP_EXIT_FAIL;
 		json_decref(j);
-	} else if (o.total || (!one && !s.n)) {
+	} else if (o.total || !s.n) {
 		vp_print_hists(out, &total);
 	} else {
 		for (size_t i = 0; i < s.n; i++) {
-			if (one && &s.rows[i] != one)
-				continue;
 			vp_print_hists(out, &s.rows[i]);
 			fprintf(out, "\n");
 		}

@@ -80,14 +80,12 @@ static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 		o->failed = 1;
 		return 1;
 	}
-	if (vp_snapshot_filter(&s, o->sel.cid, o->sel.tgid) || vp_snapshot_sort(&s, o->sel.sort)) {
+	if (vp_select_apply(&o->sel, &s, &o->seen_cid)) {
 		fprintf(stderr, "vfiopin stat: out of memory\n");
 		vp_snapshot_free(&s);
 		o->failed = 1;
 		return 1;
 	}
-	if (s.n && o->sel.cid)
-		o->seen_cid = true;
 	if (o->sel.json) {
 		json_t *j = vp_json_snapshot(&s, o->hists);
 
@@ -95,7 +93,7 @@ static int print_snapshot(void *ctx, struct vp_loader *l, bool usr1)
 			o->failed = 1;
 		json_decref(j);
 	} else {
-		vp_print_table(o->common.out, &s, 0);
+		vp_print_table(o->common.out, &s);
 		fflush(o->common.out);
 	}
 	vp_snapshot_free(&s);

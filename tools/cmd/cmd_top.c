@@ -113,18 +113,16 @@ static int batch_tick(void *ctx, bool usr1)
 		b->failed = 1;
 		return 1;
 	}
-	if (vp_snapshot_sort(&s, b->o->sel.sort)) {
+	if (vp_select_apply(&b->o->sel, &s, &b->seen)) {
 		fprintf(stderr, "vfiopin top: out of memory\n");
 		vp_snapshot_free(&s);
 		b->failed = 1;
 		return 1;
 	}
-	if (b->o->sel.cid && vp_find(&s, b->o->sel.cid))
-		b->seen = true;
 	if (b->done)
 		fprintf(b->o->common.out, "\n");
-	vp_print_table(b->o->common.out, &s, b->o->sel.cid);
-	if (b->o->sel.cid && !b->seen)
+	vp_print_table(b->o->common.out, &s);
+	if (b->o->sel.cid && !s.n)
 		fprintf(b->o->common.out, "(container %u: no event from it yet)\n", b->o->sel.cid);
 	if (fflush(b->o->common.out))
 		b->failed = 1;
@@ -169,17 +167,20 @@ struct screen {
 	int failed;
 };
 
-/* The selection onto a shown row (--cid shows one container only). */
-static void select_shown(struct screen *sc)
-{
-	sc->sel = vp_select_row(&sc->s, sc->o->sel.cid, sc->sel, 0);
-}
-
-/* Up (@dir -1) or down (+1) to the next shown row, if there is one. */
+/* Up (@dir -1) or down (+1) to the next row, if there is one. */
 static void select_step(struct screen *sc, int dir)
 {
-	if (sc->have)
-		sc->sel = vp_select_row(&sc->s, sc->o->sel.cid, sc->sel, dir);
+	if (sc->have && (dir < 0 ? sc->sel > 0 : sc->sel + 1 < sc->s.n))
+		sc->sel = dir < 0 ? sc->sel - 1 : sc->sel + 1;
+}
+
+/* The selection on container @cid, or the first row when it is not shown. */
+static void select_cid(struct screen *sc, uint32_t cid)
+{
+	sc->sel = 0;
+	for (size_t i = 0; i < sc->s.n; i++)
+		if (sc->s.rows[i].c.cid == cid)
+			sc->sel = i;
 }
 
 static bool too_small(void)
@@ -320,11 +321,9 @@ static void draw(struct screen *sc)
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-*.*s", COLS, COLS, line);
 	attroff(A_REVERSE);
-	if (sc->have && sc->o->sel.cid && !vp_find(&sc->s, sc->o->sel.cid))
+	if (sc->have && sc->o->sel.cid && !sc->s.n)
 		mvprintw(y, 0, "%.*s", COLS, "(no event from the requested container yet)");
 	for (size_t i = 0; sc->have && i < sc->s.n && y < LINES - 1; i++) {
-		if (sc->o->sel.cid && sc->s.rows[i].c.cid != sc->o->sel.cid)
-			continue;
 		vp_format_row(line, sizeof(line), &sc->s.rows[i]);
 		if (i == sc->sel)
 			attron(A_REVERSE);
@@ -348,13 +347,14 @@ static int screen_tick(void *ctx, bool usr1)
 	(void)usr1;
 	if (!sc->paused) {
 		struct vp_snapshot s;
+		bool seen = false; /* the screen says it when not */
 
 		err = vp_snapshot_and_retire(sc->l, &s);
 		if (err) {
 			sc->failed = 1;
 			return 1;
 		}
-		if (vp_snapshot_sort(&s, sc->o->sel.sort)) {
+		if (vp_select_apply(&sc->o->sel, &s, &seen)) {
 			vp_snapshot_free(&s);
 			sc->failed = 1;
 			return 1;
@@ -364,11 +364,7 @@ static int screen_tick(void *ctx, bool usr1)
 		sc->s = s;
 		sc->have = true;
 		/* keep the selection on the same container */
-		sc->sel = 0;
-		for (size_t i = 0; i < s.n; i++)
-			if (s.rows[i].c.cid == sc->sel_cid)
-				sc->sel = i;
-		select_shown(sc);
+		select_cid(sc, sc->sel_cid);
 	}
 	draw(sc);
 	return 0;
@@ -437,10 +433,7 @@ static bool key(struct screen *sc, int ch)
 		/* the VMs follow, in the new order of their rows */
 		if (vp_snapshot_sort(&sc->s, sc->o->sel.sort))
 			sc->failed = 1;
-		for (size_t i = 0; i < sc->s.n; i++)
-			if (sc->s.rows[i].c.cid == sc->sel_cid)
-				sc->sel = i;
-		select_shown(sc);
+		select_cid(sc, sc->sel_cid);
 	}
 	return false;
 }

@@ -179,6 +179,15 @@ error_t vp_select_parse(int key, const char *arg, struct argp_state *state, stru
 	}
 }
 
+int vp_select_apply(const struct vp_select *sel, struct vp_snapshot *s, bool *seen)
+{
+	if (vp_snapshot_filter(s, sel->cid, sel->tgid) || vp_snapshot_sort(s, sel->sort))
+		return -ENOMEM;
+	if (sel->cid && s->n)
+		*seen = true;
+	return 0;
+}
+
 FILE *vp_file_open(const char *path, bool *created)
 {
 	/* never through a symlink; a FIFO without a reader fails, never blocks */

@@ -61,6 +61,13 @@ struct vp_select {
 /* clang-format on */
 /* -j, -c, -p and -s into @sel; ARGP_ERR_UNKNOWN for any other key. */
 error_t vp_select_parse(int key, const char *arg, struct argp_state *state, struct vp_select *sel);
+/*
+ * What --cid, --pid and --sort mean, for every command that shows a
+ * snapshot: @s keeps only the containers they select, in their order, with
+ * the VM view and totals of those alone; *@seen turns true when --cid
+ * names a container that is there.  -ENOMEM when out of memory.
+ */
+int vp_select_apply(const struct vp_select *sel, struct vp_snapshot *s, bool *seen);
 
 /*
  * Run until the duration passes, SIGINT/SIGTERM arrives or COMMAND exits,

@@ -201,14 +201,6 @@ int vp_snapshot_sort(struct vp_snapshot *s, enum vp_sort key)
 	return 0;
 }
 
-struct vp_row *vp_find(struct vp_snapshot *s, uint32_t cid)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->rows[i].c.cid == cid)
-			return &s->rows[i];
-	return NULL;
-}
-
 void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 {
 	struct vp_container t;
@@ -247,27 +239,4 @@ void vp_snapshot_free(struct vp_snapshot *s)
 	s->rows = NULL;
 	s->n = 0;
 	vp_vms_free(&s->vms);
-}
-
-static bool row_shown(const struct vp_snapshot *s, uint32_t only, size_t i)
-{
-	return !only || s->rows[i].c.cid == only;
-}
-
-size_t vp_select_row(const struct vp_snapshot *s, uint32_t only, size_t sel, int step)
-{
-	if (!step) {
-		if (sel < s->n && row_shown(s, only, sel))
-			return sel;
-		for (size_t i = 0; i < s->n; i++)
-			if (row_shown(s, only, i))
-				return i;
-		return 0;
-	}
-	for (size_t i = sel; step < 0 ? i > 0 : i + 1 < s->n;) {
-		i = step < 0 ? i - 1 : i + 1;
-		if (row_shown(s, only, i))
-			return i;
-	}
-	return sel;
 }

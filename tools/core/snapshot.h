@@ -127,17 +127,6 @@ int vp_snapshot_filter(struct vp_snapshot *s, uint32_t cid, uint32_t tgid);
  */
 int vp_snapshot_sort(struct vp_snapshot *s, enum vp_sort key);
 
-/*
- * A view's selected row among those it shows (@only: container @only
- * alone, 0: every row): with @step 0, @sel if shown, else the first shown
- * row (0 when none); with -1 or +1, the previous or next shown row, or
- * @sel when there is none that way.
- */
-size_t vp_select_row(const struct vp_snapshot *s, uint32_t only, size_t sel, int step);
-
-/* The row of container @cid, or NULL. */
-struct vp_row *vp_find(struct vp_snapshot *s, uint32_t cid);
-
 /* Sum of every row (counters; histograms: lat_rows) into one "total" row. */
 void vp_total(const struct vp_snapshot *s, struct vp_row *out);
 

@@ -665,7 +665,7 @@ static void print_header(FILE *f, const struct vp_snapshot *s)
 	fputc('\n', f);
 }
 
-void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
+void vp_print_table(FILE *f, const struct vp_snapshot *s)
 {
 	char line[256];
 	const struct vp_vms *v = &s->vms;
@@ -674,12 +674,10 @@ void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid)
 	vp_format_heading(line, sizeof(line));
 	fprintf(f, "%s\n", line);
 	for (size_t i = 0; i < s->n; i++) {
-		if (cid && s->rows[i].c.cid != cid)
-			continue;
 		vp_format_row(line, sizeof(line), &s->rows[i]);
 		fprintf(f, "%s\n", line);
 	}
-	if (!cid && v->n) {
+	if (v->n) {
 		vp_format_vm_heading(line, sizeof(line));
 		fprintf(f, "\n%s\n", line);
 		for (size_t i = 0; i < v->n; i++) {

@@ -28,8 +28,8 @@ int vp_format_vm_row(char *buf, size_t len, const struct vp_vm *vm);
 /* Print @j on one line and a newline; returns -1 on a write error. */
 int vp_json_print(FILE *f, json_t *j);
 
-/* The table vfiopin stat and top -b print; @cid 0 for all containers. */
-void vp_print_table(FILE *f, const struct vp_snapshot *s, uint32_t cid);
+/* The table vfiopin stat and top -b print: the header, the containers, the VMs. */
+void vp_print_table(FILE *f, const struct vp_snapshot *s);
 /* Column headings and one row, as top shows them (width-limited). */
 int vp_format_row(char *buf, size_t len, const struct vp_row *r);
 int vp_format_heading(char *buf, size_t len);

@@ -222,8 +222,6 @@ void test_sort_and_total(void **state)
 	assert_int_equal(rows[0].c.cid, 2);
 	assert_int_equal(vp_snapshot_sort(&s, VP_SORT_CID), 0);
 	assert_int_equal(rows[2].c.cid, 3);
-	assert_ptr_equal(vp_find(&s, 2), &rows[1]);
-	assert_null(vp_find(&s, 9));
 
 	vp_total(&s, &t);
 	/* the containers' own charges add up; the owners' locked_vm does not */
@@ -244,31 +242,6 @@ void test_sort_and_total(void **state)
 	assert_int_equal(t.c.ref_live.slots[1], 10);
 	assert_int_equal(t.c.ref_live.slots[2], 5);
 	assert_string_equal(t.comm, "total");
-}
-
-/* top -c: the selection runs over the rows shown, never over hidden ones */
-void test_select_row(void **state)
-{
-	struct vp_row rows[5];
-	struct vp_snapshot s = {.n = 5, .rows = rows};
-
-	(void)state;
-	memset(rows, 0, sizeof(rows));
-	for (int i = 0; i < 5; i++)
-		rows[i].c.cid = (uint32_t)i + 1;
-	/* -c 5: its row is selected (highlighted) from the start, Down stays */
-	assert_int_equal(vp_select_row(&s, 5, 0, 0), 4);
-	assert_int_equal(vp_select_row(&s, 5, 4, 1), 4);
-	assert_int_equal(vp_select_row(&s, 5, 4, -1), 4);
-	/* all rows: up and down by one, stopping at the ends */
-	assert_int_equal(vp_select_row(&s, 0, 0, 1), 1);
-	assert_int_equal(vp_select_row(&s, 0, 4, 1), 4);
-	assert_int_equal(vp_select_row(&s, 0, 0, -1), 0);
-	assert_int_equal(vp_select_row(&s, 0, 7, 0), 0);
-	/* a container not (yet) there: nothing shown, 0 */
-	assert_int_equal(vp_select_row(&s, 9, 3, 0), 0);
-	s.n = 0;
-	assert_int_equal(vp_select_row(&s, 0, 0, 1), 0);
 }
 
 void test_arg_helpers(void **state)

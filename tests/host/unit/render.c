@@ -68,7 +68,7 @@ void test_json_snapshot(void **state)
 		struct vp_prom_info pi = {
 		    .version = "t", .mode = "tracepoint", .scrape_prev_s = -1};
 
-		vp_print_table(f, &s, 0);
+		vp_print_table(f, &s);
 		fclose(f);
 		assert_non_null(strstr(buf,
 				       "events 11, drops: map full 0, ring buffer 3, in-flight 0; "
@@ -269,7 +269,7 @@ void test_hostile_strings(void **state)
 
 	/* the table of stat and top -b, the histograms of hist */
 	f = open_memstream(&buf, &len);
-	vp_print_table(f, &s, 0);
+	vp_print_table(f, &s);
 	vp_print_hists(f, &r);
 	fclose(f);
 	assert_true(inert(buf, true));

@@ -60,6 +60,62 @@ void test_sort_keeps_vms(void **state)
 	vp_vms_free(&s.vms);
 }
 
+/*
+ * --cid, --pid and --sort, as stat, top and hist apply them: only the
+ * containers selected, in the key's order, the VM view theirs alone.
+ */
+void test_select_apply(void **state)
+{
+	enum { N = 6 };
+	struct vp_row rows[N];
+	struct vp_snapshot s;
+	struct vp_select sel = {.sort = VP_SORT_LOCKED};
+	bool seen = false;
+
+	(void)state;
+	/* cids 1, 6, 5, 4, 3, 2: cid k owned by 700 + k % 2, charging k pages */
+	for (unsigned int i = 0; i < N; i++) {
+		__u32 k = (i * 5) % N + 1;
+		struct vp_container c = vmc(k, 700 + k % 2, false, k, k);
+
+		vp_row_derive(&rows[i], &c, NULL, 0);
+	}
+	s = (struct vp_snapshot){.n = N, .rows = rows};
+	assert_int_equal(vp_snapshot_derive(&s), 0);
+	/* no selection: every row, by locked memory (the most first) */
+	assert_int_equal(vp_select_apply(&sel, &s, &seen), 0);
+	assert_false(seen);
+	assert_int_equal(s.n, N);
+	assert_int_equal(s.vms.n, 2);
+	assert_int_equal(s.rows[0].c.cid, 6);
+	assert_int_equal(s.rows[N - 1].c.cid, 1);
+	/* --pid 701: its three containers (cids 5, 3, 1), its VM alone */
+	sel.tgid = 701;
+	sel.sort = VP_SORT_CID;
+	assert_int_equal(vp_select_apply(&sel, &s, &seen), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.rows[0].c.cid, 1);
+	assert_int_equal(s.rows[2].c.cid, 5);
+	assert_int_equal(s.vms.n, 1);
+	assert_int_equal(s.vms.vm[0].tgid, 701);
+	assert_int_equal(vp_vms_locked(&s.vms), 9 * 4096);
+	assert_false(seen);
+	/* --cid 3 as well: seen, one row */
+	sel.cid = 3;
+	assert_int_equal(vp_select_apply(&sel, &s, &seen), 0);
+	assert_true(seen);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.rows[0].c.cid, 3);
+	/* --cid of a container not there: nothing, and not seen */
+	seen = false;
+	sel.cid = 4;
+	assert_int_equal(vp_select_apply(&sel, &s, &seen), 0);
+	assert_false(seen);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(s.vms.n, 0);
+	vp_vms_free(&s.vms);
+}
+
 /* Grouping by owner, the VM figures, and the advice. */
 void test_vms(void **state)
 {
