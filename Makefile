@@ -27,13 +27,19 @@ BASES = $(DEFAULT_KERNEL) $(filter-out $(DEFAULT_KERNEL),$(shell $(KERNEL_SH) ba
 tag = $(if $(filter $(DEFAULT_KERNEL),$(1)),,-$(1))
 LAB_TAG := $(call tag,$(KERNEL))
 
-.PHONY: all deps deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-self bench-export bench-events bench-overhead bench-boots bench-churn lab demo check check-host \
-	check-patches check-lab check-lab-core check-stock check-scenarios check-debug vmlinux-h clean
+.PHONY: all bin install uninstall deb deps deps-build deps-package deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-self bench-export bench-events bench-overhead bench-boots bench-churn lab demo check check-host \
+	check-package check-patches check-lab check-lab-core check-stock check-scenarios check-debug vmlinux-h clean
 
 all: tools
 
 deps:
 	@lab/deps.sh all
+
+deps-build:
+	@lab/deps.sh build
+
+deps-package:
+	@lab/deps.sh package
 
 deps-host:
 	@lab/deps.sh host
@@ -49,7 +55,10 @@ vmlinux-h: kernel
 	bpftool btf dump file "$$($(KERNEL_SH) path lab)/vmlinux.btf" format c > vmlinux.h.tmp
 	mv vmlinux.h.tmp vmlinux.h
 
-tools: $(BUILD)/vfiopin-vmm $(BUILD)/vfiopin $(BUILD)/vfiopin-top
+tools: $(BUILD)/vfiopin-vmm bin
+
+# what an installation has: the tool (vfiopin-top is vfiopin top)
+bin: $(BUILD)/vfiopin $(BUILD)/vfiopin-top
 
 # --- vfiopin: BPF programs (bpf/) and the one CLI on top of them (tools/)
 #
@@ -65,15 +74,21 @@ LIB_SRCS := $(filter-out tools/cmd/vfiopin.c,$(foreach d,$(TOOL_DIRS),$(wildcard
 TOOL_INC := -Ibpf $(foreach d,$(TOOL_DIRS),-Itools/$(d)) -I$(BUILD)
 TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE $(TOOL_INC)
 TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson libmicrohttpd zlib) -lpthread -lm
+# The version, said once: the newest entry of debian/changelog.
+VERSION := $(shell head -n 1 debian/changelog | cut -d ' ' -f 2 | tr -d '()')
 SAN := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_CFLAGS := $(TOOL_CFLAGS) -O1 $(SAN)
 FUZZ_LIB_CFLAGS := $(TOOL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 
-# flavour: objects directory, compiler, flags
+# flavour: objects directory, compiler, flags.  The plain one takes the
+# caller's CPPFLAGS, CFLAGS and LDFLAGS too (a distribution's hardening).
 $(BUILD)/obj/%.o: %.c | $(BUILD)/vfiopin.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/tools/cmd/vfiopin.o: TOOL_CFLAGS += -DVP_VERSION='"$(VERSION)"'
+$(BUILD)/obj/tools/cmd/vfiopin.o: debian/changelog
 
 $(BUILD)/obj-san/%.o: %.c | $(BUILD)/vfiopin.skel.h
 	@mkdir -p $(@D)
@@ -114,7 +129,7 @@ $(BUILD)/vfiopin.skel.h: $(BUILD)/vfiopin.bpf.o
 	mv $@.tmp $@
 
 $(BUILD)/vfiopin: $(BUILD)/obj/tools/cmd/vfiopin.o $(LIB)
-	$(CC) -o $@ $^ $(TOOL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TOOL_LIBS)
 
 $(BUILD)/vfiopin-top: $(BUILD)/vfiopin
 	ln -sf vfiopin $@
@@ -231,6 +246,52 @@ bench-overhead: kernel tools
 	@cp $(BUILD)/lab-bench$(LAB_TAG)/bench-overhead.json $(BUILD)/bench-overhead$(LAB_TAG).json && \
 		cat $(BUILD)/bench-overhead$(LAB_TAG).json
 
+# --- installation: make install [PREFIX=/usr/local] [DESTDIR=]
+# The tool, its man page, the exporter's unit and defaults, the dashboards
+# and alert rules, bash completion.  With PREFIX=/usr (the package) the
+# unit goes where systemd's own are and the defaults to /etc; otherwise
+# under PREFIX, where systemd also looks.
+PREFIX ?= /usr/local
+BINDIR := $(PREFIX)/bin
+SYSCONFDIR := $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR := $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DATADIR := $(PREFIX)/share
+INSTALL_FILES := $(BINDIR)/vfiopin $(BINDIR)/vfiopin-top $(DATADIR)/man/man8/vfiopin.8 \
+	$(DATADIR)/man/man8/vfiopin-top.8 $(UNITDIR)/vfiopin-exporter.service \
+	$(SYSCONFDIR)/default/vfiopin-exporter $(DATADIR)/vfiopin/grafana/vfiopin.json \
+	$(DATADIR)/vfiopin/prometheus/vfiopin-rules.yml \
+	$(DATADIR)/bash-completion/completions/vfiopin \
+	$(DATADIR)/bash-completion/completions/vfiopin-top
+
+install: bin
+	install -d $(addprefix $(DESTDIR),$(BINDIR) $(DATADIR)/man/man8 $(UNITDIR) \
+		$(SYSCONFDIR)/default $(DATADIR)/vfiopin/grafana $(DATADIR)/vfiopin/prometheus \
+		$(DATADIR)/bash-completion/completions)
+	install -m 0755 $(BUILD)/vfiopin $(DESTDIR)$(BINDIR)/vfiopin
+	ln -sf vfiopin $(DESTDIR)$(BINDIR)/vfiopin-top
+	sed '/^\.TH /s/"vfiopin"/"vfiopin $(VERSION)"/' tools/vfiopin.8 > $(DESTDIR)$(DATADIR)/man/man8/vfiopin.8
+	chmod 0644 $(DESTDIR)$(DATADIR)/man/man8/vfiopin.8
+	echo '.so man8/vfiopin.8' > $(DESTDIR)$(DATADIR)/man/man8/vfiopin-top.8
+	sed 's|@BINDIR@|$(BINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/systemd/vfiopin-exporter.service.in > $(DESTDIR)$(UNITDIR)/vfiopin-exporter.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vfiopin-exporter.service
+	install -m 0644 tools/systemd/vfiopin-exporter.default $(DESTDIR)$(SYSCONFDIR)/default/vfiopin-exporter
+	install -m 0644 dashboards/grafana/vfiopin.json $(DESTDIR)$(DATADIR)/vfiopin/grafana/
+	install -m 0644 dashboards/prometheus/vfiopin-rules.yml $(DESTDIR)$(DATADIR)/vfiopin/prometheus/
+	install -m 0644 tools/completion/vfiopin.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/vfiopin
+	ln -sf vfiopin $(DESTDIR)$(DATADIR)/bash-completion/completions/vfiopin-top
+
+# what install wrote; the directories it made stay where others may share them
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	-rmdir $(addprefix $(DESTDIR),$(DATADIR)/vfiopin/grafana $(DATADIR)/vfiopin/prometheus \
+		$(DATADIR)/vfiopin) 2> /dev/null
+
+# The Debian package, built by Debian's own tools from a copy of the
+# committed tree (build/deb/vfiopin_VERSION_amd64.deb), and lintian's word on it.
+deb: deps-package
+	@tests/host/package/build-deb.sh $(BUILD)/deb
+
 $(BUILD)/vfiopin-vmm: lab/vmm/vmm.c | $(BUILD)
 	$(CC) $(CFLAGS_COMMON) -o $@ $<
 
@@ -252,7 +313,7 @@ demo: kernel tools
 # each other down far more than twofold on this two-CPU machine.
 SUBMAKE := $(MAKE) --no-print-directory
 check:
-	@tests/run-tiers.sh "check-host=$(SUBMAKE) check-host" \
+	@tests/run-tiers.sh "check-host=$(SUBMAKE) check-host" "check-package=$(SUBMAKE) check-package" \
 		$(foreach b,$(BASES),"check-patches$(call tag,$(b))=$(SUBMAKE) check-patches KERNEL=$(b)") \
 		"check-lab=$(SUBMAKE) check-lab KERNEL=$(DEFAULT_KERNEL)" \
 		$(foreach b,$(filter-out $(DEFAULT_KERNEL),$(BASES)),"check-lab-$(b)=$(SUBMAKE) check-lab-core KERNEL=$(b)") \
@@ -293,6 +354,10 @@ check-format:
 
 check-host: deps-host tools host-tests check-format
 	@tests/host/run.sh
+
+# The Debian package: built, lintian, installed and purged in a clean root.
+check-package: deps-host
+	@tests/host/package/check-package.sh
 
 check-patches: kernel
 	@lab/check-patches.sh

@@ -1,16 +1,27 @@
 #!/bin/bash
-# Install the Debian packages vfiopin needs: `deps.sh host` what the tools
-# and the host tier need, `deps.sh` (all) the lab's too.  Does nothing when
-# everything is already there.
+# Install the Debian packages vfiopin needs, by what is to be done:
+#   deps.sh build     build the tool (make bin, make install)
+#   deps.sh package   and its Debian package (make deb)
+#   deps.sh host      and the host tests (make check-host, check-package),
+#                     the fuzzers
+#   deps.sh [all]     and the lab (kernels, QEMU, the tracers run beside it)
+# Does nothing when everything is already there.
 set -euo pipefail
 
-# what the host tier (make check-host), the tools and the fuzzers need
+# building vfiopin: the compilers, bpftool for the skeleton, the libraries
+BUILD_PKGS=(
+	build-essential clang llvm bpftool libbpf-dev pkg-config
+	libncurses-dev libjansson-dev libmicrohttpd-dev zlib1g-dev
+)
+# the Debian package: Debian's tools and lintian
+PACKAGE_PKGS=(debhelper dpkg-dev fakeroot lintian git)
+# the host tier, the fuzzers, the package's install test
 HOST_PKGS=(
-	build-essential clang llvm libclang-rt-14-dev clang-format bpftool libbpf-dev
-	pkg-config libcmocka-dev libncurses-dev libjansson-dev libmicrohttpd-dev zlib1g-dev
-	python3 curl git util-linux
+	libclang-rt-14-dev clang-format libcmocka-dev python3 curl util-linux
 	# promtool for the exposition and the rules
 	prometheus
+	# the unit's check, the completion's, the clean root the package is tried in
+	systemd bash-completion man-db piuparts debootstrap
 )
 # and the lab: the kernel build, QEMU, the tracers run beside vfiopin
 LAB_PKGS=(
@@ -21,9 +32,11 @@ LAB_PKGS=(
 )
 
 case ${1:-all} in
-host) PKGS=("${HOST_PKGS[@]}") ;;
-all) PKGS=("${HOST_PKGS[@]}" "${LAB_PKGS[@]}") ;;
-*) echo "deps.sh: usage: deps.sh [host|all]" >&2; exit 2 ;;
+build) PKGS=("${BUILD_PKGS[@]}") ;;
+package) PKGS=("${BUILD_PKGS[@]}" "${PACKAGE_PKGS[@]}") ;;
+host) PKGS=("${BUILD_PKGS[@]}" "${PACKAGE_PKGS[@]}" "${HOST_PKGS[@]}") ;;
+all) PKGS=("${BUILD_PKGS[@]}" "${PACKAGE_PKGS[@]}" "${HOST_PKGS[@]}" "${LAB_PKGS[@]}") ;;
+*) echo "deps.sh: usage: deps.sh [build|package|host|all]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -288,6 +288,7 @@ fi
 . tests/host/export.sh
 . tests/host/offline.sh
 . tests/host/qmp.sh
+. tests/host/install.sh
 
 # --- dead containers never crowd out live ones (tests/host/bench/churn_synth.c)
 while read -r line; do

@@ -15,7 +15,11 @@
 #include "cli.h"
 #include "cmd.h"
 
-const char *argp_program_version = "vfiopin 0.1";
+/* the Makefile says it, from debian/changelog */
+#ifndef VP_VERSION
+#error "VP_VERSION is not defined"
+#endif
+const char *argp_program_version = "vfiopin " VP_VERSION;
 
 static const struct {
 	const char *name;
