@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 			return 1;
 		if (vp_snapshot_sort(&s, VP_SORT_LOCKED))
 			return 1;
-		vp_print_table(null, &s, 0);
+		vp_print_table(null, &s);
 		vp_snapshot_free(&s);
 	}
 	t1 = cpu_s();
