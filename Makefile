@@ -73,7 +73,7 @@ TOOL_DIRS := core render offline cmd
 LIB_SRCS := $(filter-out tools/cmd/vfiopin.c,$(foreach d,$(TOOL_DIRS),$(wildcard tools/$(d)/*.c)))
 TOOL_INC := -Ibpf $(foreach d,$(TOOL_DIRS),-Itools/$(d)) -I$(BUILD)
 TOOL_CFLAGS := $(CFLAGS_COMMON) -D_GNU_SOURCE $(TOOL_INC)
-TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson libmicrohttpd zlib) -lpthread -lm
+TOOL_LIBS := $$(pkg-config --libs libbpf ncursesw jansson libmicrohttpd zlib yaml-0.1 gnutls libcrypt) -lpthread -lm
 # The version, said once: the newest entry of debian/changelog.
 VERSION := $(shell head -n 1 debian/changelog | cut -d ' ' -f 2 | tr -d '()')
 SAN := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all

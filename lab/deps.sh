@@ -11,13 +11,13 @@ set -euo pipefail
 # building vfiopin: the compilers, bpftool for the skeleton, the libraries
 BUILD_PKGS=(
 	build-essential clang llvm bpftool libbpf-dev pkg-config
-	libncurses-dev libjansson-dev libmicrohttpd-dev zlib1g-dev
+	libncurses-dev libjansson-dev libmicrohttpd-dev zlib1g-dev libyaml-dev libgnutls28-dev libcrypt-dev
 )
 # the Debian package: Debian's tools and lintian
 PACKAGE_PKGS=(debhelper dpkg-dev fakeroot lintian git)
 # the host tier, the fuzzers, the package's install test
 HOST_PKGS=(
-	libclang-rt-14-dev clang-format libcmocka-dev python3 curl util-linux
+	libclang-rt-14-dev clang-format libcmocka-dev python3 curl util-linux openssl
 	# promtool for the exposition and the rules
 	prometheus
 	# the unit's check, the completion's, the clean root the package is tried in

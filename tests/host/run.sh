@@ -286,6 +286,7 @@ fi
 
 # --- vfiopin export over synthetic containers; compare, bench, capture
 . tests/host/export.sh
+. tests/host/webconfig.sh
 . tests/host/offline.sh
 . tests/host/qmp.sh
 . tests/host/install.sh

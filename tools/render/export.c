@@ -16,6 +16,9 @@
  * A released container is in every response for --keep-released seconds
  * after its release, and in at least one sent in full (a HEAD, or a
  * response cut short, is no report), then it is retired and its series go.
+ * With a web configuration (webconfig.h): TLS, a client certificate
+ * verified against its CA when asked for, basic authentication with bcrypt
+ * hashes; what fails them gets 403 or 401 and nothing of the figures.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,10 +31,12 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <zlib.h>
 #include "export.h"
 #include "prom.h"
+#include "webconfig.h"
 
 #define VP_MAX_CONN	  1024
 #define VP_FD_RESERVE	  128 /* descriptors kept for BPF objects and the rest */
@@ -151,9 +156,39 @@ static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status, co
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(conn, status, r);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		ret = MHD_queue_basic_auth_fail_response(conn, "vfiopin", r);
+	else
+		ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* The client's certificate, verified against the configured CA. */
+static bool client_verified(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	unsigned int status = 0;
+
+	if (!ci || !ci->tls_session)
+		return false;
+	return gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) ==
+		   GNUTLS_E_SUCCESS &&
+	       !status;
+}
+
+/* The request's basic-authentication user and password, one of the configuration's. */
+static bool authorized(struct vp_web_config *w, struct MHD_Connection *conn)
+{
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(conn, &pass);
+	bool ok = user && vp_web_check_user(w, user, pass);
+
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
 }
 
 /*
@@ -415,6 +450,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 	(void)version;
 	(void)upload_data;
+	/* who may ask comes before what is asked */
+	if (!*req_cls && e->web && e->web->verify_client && !client_verified(conn))
+		return text(
+		    conn, MHD_HTTP_FORBIDDEN,
+		    "forbidden: a client certificate signed by the configured CA is needed\n");
+	if (!*req_cls && e->web && e->web->nusers && !authorized(e->web, conn))
+		return text(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
 	route = vp_export_route(method, url);
 	if (route == VP_ROUTE_NOT_ALLOWED)
 		return text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -684,15 +726,30 @@ bool vp_export_serve(struct vp_exporter *e, struct vp_loader *l, const char *mod
 		pthread_cond_init(&e->wake, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	e->d = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, e,
-	    MHD_OPTION_LISTEN_SOCKET, e->fd, MHD_OPTION_CONNECTION_LIMIT, e->max_conn,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)VP_PER_IP_CONN,
-	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)VP_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)VP_CONN_MEMORY, MHD_OPTION_NOTIFY_CONNECTION, on_connection, e,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, e, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
-	    NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	{
+		/* TLS from the web configuration: its certificate, key and client CA */
+		const struct vp_web_config *w = e->web;
+		bool tls = w && w->cert_pem;
+		struct MHD_OptionItem opt[] = {
+		    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, tls ? w->cert_pem : NULL},
+		    {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, tls ? w->key_pem : NULL},
+		    {tls && w->ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+		     tls ? w->ca_pem : NULL},
+		    {MHD_OPTION_END, 0, NULL},
+		};
+
+		e->d = MHD_start_daemon(
+		    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0), 0,
+		    NULL, NULL, handle, e, MHD_OPTION_LISTEN_SOCKET, e->fd,
+		    MHD_OPTION_CONNECTION_LIMIT, e->max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (unsigned int)VP_PER_IP_CONN, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)VP_CONN_TIMEOUT_S,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)VP_CONN_MEMORY,
+		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, e, MHD_OPTION_NOTIFY_COMPLETED,
+		    on_completed, e, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+		    tls ? opt : opt + 3, MHD_OPTION_END);
+	}
 	if (!e->d || pthread_create(&e->watchdog, NULL, watchdog, e)) {
 		fprintf(stderr, "vfiopin export: cannot start the HTTP server on %s\n", e->where);
 		if (e->d)

@@ -22,14 +22,16 @@
 struct MHD_Daemon;
 struct vp_conn;
 struct vp_body;
+struct vp_web_config;
 
 struct vp_exporter {
 	struct vp_loader *l;
 	const char *mode;
-	bool container_hists; /* per-container latency histograms (the loader's row_lat) */
-	pthread_mutex_t lock; /* the loader's snapshot state and the bodies */
-	struct vp_body *cur;  /* the newest rendering */
-	unsigned int bodies;  /* renderings alive (the newest and those still being sent) */
+	bool container_hists;	   /* per-container latency histograms (the loader's row_lat) */
+	struct vp_web_config *web; /* TLS and authentication (--web-config), or NULL */
+	pthread_mutex_t lock;	   /* the loader's snapshot state and the bodies */
+	struct vp_body *cur;	   /* the newest rendering */
+	unsigned int bodies;	   /* renderings alive (the newest and those still being sent) */
 	struct MHD_Daemon *d;
 	/* open connections and the watchdog that cuts overdue ones */
 	pthread_mutex_t conn_lock;

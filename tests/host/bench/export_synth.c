@@ -10,7 +10,9 @@
  * and "tgid_base B" (container C's owner is B + C, synth.h), and runs until
  * SIGTERM.
  *
- *   export_synth CONTAINERS [PORT [KEEP]]     (root: loads BPF programs)
+ *   export_synth CONTAINERS [PORT [KEEP [WEB-CONFIG]]]   (root: loads BPF programs)
+ *
+ * WEB-CONFIG: TLS and basic authentication, as vfiopin export --web-config.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include <sys/prctl.h>
 #include "export.h"
 #include "synth.h"
+#include "webconfig.h"
 
 const char *argp_program_version = "vfiopin-synthetic";
 
@@ -38,12 +41,17 @@ int main(int argc, char **argv)
 	struct vp_opts o = {.no_attach = true,
 			    .max_containers = n + 16,
 			    .keep_released_ns = (uint64_t)(keep * 1e9)};
-	char listen[32];
+	struct vp_web_config web;
+	char listen[32], err[512];
 	struct vp_exporter e;
 	struct vp_loader l;
 
 	if (!n) {
-		fprintf(stderr, "usage: export_synth CONTAINERS [PORT [KEEP]]\n");
+		fprintf(stderr, "usage: export_synth CONTAINERS [PORT [KEEP [WEB-CONFIG]]]\n");
+		return 2;
+	}
+	if (argc > 4 && !vp_web_config_load(argv[4], &web, err, sizeof(err))) {
+		fprintf(stderr, "export_synth: %s\n", err);
 		return 2;
 	}
 	snprintf(listen, sizeof(listen), "127.0.0.1:%s", argc > 2 ? argv[2] : "0");
@@ -51,6 +59,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_term);
 	if (!vp_export_bind(&e, listen))
 		return 1;
+	e.web = argc > 4 ? &web : NULL;
 	if (vp_open(&l, &o, NULL, NULL))
 		return 1;
 	/* containers 1 and 3 are this process's: their comm is recorded */
@@ -69,5 +78,7 @@ int main(int argc, char **argv)
 		pause();
 	vp_export_stop(&e);
 	vp_close(&l);
+	if (argc > 4)
+		vp_web_config_free(&web);
 	return 0;
 }
