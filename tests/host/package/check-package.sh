@@ -19,7 +19,7 @@ fi
 sed -n '/^[A-Z]: /p' "$out/lintian.txt" 2> /dev/null | sed 's/^/lintian: /'
 if [ -f "$deb" ]; then
 	deps=$(dpkg-deb -f "$deb" Depends)
-	for lib in libbpf libjansson libmicrohttpd libncursesw zlib1g; do
+	for lib in libbpf libjansson libmicrohttpd libncursesw zlib1g libgnutls30 libyaml-0-2 libcrypt1; do
 		grep -q "$lib" <<< "$deps" && pass "package: depends on $lib (found by dpkg-shlibdeps)" ||
 			fail "package: no dependency on $lib: $deps"
 	done
