@@ -223,8 +223,13 @@ static struct name_entry *insert(struct vp_namer *nm, uint32_t tgid, size_t at)
 	return &nm->e[at];
 }
 
-/* The name in process @tgid's command line, into @name ("" if none). */
-static void read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN + 1])
+/*
+ * The name in process @tgid's command line, into @name ("" if none).
+ * False when there is no command line to read: the process is gone, or
+ * exiting (its memory released before its files, so before its
+ * containers are).
+ */
+static bool read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN + 1])
 {
 	char path[64], *buf;
 	ssize_t len;
@@ -235,6 +240,7 @@ static void read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN 
 	if (len > 0)
 		vp_vm_name_parse(buf, (size_t)len, name);
 	free(buf);
+	return len > 0;
 }
 
 /*
@@ -255,10 +261,9 @@ static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t n
 		return NULL;
 	e->checked_ns = now_ns;
 	start = proc_start_ns(nm->proc, tgid);
-	if (start && start != e->start_ns) {
+	/* seen running only with a command line: an exiting one is read again */
+	if (start && start != e->start_ns && read_name(nm->proc, tgid, e->name))
 		e->start_ns = start;
-		read_name(nm->proc, tgid, e->name);
-	}
 	return e;
 }
 
@@ -287,8 +292,9 @@ void vp_namer_note(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns)
 bool vp_namer_knows(struct vp_namer *nm, uint32_t tgid)
 {
 	size_t at;
+	const struct name_entry *e = find(nm, tgid, &at);
 
-	return find(nm, tgid, &at) != NULL;
+	return e && e->start_ns;
 }
 
 void vp_namer_learn(struct vp_namer *nm, uint32_t tgid, uint64_t start_ns, const char *args,
@@ -297,7 +303,11 @@ void vp_namer_learn(struct vp_namer *nm, uint32_t tgid, uint64_t start_ns, const
 	size_t at;
 	struct name_entry *e;
 
-	if (!tgid || !start_ns || find(nm, tgid, &at) || !(e = insert(nm, tgid, at)))
+	if (!tgid || !start_ns)
+		return;
+	e = find(nm, tgid, &at);
+	/* known already (seen running with its command line, or learnt) */
+	if (e ? e->start_ns != 0 : !(e = insert(nm, tgid, at)))
 		return;
 	/* never checked: the next refresh reads /proc, which wins while it runs */
 	e->start_ns = start_ns;

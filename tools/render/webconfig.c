@@ -63,11 +63,11 @@ static bool set_str(struct ctx *x, char **dst, const yaml_node_t *n, const char 
 }
 
 /* The pairs of a mapping node, each key a string. */
-#define FOR_PAIRS(x, map, k, v)                                                                 \
-	for (yaml_node_pair_t *p_ = (map)->data.mapping.pairs.start;                           \
-	     p_ < (map)->data.mapping.pairs.top &&                                             \
-	     ((k) = yaml_document_get_node((x)->doc, p_->key)) &&                              \
-	     ((v) = yaml_document_get_node((x)->doc, p_->value));                              \
+#define FOR_PAIRS(x, map, k, v)                                                                    \
+	for (yaml_node_pair_t *p_ = (map)->data.mapping.pairs.start;                               \
+	     p_ < (map)->data.mapping.pairs.top &&                                                 \
+	     ((k) = yaml_document_get_node((x)->doc, p_->key)) &&                                  \
+	     ((v) = yaml_document_get_node((x)->doc, p_->value));                                  \
 	     p_++)
 
 static bool key_of(struct ctx *x, const yaml_node_t *k, const char **name)
@@ -107,10 +107,11 @@ static bool parse_tls(struct ctx *x, const yaml_node_t *at, const yaml_node_t *m
 			if (!strcmp(auth, "RequireAndVerifyClientCert"))
 				c->verify_client = true;
 			else if (strcmp(auth, "NoClientCert"))
-				return bad(x, v,
-					   "client_auth_type '%.64s': vfiopin knows NoClientCert and "
-					   "RequireAndVerifyClientCert",
-					   auth);
+				return bad(
+				    x, v,
+				    "client_auth_type '%.64s': vfiopin knows NoClientCert and "
+				    "RequireAndVerifyClientCert",
+				    auth);
 		} else if (!strcmp(key, "min_version") || !strcmp(key, "max_version") ||
 			   !strcmp(key, "cipher_suites") || !strcmp(key, "curve_preferences") ||
 			   !strcmp(key, "prefer_server_cipher_suites")) {
@@ -139,7 +140,8 @@ static bool is_bcrypt(const char *h)
 	    h[3] != '$' || h[4] < '0' || h[4] > '3' || h[5] < '0' || h[5] > '9' || h[6] != '$')
 		return false;
 	/* bcrypt's costs 4 to 31; above VP_WEB_MAX_COST a check takes seconds */
-	if ((h[4] - '0') * 10 + (h[5] - '0') < 4 || (h[4] - '0') * 10 + (h[5] - '0') > VP_WEB_MAX_COST)
+	if ((h[4] - '0') * 10 + (h[5] - '0') < 4 ||
+	    (h[4] - '0') * 10 + (h[5] - '0') > VP_WEB_MAX_COST)
 		return false;
 	return strspn(h + 7, b64) == 53;
 }
@@ -166,7 +168,8 @@ static bool parse_users(struct ctx *x, const yaml_node_t *m, struct vp_web_confi
 		if (!user)
 			return false;
 		if (strchr(user, ':'))
-			return bad(x, k, "a user name with ':' cannot be sent in basic authentication");
+			return bad(x, k,
+				   "a user name with ':' cannot be sent in basic authentication");
 		for (size_t i = 0; i < c->nusers; i++)
 			if (!strcmp(c->users[i].name, user))
 				return bad(x, k, "user '%.64s' twice", user);

@@ -49,8 +49,8 @@ struct vp_web_config {
 	size_t nusers;
 	/* their contents (vp_web_config_load): PEM, NUL-terminated */
 	char *cert_pem, *key_pem, *ca_pem;
-	pthread_mutex_t lock; /* the users' good passwords, the check budget */
-	double budget, budget_at; /* checks left, and when it was counted */
+	pthread_mutex_t lock;	      /* the users' good passwords, the check budget */
+	double budget, budget_at;     /* checks left, and when it was counted */
 	unsigned long long unchecked; /* attempts refused unchecked, over budget */
 };
 

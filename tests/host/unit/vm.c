@@ -445,6 +445,20 @@ void test_vm_names(void **state)
 	name_rows(nm, &s, c, t0, 8);
 	assert_string_equal(rows[0].vm_name, "live");
 	rm_proc(root, 4006);
+	/*
+	 * Noted while exiting (its stat there, its command line empty: the
+	 * memory goes before the files): not known, so what the BPF side
+	 * took names it.
+	 */
+	c[0].tgid = c[1].tgid = 4007;
+	fake_proc(root, 4007, 1, "", 0);
+	vp_namer_note(nm, 4007, t0 + 9 * VP_NAME_REFRESH_NS);
+	assert_false(vp_namer_knows(nm, 4007));
+	rm_proc(root, 4007);
+	vp_namer_learn(nm, 4007, t0 - 1, "q\0-name\0brief2\0", 15);
+	assert_true(vp_namer_knows(nm, 4007));
+	name_rows(nm, &s, c, t0, 10);
+	assert_string_equal(rows[0].vm_name, "brief2");
 	vp_vms_free(&s.vms);
 	vp_namer_free(nm);
 	rm_proc(root, 4002);
