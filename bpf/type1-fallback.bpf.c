@@ -94,6 +94,22 @@ static __always_inline __u32 fb_tgid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
+/*
+ * MAP_DMA's and UNMAP_DMA's arguments, VFIO's UAPI (linux/vfio.h): a fixed
+ * layout, read as it is.  Through vmlinux.h they would be CO-RE relocations
+ * against the type1 module's BTF, which libbpf finds only with
+ * CAP_SYS_ADMIN; so the kprobe programs need nothing of the module's BTF.
+ */
+struct fb_dma_map {
+	__u32 argsz, flags;
+	__u64 vaddr, iova, size;
+};
+
+struct fb_dma_unmap {
+	__u32 argsz, flags;
+	__u64 iova, size;
+};
+
 /* The cid of a struct vfio_iommu, given one on first sight. */
 static __always_inline __u32 fb_cid(void *iommu)
 {
@@ -304,14 +320,14 @@ static __always_inline int fb_ioctl_entry(void *iommu, __u32 cmd, __u64 arg)
 	cid = fb_cid(iommu);
 	fb_enter(cid);
 	if (cmd == FB_MAP_DMA) {
-		struct vfio_iommu_type1_dma_map m = {};
+		struct fb_dma_map m = {};
 
 		bpf_probe_read_user(&m, sizeof(m), (void *)arg);
 		iova = m.iova;
 		size = m.size;
 		on_map(VP_EV_DMA_MAP_BEGIN, cid, fb_tgid(), iova, size, false, 0, 0);
 	} else {
-		struct vfio_iommu_type1_dma_unmap u = {};
+		struct fb_dma_unmap u = {};
 
 		bpf_probe_read_user(&u, sizeof(u), (void *)arg);
 		iova = u.iova;
@@ -335,7 +351,7 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 		/* pinned pages were counted as vfio_pin_pages_remote returned them */
 		on_map(VP_EV_DMA_MAP_END, k.cid, k.tgid, k.a[2], k.a[3], pinned > 0, 0, (__s32)ret);
 	} else if (!ret) {
-		struct vfio_iommu_type1_dma_unmap u = {};
+		struct fb_dma_unmap u = {};
 
 		/* the kernel writes back how much it unmapped */
 		bpf_probe_read_user(&u, sizeof(u), (void *)k.a[1]);

@@ -185,4 +185,15 @@ kill $bcc_pid 2>/dev/null
 check_eq "bcc trace: ref=2 lines" "$(grep -c 'ref=2' "$OUT/bcc.txt")" 3
 check_eq "bcc trace: ref=1 lines" "$(grep -c 'ref=1' "$OUT/bcc.txt")" 3
 
+# least privilege, as the exporter's unit has it: CAP_BPF and CAP_PERFMON
+# alone, another user, tracefs out of its reach: auto still finds the
+# tracepoints (by attaching, not by reading tracefs)
+nob=/tmp/nobody-bin
+mkdir -p "$nob" && cp "$TOP/build/vfiopin" "$nob/" && chmod 755 "$nob" "$nob/vfiopin"
+err=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+bpf,+perfmon \
+	--ambient-caps=-all,+bpf,+perfmon --bounding-set=-all,+bpf,+perfmon "$nob/vfiopin" stat -d 1 2>&1 >/dev/null)
+rc=$?
+[ $rc = 0 ] && grep -q "attached to 18 vfio_type1 tracepoints" <<< "$err" &&
+	pass "CAP_BPF + CAP_PERFMON only, another user: auto attaches to the tracepoints" ||
+	fail "least privilege on the patched kernel: exit $rc: $err"
 summary

@@ -45,4 +45,28 @@ err=$("$V" stat --mode tracepoint -d 1 2>&1 >/dev/null); rc=$?
 err=$("$V" stat --mode kprobe -d 1 2>&1 >/dev/null); rc=$?
 [ $rc = 0 ] && grep -q "attached to 19 type1 functions with kprobe" <<< "$err" &&
 	pass "--mode kprobe attaches" || fail "kprobe mode: $rc: $err"
+# least privilege, as the exporter's unit has it: CAP_BPF and CAP_PERFMON
+# alone, another user.  fentry cannot (a module's BTF needs CAP_SYS_ADMIN),
+# nor kprobes while perf_event_paranoid is Debian's 3; at 2 they attach.
+nob=/tmp/nobody-bin
+mkdir -p "$nob" && cp "$V" "$nob/" && chmod 755 "$nob" "$nob/vfiopin"
+least() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+bpf,+perfmon \
+		--ambient-caps=-all,+bpf,+perfmon --bounding-set=-all,+bpf,+perfmon "$nob/vfiopin" "$@"
+}
+err=$(least stat --mode fentry -d 1 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q "fentry on the vfio_iommu_type1 module's functions needs CAP_SYS_ADMIN" <<< "$err" &&
+	pass "CAP_BPF + CAP_PERFMON only: fentry says it needs CAP_SYS_ADMIN" || fail "least fentry: $rc: $err"
+paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)
+echo 3 > /proc/sys/kernel/perf_event_paranoid
+err=$(least stat --mode kprobe -d 1 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q "perf_event_paranoid is 3, and above 2 attaching a kprobe needs CAP_SYS_ADMIN" <<< "$err" &&
+	pass "CAP_BPF + CAP_PERFMON only, perf_event_paranoid 3: kprobe names the sysctl and CAP_SYS_ADMIN" ||
+	fail "least kprobe at paranoid 3: $rc: $err"
+echo 2 > /proc/sys/kernel/perf_event_paranoid
+err=$(least stat -d 1 2>&1 >/dev/null); rc=$?
+[ $rc = 0 ] && grep -q "attached to 19 type1 functions with kprobe" <<< "$err" &&
+	pass "CAP_BPF + CAP_PERFMON only, perf_event_paranoid 2: auto attaches with kprobe" ||
+	fail "least auto at paranoid 2: $rc: $err"
+echo "$paranoid" > /proc/sys/kernel/perf_event_paranoid
 summary

@@ -47,6 +47,12 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
+/*
+ * CAP_SYS_ADMIN: without it libbpf cannot look a module's BTF up by id, and
+ * fentry programs on a module's functions cannot be loaded (kprobes can).
+ */
+static bool sys_admin;
+
 /* The capabilities BPF tracing needs: CAP_BPF + CAP_PERFMON, or SYS_ADMIN. */
 static int check_caps(void)
 {
@@ -62,7 +68,8 @@ static int check_caps(void)
 			strerror(errno));
 		return -errno;
 	}
-	if (has_cap(d, CAP_SYS_ADMIN))
+	sys_admin = has_cap(d, CAP_SYS_ADMIN);
+	if (sys_admin)
 		return 0;
 	if (!has_cap(d, CAP_BPF))
 		strcat(missing, " CAP_BPF");
@@ -107,6 +114,23 @@ static enum vp_mode prog_mode(const struct bpf_program *prog)
 	return VP_MODE_KPROBE;
 }
 
+/*
+ * kernel.perf_event_paranoid: above 2 (Debian's default, 3, a patch of its
+ * own) perf_event_open, and so a kprobe's attachment, needs CAP_SYS_ADMIN.
+ */
+static int perf_paranoid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 /* Attach every loaded program; on failure say why, in @mode's terms. */
 static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, int *n)
 {
@@ -137,6 +161,14 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 					"module, load it first (modprobe %s)\n",
 					vp_type1.trace_system, target, vp_type1.name,
 					vp_type1.module);
+			else if (mode == VP_MODE_KPROBE && err == -EACCES && !sys_admin &&
+				 perf_paranoid() > 2)
+				fprintf(stderr,
+					"vfiopin: cannot attach kprobe to %s: kernel.perf_event_"
+					"paranoid is %d, and above 2 attaching a kprobe needs "
+					"CAP_SYS_ADMIN: grant it, or set the sysctl to 2 (then "
+					"CAP_BPF and CAP_PERFMON suffice)\n",
+					target, perf_paranoid());
 			else
 				fprintf(stderr, "vfiopin: cannot attach %s to %s: %s\n",
 					vp_mode_names[mode], target, strerror(-err));
@@ -231,6 +263,13 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 				"vfiopin: the kernel refused the BPF programs: %s "
 				"(run with --verbose for the verifier's log)\n",
 				strerror(-err));
+		else if (!quiet && mode == VP_MODE_FENTRY && !sys_admin)
+			fprintf(stderr,
+				"vfiopin: cannot load the fentry programs: fentry on the %s "
+				"module's functions needs CAP_SYS_ADMIN (libbpf finds a module's "
+				"BTF by id only with it); --mode kprobe needs CAP_BPF and "
+				"CAP_PERFMON alone\n",
+				vp_type1.module);
 		else if (!quiet)
 			fprintf(
 			    stderr,
@@ -264,6 +303,12 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 fail:
 	vfiopin_bpf__destroy(skel);
 	return err;
+}
+
+bool vp_trace_readable(void)
+{
+	return !access("/sys/kernel/tracing/events", R_OK | X_OK) ||
+	       !access("/sys/kernel/debug/tracing/events", R_OK | X_OK);
 }
 
 bool vp_trace_events(const char *path)
@@ -335,7 +380,9 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 	if (mode == VP_MODE_AUTO) {
 		/* by what attaches: the tracepoints, else fentry, else kprobes */
 		for (int m = VP_MODE_TRACEPOINT; m < VP_MODE_MAX; m++) {
-			if (m == VP_MODE_TRACEPOINT && !vp_trace_events(b->trace_system))
+			/* tracefs says when they are absent, where this process may read it */
+			if (m == VP_MODE_TRACEPOINT && !vp_trace_events(b->trace_system) &&
+			    vp_trace_readable())
 				continue;
 			err = try_mode(l, o, m, true, &n);
 			if (!err)
@@ -346,8 +393,15 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 				"vfiopin: no way to observe VFIO %s on this kernel: no "
 				"%s tracepoints (the vfiopin patch series, kernel-patch/), "
 				"and neither fentry nor kprobes attach to %s (run with --verbose "
-				"for libbpf's reasons)\n",
-				b->name, b->trace_system, b->fallback_fns);
+				"for libbpf's reasons)%s\n",
+				b->name, b->trace_system, b->fallback_fns,
+				sys_admin ? ""
+				: perf_paranoid() > 2
+				    ? "; without CAP_SYS_ADMIN, neither can: fentry "
+				      "needs it, and kprobes too while "
+				      "kernel.perf_event_paranoid is above 2"
+				    : "; fentry needs CAP_SYS_ADMIN, which this "
+				      "process lacks");
 			return err ? err : -ENOENT;
 		}
 	} else {

@@ -139,5 +139,7 @@ uint64_t vp_now_ns(void);
 
 /* Whether tracefs has events/@path ("vfio_type1", "iommu/map"), wherever it is mounted. */
 bool vp_trace_events(const char *path);
+/* Whether this process may read tracefs's events (tracefs is root's alone by default). */
+bool vp_trace_readable(void);
 
 #endif
