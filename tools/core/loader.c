@@ -556,7 +556,8 @@ static void learn_args(struct vp_loader *l, const struct vp_snapshot *s)
 	for (size_t i = 0; i < s->vms.n; i++) {
 		uint32_t tgid = s->vms.vm[i].tgid;
 
-		if (!tgid || vp_namer_knows(l->names, tgid) || bpf_map_lookup_elem(fd, &tgid, &a))
+		if (!tgid || !vp_namer_wants_args(l->names, tgid) ||
+		    bpf_map_lookup_elem(fd, &tgid, &a))
 			continue;
 		vp_namer_learn(l->names, tgid, a.start_ns, a.args,
 			       a.len < sizeof(a.args) ? a.len : sizeof(a.args));

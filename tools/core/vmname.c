@@ -149,6 +149,7 @@ struct name_entry {
 	bool keep;	     /* named a VM of the last snapshot, or noted since */
 	uint64_t start_ns;   /* its start; 0: never seen running */
 	uint64_t checked_ns; /* when /proc was last read for it */
+	bool asked;	     /* its BPF-taken command line was looked up */
 	char name[VP_VM_NAME_LEN + 1];
 };
 
@@ -295,6 +296,19 @@ bool vp_namer_knows(struct vp_namer *nm, uint32_t tgid)
 	const struct name_entry *e = find(nm, tgid, &at);
 
 	return e && e->start_ns;
+}
+
+bool vp_namer_wants_args(struct vp_namer *nm, uint32_t tgid)
+{
+	size_t at;
+	struct name_entry *e = find(nm, tgid, &at);
+
+	if (!e && !(e = insert(nm, tgid, at)))
+		return false;
+	if (e->start_ns || e->asked)
+		return false;
+	e->asked = true;
+	return true;
 }
 
 void vp_namer_learn(struct vp_namer *nm, uint32_t tgid, uint64_t start_ns, const char *args,

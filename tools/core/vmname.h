@@ -46,7 +46,14 @@ void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns);
  */
 void vp_namer_note(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns);
 
-/* Whether the namer knows process @tgid (noted, learnt or named before). */
+/*
+ * Whether the command line the BPF side took for process @tgid is worth
+ * looking up: the namer has not read it running with a command line nor
+ * learnt it, and has not asked before (one lookup a process, not one a
+ * snapshot).  Counts as the asking.
+ */
+bool vp_namer_wants_args(struct vp_namer *nm, uint32_t tgid);
+/* Whether the namer knows process @tgid's name (read running, or learnt). */
 bool vp_namer_knows(struct vp_namer *nm, uint32_t tgid);
 
 /*

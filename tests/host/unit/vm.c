@@ -427,6 +427,9 @@ void test_vm_names(void **state)
 	 */
 	c[0].tgid = c[1].tgid = 4004;
 	assert_false(vp_namer_knows(nm, 4004));
+	assert_true(vp_namer_wants_args(nm, 4004));
+	/* asked once: not again */
+	assert_false(vp_namer_wants_args(nm, 4004));
 	vp_namer_learn(nm, 4004, t0 - 1, "q\0-name\0guest=brief,x=y\0", 24);
 	assert_true(vp_namer_knows(nm, 4004));
 	vp_namer_learn(nm, 4004, t0 - 1, "q\0-name\0other\0", 14);
@@ -454,6 +457,7 @@ void test_vm_names(void **state)
 	fake_proc(root, 4007, 1, "", 0);
 	vp_namer_note(nm, 4007, t0 + 9 * VP_NAME_REFRESH_NS);
 	assert_false(vp_namer_knows(nm, 4007));
+	assert_true(vp_namer_wants_args(nm, 4007));
 	rm_proc(root, 4007);
 	vp_namer_learn(nm, 4007, t0 - 1, "q\0-name\0brief2\0", 15);
 	assert_true(vp_namer_knows(nm, 4007));
