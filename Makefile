@@ -322,13 +322,15 @@ check:
 # vfiopin on Debian's own, unpatched kernel of the line STOCK (6.1 by
 # default, or 6.12; the newest ABI Debian has for it: lab/stock/): starting
 # before type1 is loaded, fentry and kprobe mode over the same VMs
-# (modes.sh), the scenario matrix with both attached.
+# (modes.sh), the scenario matrix with both attached; booted with
+# lockdown=confidentiality, what it says (lockdown.sh).
 STOCK ?= $(DEFAULT_KERNEL)
 STOCK_TAG := $(call tag,$(STOCK))
 check-stock: deps tools
 	@tests/run-tiers.sh "stock-start$(STOCK_TAG)=$(LAB_RUN) stock-start$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh build $(STOCK))\" -- tests/guest/stock-start.sh" \
 		"stock-modes$(STOCK_TAG)=$(LAB_RUN) stock-modes$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" -- tests/guest/modes.sh" \
-		"stock$(STOCK_TAG)=$(LAB_RUN) stock$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" -- tests/guest/scenarios.sh"
+		"stock$(STOCK_TAG)=$(LAB_RUN) stock$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" -- tests/guest/scenarios.sh" \
+		"stock-lockdown$(STOCK_TAG)=$(LAB_RUN) stock-lockdown$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" --append lockdown=confidentiality -- tests/guest/lockdown.sh"
 
 # The test matrix S1-S10 (also part of check-lab).
 check-scenarios: kernel tools

@@ -53,6 +53,36 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
  */
 static bool sys_admin;
 
+/*
+ * Whether the kernel is locked down for confidentiality: then BPF may not
+ * read kernel memory, and no program of vfiopin's loads.  Read from
+ * securityfs where it is mounted, else from the boot command line.
+ */
+static bool locked_down(void)
+{
+	char buf[256] = "";
+	FILE *f = fopen("/sys/kernel/security/lockdown", "re");
+
+	if (f) {
+		bool on = fgets(buf, sizeof(buf), f) && strstr(buf, "[confidentiality]");
+
+		fclose(f);
+		return on;
+	}
+	f = fopen("/proc/cmdline", "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strstr(buf, "lockdown=confidentiality") != NULL;
+}
+
+#define LOCKDOWN_MSG                                                                               \
+	"vfiopin: the kernel is locked down for confidentiality (lockdown=confidentiality): "      \
+	"BPF programs may not read kernel memory, and vfiopin's must; boot with "                  \
+	"lockdown=integrity (or none) to use vfiopin\n"
+
 /* The capabilities BPF tracing needs: CAP_BPF + CAP_PERFMON, or SYS_ADMIN. */
 static int check_caps(void)
 {
@@ -258,7 +288,9 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	/* load */
 	err = vfiopin_bpf__load(skel);
 	if (err) {
-		if (!quiet && mode == VP_MODE_TRACEPOINT)
+		if (!quiet && locked_down())
+			fputs(LOCKDOWN_MSG, stderr);
+		else if (!quiet && mode == VP_MODE_TRACEPOINT)
 			fprintf(stderr,
 				"vfiopin: the kernel refused the BPF programs: %s "
 				"(run with --verbose for the verifier's log)\n",
@@ -387,6 +419,10 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 			err = try_mode(l, o, m, true, &n);
 			if (!err)
 				break;
+		}
+		if ((err || !l->skel) && locked_down()) {
+			fputs(LOCKDOWN_MSG, stderr);
+			return err ? err : -EPERM;
 		}
 		if (err || !l->skel) {
 			fprintf(stderr,
