@@ -35,12 +35,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from promcheck import check, with_info  # noqa: E402
-
-
-def json_lines(path):
-    """The JSON objects of a file of step or snapshot lines (others skipped)."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(l) for l in f if l.startswith("{")]
+from vpq import json_lines  # noqa: E402  (this directory's, the queries' reader)
 
 
 def steps(vm, op, ok=None):

@@ -116,8 +116,8 @@ def serve():
 
 
 def json_lines(path):
-    """The JSON objects of a file of step or event lines (others skipped)."""
-    with open(path) as f:
+    """The JSON objects of a file of step, event or snapshot lines (others skipped)."""
+    with open(path, encoding="utf-8") as f:
         return [json.loads(l) for l in f if l.startswith("{")]
 
 
