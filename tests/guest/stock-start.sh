@@ -2,7 +2,8 @@
 # vfiopin starting on Debian's stock kernel (make check-stock), before and
 # after VFIO's modules are loaded: type1 missing is said plainly, with
 # --wait-modules it waits and then attaches with fentry; --mode tracepoint
-# names what is missing; --mode kprobe attaches too.  Does not source
+# names what is missing; --mode kprobe attaches too; CAP_BPF and
+# CAP_PERFMON alone; a type1 module without BTF.  Does not source
 # lib.sh first: that loads the modules.
 set -uo pipefail
 TOP=${VFIOPIN_TOP:?run inside the lab (lab/run.sh)}
@@ -69,4 +70,24 @@ err=$(least stat -d 1 2>&1 >/dev/null); rc=$?
 	pass "CAP_BPF + CAP_PERFMON only, perf_event_paranoid 2: auto attaches with kprobe" ||
 	fail "least auto at paranoid 2: $rc: $err"
 echo "$paranoid" > /proc/sys/kernel/perf_event_paranoid
+
+# type1 without BTF of its own, as a kernel built without
+# CONFIG_DEBUG_INFO_BTF_MODULES (or a module built apart from its kernel)
+# has it: Debian's module with its .BTF section removed
+ko=$(find "$KDIR/root/lib/modules/$(uname -r)" -name 'vfio_iommu_type1.ko*' | head -n 1)
+case $ko in
+*.xz) xz -dc "$ko" > /tmp/type1.ko ;;
+*) cp "$ko" /tmp/type1.ko ;;
+esac
+objcopy --remove-section=.BTF /tmp/type1.ko /tmp/type1-nobtf.ko &&
+	rmmod vfio_iommu_type1 && insmod /tmp/type1-nobtf.ko
+[ -e /sys/module/vfio_iommu_type1 ] && [ ! -e /sys/kernel/btf/vfio_iommu_type1 ] &&
+	pass "type1 loaded without BTF of its own" || fail "type1 without BTF: could not load it"
+err=$("$V" stat --mode fentry -d 1 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q "the vfio_iommu_type1 module has no BTF (/sys/kernel/btf/vfio_iommu_type1 is missing.*--mode kprobe needs no BTF" <<< "$err" &&
+	pass "no module BTF: --mode fentry says the module has none, and what needs none (exit 1)" ||
+	fail "no module BTF, fentry: exit $rc: $err"
+err=$("$V" stat -d 1 2>&1 >/dev/null); rc=$?
+[ $rc = 0 ] && grep -q "attached to 19 type1 functions with kprobe" <<< "$err" &&
+	pass "no module BTF: auto attaches with kprobe" || fail "no module BTF, auto: exit $rc: $err"
 summary

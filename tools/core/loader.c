@@ -161,6 +161,46 @@ static int perf_paranoid(void)
 	return v;
 }
 
+/*
+ * What a refused kprobe needs, for a message: the sysctl's value, or where
+ * it could not be read (a sandbox with ProcSubset=pid hides /proc/sys)
+ */
+static void paranoid_words(char *buf, size_t n)
+{
+	int v = perf_paranoid();
+
+	if (v >= 0)
+		snprintf(buf, n, "%d", v);
+	else
+		snprintf(buf, n,
+			 "unknown here: /proc/sys is hidden from this process "
+			 "(ProcSubset=pid?)");
+}
+
+/* Set when the kernel refused a kprobe for want of CAP_SYS_ADMIN. */
+static bool kprobe_refused;
+
+/*
+ * Whether @b's driver is a loaded module without BTF of its own
+ * (/sys/kernel/btf/MODULE): fentry cannot attach to its functions then.
+ * A built-in driver's functions are in vmlinux's BTF.
+ */
+static bool module_btf_missing(const struct vp_backend *b)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/initstate", b->module);
+	if (access(path, F_OK))
+		return false;
+	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", b->module);
+	return access(path, F_OK) != 0;
+}
+
+#define NO_MODULE_BTF_MSG                                                                          \
+	"vfiopin: the %s module has no BTF (/sys/kernel/btf/%s is missing: a kernel built "        \
+	"without CONFIG_DEBUG_INFO_BTF_MODULES, or the module built apart from its kernel), so "   \
+	"fentry cannot attach to its functions; --mode kprobe needs no BTF of it\n"
+
 /* Attach every loaded program; on failure say why, in @mode's terms. */
 static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, int *n)
 {
@@ -179,6 +219,8 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 		link = mode == VP_MODE_TRACEPOINT ? bpf_program__attach_raw_tracepoint(prog, target)
 						  : bpf_program__attach(prog);
 		err = link ? 0 : -errno;
+		if (!link && mode == VP_MODE_KPROBE && err == -EACCES && !sys_admin)
+			kprobe_refused = true;
 		if (!link) {
 			if (quiet)
 				return err;
@@ -191,15 +233,17 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 					"module, load it first (modprobe %s)\n",
 					vp_type1.trace_system, target, vp_type1.name,
 					vp_type1.module);
-			else if (mode == VP_MODE_KPROBE && err == -EACCES && !sys_admin &&
-				 perf_paranoid() > 2)
+			else if (kprobe_refused && (perf_paranoid() > 2 || perf_paranoid() < 0)) {
+				char why[160];
+
+				paranoid_words(why, sizeof(why));
 				fprintf(stderr,
-					"vfiopin: cannot attach kprobe to %s: kernel.perf_event_"
-					"paranoid is %d, and above 2 attaching a kprobe needs "
-					"CAP_SYS_ADMIN: grant it, or set the sysctl to 2 (then "
-					"CAP_BPF and CAP_PERFMON suffice)\n",
-					target, perf_paranoid());
-			else
+					"vfiopin: cannot attach kprobe to %s: "
+					"kernel.perf_event_paranoid is %s, and above 2 "
+					"attaching a kprobe needs CAP_SYS_ADMIN: grant it, or set "
+					"the sysctl to 2 (then CAP_BPF and CAP_PERFMON suffice)\n",
+					target, why);
+			} else
 				fprintf(stderr, "vfiopin: cannot attach %s to %s: %s\n",
 					vp_mode_names[mode], target, strerror(-err));
 			return err;
@@ -290,6 +334,8 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	if (err) {
 		if (!quiet && locked_down())
 			fputs(LOCKDOWN_MSG, stderr);
+		else if (!quiet && mode == VP_MODE_FENTRY && module_btf_missing(&vp_type1))
+			fprintf(stderr, NO_MODULE_BTF_MSG, vp_type1.module, vp_type1.module);
 		else if (!quiet && mode == VP_MODE_TRACEPOINT)
 			fprintf(stderr,
 				"vfiopin: the kernel refused the BPF programs: %s "
@@ -425,19 +471,33 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 			return err ? err : -EPERM;
 		}
 		if (err || !l->skel) {
+			char why[384] = "";
+
+			if (!sys_admin && kprobe_refused) {
+				char p[160];
+
+				paranoid_words(p, sizeof(p));
+				snprintf(
+				    why, sizeof(why),
+				    "; without CAP_SYS_ADMIN, neither can: fentry needs it, "
+				    "and kprobes too while kernel.perf_event_paranoid is above "
+				    "2 (it is %s)",
+				    p);
+			} else if (!sys_admin) {
+				snprintf(why, sizeof(why),
+					 "; fentry needs CAP_SYS_ADMIN, which this process lacks");
+			} else if (module_btf_missing(b)) {
+				snprintf(why, sizeof(why),
+					 "; fentry cannot: the %s module has no BTF "
+					 "(/sys/kernel/btf/%s is missing)",
+					 b->module, b->module);
+			}
 			fprintf(stderr,
 				"vfiopin: no way to observe VFIO %s on this kernel: no "
 				"%s tracepoints (the vfiopin patch series, kernel-patch/), "
 				"and neither fentry nor kprobes attach to %s (run with --verbose "
 				"for libbpf's reasons)%s\n",
-				b->name, b->trace_system, b->fallback_fns,
-				sys_admin ? ""
-				: perf_paranoid() > 2
-				    ? "; without CAP_SYS_ADMIN, neither can: fentry "
-				      "needs it, and kprobes too while "
-				      "kernel.perf_event_paranoid is above 2"
-				    : "; fentry needs CAP_SYS_ADMIN, which this "
-				      "process lacks");
+				b->name, b->trace_system, b->fallback_fns, why);
 			return err ? err : -ENOENT;
 		}
 	} else {
