@@ -28,7 +28,7 @@ tag = $(if $(filter $(DEFAULT_KERNEL),$(1)),,-$(1))
 LAB_TAG := $(call tag,$(KERNEL))
 
 .PHONY: all bin install uninstall deb deps deps-build deps-package deps-host kernel kernel-debug tools host-tests fuzz fuzz-build docs format check-format bench bench-kernels bench-top bench-self bench-export bench-events bench-overhead bench-boots bench-churn lab demo check check-host \
-	check-package check-patches check-lab check-lab-core check-stock check-scenarios check-debug vmlinux-h clean
+	check-package check-patches check-lab check-lab-core check-stock check-service check-scenarios check-debug vmlinux-h clean
 
 all: tools
 
@@ -317,7 +317,8 @@ check:
 		$(foreach b,$(BASES),"check-patches$(call tag,$(b))=$(SUBMAKE) check-patches KERNEL=$(b)") \
 		"check-lab=$(SUBMAKE) check-lab KERNEL=$(DEFAULT_KERNEL)" \
 		$(foreach b,$(filter-out $(DEFAULT_KERNEL),$(BASES)),"check-lab-$(b)=$(SUBMAKE) check-lab-core KERNEL=$(b)") \
-		$(foreach b,$(BASES),"check-stock$(call tag,$(b))=$(SUBMAKE) check-stock STOCK=$(b)")
+		$(foreach b,$(BASES),"check-stock$(call tag,$(b))=$(SUBMAKE) check-stock STOCK=$(b)") \
+		"check-service=$(SUBMAKE) check-service"
 
 # vfiopin on Debian's own, unpatched kernel of the line STOCK (6.1 by
 # default, or 6.12; the newest ABI Debian has for it: lab/stock/): starting
@@ -331,6 +332,13 @@ check-stock: deps tools
 		"stock-modes$(STOCK_TAG)=$(LAB_RUN) stock-modes$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" -- tests/guest/modes.sh" \
 		"stock$(STOCK_TAG)=$(LAB_RUN) stock$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" -- tests/guest/scenarios.sh" \
 		"stock-lockdown$(STOCK_TAG)=$(LAB_RUN) stock-lockdown$(STOCK_TAG) --kernel \"\$$(lab/stock/stock.sh path $(STOCK))\" --append lockdown=confidentiality -- tests/guest/lockdown.sh"
+
+# The exporter as a host runs it: Debian's stock kernel (STOCK) booted with
+# systemd as the guest's init, vfiopin-exporter.service as make install
+# writes it, started by systemd, scraped by this machine's Prometheus over
+# TLS with basic authentication (tests/guest/service.sh).
+check-service: deps tools
+	@tests/host/lab/export-e2e.sh --service
 
 # The test matrix S1-S10 (also part of check-lab).
 check-scenarios: kernel tools

@@ -29,6 +29,8 @@ LAB_PKGS=(
 	linux-source-6.1 linux-source-6.12 python3-ply python3-git
 	qemu-system-x86 linux-perf bpftrace bpfcc-tools python3-bpfcc procps tmux
 	gnuplot-nox
+	# the exporter's unit run by systemd in the lab: its TLS key's group
+	ssl-cert
 )
 
 case ${1:-all} in

@@ -4,6 +4,32 @@
 # share, record its exit status there and power off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp/home TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb
+# run_command: the command lab/run.sh left in the results share; its exit
+# status recorded there, then power off (-no-reboot turns the reboot into
+# QEMU exiting; if reboot fails, init exiting panics the kernel, and
+# panic=-1 reboots as well)
+run_command() {
+	local status=127
+	if [ -r /tmp/out/cmd ]; then
+		bash /tmp/out/cmd < /dev/null
+		status=$?
+	else
+		echo "guest-init: no command in the results share" >&2
+	fi
+	echo "$status" > /tmp/out/status
+	sync
+	umount /tmp/out 2>/dev/null
+	reboot -ff >/dev/null 2>&1
+}
+
+# As the test command's unit of a guest under systemd (lab/guest-systemd.sh
+# makes it so): the mounts are made, the command is all there is to do.
+if [ "${1:-}" = --command ]; then
+	echo "lab guest: systemd has started the test command"
+	run_command
+	exit 1
+fi
+
 # The kernel boots silently (loglevel=4); say that it got this far: the
 # host's watchdog (lab/run.sh --idle) measures silence.
 echo "lab guest: init"
@@ -58,16 +84,7 @@ for nic in /sys/class/net/*; do
 	break
 done
 
-status=127
-if [ -r /tmp/out/cmd ]; then
-	bash /tmp/out/cmd < /dev/null
-	status=$?
-else
-	echo "guest-init: no command in the results share" >&2
-fi
-echo "$status" > /tmp/out/status
-sync
-umount /tmp/out 2>/dev/null
-# -no-reboot turns the reboot into QEMU exiting; if reboot fails, init
-# exiting panics the kernel, and panic=-1 reboots as well.
-reboot -ff >/dev/null 2>&1
+# lab/run.sh --systemd: systemd as PID 1 from here on, the command one of
+# its units (lab/guest-systemd.sh)
+[ -e /tmp/out/systemd ] && exec "$(dirname "$0")/guest-systemd.sh"
+run_command

@@ -27,12 +27,15 @@
 #   --hostfwd HPORT:GPORT forward 127.0.0.1:HPORT on this machine to the
 #                         guest's TCP port GPORT (user networking, restricted:
 #                         the guest reaches nothing outside)
+#   --systemd             the guest's init hands over to systemd (the host's,
+#                         as PID 1) once its mounts are made; the command runs
+#                         as a unit of it (lab/guest-systemd.sh)
 #   --quiet               do not copy the console to stdout
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 flavour=lab kernel= mem=2G cpus=2 edu=2 idle=600 timeout=14400 out=$TOP/build/lab-out
-append= quiet=0 hostfwd=
+append= quiet=0 hostfwd= systemd=0
 
 die() { echo "lab/run.sh: $*" >&2; exit 2; }
 
@@ -49,6 +52,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--hostfwd) hostfwd=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
+	--systemd) systemd=1; shift ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -73,7 +77,8 @@ initrd=
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/status" "$out/console.log"
+rm -f "$out/status" "$out/console.log" "$out/systemd"
+[ "$systemd" = 0 ] || echo "the command runs under systemd" > "$out/systemd"
 
 # The command, as a script the guest's init runs from the results share.
 {

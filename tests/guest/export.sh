@@ -26,13 +26,8 @@ check_cmd "export: serving /healthz" curl -sf -o /dev/null "$url/healthz"
 grep -q "not loopback" "$OUT/export.err" && pass "export: says a non-loopback listen is reachable" ||
 	fail "export: no warning for 0.0.0.0 in: $(cat "$OUT/export.err")"
 
-rm -f /tmp/vm.in
-mkfifo /tmp/vm.in
-"$VMM" --mem 16M --memlock 16M attach "$M1" map 0 16M pin "$M1" 0 256 pin "$M1" 0 16 hold \
-	unpin "$M1" 0 16 unpin "$M1" 0 256 unmap 0 16M detach "$M1" < /tmp/vm.in > "$OUT/export-vm.json" 2>&1 &
-vm=$!
-exec 7> /tmp/vm.in
-for _ in $(seq 2400); do grep -q holding "$OUT/export-vm.json" && break; sleep 0.05; done
+hold_vm "$M1" "$OUT/export-vm.json" || fail "the VM never held its pins: $(tail -3 "$OUT/export-vm.json")"
+vm=$HELD_VM
 kb=$(vmlck_kb $vm)
 check_eq "the VM holds its pins (VmLck kB)" "$kb" 1024
 
@@ -60,9 +55,7 @@ echo "$vm $kb" > "$OUT/export-ready"
 for _ in $(seq 1200); do [ -e "$OUT/export-done" ] && break; sleep 0.25; done
 check_cmd "the host's Prometheus scraped (export-done)" test -e "$OUT/export-done"
 
-echo go >&7
-exec 7>&-
-wait $vm
+release_vm
 check_eq "the VM's exit status" $? 0
 check_eq "export: after teardown, /metrics status" "$(scrape export-2.prom)" 200
 check_eq "export: after teardown, released" "$(get export-2.prom "vfiopin_container_released$sel")" 1

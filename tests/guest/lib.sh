@@ -114,6 +114,33 @@ bench_setup() {
 	mountpoint -q /mnt/huge || die "no hugetlbfs on /mnt/huge"
 }
 
+# hold_vm MDEV LOG: a VM (vfiopin-vmm: 16 MiB of RAM, its memlock limit
+# 16 MiB) that maps its RAM, pins 256 pages of MDEV and 16 of them again
+# (VmLck 1024 kB), and holds them until release_vm; its output goes to LOG.
+# Sets HELD_VM (its pid); fails if it never got to hold them.
+HELD_VM= HELD_FD=
+hold_vm() {
+	rm -f /tmp/vm.in
+	mkfifo /tmp/vm.in || return 1
+	"$VMM" --mem 16M --memlock 16M attach "$1" map 0 16M pin "$1" 0 256 pin "$1" 0 16 hold \
+		unpin "$1" 0 16 unpin "$1" 0 256 unmap 0 16M detach "$1" < /tmp/vm.in > "$2" 2>&1 &
+	HELD_VM=$!
+	exec {HELD_FD}> /tmp/vm.in
+	for _ in $(seq 2400); do
+		grep -q holding "$2" && return 0
+		kill -0 "$HELD_VM" 2> /dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# release_vm: the held VM unpins, unmaps and exits; its exit status
+release_vm() {
+	echo go >&"$HELD_FD"
+	exec {HELD_FD}>&-
+	wait "$HELD_VM"
+}
+
 remove_mdev() { echo 1 > "/sys/bus/mdev/devices/$1/remove"; }
 
 mdev_counter() { cat "/sys/bus/mdev/devices/$1/mpin/$2"; }
