@@ -23,8 +23,10 @@ static const char advise_doc[] =
     "of COMMAND, and prints per VM (the process owning containers: a "
     "QEMU): its locked memory, RLIMIT_MEMLOCK and headroom, how many "
     "containers charge its guest memory, the limit it needs for what it did "
-    "(each passthrough container charging what the largest one did, plus "
-    "the mdev pins, never less than the most it reached or asked for), and "
+    "and where that figure comes from (the most its process had locked at a "
+    "charge or in a VmLck sample, what it held at a refused charge plus the "
+    "whole refused size; after a refusal never less than each passthrough "
+    "container charging what the largest one did, plus the mdev pins), and "
     "what one more passthrough device in a container of its own (a vIOMMU) "
     "would add.  A VM that failed to start on the limit is advised too.  "
     "SIGUSR1 prints the advice without stopping.  --json prints one object "
@@ -84,6 +86,15 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 		vm->containers, vm->pt_containers);
 	fprintf(f, "  locked now        %s (peak %s)\n", kib(a, sizeof(a), vm->locked),
 		kib(b, sizeof(b), vm->locked_peak));
+	if (vm->sampled)
+		fprintf(f, "  VmLck sampled     %s last, peak %s%s\n",
+			kib(a, sizeof(a), vm->process_locked),
+			kib(b, sizeof(b), vm->process_locked_peak),
+			vm->process_locked_peak > vm->locked_peak
+			    ? ": above its peak at a charge, the process locks memory itself "
+			      "(mlock); a start refused on that, after its last VFIO charge, "
+			      "is not seen"
+			    : "");
 	if (!vm->limit_known)
 		fprintf(f, "  RLIMIT_MEMLOCK    not known yet (nothing charged)\n");
 	else if (vm->unlimited)
@@ -92,11 +103,11 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 		fprintf(f, "  RLIMIT_MEMLOCK    %s, headroom %s, limit hits %" PRId64 "\n",
 			kib(a, sizeof(a), vm->limit), kib(b, sizeof(b), vm->headroom),
 			vm->limit_hits);
-	fprintf(f, "  needs             %s = %zu passthrough container%s x %s + mdev %s%s\n",
-		kib(a, sizeof(a), vm->needed), vm->pt_all, vm->pt_all == 1 ? "" : "s",
-		kib(b, sizeof(b), vm->pt_charge), kib(c, sizeof(c), vm->mdev_charge),
-		vm->needed > vm->needed_charges ? " (raised to the most it reached or asked for)"
-						: "");
+	fprintf(f, "  needs             %s: %s\n", kib(a, sizeof(a), vm->needed),
+		vp_need_from_names[vm->need_from]);
+	fprintf(f, "  charges           %zu passthrough container%s x %s + mdev %s = %s\n",
+		vm->pt_all, vm->pt_all == 1 ? "" : "s", kib(a, sizeof(a), vm->pt_charge),
+		kib(b, sizeof(b), vm->mdev_charge), kib(c, sizeof(c), vm->needed_charges));
 	fprintf(f,
 		"  next passthrough  +%s in a container of its own (vIOMMU), +0 KiB joining one\n",
 		kib(a, sizeof(a), vm->next_pt));

@@ -38,10 +38,20 @@ int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id)
 	return v;
 }
 
+const char *const vp_need_from_names[VP_NEED_MAX] = {
+    [VP_NEED_NONE] = "nothing charged",
+    [VP_NEED_PEAK] = "the most its process had locked at a VFIO charge",
+    [VP_NEED_REFUSED] = "what it held at a refused charge plus the whole refused size",
+    [VP_NEED_CHARGES] = "each passthrough container charging the largest one's charge, plus mdev",
+    [VP_NEED_VMLCK] = "its process's VmLck as sampled (memory it locked with no VFIO charge)",
+};
+
 bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id)
 {
 	unsigned int fl = vp_vm_fields[id].flags;
 
+	if ((fl & VP_VF_SAMPLED) && !vm->sampled)
+		return false;
 	if ((fl & VP_VF_LIMIT) && !vm->limit_known)
 		return false;
 	if ((fl & VP_VF_BOUNDED) && (!vm->limit_known || vm->unlimited))
@@ -145,17 +155,40 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 	if (vm->limit_known && !vm->unlimited)
 		vm->headroom = vm->limit - vm->locked;
 	/*
-	 * The advice: every passthrough container charges what the largest
-	 * did (each maps the guest memory again), the mdev charges add, and
-	 * it is never below the most the process reached or asked for.
+	 * The advice, from what the kernel charged and refused: the most the
+	 * process had locked at a charge (VFIO's and its own mlock alike, as
+	 * type1 read it), or what it held at a refused charge plus the whole
+	 * refused size.  A refusal cuts a start short, and a VM seen mid-life
+	 * was not seen whole: then every passthrough container is taken to
+	 * charge what the largest did (each maps the guest memory again) and
+	 * the mdev charges to add, a floor for what was not seen.  A VM that
+	 * did everything within its limit needs no more than it reached.
 	 */
 	vm->needed_charges = sat_add(sat_mul(vm->pt_charge, (int64_t)vm->pt_all), vm->mdev_charge);
-	vm->needed = vm->needed_charges;
-	if (need > vm->needed)
+	vm->needed = vm->locked_peak;
+	vm->need_from = vm->needed > 0 ? VP_NEED_PEAK : VP_NEED_NONE;
+	if (need > vm->needed) {
 		vm->needed = need;
-	if (vm->locked_peak > vm->needed)
-		vm->needed = vm->locked_peak;
+		vm->need_from = VP_NEED_REFUSED;
+	}
+	if ((vm->limit_hits || !vm->seen_open) && vm->needed_charges > vm->needed) {
+		vm->needed = vm->needed_charges;
+		vm->need_from = VP_NEED_CHARGES;
+	}
 	vm->next_pt = vm->pt_charge;
+}
+
+void vp_vm_sample(struct vp_vm *vm, int64_t last_bytes, int64_t peak_bytes)
+{
+	if (last_bytes < 0)
+		return;
+	vm->sampled = true;
+	vm->process_locked = last_bytes;
+	vm->process_locked_peak = peak_bytes > last_bytes ? peak_bytes : last_bytes;
+	if (vm->process_locked_peak > vm->needed) {
+		vm->needed = vm->process_locked_peak;
+		vm->need_from = VP_NEED_VMLCK;
+	}
 }
 
 struct key {

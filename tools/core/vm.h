@@ -38,6 +38,14 @@
 	  "locked_vm as type1 last reported it when a container was first seen mid-life.")         \
 	X(LOCKED_PEAK, "locked_peak_bytes", "vm_locked_peak_bytes", GAUGE, "bytes", locked_peak,   \
 	  0, "PEAK", "Highest locked memory of the VM's process seen at a charge.")                \
+	X(PROCESS_LOCKED, "process_locked_bytes", "vm_process_locked_bytes", GAUGE, "bytes",       \
+	  process_locked, VP_VF_SAMPLED, NULL,                                                     \
+	  "The VM process's VmLck as last sampled (once a second while it runs): every page it "   \
+	  "has locked, VFIO's charges and its own mlock alike; absent when never read.")           \
+	X(PROCESS_LOCKED_PEAK, "process_locked_peak_bytes", "vm_process_locked_peak_bytes", GAUGE, \
+	  "bytes", process_locked_peak, VP_VF_SAMPLED, NULL,                                       \
+	  "Highest VmLck of the VM's process sampled: above the peak at a charge when the "        \
+	  "process mlocks memory after its last VFIO charge (-overcommit mem-lock=on).")           \
 	X(LIMIT, "limit_bytes", "vm_limit_bytes", GAUGE, "bytes", limit, VP_VF_LIMIT, "LIMIT",     \
 	  "The VM process's RLIMIT_MEMLOCK (+Inf: unlimited or CAP_IPC_LOCK); absent until type1 " \
 	  "first charges it.")                                                                     \
@@ -62,9 +70,10 @@
 	  "their peaks.")                                                                          \
 	X(NEEDED, "needed_limit_bytes", "vm_needed_limit_bytes", GAUGE, "bytes", needed, 0,        \
 	  "NEED",                                                                                  \
-	  "The RLIMIT_MEMLOCK the VM needs for what it has done: each passthrough container "      \
-	  "charging the largest one's charge, plus the mdev charges, and never less than the "     \
-	  "most it reached or asked for.")                                                         \
+	  "The RLIMIT_MEMLOCK the VM needs for what it has done: the most its process had "        \
+	  "locked at a charge or in a VmLck sample, or what it held at a refused charge plus the " \
+	  "whole refused size; after a refusal (or seen mid-life) never less than each "           \
+	  "passthrough container charging the largest one's charge plus the mdev charges.")        \
 	X(NEXT_PT, "next_passthrough_bytes", "vm_next_passthrough_bytes", GAUGE, "bytes", next_pt, \
 	  0, NULL,                                                                                 \
 	  "What hot-plugging one more passthrough device in a container of its own (a vIOMMU) "    \
@@ -79,6 +88,19 @@ enum vp_vm_field_id {
 
 #define VP_VF_LIMIT   (1u << 0)
 #define VP_VF_BOUNDED (1u << 1)
+/* known only when the process's /proc was read (vmname.h samples VmLck) */
+#define VP_VF_SAMPLED (1u << 2)
+
+/* Where a VM's needed figure comes from (vp_need_from_names: its words). */
+enum vp_need_from {
+	VP_NEED_NONE,	 /* nothing charged */
+	VP_NEED_PEAK,	 /* the process's locked memory at its peak at a VFIO charge */
+	VP_NEED_REFUSED, /* what it held at a refused charge plus the whole refused size */
+	VP_NEED_CHARGES, /* each passthrough container at the largest one's charge + mdev */
+	VP_NEED_VMLCK,	 /* VmLck sampled: memory locked with no VFIO event (mlock) */
+	VP_NEED_MAX,
+};
+extern const char *const vp_need_from_names[VP_NEED_MAX];
 
 struct vp_vm_field {
 	const char *id;
@@ -104,6 +126,8 @@ struct vp_vm {
 	uint64_t first_ns;	       /* its earliest container's first event */
 	bool seen_open;		       /* every container observed from its open on */
 	bool limit_known, unlimited;
+	bool sampled; /* process_locked* read from its /proc (vp_vm_sample) */
+	enum vp_need_from need_from;
 	/* containers that had a passthrough group, released ones too (the advice's) */
 	size_t pt_all;
 	/* what the containers call for: pt_all x pt_charge + mdev_charge (needed's start) */
@@ -113,6 +137,8 @@ struct vp_vm {
 	int64_t containers;
 	int64_t locked;
 	int64_t locked_peak;
+	int64_t process_locked;
+	int64_t process_locked_peak;
 	int64_t limit; /* INT64_MAX when unlimited */
 	int64_t headroom;
 	int64_t limit_hits;
@@ -135,6 +161,14 @@ int vp_vms_build(const struct vp_snapshot *s, struct vp_vms *out);
  */
 void vp_vms_moved(struct vp_vms *v, const size_t *at);
 void vp_vms_free(struct vp_vms *v);
+
+/*
+ * The VmLck of @vm's process, sampled: @last_bytes as last read (negative:
+ * never read) and @peak_bytes the highest read.  A peak above the needed
+ * figure raises it (VP_NEED_VMLCK): the process locked memory VFIO never
+ * charged.
+ */
+void vp_vm_sample(struct vp_vm *vm, int64_t last_bytes, int64_t peak_bytes);
 
 /* Figure @id of @vm. */
 int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id);

@@ -150,6 +150,8 @@ struct name_entry {
 	uint64_t start_ns;   /* its start; 0: never seen running */
 	uint64_t checked_ns; /* when /proc was last read for it */
 	bool asked;	     /* its BPF-taken command line was looked up */
+	int64_t vmlck;	     /* its VmLck in bytes as last read running; -1: never */
+	int64_t vmlck_peak;  /* the highest read */
 	char name[VP_VM_NAME_LEN + 1];
 };
 
@@ -221,6 +223,7 @@ static struct name_entry *insert(struct vp_namer *nm, uint32_t tgid, size_t at)
 	nm->n++;
 	memset(&nm->e[at], 0, sizeof(*nm->e));
 	nm->e[at].tgid = tgid;
+	nm->e[at].vmlck = -1;
 	return &nm->e[at];
 }
 
@@ -244,6 +247,24 @@ static bool read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN 
 	return len > 0;
 }
 
+/* Process @tgid's VmLck in bytes, or -1 when there is none to read. */
+static int64_t read_vmlck(const char *proc, uint32_t tgid)
+{
+	char path[64], *buf, *p;
+	long long kb;
+	ssize_t len;
+	int64_t v = -1;
+
+	snprintf(path, sizeof(path), "%s/%u/status", proc, tgid);
+	len = slurp(path, &buf, 1 << 13);
+	p = len > 0 ? strstr(buf, "\nVmLck:") : NULL;
+	/* a kernel figure, still checked before it is scaled */
+	if (p && sscanf(p + 7, "%lld kB", &kb) == 1 && kb >= 0 && kb <= INT64_MAX / 1024)
+		v = (int64_t)kb * 1024;
+	free(buf);
+	return v;
+}
+
 /*
  * The entry of process @tgid, its /proc read again when it was last read
  * VP_NAME_REFRESH_NS or more before @now_ns.  A process gone keeps the
@@ -255,6 +276,7 @@ static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t n
 	size_t at;
 	struct name_entry *e = find(nm, tgid, &at);
 	uint64_t start;
+	bool same;
 
 	if (e && now_ns >= e->checked_ns && now_ns - e->checked_ns < VP_NAME_REFRESH_NS)
 		return e;
@@ -262,9 +284,29 @@ static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t n
 		return NULL;
 	e->checked_ns = now_ns;
 	start = proc_start_ns(nm->proc, tgid);
-	/* seen running only with a command line: an exiting one is read again */
-	if (start && start != e->start_ns && read_name(nm->proc, tgid, e->name))
+	/*
+	 * seen running only with a command line: an exiting one is read
+	 * again, and so is a new process on its pid (a start apart by more
+	 * than the clock tick its start is counted in: the clocks' offset
+	 * moves the same start by a few ns from one reading to the next)
+	 */
+	same = start && e->start_ns &&
+	       (start > e->start_ns ? start - e->start_ns : e->start_ns - start) <= nm->tick_ns;
+	if (start && !same && read_name(nm->proc, tgid, e->name)) {
 		e->start_ns = start;
+		e->vmlck = e->vmlck_peak = -1;
+		same = true;
+	}
+	/* its locked memory, every time it is read running */
+	if (same) {
+		int64_t v = read_vmlck(nm->proc, tgid);
+
+		if (v >= 0) {
+			e->vmlck = v;
+			if (v > e->vmlck_peak)
+				e->vmlck_peak = v;
+		}
+	}
 	return e;
 }
 
@@ -340,6 +382,9 @@ void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns)
 
 		if (e)
 			e->keep = true;
+		/* the same process as its containers' (as its name) */
+		if (e && name_for(nm, e, vm->first_ns) == e->name)
+			vp_vm_sample(vm, e->vmlck, e->vmlck_peak);
 		snprintf(vm->name, sizeof(vm->name), "%s", name);
 		for (size_t k = 0; k < vm->nrows; k++)
 			snprintf(s->rows[vm->rows[k]].vm_name, sizeof(vm->name), "%s", name);

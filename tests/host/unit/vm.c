@@ -170,6 +170,7 @@ void test_vms(void **state)
 	assert_int_equal(v.vm[0].pt_charge, pg(16416));
 	assert_int_equal(v.vm[0].next_pt, pg(16416));
 	assert_int_equal(v.vm[0].needed, pg(2 * 16416));
+	assert_int_equal(v.vm[0].need_from, VP_NEED_CHARGES);
 	/* 600: charges add up; needed = passthrough + mdev at its peak */
 	assert_int_equal(v.vm[1].containers, 2);
 	assert_int_equal(v.vm[1].pt_containers, 1);
@@ -177,6 +178,7 @@ void test_vms(void **state)
 	assert_int_equal(v.vm[1].locked_peak, pg(1050));
 	assert_int_equal(v.vm[1].mdev_charge, pg(50));
 	assert_int_equal(v.vm[1].needed, pg(1050));
+	assert_int_equal(v.vm[1].need_from, VP_NEED_PEAK);
 	assert_int_equal(v.vm[1].limit, 8 << 20);
 	assert_int_equal(v.vm[1].headroom, (8 << 20) - pg(1020));
 	assert_true(v.vm[1].seen_open);
@@ -222,6 +224,76 @@ void test_vms(void **state)
 	s.n = 0;
 	assert_int_equal(vp_vms_build(&s, &v), 0);
 	assert_int_equal(v.n, 0);
+	vp_vms_free(&v);
+}
+
+/*
+ * Where the advice comes from.  A vIOMMU VM whose two cold-plugged
+ * containers peaked at 65536 KiB each while pc.ram was mapped and settled
+ * at 65280, and whose hot-plugged third charged 65664: its process peaked
+ * at 196224 KiB, all at its limit of 196224, nothing refused.  It needs
+ * what it reached, never "each container at the largest one's charge"
+ * (196992): that would call the limit it ran at too low.  Refused, the
+ * extrapolation is a floor; a VmLck sample above every charge (mlock)
+ * raises it.
+ */
+void test_vm_advice_sources(void **state)
+{
+	struct vp_row rows[3];
+	struct vp_snapshot s = {.n = 3, .rows = rows};
+	struct vp_container c[3];
+	struct vp_vms v;
+
+	(void)state;
+	c[0] = vmc(1, 900, true, 65280 / 4, 65536 / 4);
+	c[1] = vmc(2, 900, true, 65280 / 4, 65536 / 4);
+	c[2] = vmc(3, 900, true, 65664 / 4, 65664 / 4);
+	for (int i = 0; i < 3; i++) {
+		c[i].locked_vm = 196224 / 4;
+		c[i].locked_peak = (i == 2 ? 196224 : 131072) / 4;
+		c[i].limit = 196224ULL * 1024;
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	}
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.vm[0].needed, 196224 * 1024);
+	assert_int_equal(v.vm[0].need_from, VP_NEED_PEAK);
+	assert_true(v.vm[0].needed <= v.vm[0].limit);
+	assert_int_equal(v.vm[0].needed_charges, 3 * 65664 * 1024);
+	/* no sample: the sampled figures are unknown, and say so */
+	assert_false(vp_vm_field_known(&v.vm[0], VP_VM_FLD_PROCESS_LOCKED));
+	/* a VmLck sample below the peak changes nothing but its figures */
+	vp_vm_sample(&v.vm[0], 196000 * 1024, 196100 * 1024);
+	assert_true(vp_vm_field_known(&v.vm[0], VP_VM_FLD_PROCESS_LOCKED));
+	assert_int_equal(v.vm[0].process_locked, 196000 * 1024);
+	assert_int_equal(v.vm[0].process_locked_peak, 196100 * 1024);
+	assert_int_equal(v.vm[0].needed, 196224 * 1024);
+	/* mlock after the last charge: the sampled peak is the need */
+	vp_vm_sample(&v.vm[0], 870000 * 1024, 872044 * 1024);
+	assert_int_equal(v.vm[0].needed, 872044 * 1024);
+	assert_int_equal(v.vm[0].need_from, VP_NEED_VMLCK);
+	/* a last sample above the peak given: the peak is at least it */
+	vp_vm_sample(&v.vm[0], 880000 * 1024, 0);
+	assert_int_equal(v.vm[0].process_locked_peak, 880000 * 1024);
+	/* never read: nothing changes */
+	vp_vm_sample(&v.vm[0], -1, 1 << 30);
+	assert_int_equal(v.vm[0].needed, 880000 * 1024);
+	vp_vms_free(&v);
+
+	/* the third container's charge refused: what it held plus all it asked */
+	c[2].limit_hits = 1;
+	c[2].need_peak = (131072 + 65664) / 4;
+	for (int i = 0; i < 3; i++)
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	/* refused: the extrapolation (3 x 65664) is the floor, above it */
+	assert_int_equal(v.vm[0].needed, 3 * 65664 * 1024);
+	assert_int_equal(v.vm[0].need_from, VP_NEED_CHARGES);
+	vp_vms_free(&v);
+	c[2].need_peak = 300000 / 4;
+	vp_row_derive(&rows[2], &c[2], NULL, 0);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.vm[0].needed, 300000 * 1024);
+	assert_int_equal(v.vm[0].need_from, VP_NEED_REFUSED);
 	vp_vms_free(&v);
 }
 
@@ -332,6 +404,21 @@ static void fake_proc(const char *root, uint32_t tgid, unsigned long long ticks,
 	fclose(f);
 }
 
+/* Its /proc/PID/status, with VmLck @kb (negative: a status without one). */
+static void fake_status(const char *root, uint32_t tgid, long kb)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/status", root, tgid);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "Name:\tqemu\nVmPeak:\t  9000 kB\n");
+	if (kb >= 0)
+		fprintf(f, "VmLck:\t%8ld kB\nVmPin:\t       0 kB\n", kb);
+	fclose(f);
+}
+
 static void rm_proc(const char *root, uint32_t tgid)
 {
 	char path[256];
@@ -339,6 +426,8 @@ static void rm_proc(const char *root, uint32_t tgid)
 	snprintf(path, sizeof(path), "%s/%u/stat", root, tgid);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%u/cmdline", root, tgid);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%u/status", root, tgid);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%u", root, tgid);
 	rmdir(path);
@@ -447,7 +536,36 @@ void test_vm_names(void **state)
 	vp_namer_learn(nm, 4006, t0 - 1, "q\0-name\0taken\0", 14);
 	name_rows(nm, &s, c, t0, 8);
 	assert_string_equal(rows[0].vm_name, "live");
+	/* no status read yet, none with VmLck: not sampled */
+	assert_false(s.vms.vm[0].sampled);
+	/* its VmLck sampled at each refresh, the peak kept after it falls */
+	fake_status(root, 4006, 2048);
+	name_rows(nm, &s, c, t0, 9);
+	assert_true(s.vms.vm[0].sampled);
+	assert_int_equal(s.vms.vm[0].process_locked, 2048 * 1024);
+	fake_status(root, 4006, 1024);
+	name_rows(nm, &s, c, t0, 10);
+	assert_int_equal(s.vms.vm[0].process_locked, 1024 * 1024);
+	assert_int_equal(s.vms.vm[0].process_locked_peak, 2048 * 1024);
+	/* above every charge (mlock): the need */
+	assert_int_equal(s.vms.vm[0].needed, 2048 * 1024);
+	assert_int_equal(s.vms.vm[0].need_from, VP_NEED_VMLCK);
+	/* within a refresh: not read again */
+	fake_status(root, 4006, 4096);
+	name_rows(nm, &s, c, t0, 10);
+	assert_int_equal(s.vms.vm[0].process_locked_peak, 2048 * 1024);
+	/* gone: the last sample and the peak stay */
 	rm_proc(root, 4006);
+	name_rows(nm, &s, c, t0, 11);
+	assert_int_equal(s.vms.vm[0].process_locked, 1024 * 1024);
+	assert_int_equal(s.vms.vm[0].process_locked_peak, 2048 * 1024);
+	/* a VmLck too large to be bytes is not taken */
+	c[0].tgid = c[1].tgid = 4008;
+	fake_proc(root, 4008, 1, "q\0-name\0big\0", 12);
+	fake_status(root, 4008, -1);
+	name_rows(nm, &s, c, t0, 12);
+	assert_false(s.vms.vm[0].sampled);
+	rm_proc(root, 4008);
 	/*
 	 * Noted while exiting (its stat there, its command line empty: the
 	 * memory goes before the files): not known, so what the BPF side
