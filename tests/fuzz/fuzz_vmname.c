@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The VM name parser: a process's command line (/proc/PID/cmdline, any
- * bytes, NUL-separated or not).  The name must be NUL-terminated within
- * VP_VM_NAME_LEN bytes, empty exactly when none was found, and hold no
- * byte of the input that was not in it.
+ * The namer's parsers of /proc.  The VM name parser: a process's command
+ * line (/proc/PID/cmdline, any bytes, NUL-separated or not).  The name
+ * must be NUL-terminated within VP_VM_NAME_LEN bytes, empty exactly when
+ * none was found, and hold no byte of the input that was not in it.  The
+ * same bytes as a /proc/PID/status: VmLck and VmPeak never negative, the
+ * peaks never below what was there; and as a /proc/PID/smaps start.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,5 +35,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!memchr(buf, out[i], size))
 			abort();
 	free(buf);
+
+	/* as text, NUL-terminated as the namer reads it */
+	char *text = malloc(size + 1);
+	struct vp_proc_sample ps = {-1, 5, 7, false};
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = 0;
+	if (vp_proc_status_parse(text, &ps) && (ps.vmlck < 0 || ps.vmlck_peak < ps.vmlck))
+		abort();
+	if (ps.vmlck_peak < 5 || ps.vm_peak < 7)
+		abort();
+	(void)vp_smaps_first_locked(text);
+	free(text);
 	return 0;
 }

@@ -87,14 +87,14 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 	fprintf(f, "  locked now        %s (peak %s)\n", kib(a, sizeof(a), vm->locked),
 		kib(b, sizeof(b), vm->locked_peak));
 	if (vm->sampled)
-		fprintf(f, "  VmLck sampled     %s last, peak %s%s\n",
+		fprintf(f, "  VmLck sampled     %s last, peak %s; VmPeak %s%s\n",
 			kib(a, sizeof(a), vm->process_locked),
 			kib(b, sizeof(b), vm->process_locked_peak),
-			vm->process_locked_peak > vm->locked_peak
-			    ? ": above its peak at a charge, the process locks memory itself "
-			      "(mlock); a start refused on that, after its last VFIO charge, "
-			      "is not seen"
-			    : "");
+			kib(c, sizeof(c), vm->process_vm_peak),
+			vm->mlocks ? ": the process has all its memory locked (mlockall); "
+				     "what it locks in passing, and a start refused on that "
+				     "after its last VFIO charge, are not seen"
+				   : "");
 	if (!vm->limit_known)
 		fprintf(f, "  RLIMIT_MEMLOCK    not known yet (nothing charged)\n");
 	else if (vm->unlimited)

@@ -42,8 +42,10 @@ const char *const vp_need_from_names[VP_NEED_MAX] = {
     [VP_NEED_NONE] = "nothing charged",
     [VP_NEED_PEAK] = "the most its process had locked at a VFIO charge",
     [VP_NEED_REFUSED] = "what it held at a refused charge plus the whole refused size",
-    [VP_NEED_CHARGES] = "each passthrough container charging the largest one's charge, plus mdev",
+    [VP_NEED_CHARGES] = "each passthrough container at the largest one's charge, plus mdev",
     [VP_NEED_VMLCK] = "its process's VmLck as sampled (memory it locked with no VFIO charge)",
+    [VP_NEED_MLOCK] =
+	"it mlocks all its memory: its VmPeak plus every container's charge at its peak",
 };
 
 bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id)
@@ -113,6 +115,7 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 		if (!vm->name[0] && r->vm_name[0])
 			memcpy(vm->name, r->vm_name, sizeof(vm->name));
 		charged += (int64_t)c->charged;
+		vm->charged_peaks = sat_add(vm->charged_peaks, pages_bytes(c->charged_peak));
 		if (live) {
 			vm->containers++;
 			if (pages_bytes(c->locked_vm) > live_locked)
@@ -178,16 +181,28 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 	vm->next_pt = vm->pt_charge;
 }
 
-void vp_vm_sample(struct vp_vm *vm, int64_t last_bytes, int64_t peak_bytes)
+void vp_vm_sample(struct vp_vm *vm, const struct vp_proc_sample *ps)
 {
-	if (last_bytes < 0)
+	int64_t bound;
+
+	if (ps->vmlck < 0)
 		return;
 	vm->sampled = true;
-	vm->process_locked = last_bytes;
-	vm->process_locked_peak = peak_bytes > last_bytes ? peak_bytes : last_bytes;
+	vm->process_locked = ps->vmlck;
+	vm->process_locked_peak = ps->vmlck_peak > ps->vmlck ? ps->vmlck_peak : ps->vmlck;
+	vm->process_vm_peak = ps->vm_peak > 0 ? ps->vm_peak : 0;
 	if (vm->process_locked_peak > vm->needed) {
 		vm->needed = vm->process_locked_peak;
 		vm->need_from = VP_NEED_VMLCK;
+	}
+	/* all its memory locked: what it locks in passing is unseen */
+	vm->mlocks = ps->mlocks;
+	if (ps->mlocks && ps->vm_peak > 0) {
+		bound = sat_add(ps->vm_peak, vm->charged_peaks);
+		if (bound > vm->needed) {
+			vm->needed = bound;
+			vm->need_from = VP_NEED_MLOCK;
+		}
 	}
 }
 

@@ -46,6 +46,12 @@
 	  "bytes", process_locked_peak, VP_VF_SAMPLED, NULL,                                       \
 	  "Highest VmLck of the VM's process sampled: above the peak at a charge when the "        \
 	  "process mlocks memory after its last VFIO charge (-overcommit mem-lock=on).")           \
+	X(PROCESS_VM_PEAK, "process_vm_peak_bytes", "vm_process_vm_peak_bytes", GAUGE, "bytes",    \
+	  process_vm_peak, VP_VF_SAMPLED, NULL,                                                    \
+	  "The VM process's VmPeak as last sampled: the most address space it ever had, which "    \
+	  "bounds what a process that mlocks all its memory (mlockall) ever locked besides "       \
+	  "VFIO's "                                                                                \
+	  "charges.")                                                                              \
 	X(LIMIT, "limit_bytes", "vm_limit_bytes", GAUGE, "bytes", limit, VP_VF_LIMIT, "LIMIT",     \
 	  "The VM process's RLIMIT_MEMLOCK (+Inf: unlimited or CAP_IPC_LOCK); absent until type1 " \
 	  "first charges it.")                                                                     \
@@ -98,6 +104,7 @@ enum vp_need_from {
 	VP_NEED_REFUSED, /* what it held at a refused charge plus the whole refused size */
 	VP_NEED_CHARGES, /* each passthrough container at the largest one's charge + mdev */
 	VP_NEED_VMLCK,	 /* VmLck sampled: memory locked with no VFIO event (mlock) */
+	VP_NEED_MLOCK,	 /* it mlocks its memory: VmPeak plus every container at its peak */
 	VP_NEED_MAX,
 };
 extern const char *const vp_need_from_names[VP_NEED_MAX];
@@ -127,6 +134,7 @@ struct vp_vm {
 	bool seen_open;		       /* every container observed from its open on */
 	bool limit_known, unlimited;
 	bool sampled; /* process_locked* read from its /proc (vp_vm_sample) */
+	bool mlocks;  /* its memory locked by mlockall, as sampled */
 	enum vp_need_from need_from;
 	/* containers that had a passthrough group, released ones too (the advice's) */
 	size_t pt_all;
@@ -139,7 +147,9 @@ struct vp_vm {
 	int64_t locked_peak;
 	int64_t process_locked;
 	int64_t process_locked_peak;
-	int64_t limit; /* INT64_MAX when unlimited */
+	int64_t process_vm_peak;
+	int64_t charged_peaks; /* its containers' charges at their peaks, added up */
+	int64_t limit;	       /* INT64_MAX when unlimited */
 	int64_t headroom;
 	int64_t limit_hits;
 	int64_t pt_containers;
@@ -162,13 +172,22 @@ int vp_vms_build(const struct vp_snapshot *s, struct vp_vms *out);
 void vp_vms_moved(struct vp_vms *v, const size_t *at);
 void vp_vms_free(struct vp_vms *v);
 
+/* What was read of a VM's process (vmname.h); bytes, -1 when never read. */
+struct vp_proc_sample {
+	int64_t vmlck;	    /* VmLck as last read */
+	int64_t vmlck_peak; /* the highest VmLck read */
+	int64_t vm_peak;    /* VmPeak as last read (the kernel's own peak) */
+	bool mlocks;	    /* its memory is locked by mlockall (smaps' VmFlags) */
+};
+
 /*
- * The VmLck of @vm's process, sampled: @last_bytes as last read (negative:
- * never read) and @peak_bytes the highest read.  A peak above the needed
- * figure raises it (VP_NEED_VMLCK): the process locked memory VFIO never
- * charged.
+ * Fold a sample of @vm's process into its figures.  A VmLck peak above the
+ * need raises it (VP_NEED_VMLCK).  What a process with all its memory
+ * locked (mlockall) locks in passing between samples is not seen; it is
+ * bounded by its address space's peak, so then the need is at least
+ * VmPeak plus every container's charge at its peak (VP_NEED_MLOCK).
  */
-void vp_vm_sample(struct vp_vm *vm, int64_t last_bytes, int64_t peak_bytes);
+void vp_vm_sample(struct vp_vm *vm, const struct vp_proc_sample *ps);
 
 /* Figure @id of @vm. */
 int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id);

@@ -146,12 +146,11 @@ static uint64_t proc_start_ns(const char *proc, uint32_t tgid)
 /* What the namer knows of one process. */
 struct name_entry {
 	uint32_t tgid;
-	bool keep;	     /* named a VM of the last snapshot, or noted since */
-	uint64_t start_ns;   /* its start; 0: never seen running */
-	uint64_t checked_ns; /* when /proc was last read for it */
-	bool asked;	     /* its BPF-taken command line was looked up */
-	int64_t vmlck;	     /* its VmLck in bytes as last read running; -1: never */
-	int64_t vmlck_peak;  /* the highest read */
+	bool keep;		  /* named a VM of the last snapshot, or noted since */
+	uint64_t start_ns;	  /* its start; 0: never seen running */
+	uint64_t checked_ns;	  /* when /proc was last read for it */
+	bool asked;		  /* its BPF-taken command line was looked up */
+	struct vp_proc_sample ps; /* its VmLck and VmPeak as read running; -1: never */
 	char name[VP_VM_NAME_LEN + 1];
 };
 
@@ -223,7 +222,7 @@ static struct name_entry *insert(struct vp_namer *nm, uint32_t tgid, size_t at)
 	nm->n++;
 	memset(&nm->e[at], 0, sizeof(*nm->e));
 	nm->e[at].tgid = tgid;
-	nm->e[at].vmlck = -1;
+	nm->e[at].ps = (struct vp_proc_sample){-1, -1, -1, false};
 	return &nm->e[at];
 }
 
@@ -247,22 +246,94 @@ static bool read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN 
 	return len > 0;
 }
 
-/* Process @tgid's VmLck in bytes, or -1 when there is none to read. */
-static int64_t read_vmlck(const char *proc, uint32_t tgid)
+/* The figure @key ("\nVmLck:") of a /proc/PID/status in bytes, or -1. */
+static int64_t status_kb(const char *buf, const char *key)
 {
-	char path[64], *buf, *p;
+	const char *p = strstr(buf, key);
 	long long kb;
-	ssize_t len;
-	int64_t v = -1;
+
+	/* a kernel figure, still checked before it is scaled */
+	if (p && sscanf(p + strlen(key), "%lld kB", &kb) == 1 && kb >= 0 && kb <= INT64_MAX / 1024)
+		return (int64_t)kb * 1024;
+	return -1;
+}
+
+bool vp_proc_status_parse(const char *status, struct vp_proc_sample *ps)
+{
+	int64_t lck = status_kb(status, "\nVmLck:"), peak = status_kb(status, "\nVmPeak:");
+
+	if (lck < 0)
+		return false;
+	ps->vmlck = lck;
+	if (lck > ps->vmlck_peak)
+		ps->vmlck_peak = lck;
+	if (peak > ps->vm_peak)
+		ps->vm_peak = peak;
+	return true;
+}
+
+bool vp_smaps_first_locked(const char *smaps)
+{
+	const char *f = strstr(smaps, "\nVmFlags:"), *end;
+
+	if (!f)
+		return false;
+	f += 9;
+	end = strchrnul(f, '\n');
+	/* two-letter flags, each after a space */
+	for (const char *p = f; p + 3 <= end; p++)
+		if (p[0] == ' ' && p[1] == 'l' && p[2] == 'o' && (p + 3 == end || p[3] == ' '))
+			return true;
+	return false;
+}
+
+/*
+ * Whether process @tgid has its memory locked by mlockall (its first
+ * mapping, its binary's, carries VM_LOCKED, which only mlockall puts
+ * there).  Only the start of smaps is read: the kernel walks a mapping's
+ * pages as it prints it.  Reading it takes ptrace read access to the
+ * process (root, or its own user).
+ */
+static bool first_mapping_locked(const char *proc, uint32_t tgid)
+{
+	char path[64], buf[4096];
+	ssize_t n = 0, r;
+	const char *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u/smaps", proc, tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	buf[0] = 0;
+	while ((size_t)n < sizeof(buf) - 1) {
+		r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+		buf[n] = 0;
+		/* the first mapping's VmFlags line, whole */
+		f = strstr(buf, "\nVmFlags:");
+		if (f && strchr(f + 1, '\n'))
+			break;
+	}
+	close(fd);
+	return vp_smaps_first_locked(buf);
+}
+
+/* Process @tgid's VmLck and VmPeak into @ps; false when there is no VmLck. */
+static bool read_status(const char *proc, uint32_t tgid, struct vp_proc_sample *ps)
+{
+	char path[64], *buf;
+	bool ok = false;
 
 	snprintf(path, sizeof(path), "%s/%u/status", proc, tgid);
-	len = slurp(path, &buf, 1 << 13);
-	p = len > 0 ? strstr(buf, "\nVmLck:") : NULL;
-	/* a kernel figure, still checked before it is scaled */
-	if (p && sscanf(p + 7, "%lld kB", &kb) == 1 && kb >= 0 && kb <= INT64_MAX / 1024)
-		v = (int64_t)kb * 1024;
+	if (slurp(path, &buf, 1 << 13) > 0)
+		ok = vp_proc_status_parse(buf, ps);
 	free(buf);
-	return v;
+	return ok;
 }
 
 /*
@@ -271,7 +342,8 @@ static int64_t read_vmlck(const char *proc, uint32_t tgid)
  * name it had while it ran; one that is not the process seen before (a
  * new start time) is read anew.  NULL when out of memory or room.
  */
-static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns)
+static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns,
+				  int64_t vfio_locked)
 {
 	size_t at;
 	struct name_entry *e = find(nm, tgid, &at);
@@ -294,19 +366,17 @@ static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t n
 	       (start > e->start_ns ? start - e->start_ns : e->start_ns - start) <= nm->tick_ns;
 	if (start && !same && read_name(nm->proc, tgid, e->name)) {
 		e->start_ns = start;
-		e->vmlck = e->vmlck_peak = -1;
+		e->ps = (struct vp_proc_sample){-1, -1, -1, false};
 		same = true;
 	}
-	/* its locked memory, every time it is read running */
-	if (same) {
-		int64_t v = read_vmlck(nm->proc, tgid);
-
-		if (v >= 0) {
-			e->vmlck = v;
-			if (v > e->vmlck_peak)
-				e->vmlck_peak = v;
-		}
-	}
+	/*
+	 * its locked memory, every time it is read running; when that is
+	 * above what VFIO charges it (@vfio_locked, as the snapshot has it),
+	 * whether it mlocks, until it is found to
+	 */
+	if (same && read_status(nm->proc, tgid, &e->ps) && vfio_locked >= 0 &&
+	    e->ps.vmlck > vfio_locked && !e->ps.mlocks)
+		e->ps.mlocks = first_mapping_locked(nm->proc, tgid);
 	return e;
 }
 
@@ -327,7 +397,7 @@ void vp_namer_note(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns)
 
 	if (!tgid || find(nm, tgid, &at))
 		return;
-	e = refresh(nm, tgid, now_ns);
+	e = refresh(nm, tgid, now_ns, -1);
 	if (e)
 		e->keep = true;
 }
@@ -377,14 +447,14 @@ void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns)
 
 	for (size_t i = 0; i < s->vms.n; i++) {
 		struct vp_vm *vm = &s->vms.vm[i];
-		struct name_entry *e = vm->tgid ? refresh(nm, vm->tgid, now_ns) : NULL;
+		struct name_entry *e = vm->tgid ? refresh(nm, vm->tgid, now_ns, vm->locked) : NULL;
 		const char *name = name_for(nm, e, vm->first_ns);
 
 		if (e)
 			e->keep = true;
 		/* the same process as its containers' (as its name) */
 		if (e && name_for(nm, e, vm->first_ns) == e->name)
-			vp_vm_sample(vm, e->vmlck, e->vmlck_peak);
+			vp_vm_sample(vm, &e->ps);
 		snprintf(vm->name, sizeof(vm->name), "%s", name);
 		for (size_t k = 0; k < vm->nrows; k++)
 			snprintf(s->rows[vm->rows[k]].vm_name, sizeof(vm->name), "%s", name);

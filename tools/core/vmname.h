@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "snapshot.h"
+#include "vm.h"
 
 #define VP_NAME_REFRESH_NS 1000000000ULL
 
@@ -25,6 +26,15 @@
  * and returns true, or returns false when there is none.
  */
 bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1]);
+
+/*
+ * A /proc/PID/status (NUL-terminated text): its VmLck into @ps->vmlck, and
+ * @ps->vmlck_peak and @ps->vm_peak (VmPeak) raised to what it says.  False,
+ * @ps untouched, when it has no VmLck in kB that fits bytes in 64 bits.
+ */
+bool vp_proc_status_parse(const char *status, struct vp_proc_sample *ps);
+/* Whether the first mapping of a /proc/PID/smaps text is VM_LOCKED ("lo"). */
+bool vp_smaps_first_locked(const char *smaps);
 
 struct vp_namer;
 

@@ -262,21 +262,32 @@ void test_vm_advice_sources(void **state)
 	/* no sample: the sampled figures are unknown, and say so */
 	assert_false(vp_vm_field_known(&v.vm[0], VP_VM_FLD_PROCESS_LOCKED));
 	/* a VmLck sample below the peak changes nothing but its figures */
-	vp_vm_sample(&v.vm[0], 196000 * 1024, 196100 * 1024);
+	vp_vm_sample(&v.vm[0], &(struct vp_proc_sample){196000 * 1024, 196100 * 1024, -1, false});
 	assert_true(vp_vm_field_known(&v.vm[0], VP_VM_FLD_PROCESS_LOCKED));
 	assert_int_equal(v.vm[0].process_locked, 196000 * 1024);
 	assert_int_equal(v.vm[0].process_locked_peak, 196100 * 1024);
 	assert_int_equal(v.vm[0].needed, 196224 * 1024);
 	/* mlock after the last charge: the sampled peak is the need */
-	vp_vm_sample(&v.vm[0], 870000 * 1024, 872044 * 1024);
+	vp_vm_sample(&v.vm[0], &(struct vp_proc_sample){870000 * 1024, 872044 * 1024, -1, false});
 	assert_int_equal(v.vm[0].needed, 872044 * 1024);
 	assert_int_equal(v.vm[0].need_from, VP_NEED_VMLCK);
 	/* a last sample above the peak given: the peak is at least it */
-	vp_vm_sample(&v.vm[0], 880000 * 1024, 0);
+	vp_vm_sample(&v.vm[0], &(struct vp_proc_sample){880000 * 1024, 0, -1, false});
 	assert_int_equal(v.vm[0].process_locked_peak, 880000 * 1024);
 	/* never read: nothing changes */
-	vp_vm_sample(&v.vm[0], -1, 1 << 30);
+	vp_vm_sample(&v.vm[0], &(struct vp_proc_sample){-1, 1 << 30, 1 << 30, true});
 	assert_int_equal(v.vm[0].needed, 880000 * 1024);
+	/* VmPeak known, but its memory not all locked: no bound from it */
+	vp_vm_sample(&v.vm[0], &(struct vp_proc_sample){880000 * 1024, 0, 900000 * 1024, false});
+	assert_int_equal(v.vm[0].needed, 880000 * 1024);
+	/*
+	 * mlockall: its passing peaks are bounded by its address space's:
+	 * VmPeak plus every container at its peak (65536 + 65536 + 65664)
+	 */
+	vp_vm_sample(&v.vm[0], &(struct vp_proc_sample){880000 * 1024, 0, 700000 * 1024, true});
+	assert_int_equal(v.vm[0].process_vm_peak, 700000 * 1024);
+	assert_int_equal(v.vm[0].needed, (700000 + 196736) * 1024);
+	assert_int_equal(v.vm[0].need_from, VP_NEED_MLOCK);
 	vp_vms_free(&v);
 
 	/* the third container's charge refused: what it held plus all it asked */
@@ -419,6 +430,23 @@ static void fake_status(const char *root, uint32_t tgid, long kb)
 	fclose(f);
 }
 
+/* Its /proc/PID/smaps: a first mapping with VmFlags @flags, then more. */
+static void fake_smaps(const char *root, uint32_t tgid, const char *flags)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/smaps", root, tgid);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"55d0c0000000-55d0c0100000 r--p 00000000 00:1d 42 /usr/bin/qemu-system-x86_64\n"
+		"Size:               1024 kB\nLocked:             1024 kB\nVmFlags: %s\n"
+		"55d0c0100000-55d0c0200000 r-xp 00100000 00:1d 42 /usr/bin/qemu\nVmFlags: rd\n",
+		flags);
+	fclose(f);
+}
+
 static void rm_proc(const char *root, uint32_t tgid)
 {
 	char path[256];
@@ -428,6 +456,8 @@ static void rm_proc(const char *root, uint32_t tgid)
 	snprintf(path, sizeof(path), "%s/%u/cmdline", root, tgid);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%u/status", root, tgid);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%u/smaps", root, tgid);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%u", root, tgid);
 	rmdir(path);
@@ -547,23 +577,35 @@ void test_vm_names(void **state)
 	name_rows(nm, &s, c, t0, 10);
 	assert_int_equal(s.vms.vm[0].process_locked, 1024 * 1024);
 	assert_int_equal(s.vms.vm[0].process_locked_peak, 2048 * 1024);
-	/* above every charge (mlock): the need */
+	/* above its charges (80 KiB), no smaps saying mlockall: the peak sampled */
+	assert_int_equal(s.vms.vm[0].process_vm_peak, 9000 * 1024);
+	assert_false(s.vms.vm[0].mlocks);
 	assert_int_equal(s.vms.vm[0].needed, 2048 * 1024);
 	assert_int_equal(s.vms.vm[0].need_from, VP_NEED_VMLCK);
 	/* within a refresh: not read again */
 	fake_status(root, 4006, 4096);
 	name_rows(nm, &s, c, t0, 10);
 	assert_int_equal(s.vms.vm[0].process_locked_peak, 2048 * 1024);
+	/*
+	 * its first mapping VM_LOCKED (mlockall): the need is its VmPeak
+	 * (9000 kB) plus its containers at their peaks
+	 */
+	fake_smaps(root, 4006, "rd ex mr mw me lo dw sd");
+	fake_status(root, 4006, 1024);
+	name_rows(nm, &s, c, t0, 11);
+	assert_true(s.vms.vm[0].mlocks);
+	assert_int_equal(s.vms.vm[0].needed, (9000 + 80) * 1024);
+	assert_int_equal(s.vms.vm[0].need_from, VP_NEED_MLOCK);
 	/* gone: the last sample and the peak stay */
 	rm_proc(root, 4006);
-	name_rows(nm, &s, c, t0, 11);
+	name_rows(nm, &s, c, t0, 12);
 	assert_int_equal(s.vms.vm[0].process_locked, 1024 * 1024);
 	assert_int_equal(s.vms.vm[0].process_locked_peak, 2048 * 1024);
 	/* a VmLck too large to be bytes is not taken */
 	c[0].tgid = c[1].tgid = 4008;
 	fake_proc(root, 4008, 1, "q\0-name\0big\0", 12);
 	fake_status(root, 4008, -1);
-	name_rows(nm, &s, c, t0, 12);
+	name_rows(nm, &s, c, t0, 13);
 	assert_false(s.vms.vm[0].sampled);
 	rm_proc(root, 4008);
 	/*
