@@ -46,12 +46,6 @@
 	  "bytes", process_locked_peak, VP_VF_SAMPLED, NULL,                                       \
 	  "Highest VmLck of the VM's process sampled: above the peak at a charge when the "        \
 	  "process mlocks memory after its last VFIO charge (-overcommit mem-lock=on).")           \
-	X(PROCESS_VM_PEAK, "process_vm_peak_bytes", "vm_process_vm_peak_bytes", GAUGE, "bytes",    \
-	  process_vm_peak, VP_VF_SAMPLED, NULL,                                                    \
-	  "The VM process's VmPeak as last sampled: the most address space it ever had, which "    \
-	  "bounds what a process that mlocks all its memory (mlockall) ever locked besides "       \
-	  "VFIO's "                                                                                \
-	  "charges.")                                                                              \
 	X(LIMIT, "limit_bytes", "vm_limit_bytes", GAUGE, "bytes", limit, VP_VF_LIMIT, "LIMIT",     \
 	  "The VM process's RLIMIT_MEMLOCK (+Inf: unlimited or CAP_IPC_LOCK); absent until type1 " \
 	  "first charges it.")                                                                     \
@@ -147,7 +141,8 @@ struct vp_vm {
 	int64_t locked_peak;
 	int64_t process_locked;
 	int64_t process_locked_peak;
-	int64_t process_vm_peak;
+	int64_t
+	    process_vm_peak; /* VmPeak as last sampled (not served: it moves with any allocation) */
 	int64_t charged_peaks; /* its containers' charges at their peaks, added up */
 	int64_t limit;	       /* INT64_MAX when unlimited */
 	int64_t headroom;

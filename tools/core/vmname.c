@@ -151,6 +151,7 @@ struct name_entry {
 	uint64_t checked_ns;	  /* when /proc was last read for it */
 	bool asked;		  /* its BPF-taken command line was looked up */
 	struct vp_proc_sample ps; /* its VmLck and VmPeak as read running; -1: never */
+	bool mlock_asked;	  /* its smaps was read for mlockall */
 	char name[VP_VM_NAME_LEN + 1];
 };
 
@@ -342,8 +343,7 @@ static bool read_status(const char *proc, uint32_t tgid, struct vp_proc_sample *
  * name it had while it ran; one that is not the process seen before (a
  * new start time) is read anew.  NULL when out of memory or room.
  */
-static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns,
-				  int64_t vfio_locked)
+static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns)
 {
 	size_t at;
 	struct name_entry *e = find(nm, tgid, &at);
@@ -367,16 +367,18 @@ static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t n
 	if (start && !same && read_name(nm->proc, tgid, e->name)) {
 		e->start_ns = start;
 		e->ps = (struct vp_proc_sample){-1, -1, -1, false};
+		e->mlock_asked = false;
 		same = true;
 	}
 	/*
-	 * its locked memory, every time it is read running; when that is
-	 * above what VFIO charges it (@vfio_locked, as the snapshot has it),
-	 * whether it mlocks, until it is found to
+	 * its locked memory, every time it is read running; once it has
+	 * some, whether that is by mlockall (QEMU calls it as it starts,
+	 * before any device), asked once
 	 */
-	if (same && read_status(nm->proc, tgid, &e->ps) && vfio_locked >= 0 &&
-	    e->ps.vmlck > vfio_locked && !e->ps.mlocks)
+	if (same && read_status(nm->proc, tgid, &e->ps) && e->ps.vmlck > 0 && !e->mlock_asked) {
+		e->mlock_asked = true;
 		e->ps.mlocks = first_mapping_locked(nm->proc, tgid);
+	}
 	return e;
 }
 
@@ -397,7 +399,7 @@ void vp_namer_note(struct vp_namer *nm, uint32_t tgid, uint64_t now_ns)
 
 	if (!tgid || find(nm, tgid, &at))
 		return;
-	e = refresh(nm, tgid, now_ns, -1);
+	e = refresh(nm, tgid, now_ns);
 	if (e)
 		e->keep = true;
 }
@@ -447,7 +449,7 @@ void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns)
 
 	for (size_t i = 0; i < s->vms.n; i++) {
 		struct vp_vm *vm = &s->vms.vm[i];
-		struct name_entry *e = vm->tgid ? refresh(nm, vm->tgid, now_ns, vm->locked) : NULL;
+		struct name_entry *e = vm->tgid ? refresh(nm, vm->tgid, now_ns) : NULL;
 		const char *name = name_for(nm, e, vm->first_ns);
 
 		if (e)

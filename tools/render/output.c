@@ -379,6 +379,8 @@ json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm)
 	json_object_set_new(o, "seen_open", json_boolean(vm->seen_open));
 	json_object_set_new(o, "unlimited", json_boolean(vm->unlimited));
 	json_object_set_new(o, "needed_from", json_string(vp_need_from_names[vm->need_from]));
+	json_object_set_new(o, "process_vm_peak_bytes",
+			    vm->sampled ? json_integer(vm->process_vm_peak) : json_null());
 	for (size_t k = 0; k < vm->nrows; k++)
 		json_array_append_new(cids, jint(s->rows[vm->rows[k]].c.cid));
 	json_object_set_new(o, "cids", cids);

@@ -586,21 +586,34 @@ void test_vm_names(void **state)
 	fake_status(root, 4006, 4096);
 	name_rows(nm, &s, c, t0, 10);
 	assert_int_equal(s.vms.vm[0].process_locked_peak, 2048 * 1024);
-	/*
-	 * its first mapping VM_LOCKED (mlockall): the need is its VmPeak
-	 * (9000 kB) plus its containers at their peaks
-	 */
+	/* smaps is asked once, at its first locked memory: not again */
 	fake_smaps(root, 4006, "rd ex mr mw me lo dw sd");
 	fake_status(root, 4006, 1024);
 	name_rows(nm, &s, c, t0, 11);
-	assert_true(s.vms.vm[0].mlocks);
-	assert_int_equal(s.vms.vm[0].needed, (9000 + 80) * 1024);
-	assert_int_equal(s.vms.vm[0].need_from, VP_NEED_MLOCK);
+	assert_false(s.vms.vm[0].mlocks);
 	/* gone: the last sample and the peak stay */
 	rm_proc(root, 4006);
 	name_rows(nm, &s, c, t0, 12);
 	assert_int_equal(s.vms.vm[0].process_locked, 1024 * 1024);
 	assert_int_equal(s.vms.vm[0].process_locked_peak, 2048 * 1024);
+	/*
+	 * its first mapping VM_LOCKED (mlockall) when it first has locked
+	 * memory: the need is its VmPeak (9000 kB) plus its containers at
+	 * their peaks
+	 */
+	c[0].tgid = c[1].tgid = 4009;
+	fake_proc(root, 4009, 1, "q\0-name\0locked\0", 15);
+	fake_smaps(root, 4009, "rd ex mr mw me lo dw sd");
+	fake_status(root, 4009, 1024);
+	name_rows(nm, &s, c, t0, 12);
+	assert_true(s.vms.vm[0].mlocks);
+	assert_int_equal(s.vms.vm[0].needed, (9000 + 80) * 1024);
+	assert_int_equal(s.vms.vm[0].need_from, VP_NEED_MLOCK);
+	/* "lo" only as a whole flag: "lock" or "clo" are not it */
+	assert_false(vp_smaps_first_locked("a-b r--p 0 0 0 x\nVmFlags: rd clo\n"));
+	assert_false(vp_smaps_first_locked("a-b r--p 0 0 0 x\nVmFlags: rd lop\nVmFlags: lo\n"));
+	assert_true(vp_smaps_first_locked("a-b r--p 0 0 0 x\nVmFlags: lo"));
+	rm_proc(root, 4009);
 	/* a VmLck too large to be bytes is not taken */
 	c[0].tgid = c[1].tgid = 4008;
 	fake_proc(root, 4008, 1, "q\0-name\0big\0", 12);
