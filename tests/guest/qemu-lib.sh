@@ -15,6 +15,9 @@ QMP="python3 $TOP/tests/guest/qmp.py"
 # dropped as a management layer would; its pid in QPID[TAG].  QNAME, when
 # set, is its -name instead of TAG (QEMU's syntax: ",," for a comma).  Returns when QMP
 # answers, or 1 when QEMU exited first (its stderr in OUT/qemu-TAG.err).
+# Each QMP try is bounded to 5 s: a QEMU that dies while QMP waits for its
+# greeting leaves a socket nothing answers on, and qmp.py would wait for
+# it to its whole timeout.
 declare -A QPID
 start_qemu() {
 	local tag=$1 lim=$2 ram=$3 t0
@@ -32,7 +35,7 @@ start_qemu() {
 	t0=$(date +%s%N)
 	for _ in $(seq 2400); do
 		if [ -S "/tmp/qmp-$tag.sock" ] &&
-			$QMP "/tmp/qmp-$tag.sock" query-status --timeout 60 > /dev/null 2>&1; then
+			$QMP "/tmp/qmp-$tag.sock" query-status --timeout 5 > /dev/null 2>&1; then
 			echo "=== qemu $tag up (QMP answers): $(secs_since "$t0") s" >&2
 			return 0
 		fi
@@ -65,4 +68,37 @@ add_mdev() {
 stop_qemu() {
 	qmp "$1" quit > /dev/null 2>&1
 	wait "${QPID[$1]}" 2> /dev/null
+}
+
+# vfiopin_attach NAME: `vfiopin stat --json` attached for the whole tier
+# (OUT/NAME-stat.jsonl), a snapshot taken on each snap (SIGUSR1) into
+# SNAP, and read with vp SELECTOR PATH (kib: in KiB); vfiopin_detach ends
+# it and checks its exit status.
+vfiopin_attach() {
+	VP_JSONL=$OUT/$1-stat.jsonl SNAP=$OUT/$1-snap.json
+	"$TOP/build/vfiopin" stat --json > "$VP_JSONL" 2> "$OUT/$1-stat.err" &
+	VP=$!
+	for _ in $(seq 2400); do
+		grep -q 'attached to' "$OUT/$1-stat.err" && break
+		kill -0 $VP 2> /dev/null || die "vfiopin stat failed: $(cat "$OUT/$1-stat.err")"
+		sleep 0.05
+	done
+	grep -q 'attached to' "$OUT/$1-stat.err" || die "vfiopin stat did not attach"
+}
+snap() {
+	local n
+	n=$(wc -l < "$VP_JSONL")
+	kill -USR1 $VP
+	for _ in $(seq 2400); do
+		[ "$(wc -l < "$VP_JSONL")" -gt "$n" ] && break
+		sleep 0.05
+	done
+	tail -1 "$VP_JSONL" > "$SNAP"
+}
+vp() { vpq "$SNAP" "$@"; }
+kib() { local b; b=$(vp "$@"); [[ $b =~ ^-?[0-9]+$ ]] && echo $((b / 1024)) || echo "$b"; }
+vfiopin_detach() {
+	kill -INT $VP
+	wait $VP
+	check_eq "vfiopin stat: exit status" $? 0
 }

@@ -34,27 +34,7 @@ read -r E1 E2 _ <<< "$(bind_edu)"
 [ -n "${E2:-}" ] || die "the QEMU tier needs two edu devices (lab/run.sh --edu 2)"
 
 # --- vfiopin, attached for the whole tier ----------------------------------
-"$VFIOPIN" stat --json > "$OUT/qemu-stat.jsonl" 2> "$OUT/qemu-stat.err" &
-VP=$!
-for _ in $(seq 2400); do
-	grep -q 'attached to' "$OUT/qemu-stat.err" && break
-	kill -0 $VP 2> /dev/null || die "vfiopin stat failed: $(cat "$OUT/qemu-stat.err")"
-	sleep 0.05
-done
-grep -q 'attached to' "$OUT/qemu-stat.err" || die "vfiopin stat did not attach"
-SNAP=$OUT/qemu-snap.json
-snap() {
-	local n
-	n=$(wc -l < "$OUT/qemu-stat.jsonl")
-	kill -USR1 $VP
-	for _ in $(seq 2400); do
-		[ "$(wc -l < "$OUT/qemu-stat.jsonl")" -gt "$n" ] && break
-		sleep 0.05
-	done
-	tail -1 "$OUT/qemu-stat.jsonl" > "$SNAP"
-}
-vp() { vpq "$SNAP" "$@"; }
-kib() { local b; b=$(vp "$@"); [[ $b =~ ^-?[0-9]+$ ]] && echo $((b / 1024)) || echo "$b"; }
+vfiopin_attach qemu
 # a figure in pages, in kB
 pkb() { local p; p=$(vp "$@"); [[ $p =~ ^-?[0-9]+$ ]] && echo $((p * 4)) || echo "$p"; }
 
@@ -252,7 +232,5 @@ else
 	fail "Q2: QEMU did not start at its need: $(head -c 300 "$OUT/qemu-q2a.err")"
 fi
 
-kill -INT $VP
-wait $VP
-check_eq "vfiopin stat: exit status" $? 0
+vfiopin_detach
 summary
