@@ -383,6 +383,7 @@ check-lab: kernel tools
 		"export-e2e=tests/host/lab/export-e2e.sh" \
 		"scenarios$(LAB_TAG)=$(LAB_RUN) scenarios$(LAB_TAG) -- tests/guest/scenarios.sh" \
 		"qemu=$(LAB_RUN) qemu -- tests/guest/qemu.sh" \
+		"minimum=$(LAB_RUN) minimum --edu 3 -- tests/guest/minimum.sh" \
 		"churn=$(LAB_RUN) churn -- tests/guest/churn.sh 300 15 32"
 
 # What every patched kernel line must pass (make check runs it on 6.12): the
