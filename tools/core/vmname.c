@@ -297,31 +297,15 @@ bool vp_smaps_first_locked(const char *smaps)
  */
 static bool first_mapping_locked(const char *proc, uint32_t tgid)
 {
-	char path[64], buf[4096];
-	ssize_t n = 0, r;
-	const char *f;
-	int fd;
+	char path[64], *buf;
+	bool locked = false;
 
+	/* the first mapping's lines fit in 2 KiB */
 	snprintf(path, sizeof(path), "%s/%u/smaps", proc, tgid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	buf[0] = 0;
-	while ((size_t)n < sizeof(buf) - 1) {
-		r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += r;
-		buf[n] = 0;
-		/* the first mapping's VmFlags line, whole */
-		f = strstr(buf, "\nVmFlags:");
-		if (f && strchr(f + 1, '\n'))
-			break;
-	}
-	close(fd);
-	return vp_smaps_first_locked(buf);
+	if (slurp(path, &buf, 1 << 11) > 0)
+		locked = vp_smaps_first_locked(buf);
+	free(buf);
+	return locked;
 }
 
 /* Process @tgid's VmLck and VmPeak into @ps; false when there is no VmLck. */
