@@ -236,10 +236,12 @@ if [ ! -d /sys/module/vfio_iommu_type1 ]; then
 	# a signal during the wait ends it cleanly: handled, and no -o file left
 	keep=$(mktemp -d)
 	for sig in INT TERM HUP; do
-		$V stat --wait-modules -o "$keep/w.json" 2> "$keep/err" &
+		# a file of its own per signal: the background job's redirection may
+		# come after the first look, which must not find the last one's line
+		$V stat --wait-modules -o "$keep/w.json" 2> "$keep/err.$sig" &
 		pid=$!
 		for _ in $(seq 300); do
-			grep -q "waiting for vfio_iommu_type1" "$keep/err" && break
+			grep -q "waiting for vfio_iommu_type1" "$keep/err.$sig" 2> /dev/null && break
 			sleep 0.1
 		done
 		kill -$sig $pid
@@ -247,7 +249,7 @@ if [ ! -d /sys/module/vfio_iommu_type1 ]; then
 		rc=$?
 		[ $rc = 1 ] && [ ! -e "$keep/w.json" ] &&
 			pass "vfiopin stat --wait-modules: SIG$sig ends the wait (exit 1), no -o file left" ||
-			fail "vfiopin stat --wait-modules: SIG$sig: exit $rc, -o file $(ls "$keep")"
+			fail "vfiopin stat --wait-modules: SIG$sig: exit $rc, -o file $([ -e "$keep/w.json" ] && echo left || echo gone)"
 	done
 	rm -rf "$keep"
 fi
