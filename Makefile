@@ -55,7 +55,7 @@ vmlinux-h: kernel
 	bpftool btf dump file "$$($(KERNEL_SH) path lab)/vmlinux.btf" format c > vmlinux.h.tmp
 	mv vmlinux.h.tmp vmlinux.h
 
-tools: $(BUILD)/vfiopin-vmm bin
+tools: $(BUILD)/vfiopin-vmm bin $(BUILD)/test_mlock
 
 # what an installation has: the tool (vfiopin-top is vfiopin top)
 bin: $(BUILD)/vfiopin $(BUILD)/vfiopin-top
@@ -68,6 +68,8 @@ bin: $(BUILD)/vfiopin $(BUILD)/vfiopin-top
 # subcommand).  Every source is compiled once per flavour into a static
 # library (plain, ASan + UBSan, libFuzzer) that the binaries and tests
 # link; dependency files (-MMD) rebuild what a header change touches.
+# the BPF skeletons every tool source may include (bpf/: which object is what)
+SKELS := $(BUILD)/vfiopin.skel.h $(BUILD)/mlock.skel.h
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I. -Ibpf
 TOOL_DIRS := core render offline cmd
 LIB_SRCS := $(filter-out tools/cmd/vfiopin.c,$(foreach d,$(TOOL_DIRS),$(wildcard tools/$(d)/*.c)))
@@ -83,18 +85,18 @@ FUZZ_LIB_CFLAGS := $(TOOL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 
 # flavour: objects directory, compiler, flags.  The plain one takes the
 # caller's CPPFLAGS, CFLAGS and LDFLAGS too (a distribution's hardening).
-$(BUILD)/obj/%.o: %.c | $(BUILD)/vfiopin.skel.h
+$(BUILD)/obj/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/tools/cmd/vfiopin.o: TOOL_CFLAGS += -DVP_VERSION='"$(VERSION)"'
 $(BUILD)/obj/tools/cmd/vfiopin.o: debian/changelog
 
-$(BUILD)/obj-san/%.o: %.c | $(BUILD)/vfiopin.skel.h
+$(BUILD)/obj-san/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/obj-fuzz/%.o: %.c | $(BUILD)/vfiopin.skel.h
+$(BUILD)/obj-fuzz/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_LIB_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -128,6 +130,11 @@ $(BUILD)/vfiopin.skel.h: $(BUILD)/vfiopin.bpf.o
 	bpftool gen skeleton $< > $@.tmp
 	mv $@.tmp $@
 
+# a process's own locking (mlock), an object apart: optional, loaded after
+$(BUILD)/mlock.skel.h: $(BUILD)/bpf/mlock.bpf.o
+	bpftool gen skeleton $< name mlock_bpf > $@.tmp
+	mv $@.tmp $@
+
 $(BUILD)/vfiopin: $(BUILD)/obj/tools/cmd/vfiopin.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TOOL_LIBS)
 
@@ -147,6 +154,14 @@ $(BUILD)/test_unit-san: $(UNIT_SRCS:%.c=$(BUILD)/obj-san/%.o) $(LIB_SAN)
 
 $(BUILD)/test_bpf: $(BUILD)/obj-san/tests/host/bpf/test_bpf.o
 	$(CC) $(SAN) -o $@ $^ $(TOOL_LIBS) -lcmocka
+
+# bpf/mlock.bpf.c attached for real (the lab's kernels run it; tests/guest/modes.sh)
+$(BUILD)/test_mlock: $(BUILD)/obj-san/tests/host/bpf/test_mlock.o $(LIB_SAN) | $(BUILD)/mlock_child
+	$(CC) $(SAN) -o $@ $^ $(TOOL_LIBS) -lcmocka
+
+# test_bpf's process that locks memory of its own: plain, allocating nothing
+$(BUILD)/mlock_child: $(BUILD)/obj/tests/host/bpf/mlock_child.o
+	$(CC) -o $@ $^
 
 # libFuzzer targets (tests/fuzz/): every parser of outside input, under
 # ASan + UBSan.  `make fuzz` runs each for FUZZ_SECONDS (default 300);
@@ -174,6 +189,7 @@ docs: $(BUILD)/fields_md
 	@tools/doc/update-readme.sh
 
 host-tests: $(BUILD)/fields_md $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf \
+	$(BUILD)/test_mlock \
 	$(BUILD)/export_synth $(BUILD)/export_synth-san $(BUILD)/churn_synth-san $(BUILD)/bench_top \
 	$(BUILD)/bench_events $(FUZZ_TARGETS)
 

@@ -359,6 +359,14 @@ static __always_inline void span_begin(__u32 kind, __u64 now, __u64 arg)
 	s->arg[kind] = arg;
 }
 
+/* Whether a span of @kind is open in this thread (its begin seen, its end not yet). */
+static __always_inline bool in_span(__u32 kind)
+{
+	struct spans *s = spans(false);
+
+	return s && s->ts[kind & (VP_SPANS - 1)];
+}
+
 /* Ends a span: its duration (0 if the begin was not seen) and argument. */
 static __always_inline __u64 span_end(__u32 kind, __u64 now, __u64 *arg)
 {
@@ -485,9 +493,20 @@ static __always_inline int on_account(__u32 cid, __u32 tgid, __s64 delta, __u64 
 			c->locked_vm = ret == -ESRCH ? 0 : locked_vm;
 			if (locked_vm > c->locked_peak)
 				c->locked_peak = locked_vm;
-			/* what a refused charge asked for, the limit allowing */
-			if (ret == -ENOMEM && delta > 0)
+			/*
+			 * what a refused charge asked for, the limit allowing;
+			 * inside a MAP_DMA its end counts the whole mapping.
+			 * Every refusal before stays asked for: a start goes on
+			 * mapping after a refused region, and needs it all.
+			 */
+			if (ret == -ENOMEM && delta > 0) {
 				need = locked_vm + delta;
+				if (!in_span(VP_SPAN_MAP)) {
+					inc(&c->refused, delta);
+					need = locked_vm;
+				}
+			}
+			need += c->refused;
 			if (need > c->need_peak)
 				c->need_peak = need;
 		}
@@ -620,8 +639,10 @@ static __always_inline int on_map(__u32 type, __u32 cid, __u32 tgid, __u64 iova,
 			 */
 			if (ret == -ENOMEM && dur && c->limit_hits != arg &&
 			    (!c->tgid || tgid == c->tgid)) {
-				__u64 need = c->locked_vm + (size >> VP_PAGE_SHIFT);
+				__u64 need;
 
+				inc(&c->refused, size >> VP_PAGE_SHIFT);
+				need = c->locked_vm + c->refused;
 				if (need > c->need_peak)
 					c->need_peak = need;
 			}

@@ -144,9 +144,15 @@ struct vp_container {
 	__u64 charged_peak; /* highest charged (pages) */
 	/*
 	 * the most the owner's locked_vm reached or was asked to reach through
-	 * this container: a refused charge counts as locked_vm + delta
+	 * this container, every refused charge through it (refused) on top:
+	 * a refused charge counts what it asked for, a refused map its size
 	 */
 	__u64 need_peak;
+	/*
+	 * what refused charges through this container asked for, added up
+	 * (pages): a refused mapping's whole size, a refused pin's pages
+	 */
+	__u64 refused;
 	__u64 account_events;
 	__u64 limit_hits;	/* account ret == -ENOMEM */
 	__u64 account_failures; /* any other failure (-ESRCH: owner gone) */
@@ -220,6 +226,19 @@ struct vp_args {
 	__u32 len;	/* bytes of args[] used: NUL-separated arguments */
 	__u32 pad;
 	char args[VP_ARGS_LEN];
+};
+
+/*
+ * A process's own locking (bpf/mlock.bpf.c's `proc_locked` map, by tgid):
+ * mm->locked_vm as the kernel counted it each time the process locked
+ * memory itself, VFIO's charges included, and what its locked mappings
+ * asked for as the kernel checked them against the limit.
+ */
+struct vp_proc_locked {
+	__u64 start_ns;	  /* the process's start (task start_time, CLOCK_MONOTONIC) */
+	__u64 peak_pages; /* the highest locked_vm after a growth it asked for, in pages */
+	__u64 need_pages; /* the most a locked mapping's check asked for (>= peak_pages) */
+	__u64 events;	  /* times it was read */
 };
 
 /* Counters not tied to a container (the per-CPU `stats` map: add the CPUs up). */

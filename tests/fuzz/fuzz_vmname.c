@@ -3,7 +3,8 @@
  * The namer's parsers of /proc.  The VM name parser: a process's command
  * line (/proc/PID/cmdline, any bytes, NUL-separated or not).  The name
  * must be NUL-terminated within VP_VM_NAME_LEN bytes, empty exactly when
- * none was found, and hold no byte of the input that was not in it.  The
+ * none was found, and hold no byte of the input that was not in it; its
+ * count of passthrough devices never above its "-device" arguments.  The
  * same bytes as a /proc/PID/status: VmLck and VmPeak never negative, the
  * peaks never below what was there; and as a /proc/PID/smaps start.
  */
@@ -34,6 +35,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; out[i]; i++)
 		if (!memchr(buf, out[i], size))
 			abort();
+	/* the devices plugged at the start: never more than its "-device"s */
+	{
+		int n = vp_vm_cold_passthrough(buf, size), devs = 0;
+
+		for (size_t i = 0; i + 7 <= size; i++)
+			devs += !memcmp(buf + i, "-device", 7);
+		if (n < 0 || n > devs)
+			abort();
+	}
 	free(buf);
 
 	/* as text, NUL-terminated as the namer reads it */

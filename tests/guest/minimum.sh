@@ -5,11 +5,13 @@
 # bisection on RLIMIT_MEMLOCK in 4 KiB steps, QEMU's own start (and
 # hotplug) or its ENOMEM/EAGAIN the oracle.  Asserted: the advice is never
 # unsafe (QEMU does everything at it) and never more than a margin above
-# the minimum: 1 % or 1 MiB, whichever is larger, and 8 % for a VM that
-# mlocks all its memory (the README says why).
-# For the shape with a hot-plugged device, the advice for "one more
-# device" taken before the plug must be safe for it too.  One line a shape
-# goes to OUT/minimum.txt: advice, minimum, margin (KiB).
+# the minimum: 1 % or 1 MiB, whichever is larger.  A refused shape takes
+# its advice from a run the limit refused (its start, or a hotplug), as an
+# operator would after the failure: following it must work at the next
+# try, within the same margin.  For the shape with a hot-plugged device,
+# the advice for "one more device" taken before the plug must be safe for
+# it too.  One line a shape goes to OUT/minimum.txt: advice, minimum,
+# margin (KiB).  VFIOPIN_MINIMUM_SHAPES="E G" runs those shapes alone.
 #
 #   A  no vIOMMU, 64 MiB, one passthrough device
 #   B  no vIOMMU, 160 MiB, one passthrough device
@@ -18,6 +20,15 @@
 #   E  -overcommit mem-lock=on (mlockall), 96 MiB, one passthrough device
 #   F  no vIOMMU, 64 MiB and a 64 MiB pc-dimm hot-added, one passthrough
 #      device
+#   G  vIOMMU, 72 MiB, a passthrough device and an mdev (mpin) that pins
+#      1 MiB after the start (two containers, the mdev's charged apart)
+#   H  a refused start: no vIOMMU, 112 MiB, one passthrough device, the
+#      advice from a start at 64 MiB
+#   I  a refused memory hotplug: no vIOMMU, 80 MiB and a 64 MiB pc-dimm,
+#      the advice from a run whose limit the DIMM exceeded (QEMU aborts)
+#   J  a refused device hotplug: vIOMMU, 56 MiB, two cold-plugged devices
+#      and a third hot-plugged, the advice from a run whose limit refused
+#      the third (device_add fails, QEMU goes on)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -25,17 +36,21 @@ set -uo pipefail
 vpq_start
 read -r E1 E2 E3 _ <<< "$(bind_edu)"
 [ -n "${E3:-}" ] || die "the minimum tier needs three edu devices (lab/run.sh --edu 3)"
+load_mpin
+M1=$(create_mdev 1)
 vfiopin_attach minimum
 STEP=4096
 AMPLE=$((4 << 30))
 : > "$OUT/minimum.txt"
 
-# shape NAME: RAM (MiB), ARGS (QEMU's), PLUG (devices hot-plugged after the
-# start: "HOST ID BUS" each)
+# shape NAME: RAM (MiB), ARGS (QEMU's), PLUG (what follows the start:
+# "pt HOST ID BUS" a device hot-plugged, "dimm MiB" a pc-dimm hot-added,
+# "pin MDEV IOVA PAGES" the mdev pinning guest pages), ADV (the limit of the
+# advice's run in bytes: ample, or one the limit refuses)
 shape() {
 	local pt=(-device vfio-pci,host="$E1",id=pt1,bus=rp1)
 	local viommu=(-machine q35,kernel-irqchip=split -device intel-iommu,caching-mode=on,intremap=on)
-	PLUG=() PCT=1
+	PLUG=() ADV=$AMPLE
 	case $1 in
 	A) RAM=64 ARGS=("${pt[@]}") ;;
 	B) RAM=160 ARGS=("${pt[@]}") ;;
@@ -49,15 +64,32 @@ shape() {
 		RAM=64,slots=2,maxmem=192 ARGS=("${pt[@]}")
 		PLUG=("dimm 64")
 		;;
-	# what an mlocked VM locks in passing is unseen: its advice is a bound
-	# from its address space's peak, allowed 8 %
-	E) RAM=96 ARGS=(-overcommit mem-lock=on "${pt[@]}") PCT=8 ;;
+	E) RAM=96 ARGS=(-overcommit mem-lock=on "${pt[@]}") ;;
+	G)
+		RAM=72 ARGS=("${viommu[@]}" "${pt[@]}"
+			-device vfio-pci,sysfsdev="/sys/bus/mdev/devices/$M1",id=md1,bus=rp2)
+		PLUG=("pin $M1 0x100000 256")
+		;;
+	H) RAM=112 ARGS=("${pt[@]}") ADV=$((64 << 20)) ;;
+	# the start needs about its RAM; the DIMM is refused a MiB above it
+	I)
+		RAM=80,slots=2,maxmem=208 ARGS=("${pt[@]}") ADV=$((81 << 20))
+		PLUG=("dimm 64")
+		;;
+	# two cold-plugged devices need about twice the RAM; the third is
+	# refused half a RAM above that
+	J)
+		RAM=56 ARGS=("${viommu[@]}" "${pt[@]}" -device vfio-pci,host="$E2",id=pt2,bus=rp2
+			-device pcie-root-port,id=rp3,chassis=3,slot=3)
+		PLUG=("pt $E3 pt3 rp3") ADV=$((140 << 20))
+		;;
 	esac
 }
 
 # refused TAG: whether QEMU's stderr says the limit refused it (ENOMEM from
-# VFIO, EAGAIN from mlock), not something else
-refused() { grep -qE 'Cannot allocate memory|-12|Resource temporarily unavailable|DMA mapping failed' "$OUT/qemu-$1.err"; }
+# VFIO, EAGAIN from mlock: a RAM block, or any allocation of an mlocked
+# QEMU, which GLib's allocator aborts on), not something else
+refused() { grep -qE 'Cannot allocate memory|-12|Resource temporarily unavailable|DMA mapping failed|GLib: .*failed to allocate' "$OUT/qemu-$1.err"; }
 
 # plug TAG: the shape's hotplugs; 1 when one is refused or QEMU dies
 plug() {
@@ -69,6 +101,8 @@ plug() {
 		# a pc-dimm of A MiB: type1 maps it at once, or QEMU cannot go on
 		dimm) qmp "$1" object-add "{\"qom-type\":\"memory-backend-ram\",\"id\":\"m1\",\"size\":$((a << 20))}" &&
 			qmp "$1" device_add '{"driver":"pc-dimm","id":"dimm1","memdev":"m1"}' ;;
+		# mpin pins through the mdev QEMU holds open; refused: ENOMEM
+		pin) echo "$b $c" > "/sys/bus/mdev/devices/$a/mpin/pin" ;;
 		esac > "$OUT/qemu-$1.plug" 2>&1 || return 1
 	done
 	# a refused DIMM ends QEMU a moment after device_add returns
@@ -103,26 +137,47 @@ try() {
 	return $ok
 }
 
-for S in ${MINIMUM_SHAPES:-A B C D E F}; do
+for S in ${VFIOPIN_MINIMUM_SHAPES:-A B C D E F G H I J}; do
 	shape $S
-	# the advice, from one run at an ample limit
-	start_qemu "adv$S" $AMPLE $RAM "${ARGS[@]}" || die "$S: QEMU did not start: $(head -c 300 "$OUT/qemu-adv$S.err")"
-	pid=${QPID[adv$S]}
 	next=
-	if [[ ${PLUG[0]:-} == pt* ]]; then
-		snap
-		next=$(($(vp "vm=$pid" needed_limit_bytes) + $(vp "vm=$pid" next_passthrough_bytes)))
+	if [ "$ADV" != $AMPLE ]; then
+		# the advice after a refusal: the start, or a hotplug, refused on
+		# the limit, and QEMU's own words for it
+		if start_qemu "adv$S" $ADV $RAM "${ARGS[@]}"; then
+			plug "adv$S" && die "$S: nothing was refused at $((ADV / 1024)) KiB"
+		fi
+		refused "adv$S" || grep -qE 'Cannot allocate memory|-12' "$OUT/qemu-adv$S.plug" 2> /dev/null ||
+			die "$S: QEMU failed at $((ADV / 1024)) KiB for another reason: $(head -c 300 "$OUT/qemu-adv$S.err")"
+		pid=${QPID[adv$S]}
+		echo "=== $S: refused at $((ADV / 1024)) KiB: $(grep -hE -m1 'Cannot allocate|-12|DMA mapping|unavailable' "$OUT/qemu-adv$S.err" "$OUT/qemu-adv$S.plug" 2> /dev/null | head -c 200)"
+	else
+		# the advice, from one run at an ample limit
+		start_qemu "adv$S" $AMPLE $RAM "${ARGS[@]}" || die "$S: QEMU did not start: $(head -c 300 "$OUT/qemu-adv$S.err")"
+		pid=${QPID[adv$S]}
+		if [[ ${PLUG[0]:-} == pt* ]]; then
+			snap
+			next=$(($(vp "vm=$pid" needed_limit_bytes) + $(vp "vm=$pid" next_passthrough_bytes)))
+			before=$(vmlck_kb "$pid")
+		fi
+		plug "adv$S" || die "$S: the hotplug failed at an ample limit: $(cat "$OUT/qemu-adv$S.plug")"
 	fi
-	plug "adv$S" || die "$S: the hotplug failed at an ample limit: $(cat "$OUT/qemu-adv$S.plug")"
 	snap
+	if [ -n "$next" ]; then
+		# the next device is advised what the hot-plugged one charged:
+		# VmLck's rise at its plug
+		check_eq "$S: after the plug, next passthrough = the hot-plugged container's charge (VmLck's rise, kB)" \
+			"$(kib "vm=$pid" next_passthrough_bytes)" $(($(vmlck_kb "$pid") - before))
+		check_eq "$S: after the plug, next passthrough from" "$(vp "vm=$pid" next_passthrough_from)" \
+			"what a container hot-plugged into this VM charged"
+	fi
 	adv=$(vp "vm=$pid" needed_limit_bytes)
 	from=$(vp "vm=$pid" needed_from)
-	vmlck=$(vmlck_kb "$pid")
+	vmlck=$(vmlck_kb "$pid" 2> /dev/null)
 	end_qemu "adv$S"
 	[[ $adv =~ ^[0-9]+$ ]] || { fail "$S: no advice ($adv)"; continue; }
-	margin=$((adv * PCT / 100 > 1 << 20 ? adv * PCT / 100 : 1 << 20))
+	margin=$((adv / 100 > 1 << 20 ? adv / 100 : 1 << 20))
 	margin=$((margin / STEP * STEP))
-	echo "=== $S: advised $((adv / 1024)) KiB ($from), VmLck at the end $vmlck kB"
+	echo "=== $S: advised $((adv / 1024)) KiB ($from), VmLck at the end ${vmlck:-(gone)} kB"
 	if ! try "$adv"; then
 		# how far short: up by doubling steps to a limit that works, then
 		# bisected down to the minimum
@@ -140,7 +195,7 @@ for S in ${MINIMUM_SHAPES:-A B C D E F}; do
 		printf '%s %d %d %d unsafe\n' "$S" $((adv / 1024)) $((hi / 1024)) $((margin / 1024)) >> "$OUT/minimum.txt"
 		continue
 	fi
-	pass "$S: QEMU does everything at the advised $((adv / 1024)) KiB"
+	pass "$S: QEMU does everything at the advised $((adv / 1024)) KiB$([ "$ADV" != $AMPLE ] && echo ", the next try after the refusal")"
 	lo=$((adv - margin - STEP))
 	if try "$lo"; then
 		fail "$S: the advice is more than its margin ($((margin / 1024)) KiB) above the minimum: QEMU starts at $((lo / 1024)) KiB"

@@ -91,10 +91,17 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 			kib(a, sizeof(a), vm->process_locked),
 			kib(b, sizeof(b), vm->process_locked_peak),
 			kib(c, sizeof(c), vm->process_vm_peak),
-			vm->mlocks ? ": the process has all its memory locked (mlockall); "
-				     "what it locks in passing, and a start refused on that "
-				     "after its last VFIO charge, are not seen"
-				   : "");
+			vm->mlocks && !vm->lock_watched
+			    ? ": the process has all its memory locked (mlockall); "
+			      "what it locks in passing, and a start refused on that "
+			      "after its last VFIO charge, are not seen"
+			    : "");
+	if (vm->lock_seen)
+		fprintf(f,
+			"  locks itself      %s at its peak, %s asked for at most (mlock, as the "
+			"kernel checked it)%s\n",
+			kib(a, sizeof(a), vm->process_locked_peak), kib(b, sizeof(b), vm->own_need),
+			vm->lock_watched ? "" : "; watched only since after it started");
 	if (!vm->limit_known)
 		fprintf(f, "  RLIMIT_MEMLOCK    not known yet (nothing charged)\n");
 	else if (vm->unlimited)
@@ -109,8 +116,9 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 		vm->pt_all, vm->pt_all == 1 ? "" : "s", kib(a, sizeof(a), vm->pt_charge),
 		kib(b, sizeof(b), vm->mdev_charge), kib(c, sizeof(c), vm->needed_charges));
 	fprintf(f,
-		"  next passthrough  +%s in a container of its own (vIOMMU), +0 KiB joining one\n",
-		kib(a, sizeof(a), vm->next_pt));
+		"  next passthrough  +%s in a container of its own (vIOMMU), +0 KiB joining one: "
+		"%s\n",
+		kib(a, sizeof(a), vm->next_pt), vp_next_from_names[vm->next_from]);
 	if (vm->limit_known && !vm->unlimited && vm->limit < vm->needed)
 		fprintf(f, "  verdict           limit too low by %s: raise it to %s\n",
 			kib(a, sizeof(a), vm->needed - vm->limit), kib(b, sizeof(b), vm->needed));

@@ -53,7 +53,12 @@
 	X(NEED_PEAK, TOP, "need_peak_pages", NULL, GAUGE, "pages", need_peak,                      \
 	  VP_FF_BYTES | VP_FF_NOSUM, NULL,                                                         \
 	  "The most the owner's locked memory reached or was asked to reach through this "         \
-	  "container (a refused charge counts what it asked for, a refused map its whole size).")  \
+	  "container, every refusal through it counted on top (a refused charge what it asked "    \
+	  "for, a refused map its whole size).")                                                   \
+	X(REFUSED, TOP, "refused_pages", "refused_bytes_total", COUNTER, "pages", refused,         \
+	  VP_FF_BYTES, NULL,                                                                       \
+	  "Locked memory refused on the limit through this container, added up: a refused "        \
+	  "mapping's whole size, a refused pin's pages.")                                          \
 	X(ACCOUNT_EVENTS, TOP, "account_events", "account_events_total", COUNTER, "events",        \
 	  account_events, 0, NULL, "Locked-memory charges and uncharges type1 attempted.")         \
 	X(LIMIT_HITS, TOP, "limit_hits", "limit_hits_total", COUNTER, "events", limit_hits, 0,     \

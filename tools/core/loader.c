@@ -16,6 +16,7 @@
 #include "vm.h"
 #include "vmname.h"
 #include "vfiopin.skel.h"
+#include "mlock.skel.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -402,6 +403,52 @@ bool vp_trace_events(const char *path)
 	return false;
 }
 
+struct mlock_bpf *vp_mlock_attach(size_t way, uint32_t filter_tgid, const char **how)
+{
+	static const struct {
+		bool fe_populate, fe_mmap;
+		const char *how;
+	} ways[VP_MLOCK_WAYS] = {
+	    {true, true, "fentry"},
+	    {true, false, "fentry+kprobe"},
+	    {false, false, "kprobe"},
+	};
+	struct mlock_bpf *m;
+
+	if (way >= VP_MLOCK_WAYS || !(m = mlock_bpf__open()))
+		return NULL;
+	bpf_program__set_autoload(m->progs.mlock_fe_populate, ways[way].fe_populate);
+	bpf_program__set_autoload(m->progs.mlock_kp_populate, !ways[way].fe_populate);
+	bpf_program__set_autoload(m->progs.mlock_fe_mmap, ways[way].fe_mmap);
+	bpf_program__set_autoload(m->progs.mlock_kp_mmap, !ways[way].fe_mmap);
+	m->rodata->filter_tgid = filter_tgid;
+	if (mlock_bpf__load(m) || mlock_bpf__attach(m)) {
+		mlock_bpf__destroy(m);
+		return NULL;
+	}
+	*how = ways[way].how;
+	return m;
+}
+
+/*
+ * A process's own locking (bpf/mlock.bpf.c), beside the backend's
+ * programs, the first way this kernel lets it; without it when none does:
+ * the advice for a VM that mlocks all its memory is then bounded by its
+ * VmPeak instead (vm.h).
+ */
+static void watch_mlock(struct vp_loader *l, const struct vp_opts *o)
+{
+	for (size_t k = 0; k < VP_MLOCK_WAYS && !l->mlock; k++) {
+		uint64_t since = vp_now_ns();
+
+		l->mlock = vp_mlock_attach(k, o->filter_tgid, &l->mlock_how);
+		l->mlock_since_ns = since;
+	}
+	if (!l->mlock && verbose)
+		fprintf(stderr, "vfiopin: processes' own mlock is not watched: neither fentry nor "
+				"kprobes attach to __mm_populate and do_mmap\n");
+}
+
 int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *ctx)
 {
 	enum vp_mode mode = o->no_attach ? VP_MODE_TRACEPOINT : o->mode;
@@ -506,6 +553,8 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 			return err;
 	}
 
+	if (!o->no_attach)
+		watch_mlock(l, o);
 	if (o->events && fn) {
 		rb_ctx.fn = fn;
 		rb_ctx.ctx = ctx;
@@ -657,6 +706,29 @@ static void learn_args(struct vp_loader *l, const struct vp_snapshot *s)
 			continue;
 		vp_namer_learn(l->names, tgid, a.start_ns, a.args,
 			       a.len < sizeof(a.args) ? a.len : sizeof(a.args));
+	}
+}
+
+/*
+ * The most each VM's process had locked when it locked memory itself, as
+ * bpf/mlock.bpf.c read it: the same process as its containers' (started
+ * before them), watched whole when it started after the watch began.
+ */
+static void learn_locked(struct vp_loader *l, struct vp_snapshot *s)
+{
+	struct vp_proc_locked p;
+	int fd;
+
+	if (!l->mlock)
+		return;
+	fd = bpf_map__fd(l->mlock->maps.proc_locked);
+	for (size_t i = 0; i < s->vms.n; i++) {
+		struct vp_vm *vm = &s->vms.vm[i];
+		uint32_t tgid = vm->tgid;
+
+		if (!tgid || bpf_map_lookup_elem(fd, &tgid, &p) || p.start_ns > vm->first_ns)
+			continue;
+		vp_vm_locked_seen(vm, p.peak_pages, p.need_pages, p.start_ns >= l->mlock_since_ns);
 	}
 }
 
@@ -923,6 +995,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		pthread_mutex_unlock(&l->lock);
 		return -ENOMEM;
 	}
+	learn_locked(l, s);
 	if (namer(l)) {
 		learn_args(l, s);
 		vp_namer_name(l->names, s, now);
@@ -930,6 +1003,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	s->retired = l->retired;
 	s->gen = ++l->gen;
 	s->mode = vp_mode_names[l->mode];
+	s->mlock_watch = l->mlock_how;
 	free(l->prev);
 	l->prev = raw;
 	l->nprev = s->n;
@@ -985,6 +1059,7 @@ void vp_close(struct vp_loader *l)
 	if (l->slots)
 		munmap(l->slots, l->map_len);
 	free(l->lat_retired);
+	mlock_bpf__destroy(l->mlock);
 	vfiopin_bpf__destroy(l->skel);
 	free(l->prev);
 	free(l->reported);

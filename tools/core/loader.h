@@ -56,6 +56,7 @@ struct vp_opts {
 };
 
 struct vfiopin_bpf;
+struct mlock_bpf;
 struct ring_buffer;
 
 struct vp_loader {
@@ -93,6 +94,10 @@ struct vp_loader {
 	struct vp_namer *names; /* the VMs' names (made when first needed) */
 	pthread_mutex_t lock;	/* the above, between vp_reap and a snapshot */
 	double waited_s;	/* spent in vp_open waiting for vfio_iommu_type1 */
+	/* processes' own locking (bpf/mlock.bpf.c); NULL when not watched */
+	struct mlock_bpf *mlock;
+	uint64_t mlock_since_ns; /* when the watch began (CLOCK_MONOTONIC) */
+	const char *mlock_how;	 /* "fentry" or "kprobe" */
 };
 
 typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
@@ -136,6 +141,15 @@ int vp_poll(struct vp_loader *l, int timeout_ms);
 void vp_close(struct vp_loader *l);
 
 uint64_t vp_now_ns(void);
+
+/*
+ * bpf/mlock.bpf.c loaded and attached one of VP_MLOCK_WAYS ways, in the
+ * order the loader tries them: fentry on __mm_populate and do_mmap, fentry
+ * and a kprobe (some trampolines cannot take do_mmap's eight arguments),
+ * kprobes.  NULL when this kernel does not let it; else *@how names it.
+ */
+#define VP_MLOCK_WAYS 3
+struct mlock_bpf *vp_mlock_attach(size_t way, uint32_t filter_tgid, const char **how);
 
 /* Whether tracefs has events/@path ("vfio_type1", "iommu/map"), wherever it is mounted. */
 bool vp_trace_events(const char *path);

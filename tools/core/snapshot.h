@@ -68,9 +68,11 @@ struct vp_snapshot {
 	 * only grows (host-wide Prometheus histograms)
 	 */
 	struct vp_lat *lat_all;
-	uint64_t retired;  /* containers dropped after being reported */
-	uint64_t gen;	   /* the loader's count of snapshots: this one's number */
-	const char *mode;  /* how the kernel was observed ("tracepoint", ...) */
+	uint64_t retired; /* containers dropped after being reported */
+	uint64_t gen;	  /* the loader's count of snapshots: this one's number */
+	const char *mode; /* how the kernel was observed ("tracepoint", ...) */
+	/* how processes' own locking is watched ("fentry", "kprobe"; NULL: not) */
+	const char *mlock_watch;
 	struct vp_vms vms; /* the rows' VMs (vp_snapshot_derive), kept by vp_snapshot_sort */
 };
 

@@ -41,11 +41,22 @@ int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id)
 const char *const vp_need_from_names[VP_NEED_MAX] = {
     [VP_NEED_NONE] = "nothing charged",
     [VP_NEED_PEAK] = "the most its process had locked at a VFIO charge",
-    [VP_NEED_REFUSED] = "what it held at a refused charge plus the whole refused size",
+    [VP_NEED_REFUSED] = "what its process held plus every refused charge's whole size",
     [VP_NEED_CHARGES] = "each passthrough container at the largest one's charge, plus mdev",
     [VP_NEED_VMLCK] = "its process's VmLck as sampled (memory it locked with no VFIO charge)",
     [VP_NEED_MLOCK] =
 	"it mlocks all its memory: its VmPeak plus every container's charge at its peak",
+    [VP_NEED_OWN] = "the most its process locked, or asked to lock, when it locked memory "
+		    "itself (mlock), as the kernel checked it",
+};
+
+const char *const vp_next_from_names[VP_NEXT_MAX] = {
+    [VP_NEXT_NONE] = "no passthrough container",
+    [VP_NEXT_ANY] = "the largest passthrough container's charge (hot- or cold-plugged not known)",
+    [VP_NEXT_COLD] = "no device hot-plugged yet: the largest cold-plugged container's charge, "
+		     "an estimate (a hot-plugged one maps what the running VM has, under a "
+		     "vIOMMU the BIOS too)",
+    [VP_NEXT_HOT] = "what a container hot-plugged into this VM charged",
 };
 
 bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id)
@@ -53,6 +64,8 @@ bool vp_vm_field_known(const struct vp_vm *vm, enum vp_vm_field_id id)
 	unsigned int fl = vp_vm_fields[id].flags;
 
 	if ((fl & VP_VF_SAMPLED) && !vm->sampled)
+		return false;
+	if ((fl & VP_VF_OWN) && !vm->sampled && !vm->lock_seen)
 		return false;
 	if ((fl & VP_VF_LIMIT) && !vm->limit_known)
 		return false;
@@ -127,6 +140,7 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 			vm->locked_peak = pages_bytes(c->locked_peak);
 		if (pages_bytes(c->need_peak) > need)
 			need = pages_bytes(c->need_peak);
+		vm->refused = sat_add(vm->refused, pages_bytes(c->refused));
 		vm->limit_hits = sat_add(vm->limit_hits, (int64_t)(c->limit_hits & INT64_MAX));
 		if (c->flags & VP_F_IOMMU) {
 			vm->pt_all++;
@@ -160,12 +174,15 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 	/*
 	 * The advice, from what the kernel charged and refused: the most the
 	 * process had locked at a charge (VFIO's and its own mlock alike, as
-	 * type1 read it), or what it held at a refused charge plus the whole
-	 * refused size.  A refusal cuts a start short, and a VM seen mid-life
-	 * was not seen whole: then every passthrough container is taken to
-	 * charge what the largest did (each maps the guest memory again) and
-	 * the mdev charges to add, a floor for what was not seen.  A VM that
-	 * did everything within its limit needs no more than it reached.
+	 * type1 read it), or what it held plus every refused charge's whole
+	 * size (need_peak): a start refused on the limit goes on mapping what
+	 * comes after the refused region (QEMU records the first error and
+	 * fails the device at the end), so what it needed is all it held and
+	 * all it was refused, never one refusal alone.  A refusal cuts a start short, and a VM seen
+	 * mid-life was not seen whole: then every passthrough container is taken to charge what the
+	 * largest did (each maps the guest memory again) and the mdev charges to add, a floor for
+	 * what was not seen.  A VM that did everything within its limit needs no more than it
+	 * reached.
 	 */
 	vm->needed_charges = sat_add(sat_mul(vm->pt_charge, (int64_t)vm->pt_all), vm->mdev_charge);
 	vm->needed = vm->locked_peak;
@@ -179,6 +196,51 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 		vm->need_from = VP_NEED_CHARGES;
 	}
 	vm->next_pt = vm->pt_charge;
+	vm->next_from = vm->pt_all ? VP_NEXT_ANY : VP_NEXT_NONE;
+}
+
+/* Whether passthrough row @a opened before row @b (by first event, then cid). */
+static bool opened_before(const struct vp_container *a, const struct vp_container *b)
+{
+	return a->first_ns != b->first_ns ? a->first_ns < b->first_ns : a->cid < b->cid;
+}
+
+/* no more containers than this in one VM are ranked (a rank is O(n) each) */
+#define VP_PLUGGED_MAX 256
+
+void vp_vm_plugged(struct vp_vm *vm, const struct vp_snapshot *s, int cold)
+{
+	int64_t hot_peak = 0;
+
+	vm->pt_cold = vm->pt_hot = 0;
+	if (cold < 0 || !vm->pt_all || vm->nrows > VP_PLUGGED_MAX)
+		return;
+	for (size_t k = 0; k < vm->nrows; k++) {
+		const struct vp_container *c = &s->rows[vm->rows[k]].c;
+		size_t rank = 0;
+
+		if (!(c->flags & VP_F_IOMMU))
+			continue;
+		for (size_t j = 0; j < vm->nrows; j++) {
+			const struct vp_container *o = &s->rows[vm->rows[j]].c;
+
+			if (j != k && (o->flags & VP_F_IOMMU) && opened_before(o, c))
+				rank++;
+		}
+		if (rank < (size_t)cold) {
+			vm->pt_cold++;
+		} else {
+			vm->pt_hot++;
+			if (pages_bytes(c->charged_peak) > hot_peak)
+				hot_peak = pages_bytes(c->charged_peak);
+		}
+	}
+	if (vm->pt_hot) {
+		vm->next_pt = hot_peak;
+		vm->next_from = VP_NEXT_HOT;
+	} else {
+		vm->next_from = VP_NEXT_COLD;
+	}
 }
 
 void vp_vm_sample(struct vp_vm *vm, const struct vp_proc_sample *ps)
@@ -187,22 +249,42 @@ void vp_vm_sample(struct vp_vm *vm, const struct vp_proc_sample *ps)
 
 	if (ps->vmlck < 0)
 		return;
+	int64_t peak = ps->vmlck_peak > ps->vmlck ? ps->vmlck_peak : ps->vmlck;
+
 	vm->sampled = true;
 	vm->process_locked = ps->vmlck;
-	vm->process_locked_peak = ps->vmlck_peak > ps->vmlck ? ps->vmlck_peak : ps->vmlck;
+	if (peak > vm->process_locked_peak)
+		vm->process_locked_peak = peak;
 	vm->process_vm_peak = ps->vm_peak > 0 ? ps->vm_peak : 0;
-	if (vm->process_locked_peak > vm->needed) {
-		vm->needed = vm->process_locked_peak;
+	if (peak > vm->needed) {
+		vm->needed = peak;
 		vm->need_from = VP_NEED_VMLCK;
 	}
-	/* all its memory locked: what it locks in passing is unseen */
+	/* all its memory locked, its locking not watched: what it locks in passing is unseen */
 	vm->mlocks = ps->mlocks;
-	if (ps->mlocks && ps->vm_peak > 0) {
+	if (ps->mlocks && ps->vm_peak > 0 && !vm->lock_watched) {
 		bound = sat_add(ps->vm_peak, vm->charged_peaks);
 		if (bound > vm->needed) {
 			vm->needed = bound;
 			vm->need_from = VP_NEED_MLOCK;
 		}
+	}
+}
+
+void vp_vm_locked_seen(struct vp_vm *vm, uint64_t peak_pages, uint64_t need_pages, bool whole)
+{
+	int64_t peak = pages_bytes(peak_pages), need = pages_bytes(need_pages);
+
+	vm->lock_seen = true;
+	vm->lock_watched = whole;
+	if (peak > vm->process_locked_peak)
+		vm->process_locked_peak = peak;
+	if (need < peak)
+		need = peak;
+	vm->own_need = need;
+	if (need > vm->needed) {
+		vm->needed = need;
+		vm->need_from = VP_NEED_OWN;
 	}
 }
 

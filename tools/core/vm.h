@@ -43,9 +43,11 @@
 	  "The VM process's VmLck as last sampled (once a second while it runs): every page it "   \
 	  "has locked, VFIO's charges and its own mlock alike; absent when never read.")           \
 	X(PROCESS_LOCKED_PEAK, "process_locked_peak_bytes", "vm_process_locked_peak_bytes", GAUGE, \
-	  "bytes", process_locked_peak, VP_VF_SAMPLED, NULL,                                       \
-	  "Highest VmLck of the VM's process sampled: above the peak at a charge when the "        \
-	  "process mlocks memory after its last VFIO charge (-overcommit mem-lock=on).")           \
+	  "bytes", process_locked_peak, VP_VF_OWN, NULL,                                           \
+	  "Highest locked memory of the VM's process outside VFIO's charges: the kernel's count "  \
+	  "each time the process locked memory itself (mlock, mlockall, a locked mapping), and "   \
+	  "its VmLck as sampled; above the peak at a charge when it mlocks memory after its last " \
+	  "VFIO charge (-overcommit mem-lock=on).")                                                \
 	X(LIMIT, "limit_bytes", "vm_limit_bytes", GAUGE, "bytes", limit, VP_VF_LIMIT, "LIMIT",     \
 	  "The VM process's RLIMIT_MEMLOCK (+Inf: unlimited or CAP_IPC_LOCK); absent until type1 " \
 	  "first charges it.")                                                                     \
@@ -55,6 +57,9 @@
 	  "limit is unknown or unlimited.")                                                        \
 	X(LIMIT_HITS, "limit_hits", "vm_limit_hits_total", COUNTER, "events", limit_hits, 0,       \
 	  "HITS", "Charges of the VM refused with ENOMEM (RLIMIT_MEMLOCK exceeded).")              \
+	X(REFUSED, "refused_bytes", "vm_refused_bytes_total", COUNTER, "bytes", refused, 0, NULL,  \
+	  "Locked memory refused on the limit, added up over the VM's containers: every refused "  \
+	  "mapping's whole size and every refused pin's pages.")                                   \
 	X(PT_CONTAINERS, "passthrough_containers", "vm_passthrough_containers", GAUGE,             \
 	  "containers", pt_containers, 0, "PTx",                                                   \
 	  "Containers of the VM with an IOMMU-backed (passthrough) group: each charges the guest " \
@@ -71,13 +76,15 @@
 	X(NEEDED, "needed_limit_bytes", "vm_needed_limit_bytes", GAUGE, "bytes", needed, 0,        \
 	  "NEED",                                                                                  \
 	  "The RLIMIT_MEMLOCK the VM needs for what it has done: the most its process had "        \
-	  "locked at a charge or in a VmLck sample, or what it held at a refused charge plus the " \
-	  "whole refused size; after a refusal (or seen mid-life) never less than each "           \
+	  "locked, at a VFIO charge, when it locked memory itself, or in a VmLck sample; after a " \
+	  "refusal that plus every refused charge's whole size, and never less than each "         \
 	  "passthrough container charging the largest one's charge plus the mdev charges.")        \
 	X(NEXT_PT, "next_passthrough_bytes", "vm_next_passthrough_bytes", GAUGE, "bytes", next_pt, \
 	  0, NULL,                                                                                 \
 	  "What hot-plugging one more passthrough device in a container of its own (a vIOMMU) "    \
-	  "would add to the charge; a device joining an existing container adds nothing.")
+	  "would add to the charge: what a hot-plugged container of this VM charged, else (none "  \
+	  "hot-plugged yet) the largest container's charge, an estimate; a device joining an "     \
+	  "existing container adds nothing.")
 
 enum vp_vm_field_id {
 #define VP_VM_FIELD_ID(id, ...) VP_VM_FLD_##id,
@@ -90,15 +97,28 @@ enum vp_vm_field_id {
 #define VP_VF_BOUNDED (1u << 1)
 /* known only when the process's /proc was read (vmname.h samples VmLck) */
 #define VP_VF_SAMPLED (1u << 2)
+/* known when its /proc was read or its own locking watched (bpf/mlock.bpf.c) */
+#define VP_VF_OWN (1u << 3)
+
+/* Where a VM's next-passthrough figure comes from (vp_next_from_names). */
+enum vp_next_from {
+	VP_NEXT_NONE, /* no passthrough container */
+	VP_NEXT_ANY,  /* the largest container's charge, hot or cold not known */
+	VP_NEXT_COLD, /* none hot-plugged yet: the largest cold-plugged one's, an estimate */
+	VP_NEXT_HOT,  /* the largest charge of a container hot-plugged into this VM */
+	VP_NEXT_MAX,
+};
+extern const char *const vp_next_from_names[VP_NEXT_MAX];
 
 /* Where a VM's needed figure comes from (vp_need_from_names: its words). */
 enum vp_need_from {
 	VP_NEED_NONE,	 /* nothing charged */
 	VP_NEED_PEAK,	 /* the process's locked memory at its peak at a VFIO charge */
-	VP_NEED_REFUSED, /* what it held at a refused charge plus the whole refused size */
+	VP_NEED_REFUSED, /* what it held plus every refused charge's whole size (need_peak) */
 	VP_NEED_CHARGES, /* each passthrough container at the largest one's charge + mdev */
 	VP_NEED_VMLCK,	 /* VmLck sampled: memory locked with no VFIO event (mlock) */
 	VP_NEED_MLOCK,	 /* it mlocks its memory: VmPeak plus every container at its peak */
+	VP_NEED_OWN,	 /* the most it locked or asked to lock itself (watched) */
 	VP_NEED_MAX,
 };
 extern const char *const vp_need_from_names[VP_NEED_MAX];
@@ -129,7 +149,14 @@ struct vp_vm {
 	bool limit_known, unlimited;
 	bool sampled; /* process_locked* read from its /proc (vp_vm_sample) */
 	bool mlocks;  /* its memory locked by mlockall, as sampled */
+	/* its own locking seen (vp_vm_locked_seen); watched from its start on */
+	bool lock_seen, lock_watched;
 	enum vp_need_from need_from;
+	enum vp_next_from next_from;
+	/* the most its own locking asked for (vp_vm_locked_seen), bytes */
+	int64_t own_need;
+	/* its passthrough containers by kind (vp_vm_plugged): cold-plugged, hot-plugged */
+	size_t pt_cold, pt_hot;
 	/* containers that had a passthrough group, released ones too (the advice's) */
 	size_t pt_all;
 	/* what the containers call for: pt_all x pt_charge + mdev_charge (needed's start) */
@@ -147,6 +174,7 @@ struct vp_vm {
 	int64_t limit;	       /* INT64_MAX when unlimited */
 	int64_t headroom;
 	int64_t limit_hits;
+	int64_t refused;
 	int64_t pt_containers;
 	int64_t pt_charge;
 	int64_t mdev_charge;
@@ -183,6 +211,30 @@ struct vp_proc_sample {
  * VmPeak plus every container's charge at its peak (VP_NEED_MLOCK).
  */
 void vp_vm_sample(struct vp_vm *vm, const struct vp_proc_sample *ps);
+
+/*
+ * Fold in what @vm's process locked itself (mlock, mlockall, a locked
+ * mapping), in pages (bpf/mlock.bpf.c): @peak_pages the most it had
+ * locked, @need_pages the most a locked mapping asked for as the kernel
+ * checked it (a MAP_FIXED mapping over locked memory counts both for a
+ * moment): a need (VP_NEED_OWN).  @whole: watched since the process
+ * started, so nothing it locked was missed and the VmPeak bound of
+ * vp_vm_sample is not needed.  Call it before vp_vm_sample.
+ */
+void vp_vm_locked_seen(struct vp_vm *vm, uint64_t peak_pages, uint64_t need_pages, bool whole);
+
+/*
+ * Which of @vm's passthrough containers in @s were hot-plugged: the VM's
+ * command line plugs @cold passthrough devices at its start (-1: not
+ * known), so its first @cold passthrough containers to open are those
+ * (with a vIOMMU, one container each; without, they share one) and any
+ * later one came with a hotplug.  The next-passthrough figure is then what
+ * a hot-plugged container of this VM charged at its peak (a hot-plugged
+ * device maps what the VM has once it runs: under a vIOMMU the BIOS too,
+ * which a cold-plugged container's settled charge leaves out), else the
+ * largest cold-plugged one's, said to be an estimate.
+ */
+void vp_vm_plugged(struct vp_vm *vm, const struct vp_snapshot *s, int cold);
 
 /* Figure @id of @vm. */
 int64_t vp_vm_field_get(const struct vp_vm *vm, enum vp_vm_field_id id);

@@ -76,6 +76,60 @@ bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1]
 	return false;
 }
 
+/* Whether @v (@len bytes) holds @needle. */
+static bool has(const char *v, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; n <= len && i <= len - n; i++)
+		if (!memcmp(v + i, needle, n))
+			return true;
+	return false;
+}
+
+/*
+ * Whether one -device value is a VFIO device with an IOMMU group of its
+ * own (passthrough), not an mdev: QEMU's "vfio-pci,host=..." or
+ * "driver=vfio-pci,...", or the JSON libvirt writes
+ * ({"driver":"vfio-pci","host":...}); an mdev is named by its sysfsdev
+ * under /sys/bus/mdev.
+ */
+static bool passthrough_device(const char *v, size_t len)
+{
+	bool vfio;
+
+	if (len && v[0] == '{')
+		vfio = has(v, len, "\"driver\":\"vfio-pci\"");
+	else
+		vfio = (len >= 8 && !memcmp(v, "vfio-pci", 8) && (len == 8 || v[8] == ',')) ||
+		       has(v, len, ",driver=vfio-pci") ||
+		       (len >= 15 && !memcmp(v, "driver=vfio-pci", 15));
+	return vfio && !has(v, len, "/mdev/");
+}
+
+int vp_vm_cold_passthrough(const char *args, size_t len)
+{
+	size_t i = 0;
+	int n = 0;
+
+	while (i < len) {
+		const char *a = args + i;
+		size_t al = strnlen(a, len - i);
+
+		i += al + 1;
+		if (!((al == 7 && !memcmp(a, "-device", 7)) ||
+		      (al == 8 && !memcmp(a, "--device", 8))))
+			continue;
+		if (i >= len)
+			break;
+		al = strnlen(args + i, len - i);
+		if (passthrough_device(args + i, al) && n < INT32_MAX)
+			n++;
+		i += al + 1;
+	}
+	return n;
+}
+
 /* Read at most @cap bytes of @path into a fresh buffer; -1 on failure. */
 static ssize_t slurp(const char *path, char **buf, size_t cap)
 {
@@ -152,6 +206,7 @@ struct name_entry {
 	bool asked;		  /* its BPF-taken command line was looked up */
 	struct vp_proc_sample ps; /* its VmLck and VmPeak as read running; -1: never */
 	bool mlock_asked;	  /* its smaps was read for mlockall */
+	int cold;		  /* passthrough devices on its command line; -1: unknown */
 	char name[VP_VM_NAME_LEN + 1];
 };
 
@@ -224,6 +279,7 @@ static struct name_entry *insert(struct vp_namer *nm, uint32_t tgid, size_t at)
 	memset(&nm->e[at], 0, sizeof(*nm->e));
 	nm->e[at].tgid = tgid;
 	nm->e[at].ps = (struct vp_proc_sample){-1, -1, -1, false};
+	nm->e[at].cold = -1;
 	return &nm->e[at];
 }
 
@@ -233,16 +289,21 @@ static struct name_entry *insert(struct vp_namer *nm, uint32_t tgid, size_t at)
  * exiting (its memory released before its files, so before its
  * containers are).
  */
-static bool read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN + 1])
+static bool read_name(const char *proc, uint32_t tgid, char name[VP_VM_NAME_LEN + 1], int *cold)
 {
 	char path[64], *buf;
 	ssize_t len;
 
 	name[0] = 0;
+	*cold = -1;
 	snprintf(path, sizeof(path), "%s/%u/cmdline", proc, tgid);
+	/* one that fills what is read may be cut: its devices then unknown */
 	len = slurp(path, &buf, 1 << 16);
-	if (len > 0)
+	if (len > 0) {
 		vp_vm_name_parse(buf, (size_t)len, name);
+		if (len < 1 << 16)
+			*cold = vp_vm_cold_passthrough(buf, (size_t)len);
+	}
 	free(buf);
 	return len > 0;
 }
@@ -348,7 +409,7 @@ static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t n
 	 */
 	same = start && e->start_ns &&
 	       (start > e->start_ns ? start - e->start_ns : e->start_ns - start) <= nm->tick_ns;
-	if (start && !same && read_name(nm->proc, tgid, e->name)) {
+	if (start && !same && read_name(nm->proc, tgid, e->name, &e->cold)) {
 		e->start_ns = start;
 		e->ps = (struct vp_proc_sample){-1, -1, -1, false};
 		e->mlock_asked = false;
@@ -425,6 +486,8 @@ void vp_namer_learn(struct vp_namer *nm, uint32_t tgid, uint64_t start_ns, const
 	e->start_ns = start_ns;
 	e->keep = true;
 	vp_vm_name_parse(args, len, e->name);
+	/* the BPF side keeps only the start of it: whole only when shorter */
+	e->cold = len < VP_ARGS_LEN ? vp_vm_cold_passthrough(args, len) : -1;
 }
 
 void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns)
@@ -439,8 +502,10 @@ void vp_namer_name(struct vp_namer *nm, struct vp_snapshot *s, uint64_t now_ns)
 		if (e)
 			e->keep = true;
 		/* the same process as its containers' (as its name) */
-		if (e && name_for(nm, e, vm->first_ns) == e->name)
+		if (e && name_for(nm, e, vm->first_ns) == e->name) {
 			vp_vm_sample(vm, &e->ps);
+			vp_vm_plugged(vm, s, e->cold);
+		}
 		snprintf(vm->name, sizeof(vm->name), "%s", name);
 		for (size_t k = 0; k < vm->nrows; k++)
 			snprintf(s->rows[vm->rows[k]].vm_name, sizeof(vm->name), "%s", name);

@@ -28,6 +28,14 @@
 bool vp_vm_name_parse(const char *args, size_t len, char out[VP_VM_NAME_LEN + 1]);
 
 /*
+ * How many passthrough devices a QEMU command line (as above) plugs at its
+ * start: its -device values that are vfio-pci with an IOMMU group of their
+ * own, not an mdev (sysfsdev under /sys/bus/mdev), in QEMU's key=value
+ * syntax or libvirt's JSON.
+ */
+int vp_vm_cold_passthrough(const char *args, size_t len);
+
+/*
  * A /proc/PID/status (NUL-terminated text): its VmLck into @ps->vmlck, and
  * @ps->vmlck_peak and @ps->vm_peak (VmPeak) raised to what it says.  False,
  * @ps untouched, when it has no VmLck in kB that fits bytes in 64 bits.

@@ -345,6 +345,8 @@ json_t *vp_json_snapshot(const struct vp_snapshot *s, bool hists)
 	json_object_set_new(o, "schema", json_string(VP_STAT_SCHEMA));
 	json_object_set_new(o, "version", json_integer(VP_STAT_VERSION));
 	json_object_set_new(o, "mode", s->mode ? json_string(s->mode) : json_null());
+	json_object_set_new(o, "mlock_watch",
+			    s->mlock_watch ? json_string(s->mlock_watch) : json_null());
 	json_object_set_new(o, "ts_ns", jint(s->ts_ns));
 	json_object_set_new(o, "interval_s", json_real(s->interval_s));
 	drops = json_object();
@@ -379,6 +381,8 @@ json_t *vp_json_vm(const struct vp_snapshot *s, const struct vp_vm *vm)
 	json_object_set_new(o, "seen_open", json_boolean(vm->seen_open));
 	json_object_set_new(o, "unlimited", json_boolean(vm->unlimited));
 	json_object_set_new(o, "needed_from", json_string(vp_need_from_names[vm->need_from]));
+	json_object_set_new(o, "next_passthrough_from",
+			    json_string(vp_next_from_names[vm->next_from]));
 	json_object_set_new(o, "process_vm_peak_bytes",
 			    vm->sampled ? json_integer(vm->process_vm_peak) : json_null());
 	for (size_t k = 0; k < vm->nrows; k++)

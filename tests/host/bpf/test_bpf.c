@@ -373,8 +373,45 @@ static void test_passthrough_map_replay(void **state)
 	 */
 	assert_int_equal(c.charged_peak, 3072);
 	assert_int_equal(c.need_peak, 3072 + 2048);
+	assert_int_equal(c.refused, 2048);
 	/* it had a passthrough group, and keeps saying so after it left */
 	assert_true(c.flags & VP_F_IOMMU);
+}
+
+/*
+ * A start refused on the limit, as QEMU makes it: the low 640 KiB mapped,
+ * then pc.ram's 111 MiB charged a batch at a time up to the limit,
+ * refused and undone, then the BIOS's 128 KiB mapped after it (QEMU maps
+ * every region and fails the device at the end).  It needs all it held
+ * and the whole refused mapping: 160 + 32 + 28416 pages, not the refused
+ * map's 160 + 28416 nor anything of the undone part.
+ */
+static void test_refused_start(void **state)
+{
+	struct vfiopin_bpf *s = ((struct fixture *)*state)->skel;
+	const __u32 cid = 31, tgid = 4343;
+	struct vp_container c;
+
+	fire(s->progs.tp_container_open, 5, U(cid), U(tgid), U(0), U(0), U(0));
+	fire(s->progs.tp_group_attach, 5, U(cid), U(tgid), U(5), U(0), U(0));
+	fire(s->progs.tp_dma_map_begin, 6, U(cid), U(tgid), U(0), U(640 << 10), U(1), U(0));
+	account(s, cid, tgid, 160, 160, 0);
+	fire(s->progs.tp_dma_map_end, 6, U(cid), U(tgid), U(0), U(640 << 10), U(1), U(0));
+	fire(s->progs.tp_dma_map_begin, 6, U(cid), U(tgid), U(1 << 20), U(111 << 20), U(1), U(0));
+	account(s, cid, tgid, 9000, 9160, 0);
+	account(s, cid, tgid, 512, 9160, -E_NOMEM);
+	account(s, cid, tgid, -9000, 160, 0);
+	fire(s->progs.tp_dma_map_end, 6, U(cid), U(tgid), U(1 << 20), U(111 << 20), U(1),
+	     U(-E_NOMEM));
+	fire(s->progs.tp_dma_map_begin, 6, U(cid), U(tgid), U(0xfffe0000), U(128 << 10), U(1),
+	     U(0));
+	account(s, cid, tgid, 32, 192, 0);
+	fire(s->progs.tp_dma_map_end, 6, U(cid), U(tgid), U(0xfffe0000), U(128 << 10), U(1), U(0));
+	c = get(s, cid);
+	assert_int_equal(c.limit_hits, 1);
+	assert_int_equal(c.refused, 28416);
+	assert_int_equal(c.locked_peak, 9160);
+	assert_int_equal(c.need_peak, 192 + 28416);
 }
 
 /*
@@ -590,6 +627,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mdev_pins_and_refcounts),
 	    cmocka_unit_test(test_passthrough_map_replay),
+	    cmocka_unit_test(test_refused_start),
 	    cmocka_unit_test(test_owner_args),
 	    cmocka_unit_test(test_invalidation),
 	    cmocka_unit_test(test_release_leak_and_retire),

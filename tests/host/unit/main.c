@@ -22,6 +22,8 @@ int main(void)
 	    cmocka_unit_test(test_prom),
 	    cmocka_unit_test(test_vms),
 	    cmocka_unit_test(test_vm_advice_sources),
+	    cmocka_unit_test(test_vm_plugged),
+	    cmocka_unit_test(test_vm_refused_start),
 	    cmocka_unit_test(test_vm_many_containers),
 	    cmocka_unit_test(test_vm_name_parse),
 	    cmocka_unit_test(test_vm_names),

@@ -58,6 +58,8 @@ void test_sort_keeps_vms(void **state);
 void test_select_apply(void **state);
 void test_vms(void **state);
 void test_vm_advice_sources(void **state);
+void test_vm_plugged(void **state);
+void test_vm_refused_start(void **state);
 void test_vm_many_containers(void **state);
 void test_vm_name_parse(void **state);
 void test_vm_names(void **state);

@@ -237,6 +237,110 @@ void test_vms(void **state)
  * extrapolation is a floor; a VmLck sample above every charge (mlock)
  * raises it.
  */
+/*
+ * A start refused on the limit: a 112 MiB VM at 64 MiB, its one container
+ * holding 768 KiB (the low RAM and the BIOS, mapped before and after the
+ * refused pc.ram) with 111 MiB refused: the BPF side's need_peak is all it
+ * held and all it was refused (test_bpf: test_refused_start), and the VM
+ * needs that, said to come from a refusal; a second container's refusal
+ * adds to the VM's refused bytes.
+ */
+void test_vm_refused_start(void **state)
+{
+	struct vp_row rows[2];
+	struct vp_snapshot s = {.n = 1, .rows = rows};
+	struct vp_container c = vmc(1, 950, true, 0, 768 / 4);
+	struct vp_vms v;
+
+	(void)state;
+	c.locked_vm = 768 / 4;
+	c.locked_peak = 37 * 1024 / 4; /* a part of pc.ram charged, then undone */
+	c.limit = 64ULL << 20;
+	c.limit_hits = 1;
+	c.refused = 111 * 1024 / 4;
+	c.need_peak = (768 + 111 * 1024) / 4;
+	vp_row_derive(&rows[0], &c, NULL, 0);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.vm[0].refused, 111LL << 20);
+	assert_int_equal(v.vm[0].needed, (768 + 111 * 1024) * 1024LL);
+	assert_int_equal(v.vm[0].need_from, VP_NEED_REFUSED);
+	vp_vms_free(&v);
+	c.cid = 2;
+	c.refused = 128 / 4;
+	vp_row_derive(&rows[1], &c, NULL, 0);
+	s.n = 2;
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.vm[0].refused, (111LL << 20) + (128 << 10));
+	vp_vms_free(&v);
+}
+
+/*
+ * Hot- and cold-plugged passthrough containers.  The command line says how
+ * many passthrough devices the start plugs, in QEMU's syntax and
+ * libvirt's JSON, an mdev not among them; the containers past that many,
+ * in the order they opened, came with hotplugs, and the next device is
+ * advised what a hot-plugged one charged (65664 KiB), not the largest
+ * cold-plugged one's peak (65536) nor, without one, said to be more than
+ * an estimate.
+ */
+void test_vm_plugged(void **state)
+{
+	static const char args[] =
+	    "qemu\0-device\0vfio-pci,host=0000:00:01.0,id=pt1\0"
+	    "-device\0vfio-pci,sysfsdev=/sys/bus/mdev/devices/u1\0"
+	    "-device\0{\"driver\":\"vfio-pci\",\"host\":\"0000:06:00.0\"}\0"
+	    "-device\0{\"driver\":\"vfio-pci\",\"sysfsdev\":\"/sys/bus/mdev/"
+	    "devices/u2\"}\0"
+	    "-device\0virtio-net-pci\0-device\0driver=vfio-pci,host=0000:00:02.0\0"
+	    "-device\0vfio-pci-nohotplug,host=0000:00:03.0\0-name\0web\0-device";
+	struct vp_row rows[4];
+	struct vp_snapshot s = {.n = 4, .rows = rows};
+	struct vp_container c[4];
+	struct vp_vms v;
+
+	(void)state;
+	assert_int_equal(vp_vm_cold_passthrough(args, sizeof(args)), 3);
+	assert_int_equal(vp_vm_cold_passthrough(args, 0), 0);
+	/* two cold (65536 at their peaks), a hot one (65664), an mdev */
+	c[0] = vmc(1, 990, true, 65280 / 4, 65536 / 4);
+	c[1] = vmc(2, 990, true, 65280 / 4, 65536 / 4);
+	c[2] = vmc(3, 990, true, 65664 / 4, 65664 / 4);
+	c[3] = vmc(4, 990, false, 256 / 4, 256 / 4);
+	for (int i = 0; i < 4; i++) {
+		/* opened in the order 2, 1, 4, 3: ids say nothing of it */
+		c[i].first_ns = (__u64)(i == 0 ? 20 : i == 1 ? 10 : i == 2 ? 40 : 30);
+		vp_row_derive(&rows[i], &c[i], NULL, 0);
+	}
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_int_equal(v.vm[0].next_from, VP_NEXT_ANY);
+	vp_vm_plugged(&v.vm[0], &s, 2);
+	assert_int_equal(v.vm[0].pt_cold, 2);
+	assert_int_equal(v.vm[0].pt_hot, 1);
+	assert_int_equal(v.vm[0].next_from, VP_NEXT_HOT);
+	assert_int_equal(v.vm[0].next_pt, 65664 * 1024);
+	vp_vms_free(&v);
+	/* the hot one's charge below the cold peaks: still what a hot one charged */
+	c[2].charged_peak = 65000 / 4;
+	vp_row_derive(&rows[2], &c[2], NULL, 0);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	vp_vm_plugged(&v.vm[0], &s, 2);
+	assert_int_equal(v.vm[0].next_pt, 65000 * 1024);
+	vp_vms_free(&v);
+	/* all three on the command line: none hot-plugged, an estimate */
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	vp_vm_plugged(&v.vm[0], &s, 3);
+	assert_int_equal(v.vm[0].pt_hot, 0);
+	assert_int_equal(v.vm[0].next_from, VP_NEXT_COLD);
+	assert_int_equal(v.vm[0].next_pt, 65536 * 1024);
+	vp_vms_free(&v);
+	/* the command line not known: nothing said of the kinds */
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	vp_vm_plugged(&v.vm[0], &s, -1);
+	assert_int_equal(v.vm[0].next_from, VP_NEXT_ANY);
+	assert_int_equal(v.vm[0].pt_hot + v.vm[0].pt_cold, 0);
+	vp_vms_free(&v);
+}
+
 void test_vm_advice_sources(void **state)
 {
 	struct vp_row rows[3];
@@ -288,6 +392,38 @@ void test_vm_advice_sources(void **state)
 	assert_int_equal(v.vm[0].process_vm_peak, 700000 * 1024);
 	assert_int_equal(v.vm[0].needed, (700000 + 196736) * 1024);
 	assert_int_equal(v.vm[0].need_from, VP_NEED_MLOCK);
+	vp_vms_free(&v);
+
+	/*
+	 * its own locking watched since it started (bpf/mlock.bpf.c): the
+	 * most a locked mapping asked for (746588 KiB, above its peak of
+	 * 744948: a MAP_FIXED block over its reservation) is the need, known
+	 * without a sample, and mlockall's VmPeak bound is not taken
+	 */
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	assert_false(vp_vm_field_known(&v.vm[0], VP_VM_FLD_PROCESS_LOCKED_PEAK));
+	vp_vm_locked_seen(&v.vm[0], 744948 / 4, 746588 / 4, true);
+	assert_true(vp_vm_field_known(&v.vm[0], VP_VM_FLD_PROCESS_LOCKED_PEAK));
+	assert_false(vp_vm_field_known(&v.vm[0], VP_VM_FLD_PROCESS_LOCKED));
+	assert_int_equal(v.vm[0].process_locked_peak, 744948 * 1024);
+	assert_int_equal(v.vm[0].needed, 746588 * 1024);
+	assert_int_equal(v.vm[0].need_from, VP_NEED_OWN);
+	vp_vm_sample(&v.vm[0], &(struct vp_proc_sample){743252 * 1024, 0, 771000 * 1024, true});
+	assert_int_equal(v.vm[0].needed, 746588 * 1024);
+	assert_int_equal(v.vm[0].need_from, VP_NEED_OWN);
+	assert_int_equal(v.vm[0].process_locked_peak, 744948 * 1024);
+	vp_vms_free(&v);
+	/* watched only since after it started: it may have locked more unseen */
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	vp_vm_locked_seen(&v.vm[0], 744948 / 4, 746588 / 4, false);
+	vp_vm_sample(&v.vm[0], &(struct vp_proc_sample){743252 * 1024, 0, 771000 * 1024, true});
+	assert_int_equal(v.vm[0].need_from, VP_NEED_MLOCK);
+	assert_true(v.vm[0].needed > 771000 * 1024);
+	/* below what VFIO's charges reached: no need of its own */
+	vp_vms_free(&v);
+	assert_int_equal(vp_vms_build(&s, &v), 0);
+	vp_vm_locked_seen(&v.vm[0], 1024 / 4, 1024 / 4, true);
+	assert_int_not_equal(v.vm[0].need_from, VP_NEED_OWN);
 	vp_vms_free(&v);
 
 	/* the third container's charge refused: what it held plus all it asked */
