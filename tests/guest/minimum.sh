@@ -139,7 +139,7 @@ try() {
 
 for S in ${VFIOPIN_MINIMUM_SHAPES:-A B C D E F G H I J}; do
 	shape $S
-	next=
+	next= refused_vm=
 	if [ "$ADV" != $AMPLE ]; then
 		# the advice after a refusal: the start, or a hotplug, refused on
 		# the limit, and QEMU's own words for it
@@ -149,6 +149,7 @@ for S in ${VFIOPIN_MINIMUM_SHAPES:-A B C D E F G H I J}; do
 		refused "adv$S" || grep -qE 'Cannot allocate memory|-12' "$OUT/qemu-adv$S.plug" 2> /dev/null ||
 			die "$S: QEMU failed at $((ADV / 1024)) KiB for another reason: $(head -c 300 "$OUT/qemu-adv$S.err")"
 		pid=${QPID[adv$S]}
+		refused_vm=1
 		echo "=== $S: refused at $((ADV / 1024)) KiB: $(grep -hE -m1 'Cannot allocate|-12|DMA mapping|unavailable' "$OUT/qemu-adv$S.err" "$OUT/qemu-adv$S.plug" 2> /dev/null | head -c 200)"
 	else
 		# the advice, from one run at an ample limit
@@ -162,6 +163,8 @@ for S in ${VFIOPIN_MINIMUM_SHAPES:-A B C D E F G H I J}; do
 		plug "adv$S" || die "$S: the hotplug failed at an ample limit: $(cat "$OUT/qemu-adv$S.plug")"
 	fi
 	snap
+	# a VM the limit ended, after a start of a second or less: its -name
+	[ -n "$refused_vm" ] && check_eq "$S: the refused VM is named by its -name" "$(vp "vm=$pid" name)" "adv$S"
 	if [ -n "$next" ]; then
 		# the next device is advised what the hot-plugged one charged:
 		# VmLck's rise at its plug
@@ -169,6 +172,11 @@ for S in ${VFIOPIN_MINIMUM_SHAPES:-A B C D E F G H I J}; do
 			"$(kib "vm=$pid" next_passthrough_bytes)" $(($(vmlck_kb "$pid") - before))
 		check_eq "$S: after the plug, next passthrough from" "$(vp "vm=$pid" next_passthrough_from)" \
 			"what a container hot-plugged into this VM charged"
+	fi
+	if [[ ${PLUG[0]:-} == pin* ]]; then
+		# the next mdev: what this one pins, as mpin counts the pages it holds
+		check_eq "$S: next mdev = the pages mpin holds for it (KiB)" "$(kib "vm=$pid" next_mdev_bytes)" \
+			$(($(mdev_counter "$M1" pages) * 4))
 	fi
 	adv=$(vp "vm=$pid" needed_limit_bytes)
 	from=$(vp "vm=$pid" needed_from)

@@ -119,6 +119,8 @@ static void print_vm(FILE *f, const struct vp_vm *vm)
 		"  next passthrough  +%s in a container of its own (vIOMMU), +0 KiB joining one: "
 		"%s\n",
 		kib(a, sizeof(a), vm->next_pt), vp_next_from_names[vm->next_from]);
+	fprintf(f, "  next mdev         +%s, as the largest of its mdev containers charged\n",
+		kib(a, sizeof(a), vm->next_mdev));
 	if (vm->limit_known && !vm->unlimited && vm->limit < vm->needed)
 		fprintf(f, "  verdict           limit too low by %s: raise it to %s\n",
 			kib(a, sizeof(a), vm->needed - vm->limit), kib(b, sizeof(b), vm->needed));

@@ -46,16 +46,16 @@ const char *const vp_need_from_names[VP_NEED_MAX] = {
     [VP_NEED_VMLCK] = "its process's VmLck as sampled (memory it locked with no VFIO charge)",
     [VP_NEED_MLOCK] =
 	"it mlocks all its memory: its VmPeak plus every container's charge at its peak",
-    [VP_NEED_OWN] = "the most its process locked, or asked to lock, when it locked memory "
-		    "itself (mlock), as the kernel checked it",
+    [VP_NEED_OWN] = ("the most its process locked, or asked to lock, when it locked memory "
+		     "itself (mlock), as the kernel checked it"),
 };
 
 const char *const vp_next_from_names[VP_NEXT_MAX] = {
     [VP_NEXT_NONE] = "no passthrough container",
     [VP_NEXT_ANY] = "the largest passthrough container's charge (hot- or cold-plugged not known)",
-    [VP_NEXT_COLD] = "no device hot-plugged yet: the largest cold-plugged container's charge, "
-		     "an estimate (a hot-plugged one maps what the running VM has, under a "
-		     "vIOMMU the BIOS too)",
+    [VP_NEXT_COLD] = ("no device hot-plugged yet: the largest cold-plugged container's charge, "
+		      "an estimate (a hot-plugged one maps what the running VM has, under a "
+		      "vIOMMU the BIOS too)"),
     [VP_NEXT_HOT] = "what a container hot-plugged into this VM charged",
 };
 
@@ -148,6 +148,8 @@ static void vm_derive(struct vp_vm *vm, const struct vp_snapshot *s)
 				vm->pt_charge = pages_bytes(c->charged_peak);
 		} else {
 			vm->mdev_charge = sat_add(vm->mdev_charge, pages_bytes(c->charged_peak));
+			if (pages_bytes(c->charged_peak) > vm->next_mdev)
+				vm->next_mdev = pages_bytes(c->charged_peak);
 		}
 		/* the limit as the most recently busy container saw it; live ones first */
 		if ((c->flags & VP_F_LIMIT_KNOWN) &&

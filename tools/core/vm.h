@@ -84,7 +84,11 @@
 	  "What hot-plugging one more passthrough device in a container of its own (a vIOMMU) "    \
 	  "would add to the charge: what a hot-plugged container of this VM charged, else (none "  \
 	  "hot-plugged yet) the largest container's charge, an estimate; a device joining an "     \
-	  "existing container adds nothing.")
+	  "existing container adds nothing.")                                                      \
+	X(NEXT_MDEV, "next_mdev_bytes", "vm_next_mdev_bytes", GAUGE, "bytes", next_mdev, 0, NULL,  \
+	  "What one more mdev pinning as the VM's mdevs did would add: the largest charge of one " \
+	  "of its mdev containers (its own, under a vIOMMU); 0 when it has none, or when its "     \
+	  "mdevs share a container with a passthrough device, whose charge covers their pins.")
 
 enum vp_vm_field_id {
 #define VP_VM_FIELD_ID(id, ...) VP_VM_FLD_##id,
@@ -180,6 +184,7 @@ struct vp_vm {
 	int64_t mdev_charge;
 	int64_t needed;
 	int64_t next_pt;
+	int64_t next_mdev;
 };
 
 /*

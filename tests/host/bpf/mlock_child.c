@@ -60,8 +60,8 @@ int main(int argc, char **argv)
 		return 2;
 	peak = vmlck_kb();
 	/* the same 8 MiB mapped again over itself: checked as 8 MiB more */
-	if (!populate && mmap(p, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-			      -1, 0) != p)
+	if (!populate && mmap(p, 8 << 20, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p)
 		return 2;
 	if (!populate && vmlck_kb() != peak)
 		return 3;

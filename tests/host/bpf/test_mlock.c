@@ -117,7 +117,8 @@ static void test_own_locking(void **state)
 		assert_int_equal(sscanf(line, "%ld %ld", &peak_kb, &end_kb), 2);
 		assert_true(peak_kb >= 8192 && end_kb < peak_kb - 4096);
 		tgid = (__u32)c.pid;
-		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(m->maps.proc_locked), &tgid, &pl), 0);
+		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(m->maps.proc_locked), &tgid, &pl),
+				 0);
 		assert_int_equal(pl.peak_pages * 4, peak_kb);
 		assert_int_equal(pl.need_pages * 4, peak_kb + 8192);
 		assert_true(pl.events >= 3);
@@ -127,8 +128,8 @@ static void test_own_locking(void **state)
 		n = read(c.out, line, sizeof(line) - 1);
 		assert_true(n > 0);
 		tgid = (__u32)c.pid;
-		assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(m->maps.proc_locked), &tgid, &pl),
-				     0);
+		assert_int_not_equal(
+		    bpf_map_lookup_elem(bpf_map__fd(m->maps.proc_locked), &tgid, &pl), 0);
 		end_child(&c);
 		mlock_bpf__destroy(m);
 		fprintf(stderr, "test_mlock: %s: peak %ld kB, asked %ld kB\n", how, peak_kb,
@@ -154,6 +155,6 @@ int main(void)
 				"do_mmap\n");
 		return 77;
 	}
-	return cmocka_run_group_tests_name("a process's own locking (bpf/mlock.bpf.c)", tests,
-					   NULL, NULL);
+	return cmocka_run_group_tests_name("a process's own locking (bpf/mlock.bpf.c)", tests, NULL,
+					   NULL);
 }

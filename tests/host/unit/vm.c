@@ -313,6 +313,8 @@ void test_vm_plugged(void **state)
 	}
 	assert_int_equal(vp_vms_build(&s, &v), 0);
 	assert_int_equal(v.vm[0].next_from, VP_NEXT_ANY);
+	/* the next mdev: what its mdev container charged */
+	assert_int_equal(v.vm[0].next_mdev, 256 * 1024);
 	vp_vm_plugged(&v.vm[0], &s, 2);
 	assert_int_equal(v.vm[0].pt_cold, 2);
 	assert_int_equal(v.vm[0].pt_hot, 1);
