@@ -20,7 +20,7 @@ read -r E1 _ <<< "$(bind_edu)"
 # peak against the VmLck the process read itself at its peak
 mlock_out=$("$TOP/build/test_mlock" 2>&1)
 rc=$?
-[ $rc = 0 ] && pass "test_mlock: both ways, the peak = the process's own VmLck at its peak" ||
+[ $rc = 0 ] && pass "test_mlock: every way this kernel attaches, the peak = the process's own VmLck at its peak" ||
 	fail "test_mlock (exit $rc): $mlock_out"
 
 MODES=(tracepoint fentry kprobe)

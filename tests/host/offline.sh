@@ -83,6 +83,38 @@ expect_fail "compare: vs twice" "may appear once" build/vfiopin compare "$tmp/ba
 expect_fail "compare: three files without vs" "or BASE.json... vs NEW.json..." \
 	build/vfiopin compare "$tmp/base.json" "$tmp/base.json" "$tmp/base.json"
 
+# --bisect, as `git bisect run` reads it: bad 1, good 0, skip 125, and 255
+# (stop) for what would make every step meaningless.  Good needs the whole
+# interval short of the threshold; a 20 % slowdown is bad past 10 %, good
+# against 30 %, and cannot be told against 20 % (its interval straddles it)
+bis() {
+	local want=$1 what=$2
+	shift 2
+	rc=$(cmp_rc --bisect "$@")
+	[ "$rc" = "$want" ] && pass "compare --bisect: $what: exit $rc, $(grep '^bisect:' "$tmp/out")" ||
+		fail "compare --bisect: $what: exit $rc (wanted $want): $(cat "$tmp/out" "$tmp/err")"
+}
+bis 1 "20 % slower, --threshold 10%" --threshold 10% "$tmp/base.json" "$tmp/slow.json"
+bis 0 "20 % slower, --threshold 30" --threshold 30 "$tmp/base.json" "$tmp/slow.json"
+bis 125 "20 % slower, --threshold 20: the interval straddles it" --threshold 20 "$tmp/base.json" "$tmp/slow.json"
+bis 0 "A/A, --threshold 10%" --threshold 10% "$tmp/base.json" "$tmp/aa.json"
+bis 0 "20 % faster is no regression" --threshold 10% "$tmp/base.json" "$tmp/fast.json"
+bis 1 "--improvement: 20 % faster" --improvement --threshold 10% "$tmp/base.json" "$tmp/fast.json"
+bis 0 "--improvement: 20 % slower is none" --improvement --threshold 10% "$tmp/base.json" "$tmp/slow.json"
+bis 125 "3 vs 3 samples cannot tell" --threshold 10% "$tmp/few-base.json" "$tmp/few.json"
+bis 125 "the candidate left no bench file" "$tmp/base.json" "$tmp/none.json"
+bis 255 "an unreadable BASE stops the bisection" "$tmp/none.json" "$tmp/base.json"
+bis 255 "a bad option stops it" --frob "$tmp/base.json" "$tmp/slow.json"
+bis 255 "--metric BASE lacks stops it" --metric nope "$tmp/base.json" "$tmp/slow.json"
+bis 1 "--metric pin_call_ns alone" --metric pin_call_ns --threshold 10% "$tmp/base.json" "$tmp/slow.json"
+[ "$(awk '$1 ~ /^pin_/ { print $1 }' "$tmp/out" | tr '\n' ' ')" = "pin_call_ns " ] &&
+	pass "compare --metric: that metric alone" || fail "compare --metric: $(cat "$tmp/out")"
+rc=$(cmp_rc --bisect --json --threshold 10% "$tmp/base.json" "$tmp/slow.json")
+[ "$rc" = 1 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["bisect"] == "bad" and all(m["bisect"] == "bad" for m in d["metrics"])))' "$tmp/out" &&
+	pass "compare --bisect --json: \"bisect\": bad, per metric too" || fail "compare --bisect --json: $(cat "$tmp/out")"
+expect_exit "compare: --improvement without --bisect" 2 "goes with --bisect" build/vfiopin compare --improvement "$tmp/base.json" "$tmp/slow.json"
+expect_exit "compare: --threshold with two percent signs" 2 "takes a percentage" build/vfiopin compare --threshold 10%% "$tmp/base.json" "$tmp/slow.json"
+
 # three runs a side, 30 calls each, runs 8 % apart: as 90 vs 90 independent
 # calls that is a sure regression; as the 3 vs 3 repetitions they are
 # (per_run), it cannot be told from run-to-run variation

@@ -13,6 +13,14 @@
  * interval of the shift, relative to the base median, lies beyond the
  * noise threshold in the metric's bad direction; improved the same way in
  * the good direction; otherwise unchanged.
+ *
+ * --bisect answers `git bisect run`: bad (exit 1) when a metric regressed
+ * as above, good (0) when every metric's whole interval lies short of the
+ * threshold in the bad direction (no change of that size, with the
+ * confidence asked), and skip (125) otherwise: the samples cannot tell,
+ * or the candidate left no bench file (its build or boot failed).  What
+ * would make every step meaningless (a bad argument, an unreadable BASE)
+ * exits 255, which ends the bisection.
  */
 #include <errno.h>
 #include <math.h>
@@ -29,6 +37,9 @@
 
 #define VP_COMPARE_SCHEMA "vfiopin.compare"
 #define MIN_SAMPLES	  8
+/* what `git bisect run` takes for a revision it cannot test, and for "stop" */
+#define VP_EXIT_SKIP  125
+#define VP_EXIT_ABORT 255
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_MD };
 
@@ -46,6 +57,9 @@ struct compare_opts {
 	bool holm;
 	enum fmt fmt;
 	const char *output;
+	bool bisect;	    /* exit as `git bisect run` expects */
+	bool improvement;   /* ... looking for an improvement, not a regression */
+	const char *metric; /* compare this metric alone (NULL: all) */
 };
 
 static const char compare_doc[] =
@@ -81,9 +95,27 @@ static const char compare_doc[] =
     "  vfiopin compare base.json new.json\n"
     "  vfiopin compare a1.json a2.json a3.json vs b1.json b2.json b3.json\n"
     "  vfiopin compare --format markdown base.json new.json >> $GITHUB_STEP_SUMMARY\n"
-    "  vfiopin compare --threshold 2 --json base.json new.json\n";
+    "  vfiopin compare --threshold 2 --json base.json new.json\n"
+    "  git bisect run sh -c 'make bench-here && vfiopin compare --bisect --threshold 10% "
+    "--metric pin_call_ns good.json here.json'\n"
+    "\n"
+    "--bisect: exit 1 (bad) when a metric regressed as above; 0 (good) when every "
+    "metric's whole interval lies short of --threshold in its bad direction, so that "
+    "no change of that size is there at the confidence asked; 125 (skip) otherwise: "
+    "the samples cannot tell, or a NEW file is missing or unreadable (the candidate's "
+    "build or boot failed).  255 (end the bisection) on bad arguments or an unreadable "
+    "BASE.  With --improvement the same for an improvement.\n";
 
-enum { OPT_FORMAT = 0x100, OPT_ALPHA, OPT_THRESHOLD, OPT_CONF, OPT_CORRECTION };
+enum {
+	OPT_FORMAT = 0x100,
+	OPT_ALPHA,
+	OPT_THRESHOLD,
+	OPT_CONF,
+	OPT_CORRECTION,
+	OPT_BISECT,
+	OPT_IMPROVEMENT,
+	OPT_METRIC,
+};
 
 static const struct argp_option compare_options[] = {
     {"format", OPT_FORMAT, "FMT", 0, "text (default), json or markdown", 0},
@@ -97,6 +129,11 @@ static const struct argp_option compare_options[] = {
      "on its own at --alpha)",
      0},
     {"output", 'o', "FILE", 0, "Write to FILE instead of standard output", 0},
+    {"metric", OPT_METRIC, "NAME", 0, "Compare this metric alone", 0},
+    {"bisect", OPT_BISECT, NULL, 0,
+     "Exit as `git bisect run` expects: 0 good, 1 bad, 125 cannot tell (below)", 0},
+    {"improvement", OPT_IMPROVEMENT, NULL, 0,
+     "With --bisect: bad is an improvement (bisecting what made it faster)", 0},
     {0},
 };
 
@@ -127,10 +164,32 @@ static error_t compare_parse(int key, char *arg, struct argp_state *state)
 	case 'j':
 		o->fmt = FMT_JSON;
 		break;
-	case OPT_THRESHOLD:
-		if (!parse_double(arg, 0, 1000, &o->threshold))
+	case OPT_THRESHOLD: {
+		/* "10" or "10%" */
+		char num[32];
+		size_t len = strlen(arg);
+
+		if (len && arg[len - 1] == '%')
+			len--;
+		if (len >= sizeof(num))
+			len = 0;
+		memcpy(num, arg, len);
+		num[len] = 0;
+		if (!parse_double(num, 0, 1000, &o->threshold))
 			argp_error(state, "--threshold takes a percentage 0..1000, not '%s'", arg);
 		o->threshold /= 100;
+		break;
+	}
+	case OPT_BISECT:
+		o->bisect = true;
+		break;
+	case OPT_IMPROVEMENT:
+		o->improvement = true;
+		break;
+	case OPT_METRIC:
+		if (!*arg)
+			argp_error(state, "--metric takes a metric's name");
+		o->metric = arg;
 		break;
 	case OPT_ALPHA:
 		if (!parse_double(arg, 1e-9, 0.5, &o->alpha))
@@ -177,6 +236,10 @@ static error_t compare_parse(int key, char *arg, struct argp_state *state)
 		state->next = state->argc;
 		break;
 	}
+	case ARGP_KEY_END:
+		if (o->improvement && !o->bisect)
+			argp_error(state, "--improvement goes with --bisect");
+		break;
 	case ARGP_KEY_NO_ARGS:
 		argp_error(state, "takes two files, BASE.json and NEW.json, or BASE.json... vs "
 				  "NEW.json...");
@@ -205,6 +268,8 @@ struct result {
 	double p, p_adj;       /* raw, and adjusted for the number of metrics */
 	bool exact, ci_full;
 	const char *verdict;
+	/* for --bisect: "bad", "good" (the interval short of the threshold), "undecided" */
+	const char *bisect;
 	char warning[160];
 };
 
@@ -289,6 +354,7 @@ static int decide(const struct compare_opts *o, struct result *r, size_t n)
 		struct result *x = &r[i];
 
 		x->p_adj = adj[i];
+		x->bisect = "undecided";
 		if (isnan(x->p))
 			continue;
 		if (vp_mwu_min_p(x->nb, x->nn) >= level)
@@ -315,6 +381,19 @@ static int decide(const struct compare_opts *o, struct result *r, size_t n)
 				x->verdict = "regressed";
 			else if (better_lo > o->threshold)
 				x->verdict = "improved";
+		}
+		/*
+		 * a bisection's answer: the change looked for (a regression,
+		 * or with --improvement an improvement) is bad; good needs the
+		 * whole interval short of the threshold that way
+		 */
+		if (!strcmp(x->verdict, o->improvement ? "improved" : "regressed")) {
+			x->bisect = "bad";
+		} else if (!isnan(x->lo) && !isnan(x->hi)) {
+			double toward_hi = x->lower_better != o->improvement ? x->hi : -x->lo;
+
+			if (toward_hi < o->threshold)
+				x->bisect = "good";
 		}
 	}
 	rc = 0;
@@ -462,6 +541,8 @@ static json_t *to_json(const struct result *r, size_t n, const struct compare_op
 		json_object_set_new(m, "p_adjusted", jnum(r[i].p_adj));
 		json_object_set_new(m, "p_exact", json_boolean(r[i].exact));
 		json_object_set_new(m, "verdict", json_string(r[i].verdict));
+		if (o->bisect)
+			json_object_set_new(m, "bisect", json_string(r[i].bisect));
 		json_object_set_new(m, "warning",
 				    r[i].warning[0] ? json_string(r[i].warning) : json_null());
 		json_array_append_new(arr, m);
@@ -581,7 +662,12 @@ int cmd_compare(int argc, char **argv)
 	char diff[256], kernels[2][160];
 	int nfiles[2];
 	bool created = false;
+	const char *bisect = NULL;
 
+	/* under `git bisect run` a usage error must end the bisection, not mark a revision bad */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--bisect"))
+			argp_err_exit_status = rc = VP_EXIT_ABORT;
 	argp_parse(&compare_argp, argc, argv, 0, NULL, &o);
 	nfiles[0] = o.side[0].n;
 	nfiles[1] = o.side[1].n;
@@ -592,8 +678,28 @@ int cmd_compare(int argc, char **argv)
 			goto done;
 		}
 		for (int f = 0; f < o.side[k].n; f++)
-			if (!vp_bench_load(&b[k][f], o.side[k].files[f]))
+			if (!vp_bench_load(&b[k][f], o.side[k].files[f])) {
+				/* the candidate's: its build, boot or bench failed */
+				if (k && o.bisect)
+					rc = VP_EXIT_SKIP;
 				goto done;
+			}
+	}
+	if (o.metric) {
+		for (int k = 0; k < 2; k++)
+			for (int f = 0; f < o.side[k].n; f++) {
+				char *safe;
+
+				if (json_object_get(b[k][f].metrics, o.metric))
+					continue;
+				safe = vp_printable(o.metric, false);
+				fprintf(stderr, "vfiopin compare: %s has no metric %s\n",
+					b[k][f].path, safe ? safe : "?");
+				free(safe);
+				if (k && o.bisect)
+					rc = VP_EXIT_SKIP;
+				goto done;
+			}
 	}
 	/* every file, on either side, must have run the first one's workload */
 	for (int k = 0; k < 2; k++) {
@@ -652,6 +758,8 @@ int cmd_compare(int argc, char **argv)
 	{
 		const char *missing = NULL;
 
+		if (o.metric && strcmp(name, o.metric))
+			continue;
 		for (int k = 0; k < 2 && !missing; k++)
 			for (int f = 0; f < o.side[k].n && !missing; f++)
 				if (!json_object_get(b[k][f].metrics, name))
@@ -685,6 +793,8 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (!n) {
 		fprintf(stderr, "vfiopin compare: the files have no metric in common\n");
+		if (o.bisect)
+			rc = VP_EXIT_SKIP;
 		goto done;
 	}
 	/* a gate must not pass on nothing */
@@ -694,6 +804,8 @@ int cmd_compare(int argc, char **argv)
 		    "vfiopin compare: nothing to compare: none of the %zu metric%s has samples on "
 		    "both sides\n",
 		    n, n == 1 ? "" : "s");
+		if (o.bisect)
+			rc = VP_EXIT_SKIP;
 		goto done;
 	}
 	if (decide(&o, res, n)) {
@@ -702,6 +814,14 @@ int cmd_compare(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		regressions += !strcmp(res[i].verdict, "regressed");
+	/* bad if any metric is, good only if every one is */
+	bisect = "good";
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(res[i].bisect, "bad"))
+			bisect = "bad";
+		else if (strcmp(res[i].bisect, "good") && strcmp(bisect, "bad"))
+			bisect = "undecided";
+	}
 	if (o.output && !(out = vp_file_open(o.output, &created))) {
 		out = stdout;
 		goto done;
@@ -710,6 +830,9 @@ int cmd_compare(int argc, char **argv)
 		goto done;
 	if (o.fmt == FMT_JSON) {
 		json_t *j = to_json(res, n, &o, regressions, kernels);
+
+		if (o.bisect)
+			json_object_set_new(j, "bisect", json_string(bisect));
 
 		json_dumpf(j, out, JSON_INDENT(2));
 		fputc('\n', out);
@@ -735,6 +858,13 @@ int cmd_compare(int argc, char **argv)
 					: "%d regressed (threshold %g%%, alpha %g%s)\n",
 			regressions, 100 * o.threshold, o.alpha,
 			o.holm ? " over all metrics, Holm" : " per metric");
+		if (o.bisect)
+			fprintf(
+			    out, "bisect: %s\n",
+			    !strcmp(bisect, "bad")
+				? (o.improvement ? "bad (an improvement)" : "bad (a regression)")
+			    : !strcmp(bisect, "good") ? "good (no change of the threshold's size)"
+						      : "skip (the samples cannot tell)");
 	}
 	if (ferror(out) || fflush(out)) {
 		fprintf(stderr, "vfiopin compare: writing %s failed\n",
@@ -742,6 +872,8 @@ int cmd_compare(int argc, char **argv)
 		goto done;
 	}
 	rc = regressions ? 1 : 0;
+	if (o.bisect)
+		rc = !strcmp(bisect, "bad") ? 1 : !strcmp(bisect, "good") ? 0 : VP_EXIT_SKIP;
 done:
 	if (out != stdout)
 		fclose(out);
