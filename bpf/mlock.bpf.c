@@ -12,10 +12,12 @@
  * type1 reads at its charges, is the limit the process needed.
  *
  * Its own object (the `proc_locked` map is its whole state): the loader
- * attaches it beside the backend's programs when the kernel lets it, each
- * function by fentry where it can (do_mmap's eight arguments are too many
- * for some kernels' trampolines), else by kprobe, and goes on without it
- * when neither attaches.
+ * attaches it beside the backend's programs when the kernel lets it, and
+ * goes on without it when it does not.  By kprobe only: both functions run
+ * in every exec and mmap of the machine, and on Debian's 6.1 a BPF
+ * trampoline (fentry) taken off __mm_populate while other CPUs ran it
+ * crashed the kernel (a NULL call from vm_mmap_pgoff, in the lab); a
+ * kprobe's removal waits for them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -107,23 +109,10 @@ static __always_inline int on_mmap(unsigned long len, unsigned long flags)
 	return 0;
 }
 
-SEC("fentry/__mm_populate")
-int BPF_PROG(mlock_fe_populate, unsigned long start, unsigned long len, int ignore_errors)
-{
-	return on_populate();
-}
-
 SEC("kprobe/__mm_populate")
 int BPF_KPROBE(mlock_kp_populate)
 {
 	return on_populate();
-}
-
-SEC("fentry/do_mmap")
-int BPF_PROG(mlock_fe_mmap, struct file *file, unsigned long addr, unsigned long len,
-	     unsigned long prot, unsigned long flags)
-{
-	return on_mmap(len, flags);
 }
 
 SEC("kprobe/do_mmap")

@@ -403,50 +403,36 @@ bool vp_trace_events(const char *path)
 	return false;
 }
 
-struct mlock_bpf *vp_mlock_attach(size_t way, uint32_t filter_tgid, const char **how)
+struct mlock_bpf *vp_mlock_attach(uint32_t filter_tgid)
 {
-	static const struct {
-		bool fe_populate, fe_mmap;
-		const char *how;
-	} ways[VP_MLOCK_WAYS] = {
-	    {true, true, "fentry"},
-	    {true, false, "fentry+kprobe"},
-	    {false, false, "kprobe"},
-	};
-	struct mlock_bpf *m;
+	struct mlock_bpf *m = mlock_bpf__open();
 
-	if (way >= VP_MLOCK_WAYS || !(m = mlock_bpf__open()))
+	if (!m)
 		return NULL;
-	bpf_program__set_autoload(m->progs.mlock_fe_populate, ways[way].fe_populate);
-	bpf_program__set_autoload(m->progs.mlock_kp_populate, !ways[way].fe_populate);
-	bpf_program__set_autoload(m->progs.mlock_fe_mmap, ways[way].fe_mmap);
-	bpf_program__set_autoload(m->progs.mlock_kp_mmap, !ways[way].fe_mmap);
 	m->rodata->filter_tgid = filter_tgid;
 	if (mlock_bpf__load(m) || mlock_bpf__attach(m)) {
 		mlock_bpf__destroy(m);
 		return NULL;
 	}
-	*how = ways[way].how;
 	return m;
 }
 
 /*
  * A process's own locking (bpf/mlock.bpf.c), beside the backend's
- * programs, the first way this kernel lets it; without it when none does:
- * the advice for a VM that mlocks all its memory is then bounded by its
- * VmPeak instead (vm.h).
+ * programs; without it when the kernel refuses its kprobes: the advice
+ * for a VM that mlocks all its memory is then bounded by its VmPeak
+ * instead (vm.h).
  */
 static void watch_mlock(struct vp_loader *l, const struct vp_opts *o)
 {
-	for (size_t k = 0; k < VP_MLOCK_WAYS && !l->mlock; k++) {
-		uint64_t since = vp_now_ns();
+	uint64_t since = vp_now_ns();
 
-		l->mlock = vp_mlock_attach(k, o->filter_tgid, &l->mlock_how);
-		l->mlock_since_ns = since;
-	}
+	l->mlock = vp_mlock_attach(o->filter_tgid);
+	l->mlock_since_ns = since;
+	l->mlock_how = l->mlock ? "kprobe" : NULL;
 	if (!l->mlock && verbose)
-		fprintf(stderr, "vfiopin: processes' own mlock is not watched: neither fentry nor "
-				"kprobes attach to __mm_populate and do_mmap\n");
+		fprintf(stderr, "vfiopin: processes' own mlock is not watched: no kprobe attaches "
+				"to __mm_populate and do_mmap\n");
 }
 
 int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *ctx)

@@ -97,7 +97,7 @@ struct vp_loader {
 	/* processes' own locking (bpf/mlock.bpf.c); NULL when not watched */
 	struct mlock_bpf *mlock;
 	uint64_t mlock_since_ns; /* when the watch began (CLOCK_MONOTONIC) */
-	const char *mlock_how;	 /* "fentry" or "kprobe" */
+	const char *mlock_how;	 /* "kprobe", or NULL when not watched */
 };
 
 typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
@@ -143,13 +143,10 @@ void vp_close(struct vp_loader *l);
 uint64_t vp_now_ns(void);
 
 /*
- * bpf/mlock.bpf.c loaded and attached one of VP_MLOCK_WAYS ways, in the
- * order the loader tries them: fentry on __mm_populate and do_mmap, fentry
- * and a kprobe (some trampolines cannot take do_mmap's eight arguments),
- * kprobes.  NULL when this kernel does not let it; else *@how names it.
+ * bpf/mlock.bpf.c loaded and attached (kprobes on __mm_populate and
+ * do_mmap); NULL when this kernel does not let it.
  */
-#define VP_MLOCK_WAYS 3
-struct mlock_bpf *vp_mlock_attach(size_t way, uint32_t filter_tgid, const char **how);
+struct mlock_bpf *vp_mlock_attach(uint32_t filter_tgid);
 
 /* Whether tracefs has events/@path ("vfio_type1", "iommu/map"), wherever it is mounted. */
 bool vp_trace_events(const char *path);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bpf/mlock.bpf.c in a kernel that lets it attach: the lab's kernels (run
- * in the guest by the modes tiers), where it must pass every way the
- * kernel allows, kprobes always.  A kernel that attaches no kprobes
+ * in the guest by the modes tiers), where it must pass.  A kernel that attaches no kprobes
  * (this machine's own, which runs BPF but no tracing attachments) makes
  * it exit 77, which tests/host/run.sh reports as a skip and the lab as a
  * failure.
@@ -36,8 +35,8 @@ static int silent(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 }
 
 /*
- * A process's own locking (bpf/mlock.bpf.c), attached every way this
- * kernel lets it, kprobes always: mlock_child locks 8 MiB under mlockall,
+ * A process's own locking (bpf/mlock.bpf.c), attached by its kprobes:
+ * mlock_child locks 8 MiB under mlockall,
  * maps the 8 MiB again over itself (MAP_FIXED), and then lets 7 MiB go.
  * The peak kept is the VmLck it read itself at its peak (the oracle), not
  * the lower one at its end; the most asked for is that plus the 8 MiB the
@@ -91,51 +90,36 @@ static void end_child(struct child *c)
 
 static void test_own_locking(void **state)
 {
-	size_t ran = 0;
+	struct mlock_bpf *m = vp_mlock_attach(0);
+	struct vp_proc_locked pl;
+	long peak_kb = -1, end_kb = -1;
+	struct child c;
+	char line[64] = "";
+	__u32 tgid;
+	ssize_t n;
 
 	(void)state;
-	for (size_t k = 0; k < VP_MLOCK_WAYS; k++) {
-		const char *how = "?";
-		struct mlock_bpf *m = vp_mlock_attach(k, 0, &how);
-		struct vp_proc_locked pl;
-		long peak_kb = -1, end_kb = -1;
-		struct child c;
-		char line[64] = "";
-		__u32 tgid;
-		ssize_t n;
+	assert_non_null(m);
+	c = spawn_child("lock");
+	n = read(c.out, line, sizeof(line) - 1);
+	assert_true(n > 0);
+	assert_int_equal(sscanf(line, "%ld %ld", &peak_kb, &end_kb), 2);
+	assert_true(peak_kb >= 8192 && end_kb < peak_kb - 4096);
+	tgid = (__u32)c.pid;
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(m->maps.proc_locked), &tgid, &pl), 0);
+	assert_int_equal(pl.peak_pages * 4, peak_kb);
+	assert_int_equal(pl.need_pages * 4, peak_kb + 8192);
+	assert_true(pl.events >= 3);
+	end_child(&c);
 
-		if (!m) {
-			/* the kprobes (the last way) must attach; fentry where the kernel can */
-			assert_true(k < VP_MLOCK_WAYS - 1);
-			fprintf(stderr, "test_mlock: way %zu: not on this kernel\n", k);
-			continue;
-		}
-		ran++;
-		c = spawn_child("lock");
-		n = read(c.out, line, sizeof(line) - 1);
-		assert_true(n > 0);
-		assert_int_equal(sscanf(line, "%ld %ld", &peak_kb, &end_kb), 2);
-		assert_true(peak_kb >= 8192 && end_kb < peak_kb - 4096);
-		tgid = (__u32)c.pid;
-		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(m->maps.proc_locked), &tgid, &pl),
-				 0);
-		assert_int_equal(pl.peak_pages * 4, peak_kb);
-		assert_int_equal(pl.need_pages * 4, peak_kb + 8192);
-		assert_true(pl.events >= 3);
-		end_child(&c);
-
-		c = spawn_child("populate");
-		n = read(c.out, line, sizeof(line) - 1);
-		assert_true(n > 0);
-		tgid = (__u32)c.pid;
-		assert_int_not_equal(
-		    bpf_map_lookup_elem(bpf_map__fd(m->maps.proc_locked), &tgid, &pl), 0);
-		end_child(&c);
-		mlock_bpf__destroy(m);
-		fprintf(stderr, "test_mlock: %s: peak %ld kB, asked %ld kB\n", how, peak_kb,
-			peak_kb + 8192);
-	}
-	assert_true(ran > 0);
+	c = spawn_child("populate");
+	n = read(c.out, line, sizeof(line) - 1);
+	assert_true(n > 0);
+	tgid = (__u32)c.pid;
+	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(m->maps.proc_locked), &tgid, &pl), 0);
+	end_child(&c);
+	mlock_bpf__destroy(m);
+	fprintf(stderr, "test_mlock: kprobe: peak %ld kB, asked %ld kB\n", peak_kb, peak_kb + 8192);
 }
 
 int main(void)
@@ -144,11 +128,10 @@ int main(void)
 	    cmocka_unit_test(test_own_locking),
 	};
 
-	const char *how;
 	struct mlock_bpf *m;
 
 	libbpf_set_print(silent);
-	m = vp_mlock_attach(VP_MLOCK_WAYS - 1, 0, &how);
+	m = vp_mlock_attach(0);
 	mlock_bpf__destroy(m);
 	if (!m) {
 		fprintf(stderr, "test_mlock: this kernel attaches no kprobe to __mm_populate and "
