@@ -429,7 +429,6 @@ static void watch_mlock(struct vp_loader *l, const struct vp_opts *o)
 
 	l->mlock = vp_mlock_attach(o->filter_tgid);
 	l->mlock_since_ns = since;
-	l->mlock_how = l->mlock ? "kprobe" : NULL;
 	if (!l->mlock && verbose)
 		fprintf(stderr, "vfiopin: processes' own mlock is not watched: no kprobe attaches "
 				"to __mm_populate and do_mmap\n");
@@ -989,7 +988,7 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 	s->retired = l->retired;
 	s->gen = ++l->gen;
 	s->mode = vp_mode_names[l->mode];
-	s->mlock_watch = l->mlock_how;
+	s->mlock_watch = l->mlock ? "kprobe" : NULL;
 	free(l->prev);
 	l->prev = raw;
 	l->nprev = s->n;

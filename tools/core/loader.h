@@ -97,7 +97,6 @@ struct vp_loader {
 	/* processes' own locking (bpf/mlock.bpf.c); NULL when not watched */
 	struct mlock_bpf *mlock;
 	uint64_t mlock_since_ns; /* when the watch began (CLOCK_MONOTONIC) */
-	const char *mlock_how;	 /* "kprobe", or NULL when not watched */
 };
 
 typedef int (*vp_event_fn)(void *ctx, const void *data, size_t len);
