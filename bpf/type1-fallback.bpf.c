@@ -13,8 +13,30 @@
  * vfio_pin/unpin_pages_remote (passthrough pinning).  Userspace loads one
  * family (fe_/fx_ or kp_/kr_) and none of the raw_tp programs.
  *
- * What they cannot see is not faked: per-page pins and refcounts,
- * invalidations, re-accounting and leaked pins happen in inlined code.
+ * What type1 does in inlined code is rebuilt from the calls around it,
+ * never faked:
+ *  - per-page pins and refcounts: a vendor driver's pins are kept here per
+ *    container and IOVA (fb_pins), from every vfio_pin_pages and
+ *    vfio_unpin_pages call that returned, exactly as type1 keeps its
+ *    vfio_pfn (a pin of a page held raises its count, an unpin of a page
+ *    not held does nothing); the per-page handler runs for each page;
+ *  - leaked pins: what that record still holds when the container is
+ *    released (type1 removes every mapping then, pins or not);
+ *  - invalidations: type1 calls the vendor drivers from inside
+ *    VFIO_IOMMU_UNMAP_DMA, in the unmapping thread, until a mapping's pins
+ *    are gone, then removes the mapping (vfio_remove_dma, which starts with
+ *    vfio_unmap_unpin): the pins released in that thread before each
+ *    removal are one invalidation of that mapping;
+ *  - DMA unmaps and re-accounting: vfio_unmap_unpin is called once per
+ *    mapping, with do_accounting false only to re-account; it unpins
+ *    through vfio_unpin_pages_remote when the mapping was in an IOMMU
+ *    domain.
+ * vfio_unmap_unpin's programs are loaded when the running kernel has it
+ * as a function of its own (userspace looks); without them the last two
+ * stay unavailable.  Not rebuilt: how many devices were notified and
+ * whether a mapping needed a second round (vfio_notify_dma_unmap is
+ * inlined), and so an invalidation's duration.
+ *
  * Containers get their ids here, in order of first sight; the kernel's
  * pointer is only a map key.  Each entry stashes what its exit needs per
  * thread, so kretprobes (which see no arguments) work the same way.
@@ -22,6 +44,8 @@
 #define FB_MAP_DMA   0x3b71 /* VFIO_IOMMU_MAP_DMA */
 #define FB_UNMAP_DMA 0x3b72 /* VFIO_IOMMU_UNMAP_DMA */
 #define FB_MAX_ERRNO 4095
+/* VFIO_PIN_PAGES_MAX_ENTRIES: the most one vfio_pin_pages call may ask for */
+#define FB_MAX_PIN_PAGES 512
 
 enum fb_fn {
 	FB_OPEN,
@@ -33,7 +57,8 @@ enum fb_fn {
 	FB_IOCTL,
 	FB_ACCT,
 	FB_PIN_REMOTE,
-	FB_UNPIN_REMOTE
+	FB_UNPIN_REMOTE,
+	FB_UNMAP_UNPIN
 };
 
 /* what an entry leaves for its exit (key: tid << 8 | fn) */
@@ -43,14 +68,26 @@ struct fb_call {
 	__u32 tgid;
 };
 
-/* the type1 call in progress in a thread (key: tid) */
+/*
+ * The type1 call in progress in a thread (key: tid): the outermost one.
+ * A vendor driver's pins and unpins made inside another call (its
+ * invalidation callback, run by UNMAP_DMA) leave it as it is.
+ */
 struct fb_cur {
 	__u32 cid;
 	__u32 in_attach;
 	__u32 acct_hit; /* mm_lock_acct refused with ENOMEM in this call */
-	__u32 pad;
+	__u32 in_unmap; /* a VFIO_IOMMU_UNMAP_DMA */
 	__u64 replay_pages;
 	__u64 map_pinned;
+	__u64 inv_pages; /* pins released inside the UNMAP_DMA since its last removal */
+};
+
+/* a vendor-pinned page: its container and IOVA (fb_pins' key) */
+struct fb_pin_key {
+	__u32 cid;
+	__u32 pad;
+	__u64 iova;
 };
 
 __u32 fb_next_cid = 0;
@@ -75,6 +112,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fb_cur);
 } fb_cur SEC(".maps");
+
+/*
+ * (cid, IOVA) -> the page's references: type1's vfio_pfn ref_count, as
+ * the calls that returned left it.  Full: the page goes uncounted and
+ * the drop is counted (map_full).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct fb_pin_key);
+	__type(value, __u32);
+} fb_pins SEC(".maps");
 
 /* group id -> emulated (detach_group does not say) */
 struct {
@@ -193,6 +243,14 @@ static __always_inline int fb_release_entry(void *iommu)
 	return 0;
 }
 
+/* bpf_for_each_map_elem: drop container *@cid's pages from fb_pins */
+static long fb_forget_pin(void *map, struct fb_pin_key *k, __u32 *ref, __u32 *cid)
+{
+	if (k->cid == *cid)
+		bpf_map_delete_elem(map, k);
+	return 0;
+}
+
 static __always_inline int fb_release_exit(void)
 {
 	struct fb_call c;
@@ -202,10 +260,16 @@ static __always_inline int fb_release_exit(void)
 	if (!fb_unstash(FB_RELEASE, &c))
 		return 0;
 	bpf_map_delete_elem(&fb_ids, &c.a[0]);
-	/* the release removes every mapping (vfio_remove_dma is not hooked) */
+	/*
+	 * The release removes every mapping: the vendor pins still there are
+	 * leaked (type1 frees the mappings, not the pins), one per page.
+	 */
 	vc = container(VP_EV_MAX, c.cid, c.tgid, 0);
-	if (vc)
+	if (vc) {
 		vc->mapped_pages = 0;
+		inc(&vc->leaked, vc->pages_pinned);
+	}
+	bpf_for_each_map_elem(&fb_pins, fb_forget_pin, &c.cid, 0);
 	return on_container(VP_EV_CONTAINER_RELEASE, c.cid, c.tgid, 0, 0, 0);
 }
 
@@ -279,24 +343,96 @@ static __always_inline int fb_detach_exit(void)
 static __always_inline int fb_pin_entry(__u32 fn, void *iommu, __u64 iova, __s32 npage, __s32 prot)
 {
 	__u32 cid = fb_cid(iommu);
+	bool outer = !fb_current();
 
-	fb_enter(cid);
-	fb_stash(fn, cid, iova, (__u64)npage, (__u64)prot, 0, 0);
+	/* inside another type1 call (an invalidation's unpins) that call stays current */
+	if (outer)
+		fb_enter(cid);
+	fb_stash(fn, cid, iova, (__u64)npage, (__u64)prot, outer, 0);
 	return on_pin_begin(fn == FB_PIN ? VP_EV_PIN_BEGIN : VP_EV_UNPIN_BEGIN, cid, fb_tgid(),
 			    iova, npage, prot, true);
 }
 
+/* what fb_page needs of the call */
+struct fb_pages {
+	__u32 cid;
+	__u32 tgid;
+	__u64 iova;
+	__u64 released; /* pages whose last reference an unpin dropped */
+	bool pin;
+};
+
+/*
+ * bpf_loop: page @i of a vendor driver's call that returned, as type1
+ * treated it (vfio_iova_get_vfio_pfn, vfio_add_to_pfn_list,
+ * vfio_iova_put_vfio_pfn), then the per-page handler with the ref_count
+ * the page was left with.
+ */
+static long fb_page(__u32 i, struct fb_pages *x)
+{
+	struct fb_pin_key k = {.cid = x->cid, .iova = x->iova + ((__u64)i << VP_PAGE_SHIFT)};
+	__u32 one = 1, *ref, old;
+
+	ref = bpf_map_lookup_elem(&fb_pins, &k);
+	if (x->pin) {
+		if (!ref) {
+			if (!bpf_map_update_elem(&fb_pins, &k, &one, BPF_NOEXIST)) {
+				on_page(VP_EV_PIN_PAGE, x->cid, x->tgid, k.iova, 1, true);
+				return 0;
+			}
+			/* another thread's pin came first, or no room */
+			ref = bpf_map_lookup_elem(&fb_pins, &k);
+			if (!ref) {
+				GINC(drop_map_full);
+				return 0;
+			}
+		}
+		old = __sync_fetch_and_add(ref, 1);
+		on_page(VP_EV_PIN_PAGE, x->cid, x->tgid, k.iova, old + 1, false);
+		return 0;
+	}
+	/* type1 ignores an unpin of a page it does not hold */
+	if (!ref)
+		return 0;
+	old = __sync_fetch_and_add(ref, -1);
+	if (old <= 1) {
+		bpf_map_delete_elem(&fb_pins, &k);
+		x->released++;
+		on_page(VP_EV_UNPIN_PAGE, x->cid, x->tgid, k.iova, 0, true);
+	} else {
+		on_page(VP_EV_UNPIN_PAGE, x->cid, x->tgid, k.iova, old - 1, false);
+	}
+	return 0;
+}
+
 static __always_inline int fb_pin_exit(__u32 fn, __s32 ret)
 {
+	struct fb_pages x = {.pin = fn == FB_PIN};
+	struct fb_cur *cur;
 	struct fb_call k;
 	__u64 dur, unused;
 
-	fb_leave();
 	if (!fb_unstash(fn, &k))
 		return 0;
+	cur = fb_current();
+	if (k.a[3])
+		fb_leave();
 	/* vfio_iommu_type1_unpin_pages returns nothing: it unpins what it is asked */
 	if (fn == FB_UNPIN)
 		ret = (__s32)k.a[1];
+	/*
+	 * A pin that failed took back what it had pinned (pin_unwind): the
+	 * record is as it was.  Its pages up to the failure and their
+	 * unwinding are not seen (the tracepoints show them).
+	 */
+	if (ret > 0) {
+		x.cid = k.cid;
+		x.tgid = k.tgid;
+		x.iova = k.a[0];
+		bpf_loop(ret < FB_MAX_PIN_PAGES ? ret : FB_MAX_PIN_PAGES, fb_page, &x, 0);
+		if (cur && !k.a[3] && cur->in_unmap)
+			cur->inv_pages += x.released;
+	}
 	dur = span_end(fn == FB_PIN ? VP_SPAN_PIN : VP_SPAN_UNPIN, bpf_ktime_get_ns(), &unused);
 	return on_pin_end(fn == FB_PIN ? VP_EV_PIN_END : VP_EV_UNPIN_END, k.cid, k.tgid, k.a[0],
 			  (__s32)k.a[1], (__s32)k.a[2], ret, dur);
@@ -310,6 +446,7 @@ static __always_inline int fb_pin_exit(__u32 fn, __s32 ret)
  */
 static __always_inline int fb_ioctl_entry(void *iommu, __u32 cmd, __u64 arg)
 {
+	struct fb_cur *cur;
 	__u32 cid;
 	__u64 iova = 0, size = 0;
 
@@ -318,7 +455,9 @@ static __always_inline int fb_ioctl_entry(void *iommu, __u32 cmd, __u64 arg)
 		return 0;
 	}
 	cid = fb_cid(iommu);
-	fb_enter(cid);
+	cur = fb_enter(cid);
+	if (cur && cmd == FB_UNMAP_DMA)
+		cur->in_unmap = 1;
 	if (cmd == FB_MAP_DMA) {
 		struct fb_dma_map m = {};
 
@@ -337,6 +476,24 @@ static __always_inline int fb_ioctl_entry(void *iommu, __u32 cmd, __u64 arg)
 	return 0;
 }
 
+/*
+ * The pins an UNMAP_DMA's vendor drivers released since the last mapping
+ * it removed: one invalidation of the mapping about to go.
+ */
+static __always_inline void fb_invalidated(struct fb_cur *cur, __u32 tgid)
+{
+	struct vp_container *c;
+
+	if (!cur || !cur->in_unmap || !cur->inv_pages)
+		return;
+	c = container(VP_EV_MAX, cur->cid, tgid, 0);
+	if (c) {
+		inc(&c->invalidations, 1);
+		inc(&c->inv_pages, cur->inv_pages);
+	}
+	cur->inv_pages = 0;
+}
+
 static __always_inline int fb_ioctl_exit(__s64 ret)
 {
 	struct fb_cur *cur = fb_current();
@@ -346,6 +503,8 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 
 	if (!fb_unstash(FB_IOCTL, &k) || (k.a[0] != FB_MAP_DMA && k.a[0] != FB_UNMAP_DMA))
 		return 0;
+	/* an unmap that failed after its drivers let go */
+	fb_invalidated(cur, k.tgid);
 	fb_leave();
 	if (k.a[0] == FB_MAP_DMA) {
 		/* pinned pages were counted as vfio_pin_pages_remote returned them */
@@ -416,7 +575,13 @@ static __always_inline int fb_remote_exit(__u32 fn, __s64 ret)
 	if (!c)
 		return 0;
 	if (fn == FB_UNPIN_REMOTE) {
+		__u64 uk = (__u64)fb_tid() << 8 | FB_UNMAP_UNPIN;
+		struct fb_call *uu = bpf_map_lookup_elem(&fb_calls, &uk);
+
 		dec(&c->pt_pages, k.a[0]);
+		/* the mapping being unmapped was in an IOMMU domain */
+		if (uu)
+			uu->a[1] = 1;
 		return 0;
 	}
 	/*
@@ -432,6 +597,44 @@ static __always_inline int fb_remote_exit(__u32 fn, __s64 ret)
 		cur->replay_pages += ret;
 	else if (cur)
 		cur->map_pinned += ret;
+	return 0;
+}
+
+/*
+ * vfio_unmap_unpin(iommu, dma, do_accounting): once per mapping removed
+ * (vfio_remove_dma, first thing) and per mapping re-accounted
+ * (do_accounting false, nothing else passes it).  The tracepoints count a
+ * DMA unmap where it unmapped from an IOMMU domain: here, where
+ * vfio_unpin_pages_remote ran inside it.
+ */
+static __always_inline int fb_unmap_unpin_entry(bool do_accounting)
+{
+	struct fb_cur *cur = fb_current();
+	struct vp_container *c;
+
+	/* its exit finds its entry even when no call of type1 was seen to begin */
+	fb_stash(FB_UNMAP_UNPIN, cur ? cur->cid : 0, do_accounting, 0, 0, 0, 0);
+	if (!cur)
+		return 0;
+	fb_invalidated(cur, fb_tgid());
+	if (!do_accounting) {
+		c = container(VP_EV_MAX, cur->cid, fb_tgid(), 0);
+		if (c)
+			inc(&c->reaccounts, 1);
+	}
+	return 0;
+}
+
+static __always_inline int fb_unmap_unpin_exit(void)
+{
+	struct vp_container *c;
+	struct fb_call k;
+
+	if (!fb_unstash(FB_UNMAP_UNPIN, &k) || !k.cid || !k.a[1])
+		return 0;
+	c = container(VP_EV_MAX, k.cid, k.tgid, 0);
+	if (c)
+		inc(&c->dma_unmaps, 1);
 	return 0;
 }
 
@@ -541,3 +744,8 @@ FB_ENTRY(vfio_unpin_pages_remote, unpin_remote,
 FB_EXIT(vfio_unpin_pages_remote, unpin_remote,
 	(void *dma, dma_addr_t iova, unsigned long pfn, long npage, bool do_accounting), long,
 	fb_remote_exit(FB_UNPIN_REMOTE, ret))
+
+FB_ENTRY(vfio_unmap_unpin, unmap_unpin, (void *iommu, void *dma, bool do_accounting),
+	 fb_unmap_unpin_entry(do_accounting))
+FB_EXIT(vfio_unmap_unpin, unmap_unpin, (void *iommu, void *dma, bool do_accounting), long,
+	fb_unmap_unpin_exit())

@@ -2,8 +2,10 @@
 # The same workload observed at once in tracepoint, fentry and kprobe mode
 # on the patched kernel: the fallback modes must give the same counts
 # (pins, unpins, locked memory, limit hits, MAP_DMA, passthrough pages,
-# replays) as the tracepoints, and leave out, not zero, what they cannot
-# see.  On a stock kernel (no tracepoints) fentry and kprobe must agree
+# replays; distinct pages, references, new pins and bumps, releases and
+# drops, refcount histograms, DMA unmaps, re-accounting, invalidations and
+# their pages, leaked pins) as the tracepoints, and leave out, not zero,
+# what they cannot see.  On a stock kernel (no tracepoints) fentry and kprobe must agree
 # with each other.  In every mode the figures the clients can check are
 # checked against them (report.py modes).  Containers are matched by their
 # owner (the ids differ by mode).  Also: --mode=auto's choice, and a
@@ -14,6 +16,9 @@ set -uo pipefail
 V=$TOP/build/vfiopin
 load_mpin
 M1=$(create_mdev 1)
+# a vendor driver that keeps its pins when the VM goes (VM 5's leak)
+M2=$(create_mdev 2)
+echo 1 > "/sys/bus/mdev/devices/$M2/mpin/leak_on_close"
 read -r E1 _ <<< "$(bind_edu)"
 
 # a process's own locking (bpf/mlock.bpf.c), by fentry and by kprobe, its
@@ -34,7 +39,7 @@ for m in "${MODES[@]}"; do
 	for _ in $(seq 1200); do grep -q 'attached to' "$OUT/modes-$m.err" && break; sleep 0.1; done
 	check_cmd "$m mode attached" grep -q 'attached to' "$OUT/modes-$m.err"
 done
-grep -q "with fentry (no vfio_type1 tracepoints: per-page pins" "$OUT/modes-fentry.err" &&
+grep -q "with fentry (no vfio_type1 tracepoints: the devices an invalidation notified, its retries and its latency are unavailable)" "$OUT/modes-fentry.err" &&
 	pass "fentry mode says what it cannot see" || fail "fentry message: $(cat "$OUT/modes-fentry.err")"
 
 # 1: mdev pins up to its limit and one page over; 2: passthrough, one of
@@ -56,6 +61,16 @@ check_eq "VM 3 (mdev, then passthrough hotplug)" $? 0
 "$VMM" --mem 16M --memlock 4M attach "$E1" map 0 1M map=ENOMEM 0x100000 15M unmap 0 1M \
 	detach "$E1" > "$OUT/modes-vm4.json"
 check_eq "VM 4 (MAP_DMA over the limit)" $? 0
+# 5: two drivers pin one mapping (one page of it thrice), which is then
+# unmapped: an invalidation; the leaking driver's pins of the other
+# mapping outlive the VM (leaked pins, and type1 WARNs at the release)
+"$VMM" --mem 16M --memlock 16M attach "$M1" attach "$M2" map 0 8M map 0x800000 8M \
+	pin "$M1" 0x800000 16 pin "$M2" 0x800000 16 pin "$M1" 0x800000 4 pin "$M2" 0 8 \
+	unmap 0x800000 8M > "$OUT/modes-vm5.json"
+check_eq "VM 5 (invalidation, leak)" $? 0
+echo "pages=$(mdev_counter "$M2" pages) pinned=$(mdev_counter "$M2" pinned)" > "$OUT/modes-vm5-driver.txt"
+check_eq "VM 5: the leaking driver still holds its 8 pages, once each" \
+	"$(cat "$OUT/modes-vm5-driver.txt")" "pages=8 pinned=8"
 
 for m in "${MODES[@]}"; do
 	kill -INT "${pid[$m]}"

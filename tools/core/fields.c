@@ -57,9 +57,14 @@ uint64_t vp_field_get(const struct vp_container *c, enum vp_field_id id)
 	return v;
 }
 
-bool vp_field_available(enum vp_field_id id, bool partial)
+bool vp_flags_available(unsigned int flags, unsigned int lacks)
 {
-	return !(vp_fields[id].flags & (partial ? VP_FF_TP : VP_FF_FB));
+	return !(flags & lacks);
+}
+
+bool vp_field_available(enum vp_field_id id, unsigned int lacks)
+{
+	return vp_flags_available(vp_fields[id].flags, lacks);
 }
 
 void vp_fields_add(struct vp_container *total, const struct vp_container *c)

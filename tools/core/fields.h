@@ -15,6 +15,9 @@
  *            VP_FF_TP: only the tracepoints give it (in fentry/kprobe mode
  *            JSON null, no series, "-" in a column); VP_FF_FB: only
  *            fentry/kprobe mode gives it (likewise in tracepoint mode);
+ *            VP_FF_UU: fentry/kprobe mode gives it only with its
+ *            vfio_unmap_unpin probe (loaded where the kernel has that
+ *            function);
  *            VP_FF_NOSUM: a total does not add it up (a peak);
  *            VP_FF_SIGNED: two's complement, may be negative
  *   COL      its column in top and stat's table (NULL: none)
@@ -80,21 +83,21 @@
 	X(UNPIN_PAGES_REQ, MDEV, "unpin_pages_requested", "unpin_pages_requested_total", COUNTER,  \
 	  "pages", unpin_pages_req, 0, NULL, "Pages asked for by vfio_unpin_pages calls.")         \
 	X(PAGES_PINNED, MDEV, "pages_pinned", "mdev_pinned_pages", GAUGE, "pages", pages_pinned,   \
-	  VP_FF_TP, "MDEV",                                                                        \
+	  0, "MDEV",                                                                               \
 	  "Distinct guest pages pinned now through vfio_pin_pages (mdev/vendor drivers).")         \
-	X(PIN_REFS, MDEV, "pin_refs", "mdev_pin_references", GAUGE, "references", pin_refs,        \
-	  VP_FF_TP, NULL, "References held now on mdev-pinned pages (sum of vfio_pfn ref_count).") \
-	X(PIN_NEW, MDEV, "new_pins", "pins_total", COUNTER, "pages", pin_new, VP_FF_TP, NULL,      \
+	X(PIN_REFS, MDEV, "pin_refs", "mdev_pin_references", GAUGE, "references", pin_refs, 0,     \
+	  NULL, "References held now on mdev-pinned pages (sum of vfio_pfn ref_count).")           \
+	X(PIN_NEW, MDEV, "new_pins", "pins_total", COUNTER, "pages", pin_new, 0, NULL,             \
 	  "Pages newly pinned through vfio_pin_pages (a vfio_pfn created).")                       \
 	X(PIN_BUMPS, MDEV, "refcount_bumps", "pin_refcount_raises_total", COUNTER, "pages",        \
-	  pin_bumps, VP_FF_TP, NULL,                                                               \
+	  pin_bumps, 0, NULL,                                                                      \
 	  "vfio_pin_pages of a page already pinned (its ref_count "                                \
 	  "raised).")                                                                              \
 	X(UNPIN_RELEASED, MDEV, "released_pages", "unpins_total", COUNTER, "pages",                \
-	  unpin_released, VP_FF_TP, NULL,                                                          \
+	  unpin_released, 0, NULL,                                                                 \
 	  "Pages released by vfio_unpin_pages (their last reference dropped).")                    \
 	X(UNPIN_DROPS, MDEV, "refcount_drops", "unpin_refcount_drops_total", COUNTER, "pages",     \
-	  unpin_drops, VP_FF_TP, NULL,                                                             \
+	  unpin_drops, 0, NULL,                                                                    \
 	  "vfio_unpin_pages of a page still referenced after it (its ref_count lowered).")         \
 	X(MAPPED_PAGES, PT, "mapped_pages", "mapped_pages", GAUGE, "pages", mapped_pages, 0, NULL, \
 	  "Pages covered by the container's live DMA mappings.")                                   \
@@ -106,7 +109,7 @@
 	X(DMA_MAP_FAILURES, PT, "dma_map_failures", "dma_map_failures_total", COUNTER, "calls",    \
 	  dma_map_failures, 0, NULL, "VFIO_IOMMU_MAP_DMA calls that failed.")                      \
 	X(DMA_UNMAPS, PT, "dma_unmaps", "dma_unmaps_total", COUNTER, "mappings", dma_unmaps,       \
-	  VP_FF_TP, NULL,                                                                          \
+	  VP_FF_UU, NULL,                                                                          \
 	  "DMA mappings unmapped and unpinned (by VFIO_IOMMU_UNMAP_DMA, one per mapping).")        \
 	X(UNMAP_CALLS, PT, "unmap_calls", "unmap_calls_total", COUNTER, "calls", unmap_calls,      \
 	  VP_FF_FB, NULL,                                                                          \
@@ -118,7 +121,7 @@
 	X(REPLAY_PAGES, PT, "replay_pages", "replay_pages_total", COUNTER, "pages", replay_pages,  \
 	  0, NULL, "Pages pinned by replays.")                                                     \
 	X(REACCOUNTS, PT, "reaccounts", "reaccounts_total", COUNTER, "mappings", reaccounts,       \
-	  VP_FF_TP, NULL,                                                                          \
+	  VP_FF_UU, NULL,                                                                          \
 	  "Mappings re-accounted when the last IOMMU-backed group left (one per mapping: an "      \
 	  "unplug from a VM of five mappings counts five).")                                       \
 	X(GROUP_ATTACHES, GROUPS, "attaches", "group_attaches_total", COUNTER, "events",           \
@@ -126,16 +129,16 @@
 	X(GROUP_DETACHES, GROUPS, "detaches", "group_detaches_total", COUNTER, "events",           \
 	  group_detaches, 0, NULL, "IOMMU groups detached from the container.")                    \
 	X(INVALIDATIONS, INV, "count", "invalidations_total", COUNTER, "events", invalidations,    \
-	  VP_FF_TP, "INV", "Invalidations of vendor-driver pins by a DMA unmap.")                  \
-	X(INV_PAGES, INV, "pages", "invalidated_pages_total", COUNTER, "pages", inv_pages,         \
-	  VP_FF_TP, NULL, "Pinned pages the invalidation notifications dropped.")                  \
+	  VP_FF_UU, "INV", "Invalidations of vendor-driver pins by a DMA unmap.")                  \
+	X(INV_PAGES, INV, "pages", "invalidated_pages_total", COUNTER, "pages", inv_pages, 0,      \
+	  NULL, "Pinned pages the invalidation notifications dropped.")                            \
 	X(INV_RETRIES, INV, "retries", "invalidation_retries_total", COUNTER, "events",            \
 	  inv_retries, VP_FF_TP, NULL, "Times a DMA unmap had to notify vendor drivers again.")    \
 	X(INV_DEVICES, INV, "devices_notified", "invalidation_notifications_total", COUNTER,       \
 	  "devices", inv_devices, VP_FF_TP, NULL,                                                  \
 	  "Vendor drivers notified by invalidations (one per device per invalidation).")           \
-	X(LEAKED, TOP, "leaked_pins", "leaked_pins_total", COUNTER, "pages", leaked, VP_FF_TP,     \
-	  "LEAK", "mdev pins still held when their mapping was removed (a vendor driver leak).")
+	X(LEAKED, TOP, "leaked_pins", "leaked_pins_total", COUNTER, "pages", leaked, 0, "LEAK",    \
+	  "mdev pins still held when their mapping was removed (a vendor driver leak).")
 
 enum vp_field_id {
 #define VP_FIELD_ID(id, ...) VP_FLD_##id,
@@ -156,6 +159,7 @@ enum vp_field_type { VP_FT_GAUGE, VP_FT_COUNTER };
 #define VP_FF_NOSUM  (1u << 2)
 #define VP_FF_SIGNED (1u << 3)
 #define VP_FF_FB     (1u << 4)
+#define VP_FF_UU     (1u << 5)
 
 struct vp_field {
 	const char *id; /* "LOCKED_VM" */
@@ -191,8 +195,14 @@ extern const struct vp_lat_field vp_lat_fields[VP_LAT_MAX];
 
 /* The raw counter of @c. */
 uint64_t vp_field_get(const struct vp_container *c, enum vp_field_id id);
-/* Whether a container seen in this mode (@partial: fentry/kprobe) has it. */
-bool vp_field_available(enum vp_field_id id, bool partial);
+/*
+ * What a mode lacks, in VP_FF_ source flags: tracepoint mode VP_FF_FB,
+ * fentry/kprobe mode VP_FF_TP, and VP_FF_UU without its vfio_unmap_unpin
+ * probe.  A figure (or histogram) of @flags is there unless it needs one.
+ */
+bool vp_flags_available(unsigned int flags, unsigned int lacks);
+/* Whether a container seen in a mode that @lacks these has figure @id. */
+bool vp_field_available(enum vp_field_id id, unsigned int lacks);
 /* Add every summable figure of @c into @total. */
 void vp_fields_add(struct vp_container *total, const struct vp_container *c);
 

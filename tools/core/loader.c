@@ -10,8 +10,10 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
+#include "fields.h"
 #include "loader.h"
 #include "vm.h"
 #include "vmname.h"
@@ -130,7 +132,7 @@ const struct vp_backend vp_type1 = {
     /* bpf/type1-fallback.bpf.c */
     .fallback_fns = "vfio_iommu_type1_open, _release, _attach_group, _detach_group, _pin_pages, "
 		    "_unpin_pages, _ioctl, mm_lock_acct, vfio_pin_pages_remote, "
-		    "vfio_unpin_pages_remote",
+		    "vfio_unpin_pages_remote (and vfio_unmap_unpin where it is)",
 };
 
 /* The mode a program belongs to, by its name's prefix. */
@@ -259,6 +261,42 @@ static int attach_all(struct vfiopin_bpf *skel, enum vp_mode mode, bool quiet, i
 	return 0;
 }
 
+/*
+ * Whether the running kernel has @fn as a function of its own that @mode
+ * can hook: a kprobe needs its symbol (/proc/kallsyms, an exact name: a
+ * ".isra" or ".constprop" clone has other arguments), fentry its BTF (the
+ * module's, /sys/kernel/btf/MODULE, or vmlinux's for a built-in driver).
+ * Both files are world-readable: no privilege is needed to look.
+ */
+static bool kernel_has_fn(const struct vp_backend *b, const char *fn, enum vp_mode mode)
+{
+	bool found = false;
+
+	if (mode == VP_MODE_KPROBE) {
+		FILE *f = fopen("/proc/kallsyms", "re");
+		char line[512], name[256];
+
+		if (!f)
+			return false;
+		while (!found && fgets(line, sizeof(line), f))
+			found = sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, fn);
+		fclose(f);
+	} else if (mode == VP_MODE_FENTRY) {
+		struct btf *vmlinux = btf__load_vmlinux_btf(), *mod = NULL;
+		char path[160];
+
+		if (!vmlinux)
+			return false;
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", b->module);
+		if (!access(path, R_OK))
+			mod = btf__parse_split(path, vmlinux);
+		found = btf__find_by_name_kind(mod ? mod : vmlinux, fn, BTF_KIND_FUNC) >= 0;
+		btf__free(mod);
+		btf__free(vmlinux);
+	}
+	return found;
+}
+
 /* Whether a backend's driver is there (built in, or its module loaded). */
 static bool backend_loaded(const struct vp_backend *b)
 {
@@ -292,6 +330,7 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	struct vfiopin_bpf *skel;
 	struct bpf_program *prog;
 	__u32 max, nslots;
+	bool uu;
 	size_t len;
 	void *m;
 	int err;
@@ -305,6 +344,17 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	/* configure: one family of programs, the options */
 	bpf_object__for_each_program(prog, skel->obj)
 	    bpf_program__set_autoload(prog, prog_mode(prog) == mode);
+	/* the fallback's optional probe, where the kernel has the function */
+	uu = mode != VP_MODE_TRACEPOINT && kernel_has_fn(&vp_type1, "vfio_unmap_unpin", mode);
+	if (!uu) {
+		bpf_program__set_autoload(skel->progs.fe_unmap_unpin, false);
+		bpf_program__set_autoload(skel->progs.fx_unmap_unpin, false);
+		bpf_program__set_autoload(skel->progs.kp_unmap_unpin, false);
+		bpf_program__set_autoload(skel->progs.kr_unmap_unpin, false);
+	} else if (verbose) {
+		fprintf(stderr, "vfiopin: vfio_unmap_unpin is there: DMA unmaps, re-accounting "
+				"and invalidations are counted\n");
+	}
 	/* the ends carry the calls' durations: the begins matter to the stream alone */
 	if (!o->events) {
 		bpf_program__set_autoload(skel->progs.tp_pin_begin, false);
@@ -375,6 +425,7 @@ static int try_mode(struct vp_loader *l, const struct vp_opts *o, enum vp_mode m
 	}
 	l->skel = skel;
 	l->mode = mode;
+	l->unmap_probe = uu;
 	l->slots = m;
 	l->nslots = nslots;
 	l->map_len = len;
@@ -564,9 +615,12 @@ int vp_open(struct vp_loader *l, const struct vp_opts *o, vp_event_fn fn, void *
 	else if (o->announce)
 		fprintf(stderr,
 			"vfiopin: attached to %d %s functions with %s (no %s "
-			"tracepoints: per-page pins, refcounts, invalidations, re-accounting "
-			"and leaks are unavailable); Ctrl-C ends\n",
-			n, b->name, vp_mode_names[l->mode], b->trace_system);
+			"tracepoints: the devices an invalidation notified, its retries and "
+			"its latency are unavailable%s); Ctrl-C ends\n",
+			n, b->name, vp_mode_names[l->mode], b->trace_system,
+			l->unmap_probe ? ""
+				       : ", and, without vfio_unmap_unpin, DMA unmaps, "
+					 "re-accounting and invalidations");
 	return 0;
 }
 
@@ -971,7 +1025,9 @@ int vp_snapshot_and_retire(struct vp_loader *l, struct vp_snapshot *s)
 		if (l->prev)
 			prev = bsearch(&r->c, l->prev, l->nprev, sizeof(*raw), cmp_cid);
 		vp_row_rate(r, prev, s->interval_s);
-		r->partial = l->mode != VP_MODE_TRACEPOINT;
+		r->lacks = l->mode == VP_MODE_TRACEPOINT
+			       ? VP_FF_FB
+			       : VP_FF_TP | (l->unmap_probe ? 0 : VP_FF_UU);
 	}
 	read_globals(l, &s->g);
 	if (vp_snapshot_derive(s)) {

@@ -62,6 +62,8 @@ struct ring_buffer;
 struct vp_loader {
 	struct vfiopin_bpf *skel;
 	enum vp_mode mode; /* the one attached */
+	/* fentry/kprobe: vfio_unmap_unpin's probe loaded (the kernel has it) */
+	bool unmap_probe;
 	/* the `containers` array, mapped: slot cid & (nslots - 1) */
 	struct vp_slot *slots;
 	size_t nslots, map_len;

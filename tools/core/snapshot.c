@@ -224,7 +224,7 @@ void vp_total(const struct vp_snapshot *s, struct vp_row *out)
 		vp_row_latency(out, s->lat_rows);
 		out->lat = s->lat_rows;
 	}
-	out->partial = s->n && s->rows[0].partial;
+	out->lacks = s->n ? s->rows[0].lacks : 0;
 	out->pins_per_s = rate;
 	snprintf(out->comm, sizeof(out->comm), "total");
 }

@@ -40,10 +40,10 @@ struct vp_row {
 	 */
 	const struct vp_lat *lat;
 	/*
-	 * observed without the tracepoints (fentry/kprobe): per-page pins,
-	 * refcounts, invalidations, re-accounting and leaks are unavailable
+	 * the sources its mode lacks (fields.h: VP_FF_TP in fentry/kprobe
+	 * mode, ...): the figures and histograms that need one are unavailable
 	 */
-	bool partial;
+	unsigned int lacks;
 };
 
 struct vp_vm; /* vm.h */

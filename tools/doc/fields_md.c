@@ -45,6 +45,7 @@ int main(void)
 		       f->flags & VP_FF_SIGNED ? ", signed" : "", f->col ? f->col : "",
 		       f->flags & VP_FF_TP   ? "unavailable"
 		       : f->flags & VP_FF_FB ? "only there"
+		       : f->flags & VP_FF_UU ? "with `vfio_unmap_unpin`"
 					     : "yes",
 		       f->help);
 	}

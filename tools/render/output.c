@@ -232,7 +232,7 @@ static json_t *jlats(const struct vp_row *r, bool hists)
 
 	for (int k = 0; k < VP_LAT_MAX; k++) {
 		const struct vp_lat_field *lf = &vp_lat_fields[k];
-		bool none = !r->lat || (r->partial && (lf->flags & VP_FF_TP));
+		bool none = !r->lat || !vp_flags_available(lf->flags, r->lacks);
 		char key[32];
 
 		snprintf(key, sizeof(key), hists ? "%s_ns" : "%s", lf->json);
@@ -249,7 +249,7 @@ static json_t *jfield(const struct vp_row *r, enum vp_field_id id)
 {
 	uint64_t v = vp_field_get(&r->c, id);
 
-	if (!vp_field_available(id, r->partial))
+	if (!vp_field_available(id, r->lacks))
 		return json_null();
 	if (vp_fields[id].flags & VP_FF_SIGNED)
 		return json_integer((json_int_t)(int64_t)v);
@@ -268,7 +268,7 @@ static json_t *jgroup(const struct vp_row *r, enum vp_field_group g, json_t *o)
 		if (vp_fields[i].group != g)
 			continue;
 		json_object_set_new(o, vp_fields[i].json, jfield(r, i));
-		any |= vp_field_available(i, r->partial);
+		any |= vp_field_available(i, r->lacks);
 	}
 	if (!any && g != VP_GRP_TOP && json_object_size(o)) {
 		json_decref(o);
@@ -295,8 +295,6 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 {
 	const struct vp_container *c = &r->c;
 	json_t *o = json_object();
-	/* what fentry/kprobe mode cannot see beyond the table: unavailable, not 0 */
-	bool p = r->partial;
 
 	json_object_set_new(o, "cid", jint(c->cid));
 	json_object_set_new(o, "tgid", jint(c->tgid));
@@ -330,9 +328,8 @@ json_t *vp_json_row(const struct vp_row *r, bool hists)
 	json_object_set_new(o, "pins_per_s", json_real(r->pins_per_s));
 	json_object_set_new(o, "latency", jlats(r, false));
 	json_object_set_new(o, "refcount",
-			    p ? json_null()
-			      : json_pack("{s:o,s:o}", "live", jrefhist(&c->ref_live), "bumps",
-					  jrefhist(&c->ref_bump)));
+			    json_pack("{s:o,s:o}", "live", jrefhist(&c->ref_live), "bumps",
+				      jrefhist(&c->ref_bump)));
 	if (hists)
 		json_object_set_new(o, "histograms", jlats(r, true));
 	return o;
@@ -610,7 +607,7 @@ static void format_cell(char *cell, size_t len, const struct column *col, const 
 		vp_fmt_ns(cell, len, r->pin_p99_ns);
 		break;
 	case COL_FIELD:
-		if (!vp_field_available(col->field, r->partial))
+		if (!vp_field_available(col->field, r->lacks))
 			snprintf(cell, len, "-");
 		else if (len >= 21)
 			vp_fmt_u64(cell, vp_field_get(&r->c, col->field));
@@ -767,7 +764,7 @@ void vp_print_hists(FILE *f, const struct vp_row *r)
 	for (int k = 0; k < VP_LAT_MAX; k++)
 		if (!r->lat)
 			fprintf(f, "\n%s: not read\n", vp_lat_fields[k].title);
-		else if (!(r->partial && (vp_lat_fields[k].flags & VP_FF_TP)))
+		else if (vp_flags_available(vp_lat_fields[k].flags, r->lacks))
 			print_lat(f, vp_lat_fields[k].title, &r->lat->h[k]);
 	fprintf(f, "\nref_count of live pinned pages: %llu pages\n",
 		(unsigned long long)vp_slots_total(c->ref_live.slots, VP_REF_SLOTS));

@@ -170,9 +170,6 @@ static void write_refcounts(FILE *f, const char *name, const struct vp_snapshot 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vp_refhist *h = (const void *)((const char *)&s->rows[i].c + off);
 
-		if (s->rows[i].partial)
-			continue;
-
 		for (int b = 1; b <= ref_top(&s->rows[i]); b++) {
 			refcount_label(buf, sizeof(buf), b);
 			sample(f, name, lb[i].s, buf, h->slots[b], false);
@@ -313,7 +310,7 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 		for (size_t i = 0; i < s->n; i++) {
 			uint64_t v = vp_field_get(&s->rows[i].c, k);
 
-			if (!vp_field_available(k, s->rows[i].partial))
+			if (!vp_field_available(k, s->rows[i].lacks))
 				continue;
 			if (fd->flags & VP_FF_BYTES)
 				v <<= VP_PAGE_SHIFT;
@@ -341,7 +338,7 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 		const struct vp_lat_field *lf = &vp_lat_fields[k];
 		char help[256];
 
-		if ((lf->flags & VP_FF_TP) && s->n && s->rows[0].partial)
+		if (s->n && !vp_flags_available(lf->flags, s->rows[0].lacks))
 			continue;
 		snprintf(help, sizeof(help), "%s All containers.", lf->help);
 		family(f, lf->prom, "histogram", help);
@@ -360,7 +357,7 @@ int vp_prom_write(FILE *f, const struct vp_snapshot *s, const struct vp_prom_inf
 
 			/* a container's histogram appears with its first observation */
 			if (r->lat && vp_hist_total(&r->lat->h[k]) &&
-			    !(r->partial && (lf->flags & VP_FF_TP)))
+			    vp_flags_available(lf->flags, r->lacks))
 				write_hist(f, name, &r->lat->h[k], &lb[i]);
 		}
 	}

@@ -17,7 +17,7 @@ release a
 want $RAM_KB; checkpoint a $RAM_KB
 release a
 want 2048; checkpoint a 2048
-check_vp @tp "S5: vfiopin: replays, reaccounts, peak locked pages" \
+check_vp "S5: vfiopin: replays, reaccounts, peak locked pages" \
 	"2 2 $RAM_PAGES" -- vpcs a passthrough.replays passthrough.reaccounts locked_peak_pages
 check_vp "S5: vfiopin: no limit hit" 0 -- vpc a limit_hits
 check_vp "S5: vfiopin: a replay per hotplug, each pinning all guest RAM" \

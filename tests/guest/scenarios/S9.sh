@@ -21,7 +21,7 @@ i=0
 for t in a b c d; do
 	check_eq @tp "S9: $t: trace pins - unpins vs its mdev's driver count" \
 		"$(pin_balance "$(cid_of $t)")" "$(mdev_counter "${M[$i]}" pinned)"
-	check_vp @tp "S9: $t: vfiopin: its container's references vs its mdev's driver count" \
+	check_vp "S9: $t: vfiopin: its container's references vs its mdev's driver count" \
 		"$(mdev_counter "${M[$i]}" pinned)" -- vpc $t mdev.pin_refs
 	check_vp "S9: $t: vfiopin: locked memory (kB) vs its VmLck" \
 		"$(vmlck_kb "${VPID[$t]}")" -- vp_kb "tgid=${VPID[$t]}"
