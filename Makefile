@@ -191,7 +191,7 @@ docs: $(BUILD)/fields_md
 host-tests: $(BUILD)/fields_md $(BUILD)/test_unit $(BUILD)/test_unit-san $(BUILD)/test_bpf \
 	$(BUILD)/test_mlock \
 	$(BUILD)/export_synth $(BUILD)/export_synth-san $(BUILD)/churn_synth-san $(BUILD)/bench_top \
-	$(BUILD)/bench_events $(FUZZ_TARGETS)
+	$(BUILD)/bench_events $(BUILD)/bench_fallback $(FUZZ_TARGETS)
 
 # Synthetic containers for the exporter's host tests (ASan + UBSan) and the
 # benchmarks (plain).
@@ -219,8 +219,24 @@ $(BUILD)/churn_synth-san: $(BUILD)/obj-san/tests/host/bench/churn_synth.o $(SYNT
 $(BUILD)/bench_events: $(BUILD)/obj/tests/host/bench/bench_events.o $(LIB)
 	$(CC) -o $@ $^ $(TOOL_LIBS)
 
-bench-events: $(BUILD)/bench_events
+bench-events: $(BUILD)/bench_events $(BUILD)/bench_fallback
 	$(BUILD)/bench_events | tee $(BUILD)/bench-events.json
+	$(BUILD)/bench_fallback | tee $(BUILD)/bench-fallback.json
+
+# the fallback's handlers under raw_tp programs the host can run
+$(BUILD)/fb_bench.bpf.o: tests/host/bench/fb_bench.bpf.c bpf/type1-fallback.bpf.c bpf/core.bpf.h \
+	bpf/vfiopin.h vmlinux.h
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/fb_bench.skel.h: $(BUILD)/fb_bench.bpf.o
+	bpftool gen skeleton $< name fb_bench_bpf > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/obj/tests/host/bench/bench_fallback.o: $(BUILD)/fb_bench.skel.h
+
+$(BUILD)/bench_fallback: $(BUILD)/obj/tests/host/bench/bench_fallback.o
+	$(CC) -o $@ $^ $(TOOL_LIBS)
 
 bench-export: $(BUILD)/export_synth
 	tests/host/bench/bench-export.sh 1000 20 | tee $(BUILD)/bench-export.json

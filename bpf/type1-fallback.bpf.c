@@ -83,11 +83,21 @@ struct fb_cur {
 	__u64 inv_pages; /* pins released inside the UNMAP_DMA since its last removal */
 };
 
-/* a vendor-pinned page: its container and IOVA (fb_pins' key) */
-struct fb_pin_key {
+/*
+ * Vendor-pinned pages by 2 MiB of IOVA (fb_pins): a container's chunk
+ * and each of its pages' references.
+ */
+#define FB_CHUNK_SHIFT 21
+#define FB_CHUNK_PAGES (1 << (FB_CHUNK_SHIFT - VP_PAGE_SHIFT))
+
+struct fb_chunk_key {
 	__u32 cid;
 	__u32 pad;
-	__u64 iova;
+	__u64 chunk; /* IOVA >> FB_CHUNK_SHIFT */
+};
+
+struct fb_chunk {
+	__u32 ref[FB_CHUNK_PAGES];
 };
 
 __u32 fb_next_cid = 0;
@@ -114,17 +124,29 @@ struct {
 } fb_cur SEC(".maps");
 
 /*
- * (cid, IOVA) -> the page's references: type1's vfio_pfn ref_count, as
- * the calls that returned left it.  Full: the page goes uncounted and
- * the drop is counted (map_full).
+ * (cid, 2 MiB of IOVA) -> its pages' references: type1's vfio_pfn
+ * ref_counts, as the calls that returned left them.  A chunk is made by
+ * its first pin and kept until its container is released (taking an
+ * emptied one out could race another CPU's pin into it); a page costs a
+ * lookup and an atomic add, no lock.  Full (2^16 chunks, 128 GiB of
+ * pinned IOVA): the pages go uncounted and the drop is counted
+ * (map_full).  In tracepoint mode the loader leaves it one entry.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1 << 20);
-	__type(key, struct fb_pin_key);
-	__type(value, __u32);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct fb_chunk_key);
+	__type(value, struct fb_chunk);
 } fb_pins SEC(".maps");
+
+/* a chunk to start from: all zero, never written (too large for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fb_chunk);
+} fb_chunk_zero SEC(".maps");
 
 /* group id -> emulated (detach_group does not say) */
 struct {
@@ -244,7 +266,7 @@ static __always_inline int fb_release_entry(void *iommu)
 }
 
 /* bpf_for_each_map_elem: drop container *@cid's pages from fb_pins */
-static long fb_forget_pin(void *map, struct fb_pin_key *k, __u32 *ref, __u32 *cid)
+static long fb_forget_pin(void *map, struct fb_chunk_key *k, struct fb_chunk *v, __u32 *cid)
 {
 	if (k->cid == *cid)
 		bpf_map_delete_elem(map, k);
@@ -370,38 +392,39 @@ struct fb_pages {
  */
 static long fb_page(__u32 i, struct fb_pages *x)
 {
-	struct fb_pin_key k = {.cid = x->cid, .iova = x->iova + ((__u64)i << VP_PAGE_SHIFT)};
-	__u32 one = 1, *ref, old;
+	__u64 iova = x->iova + ((__u64)i << VP_PAGE_SHIFT);
+	struct fb_chunk_key k = {.cid = x->cid, .chunk = iova >> FB_CHUNK_SHIFT};
+	struct fb_chunk *v = bpf_map_lookup_elem(&fb_pins, &k);
+	__u32 *ref, old;
 
-	ref = bpf_map_lookup_elem(&fb_pins, &k);
-	if (x->pin) {
-		if (!ref) {
-			if (!bpf_map_update_elem(&fb_pins, &k, &one, BPF_NOEXIST)) {
-				on_page(VP_EV_PIN_PAGE, x->cid, x->tgid, k.iova, 1, true);
-				return 0;
-			}
-			/* another thread's pin came first, or no room */
-			ref = bpf_map_lookup_elem(&fb_pins, &k);
-			if (!ref) {
-				GINC(drop_map_full);
-				return 0;
-			}
+	if (!v && x->pin) {
+		__u32 zero = 0;
+		struct fb_chunk *z = bpf_map_lookup_elem(&fb_chunk_zero, &zero);
+
+		/* BPF_NOEXIST: another CPU's pin may have made it first */
+		if (z)
+			bpf_map_update_elem(&fb_pins, &k, z, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&fb_pins, &k);
+		if (!v) {
+			GINC(drop_map_full);
+			return 0;
 		}
-		old = __sync_fetch_and_add(ref, 1);
-		on_page(VP_EV_PIN_PAGE, x->cid, x->tgid, k.iova, old + 1, false);
-		return 0;
 	}
 	/* type1 ignores an unpin of a page it does not hold */
-	if (!ref)
+	if (!v)
+		return 0;
+	ref = &v->ref[(iova >> VP_PAGE_SHIFT) & (FB_CHUNK_PAGES - 1)];
+	if (x->pin) {
+		old = __sync_fetch_and_add(ref, 1);
+		on_page(VP_EV_PIN_PAGE, x->cid, x->tgid, iova, old + 1, !old);
+		return 0;
+	}
+	if (!*ref)
 		return 0;
 	old = __sync_fetch_and_add(ref, -1);
-	if (old <= 1) {
-		bpf_map_delete_elem(&fb_pins, &k);
+	if (old == 1)
 		x->released++;
-		on_page(VP_EV_UNPIN_PAGE, x->cid, x->tgid, k.iova, 0, true);
-	} else {
-		on_page(VP_EV_UNPIN_PAGE, x->cid, x->tgid, k.iova, old - 1, false);
-	}
+	on_page(VP_EV_UNPIN_PAGE, x->cid, x->tgid, iova, old - 1, old == 1);
 	return 0;
 }
 
@@ -525,7 +548,13 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 static __always_inline int fb_acct_entry(struct task_struct *task, struct mm_struct *mm,
 					 bool lock_cap, long npage)
 {
+	__u64 uk = (__u64)fb_tid() << 8 | FB_UNMAP_UNPIN;
+	struct fb_call *uu = bpf_map_lookup_elem(&fb_calls, &uk);
 	struct fb_cur *cur = fb_current();
+
+	/* vfio_unmap_unpin's uncharge reached mm_lock_acct */
+	if (uu)
+		uu->a[3] = 1;
 
 	fb_stash(FB_ACCT, cur ? cur->cid : 0, (__u64)task, (__u64)mm, lock_cap, npage, 0);
 	return 0;
@@ -579,9 +608,12 @@ static __always_inline int fb_remote_exit(__u32 fn, __s64 ret)
 		struct fb_call *uu = bpf_map_lookup_elem(&fb_calls, &uk);
 
 		dec(&c->pt_pages, k.a[0]);
-		/* the mapping being unmapped was in an IOMMU domain */
-		if (uu)
+		/* the mapping being unmapped was in an IOMMU domain; what to uncharge */
+		if (uu) {
 			uu->a[1] = 1;
+			if (ret > 0)
+				uu->a[2] += ret;
+		}
 		return 0;
 	}
 	/*
@@ -635,6 +667,14 @@ static __always_inline int fb_unmap_unpin_exit(void)
 	c = container(VP_EV_MAX, k.cid, k.tgid, 0);
 	if (c)
 		inc(&c->dma_unmaps, 1);
+	/*
+	 * It unpinned pages it had charged (do_accounting) and never reached
+	 * mm_lock_acct: vfio_lock_acct found the owner's mm gone (a VM killed
+	 * with its mappings) and returned -ESRCH first, which the tracepoints
+	 * report as such.  The same to the handler.
+	 */
+	if (k.a[0] && k.a[2] && !k.a[3])
+		on_account(k.cid, k.tgid, -(__s64)k.a[2], 0, 0, false, true, -ESRCH);
 	return 0;
 }
 

@@ -244,7 +244,7 @@ struct vp_proc_locked {
 /* Counters not tied to a container (the per-CPU `stats` map: add the CPUs up). */
 struct vp_globals {
 	__u64 events[VP_EV_MAX];
-	__u64 drop_map_full; /* no room for a new container entry */
+	__u64 drop_map_full; /* no room for a new container entry, or a pinned page (fallback) */
 	__u64 drop_ringbuf;  /* event stream full */
 	__u64 drop_inflight; /* no room to remember a begin event */
 	__u64 unmatched_end; /* an _end without its _begin (attached late) */

@@ -3,7 +3,10 @@
 # an mpin device with nothing attached, with vfiopin attached in each mode
 # (tracepoint, fentry, kprobe), and (for reference) with the vfio_type1
 # events enabled into ftrace's ring buffer, rotated in one run, for 512-page
-# and 1-page calls.  Reports throughput
+# and 1-page calls.  With VFIOPIN_BENCH_BASE=PATH (another build of
+# vfiopin, an earlier commit's), its fentry and kprobe modes run in the
+# same rotation (fentry-base, kprobe-base): before and after, side by
+# side.  Reports throughput
 # ratios against the untraced loop per call size in
 # $OUT/bench-overhead.json, with the clocksource in use (every timed event
 # reads it).  A benchmark: nothing here is asserted about time.
@@ -26,10 +29,12 @@ ftraced() {
 	echo 0 > "$TRACEFS/events/vfio_type1/enable"
 }
 # attached MODE NPAGES COUNT: the loop with vfiopin attached in MODE
+# (MODE-base: the base build's)
 attached() {
-	local mode=$1
+	local mode=$1 bin=$VFIOPIN
 	shift
-	"$VFIOPIN" stat --mode "$mode" -d 3600 > /dev/null 2> /tmp/bench-vp.err &
+	[[ $mode == *-base ]] && { bin=$VFIOPIN_BENCH_BASE mode=${mode%-base}; }
+	"$bin" stat --mode "$mode" -d 3600 > /dev/null 2> /tmp/bench-vp.err &
 	VP=$!
 	for _ in $(seq 2400); do grep -q 'attached to' /tmp/bench-vp.err && break; sleep 0.05; done
 	grep -q 'attached to' /tmp/bench-vp.err || die "vfiopin did not attach: $(cat /tmp/bench-vp.err)"
@@ -39,6 +44,10 @@ attached() {
 }
 
 MODES=(detached tracepoint fentry kprobe ftrace)
+if [ -n "${VFIOPIN_BENCH_BASE:-}" ]; then
+	[ -x "$VFIOPIN_BENCH_BASE" ] || die "VFIOPIN_BENCH_BASE=$VFIOPIN_BENCH_BASE is not a program"
+	MODES+=(fentry-base kprobe-base)
+fi
 cases=
 for spec in "512 20" "1 2000"; do
 	read -r npages count <<< "$spec"
@@ -59,13 +68,13 @@ for spec in "512 20" "1 2000"; do
 		# progress, for the host's watchdog (lab/run.sh --idle) and for people
 		echo "overhead: $npages-page calls: round $((r + 1)) of $ROUNDS done"
 	done
-	cases+=$(python3 "$TOP/tests/guest/bench_report.py" overhead-case "$npages" "$count" "${t[detached]}" "${t[tracepoint]}" "${t[fentry]}" \
-		"${t[kprobe]}" "${t[ftrace]}"
-)
+	args=()
+	for mode in "${MODES[@]}"; do args+=("$mode=${t[$mode]}"); done
+	cases+=$(python3 "$TOP/tests/guest/bench_report.py" overhead-case "$npages" "$count" "${args[@]}")
 	unset t
 done
 cat > "$OUT/bench-overhead.json" <<EOF
-{"bench":"vfiopin-overhead","kernel":"$(uname -r)","cpus":$(nproc),"rounds":$ROUNDS,
+{"bench":"vfiopin-overhead","kernel":"$(uname -r)","cpus":$(nproc),"rounds":$ROUNDS,"base":"${VFIOPIN_BENCH_BASE:-}",
  "clocksource":"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)",
  "note":"X_throughput_ratio = median time untraced / median time with vfiopin attached in mode X (1.0 = no cost), ftrace: the events enabled into ftrace instead; X_extra_ns_per_call = the added time per pin or unpin call; TCG-emulated lab",
  "cases":[${cases%,}]}

@@ -3,7 +3,7 @@
 
     bench_report.py samples BENCH-JSON CALLS ROUNDS PAGES
     bench_report.py summary DIR FALSE-REGRESSIONS METRICS FALSE-IMPROVEMENTS ALPHA ROUNDS REPS
-    bench_report.py overhead-case NPAGES COUNT DETACHED TRACEPOINT FENTRY KPROBE FTRACE
+    bench_report.py overhead-case NPAGES COUNT detached=TIMES MODE=TIMES...
     bench_report.py overhead-report OVERHEAD-JSON
 
 samples (bench.sh --small): the mdev bench file against the client's own
@@ -12,7 +12,8 @@ vfiopin's histograms; prints "bench: ..." for each difference, exit 1 if
 any.  summary (bench.sh): the A/A false alarms and every cmp-*.json of
 DIR as one JSON object.  overhead-case (bench-overhead.sh): one case's
 medians, throughput ratios and extra time per call from the run times
-(ns, space-separated) of each mode, as a JSON object and a comma.
+(ns, space-separated) of each mode, detached first, as a JSON object
+and a comma.
 overhead-report: the overhead benchmark's cases as ok: lines.
 """
 import glob
@@ -69,16 +70,18 @@ def summary(d, alarms, metrics, improved, alpha, rounds, reps):
     return out
 
 
-def overhead_case(npages, count, runs):
-    """runs: each mode's run times (ns), in MODES order."""
-    ns = dict(zip(MODES, runs))
+def overhead_case(npages, count, ns):
+    """ns: each mode's run times (ns), detached first, in order."""
+    modes = list(ns)
+    if not modes or modes[0] != "detached":
+        raise ValueError("the first mode must be detached")
     calls = 2 * count
     med = statistics.median
-    out = {"npages": npages, "pin_unpin_pairs": count}
-    for n in MODES:
+    out = {"npages": npages, "pin_unpin_pairs": count, "modes": modes}
+    for n in modes:
         out[n + "_ns"] = ns[n]
     out["detached_calls_per_s"] = calls / (med(ns["detached"]) / 1e9)
-    for n in MODES[1:]:
+    for n in modes[1:]:
         out[n + "_throughput_ratio"] = med(ns["detached"]) / med(ns[n])
         # what one pin or unpin call costs more than untraced
         out[n + "_extra_ns_per_call"] = (med(ns[n]) - med(ns["detached"])) / calls
@@ -88,7 +91,7 @@ def overhead_case(npages, count, runs):
 def overhead_lines(d):
     return ["ok: %d-page calls, throughput of untraced (extra ns per call): " % c["npages"] +
             ", ".join("%s %.3f (%+.0f)" % (m, c[m + "_throughput_ratio"], c[m + "_extra_ns_per_call"])
-                      for m in MODES[1:]) +
+                      for m in c.get("modes", MODES)[1:]) +
             " (clocksource %s)" % d["clocksource"] for c in d["cases"]]
 
 
@@ -109,8 +112,11 @@ def main(argv):
             print(json.dumps(summary(a[0], int(a[1]), int(a[2]), int(a[3]), float(a[4]),
                                      int(a[5]), int(a[6])), indent=1))
             return 0
-        if cmd == "overhead-case" and len(a) == 7:
-            runs = [[int(x) for x in s.split()] for s in a[2:]]
+        if cmd == "overhead-case" and len(a) >= 3:
+            runs = {}
+            for arg in a[2:]:
+                mode, _, times = arg.partition("=")
+                runs[mode] = [int(x) for x in times.split()]
             print(json.dumps(overhead_case(int(a[0]), int(a[1]), runs)) + ",")
             return 0
         if cmd == "overhead-report" and len(a) == 1:

@@ -174,14 +174,19 @@ def test_bench(d):
     eq("bench summary: a comparison by name, its verdict", s["comparisons"]["x-y"]["map_ns"]["verdict"],
        "regressed")
 
-    c = bench_report.overhead_case(1, 50, [[100, 100, 90], [200, 300, 200], [150] * 3, [400] * 3, [100] * 3])
+    c = bench_report.overhead_case(1, 50, {"detached": [100, 100, 90], "tracepoint": [200, 300, 200],
+                                           "fentry": [150] * 3, "kprobe": [400] * 3, "ftrace": [100] * 3})
     eq("overhead-case: throughput ratio = median untraced / median traced",
        (c["tracepoint_throughput_ratio"], c["kprobe_throughput_ratio"]), (0.5, 0.25))
     eq("overhead-case: extra ns per call over 2 calls a pair", (c["tracepoint_extra_ns_per_call"],
                                                                   c["fentry_extra_ns_per_call"]), (1.0, 0.5))
     eq("overhead-case: calls per second untraced", c["detached_calls_per_s"], 1e9)
-    rc, out, _ = run(bench_report.main, "overhead-case", 1, 50, "100 100", "200 200", "1", "1", "1")
-    say(rc == 0 and out.endswith("},\n"), "overhead-case: a JSON object and a comma")
+    rc, out, _ = run(bench_report.main, "overhead-case", 1, 50, "detached=100 100", "tracepoint=200 200",
+                     "kprobe-base=1")
+    say(rc == 0 and out.endswith("},\n") and json.loads(out[:-2])["kprobe-base_throughput_ratio"] == 100,
+        "overhead-case: a JSON object and a comma, the modes as given (a base build's among them)")
+    rc, _, _ = run(bench_report.main, "overhead-case", 1, 50, "tracepoint=200 200")
+    eq("overhead-case: without the detached times, an error", rc, 2)
     line = bench_report.overhead_lines({"clocksource": "tsc", "cases": [c]})
     eq("overhead-report: one ok: line a case", line,
        ["ok: 1-page calls, throughput of untraced (extra ns per call): tracepoint 0.500 (+1), "
@@ -260,39 +265,55 @@ def test_churn(d):
                        for l in lines), "churn: a VM reported released twice fails")
 
 
+def put(c, path, v):
+    for k in path[:-1]:
+        c = c.setdefault(k, {})
+    c[path[-1]] = v
+
+
 def modes_dir(d, tamper=None):
-    """The four VMs of modes.sh with results their clients agree with."""
+    """The five VMs of modes.sh with results their clients and the leaking
+    driver agree with (tamper: a mode whose VM 2 maps once more, or
+    "leak": kprobe mode's VM 5 leaks a page more, or "devices": kprobe mode
+    claims the devices an invalidation notified)."""
     sub = "modes%s/" % (tamper or "")
     vms = {
         1: [{"op": "pin", "ret": 1}, {"op": "pin", "ret": -12, "errno": "ENOMEM"}, {"op": "unpin", "ret": 1},
             {"op": "map", "ret": 0}],
-        2: [{"op": "map", "ret": 0}, {"op": "unmap", "ret": 0}],
+        2: [{"op": "map", "ret": 0}, {"op": "map", "ret": 0}, {"op": "unmap", "ret": 0}],
         3: [{"op": "pin", "ret": 1}],
         4: [{"op": "map", "ret": 0}, {"op": "map", "ret": -1, "errno": "ENOMEM"}],
+        5: [{"op": "pin", "ret": 16}, {"op": "pin", "ret": 8}],
     }
+    drv = {"pages": 8, "pinned": 8}
+    os.makedirs(os.path.join(d.path, sub), exist_ok=True)
+    with open(os.path.join(d.path, sub, "modes-vm5-driver.txt"), "w") as f:
+        f.write("pages=8 pinned=8\n")
+    oracle = report.mode_oracle({i: {"steps": st} for i, st in vms.items()}, drv)
     conts = []
     for i, steps in vms.items():
         pid = 100 + i
         peak_kb = 8 * i
         d.lines(sub + "modes-vm%d.json" % i,
                 [{"event": "start", "pid": pid, "memlock": 65536}] + steps + [{"vmlck_kb": peak_kb}])
-        n = report.steps
         c = {"tgid": pid, "cid": i, "released": True, "locked_pages": 0, "locked_peak_pages": peak_kb // 4,
-             "limit_hits": {1: 1, 4: 1}.get(i, 0), "limit_bytes": 65536, "leaked_pins": None,
-             "invalidations": None, "refcount": None,
-             "mdev": {"pin_calls": n(steps, "pin"), "unpin_calls": n(steps, "unpin"),
-                      "pin_pages_requested": 0, "unpin_pages_requested": 0, "pin_failures": 0,
-                      "pin_enomem": n(steps, "pin", ok=False), "pages_pinned": None},
-             "passthrough": {"dma_maps": n(steps, "map", ok=True), "unmap_calls": n(steps, "unmap", ok=True),
-                             "dma_map_failures": n(steps, "map", ok=False), "mapped_pages": 0,
-                             "pinned_pages": 0, "replays": int(i == 3), "replay_pages": 1024 * (i == 3),
-                             "reaccounts": None},
-             "groups": {"attaches": 2 if i == 3 else 1, "detaches": 2 if i == 3 else 1}}
+             "limit_hits": 0, "limit_bytes": 65536, "latency": {"invalidate": None}}
+        for f in report.MODE_FIELDS:
+            if f not in (("locked_pages",), ("locked_peak_pages",), ("limit_bytes",), ("released",)):
+                put(c, f, 0)
+        for f in report.FALLBACK_NULL:
+            put(c, f, None)
+        for f, v in oracle[i].items():
+            put(c, f, v)
         conts.append(c)
     for m in ("fentry", "kprobe"):
         cs = json.loads(json.dumps(conts))
         if tamper == m:
             cs[1]["passthrough"]["dma_maps"] += 1
+        if tamper == "leak" and m == "kprobe":
+            cs[4]["leaked_pins"] += 1
+        if tamper == "devices" and m == "kprobe":
+            cs[4]["invalidations"]["devices_notified"] = 2
         d.lines(sub + "modes-%s.json" % m, [{"mode": m, "containers": cs, "unmatched_end": 0,
                                              "drops": {"map_full": 0, "ringbuf": 0, "inflight": 0}}])
     return os.path.join(d.path, sub)
@@ -300,15 +321,21 @@ def modes_dir(d, tamper=None):
 
 def test_modes(d):
     lines, ok = report.modes(modes_dir(d), ["fentry", "kprobe"])
-    say(ok and lines[-1] == "modes-compare: pass" and sum(l.startswith("ok: ") for l in lines) == 8,
+    say(ok and lines[-1] == "modes-compare: pass" and sum(l.startswith("ok: ") for l in lines) == 10,
         "modes: two modes that agree with every client pass (%s)" % lines[-1])
     lines, ok = report.modes(modes_dir(d, "kprobe"), ["fentry", "kprobe"])
-    say(not ok and any("kprobe: VM 2 differs from fentry mode: [('passthrough.dma_maps', 1, 2)]" in l
+    say(not ok and any("kprobe: VM 2 differs from fentry mode: [('passthrough.dma_maps', 2, 3)]" in l
                        for l in lines) and any("kprobe: VM 2 against its client" in l for l in lines),
         "modes: a figure one mode gets wrong fails against the reference and the client")
     lines, ok = report.modes(modes_dir(d, "fentry"), ["fentry", "kprobe"])
     say(not ok and any("fentry: VM 2 against its client" in l for l in lines),
         "modes: a wrong reference fails against the client even where the other mode agrees with it")
+    lines, ok = report.modes(modes_dir(d, "leak"), ["fentry", "kprobe"])
+    say(not ok and any("kprobe: VM 5 against its client" in l and "leaked_pins" in l for l in lines),
+        "modes: a leak one more than the leaking driver holds fails")
+    lines, ok = report.modes(modes_dir(d, "devices"), ["fentry", "kprobe"])
+    say(not ok and any("unavailable figures not null" in l and "devices_notified" in l for l in lines),
+        "modes: a figure no fallback source gives, not null, fails")
 
 
 def test_rows(d):

@@ -84,7 +84,8 @@ void vp_fields_add(struct vp_container *total, const struct vp_container *c)
 	 0 * sizeof(char[sizeof(((struct vp_globals *)0)->member) == sizeof(__u64) ? 1 : -1]))
 
 static const char drops_help[] =
-    "Observations lost: no room for a container, the event stream full, or no room to "
+    "Observations lost: no room for a container (or, in fentry/kprobe mode, for a "
+    "vendor-pinned page), the event stream full, or no room to "
     "remember a call in flight.";
 
 const struct vp_global_field vp_global_fields[VP_GLOBALS_MAX] = {
