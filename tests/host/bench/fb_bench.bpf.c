@@ -28,7 +28,8 @@ int BPF_PROG(bench_unpin, __u64 iommu, __u64 iova, __s32 npage)
 SEC("raw_tp/vfiopin_bench")
 int BPF_PROG(bench_pages, __u64 iommu, __u64 iova, __s32 npage, bool pin)
 {
-	struct fb_pages x = {.cid = fb_cid((void *)iommu), .tgid = fb_tgid(), .iova = iova, .pin = pin};
+	struct fb_pages x = {
+	    .cid = fb_cid((void *)iommu), .tgid = fb_tgid(), .iova = iova, .pin = pin};
 
 	bpf_loop(npage > 0 && npage <= FB_MAX_PIN_PAGES ? npage : 0, fb_page, &x, 0);
 	return 0;
