@@ -486,10 +486,81 @@ static void read_steps(const char *path, int *argc, char ***argv)
 	*argv = v;
 }
 
+#define HUGE_PAGE (2ULL << 20)
+
+/*
+ * Anonymous guest RAM on 2 MiB boundaries, asked to be transparent huge
+ * pages (MADV_HUGEPAGE), as a VMM backs it for THP.
+ */
+static void *thp_ram(uint64_t size)
+{
+	char *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0),
+	     *a;
+
+	if (p == MAP_FAILED)
+		return p;
+	a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	munmap(a + size, (size_t)(p + size + HUGE_PAGE - (a + size)));
+	if (madvise(a, size, MADV_HUGEPAGE))
+		die("madvise(MADV_HUGEPAGE): %s", strerror(errno));
+	return a;
+}
+
+/*
+ * Every page of the guest RAM written once before any step (4k: with
+ * MADV_NOHUGEPAGE first), then what backs it, from the kernel's own
+ * account (/proc/self/smaps of the mapping): a "backing" line with the
+ * bytes on huge pages (AnonHugePages, or hugetlbfs pages) and the
+ * mapping's page size.
+ */
+static void populate(const char *backing)
+{
+	char line[256], start[32];
+	uint64_t huge_kb = 0, page_kb = 0, kb;
+	bool in = false;
+	FILE *f;
+
+	if (!strcmp(backing, "4k") && madvise(vm.ram, vm.ram_size, MADV_NOHUGEPAGE))
+		die("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
+	for (uint64_t off = 0; off < vm.ram_size; off += PAGE)
+		((volatile char *)vm.ram)[off] = 1;
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)(uintptr_t)vm.ram);
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		die("/proc/self/smaps: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (isxdigit((unsigned char)line[0]) && strchr(line, '-') &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			if (in)
+				break;
+			in = !strncmp(line, start, strlen(start));
+			continue;
+		}
+		if (!in)
+			continue;
+		if (sscanf(line, "AnonHugePages: %" SCNu64 " kB", &kb) == 1 ||
+		    sscanf(line, "Shared_Hugetlb: %" SCNu64 " kB", &kb) == 1 ||
+		    sscanf(line, "Private_Hugetlb: %" SCNu64 " kB", &kb) == 1)
+			huge_kb += kb;
+		else if (sscanf(line, "KernelPageSize: %" SCNu64 " kB", &kb) == 1)
+			page_kb = kb;
+	}
+	fclose(f);
+	if (!page_kb)
+		die("the guest RAM's mapping is not in /proc/self/smaps");
+	printf("{\"event\":\"backing\",\"kind\":\"%s\",\"bytes\":%" PRIu64
+	       ",\"huge_bytes\":%" PRIu64 ",\"kernel_page_kb\":%" PRIu64 "}\n",
+	       backing, vm.ram_size, huge_kb * 1024, page_kb);
+	fflush(stdout);
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: vfiopin-vmm [--mem SIZE] [--memlock BYTES] [--keep-ipc-lock]\n"
-	      "                   [--hugetlb PATH] STEP...\n"
+	      "                   [--hugetlb PATH] [--backing 4k|thp|hugetlb] STEP...\n"
 	      "       vfiopin-vmm [OPTION...] --steps FILE\n"
 	      "steps: attach NAME | detach NAME | map IOVA SIZE | unmap IOVA SIZE |\n"
 	      "       pin NAME IOVA NPAGES | unpin NAME IOVA NPAGES | sleep MS |\n"
@@ -500,21 +571,18 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"mem", required_argument, NULL, 'm'},
-	    {"memlock", required_argument, NULL, 'l'},
-	    {"keep-ipc-lock", no_argument, NULL, 'k'},
-	    {"hugetlb", required_argument, NULL, 'H'},
-	    {"steps", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"mem", required_argument, NULL, 'm'},     {"memlock", required_argument, NULL, 'l'},
+	    {"keep-ipc-lock", no_argument, NULL, 'k'}, {"hugetlb", required_argument, NULL, 'H'},
+	    {"backing", required_argument, NULL, 'b'}, {"steps", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	uint64_t memlock = 0;
 	bool keep_cap = false, have_memlock = false;
-	const char *hugetlb = NULL, *steps = NULL;
+	const char *hugetlb = NULL, *steps = NULL, *backing = NULL;
 	int c, failures = 0;
 
 	vm.ram_size = 64ULL << 20;
-	while ((c = getopt_long(argc, argv, "+m:l:kH:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+m:l:kH:b:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			vm.ram_size = parse_size(optarg, "--mem");
@@ -529,6 +597,12 @@ int main(int argc, char **argv)
 		case 'H':
 			hugetlb = optarg;
 			break;
+		case 'b':
+			backing = optarg;
+			if (strcmp(backing, "4k") && strcmp(backing, "thp") &&
+			    strcmp(backing, "hugetlb"))
+				die("--backing takes 4k, thp or hugetlb, not '%s'", backing);
+			break;
 		case 's':
 			steps = optarg;
 			break;
@@ -542,6 +616,11 @@ int main(int argc, char **argv)
 	}
 	if (!vm.ram_size || vm.ram_size % PAGE)
 		die("--mem must be a non-zero multiple of 4 KiB");
+	if (backing && (!strcmp(backing, "hugetlb") != !!hugetlb))
+		die("--backing hugetlb goes with --hugetlb PATH, and --hugetlb with no other "
+		    "backing");
+	if (backing && !strcmp(backing, "thp") && vm.ram_size % HUGE_PAGE)
+		die("--backing thp needs --mem in whole 2 MiB");
 	if (steps) {
 		if (optind != argc)
 			die("steps come from --steps %s or the command line, not both", steps);
@@ -575,12 +654,16 @@ int main(int argc, char **argv)
 		unlink(path);
 		vm.ram = mmap(NULL, vm.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		close(fd);
+	} else if (backing && !strcmp(backing, "thp")) {
+		vm.ram = thp_ram(vm.ram_size);
 	} else {
 		vm.ram = mmap(NULL, vm.ram_size, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	}
 	if (vm.ram == MAP_FAILED)
 		die("guest RAM of %" PRIu64 " bytes: %s", vm.ram_size, strerror(errno));
+	if (backing)
+		populate(backing);
 
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
 

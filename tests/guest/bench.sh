@@ -13,6 +13,9 @@
 #                     false alarms; an injected slowdown (type1's
 #                     disable_hugepages=1 on hugepage-backed RAM) that must
 #                     be detected; files and a summary in OUT/bench/.
+#                     Then MAP_DMA/UNMAP_DMA of one buffer on 4 KiB pages,
+#                     THP and hugetlbfs (bench --backing), as upstream
+#                     measures type1's large-folio work.
 #   bench.sh --small  the same end to end at small sizes, with checks (part
 #                     of make check-lab): sample counts against the client's
 #                     own calls and vfiopin's histograms, one A/A pair per
@@ -115,6 +118,29 @@ fi
 # checks against the client's own calls and vfiopin's own counts
 calls=$(( (MDEV_PAGES + PER_CALL - 1) / PER_CALL * REP ))
 python3 "$TOP/tests/guest/bench_report.py" samples "$B/mdev-a.r1.json" "$calls" "$REP" "$MDEV_PAGES" && pass "bench: mdev samples = the client's calls ($calls); vfiopin's pin calls and pages the same" || fail "bench: mdev file: see above"
+
+# the workloads upstream measures type1's large-folio work with: MAP_DMA
+# and UNMAP_DMA of one buffer, its pages written first, on 4 KiB pages,
+# THP (MADV_HUGEPAGE) and hugetlbfs; what backed it is the kernel's own
+# account (the client's /proc/PID/smaps), each page on what was asked for
+UP_MIB=16
+[ $SMALL = 1 ] && UP_MIB=8
+thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2> /dev/null)
+for kind in 4k thp hugetlb; do
+	[ $kind = thp ] && ! grep -qE '\[(always|madvise)\]' <<< "$thp" && {
+		skip "bench up-thp: this kernel's THP is '${thp:-not built}'"
+		continue
+	}
+	extra=()
+	[ $kind = hugetlb ] && extra=(--hugetlb /mnt/huge)
+	run up-$kind --workload passthrough --pci "$E1" --size-mib $UP_MIB --backing $kind "${extra[@]}" || continue
+	got=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); k=b["backing"]; m=b["metrics"]
+print(k["as_asked"], k["bytes"], k["huge_bytes_min"], len(m["map_ns"]["samples"]), len(m["unmap_ns"]["samples"]))' "$B/up-$kind.json")
+	want="True $((UP_MIB << 20)) $([ $kind = 4k ] && echo 0 || echo $((UP_MIB << 20))) $REP $REP"
+	check_eq "bench up-$kind: every page as asked (smaps), a MAP_DMA and an UNMAP_DMA sample a run" "$got" "$want"
+	echo "bench up-$kind: $(python3 -c 'import json,statistics,sys; m=json.load(open(sys.argv[1]))["metrics"]
+print("MAP_DMA median %.2f ms, UNMAP_DMA median %.2f ms" % tuple(statistics.median(m[k]["samples"]) / 1e6 for k in ("map_ns", "unmap_ns")))' "$B/up-$kind.json") ($UP_MIB MiB)"
+done
 
 # A/A: the same workload again on the same kernel
 aa_alarms=0 aa_improved=0 aa_metrics=0 aa_judged=0

@@ -4,6 +4,9 @@ without VFIO: it takes the same options, reads the steps from --steps FILE
 and answers each with the JSON line the real client prints, every step
 successful and taking STEP_NS (environment, default 1000) nanoseconds.
 It also writes how many steps of each kind it ran to $FAKE_VMM_COUNTS.
+With --backing KIND it first prints the "backing" line the real client
+prints: all of --mem on huge pages for thp and hugetlb (none for 4k), or
+$FAKE_VMM_HUGE bytes.
 """
 import json
 import os
@@ -15,12 +18,21 @@ ARITY = {"attach": 1, "detach": 1, "map": 2, "unmap": 2, "pin": 3, "unpin": 3,
 
 def main():
     args = sys.argv[1:]
-    steps = None
+    steps = backing = None
+    mem = 0
     while args and args[0].startswith("--"):
         opt = args.pop(0)
         val = args.pop(0)
         if opt == "--steps":
             steps = val
+        elif opt == "--backing":
+            backing = val
+        elif opt == "--mem":
+            mem = int(val)
+    if backing:
+        huge = int(os.environ.get("FAKE_VMM_HUGE", mem if backing != "4k" else 0))
+        print(json.dumps({"event": "backing", "kind": backing, "bytes": mem, "huge_bytes": huge,
+                          "kernel_page_kb": 2048 if backing == "hugetlb" else 4}))
     if steps:
         with open(steps) as f:
             args = f.read().split()

@@ -167,6 +167,36 @@ if FAKE_VMM_COUNTS="$tmp/counts" build/vfiopin bench --vmm tests/host/fake_vmm.p
 else
 	fail "bench: 50,000 calls: $(cat "$tmp/err")"
 fi
+# --backing: what backed the guest RAM, as the client read it from the
+# kernel (smaps), in the file; none of it huge for thp: refused
+expect_fail "bench: an unknown backing" "takes 4k, thp or hugetlb" build/vfiopin bench --mdev x --backing 1g
+expect_fail "bench: hugetlb backing without hugetlbfs" "needs --hugetlb DIR" build/vfiopin bench --mdev x --backing hugetlb
+expect_fail "bench: --size-mib and --total-pages both" "give one" build/vfiopin bench --mdev x --size-mib 4 --total-pages 1024
+expect_fail "bench: --size-mib out of range" "takes 1..16384" build/vfiopin bench --mdev x --size-mib 16385
+if build/vfiopin bench --vmm tests/host/fake_vmm.py --workload passthrough --pci 0000:00:03.0 --size-mib 4 \
+	--backing thp --repeat 2 --warmup 1 --no-hists -o "$tmp/thp.json" 2> "$tmp/err"; then
+	got=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); w=b["workload"]; k=b["backing"]
+print(w["backing"], w["total_pages"], k["kind"], k["bytes"], k["huge_bytes_min"], k["as_asked"], len(b["metrics"]["map_ns"]["samples"]))' "$tmp/thp.json")
+	[ "$got" = "thp 1024 thp 4194304 4194304 True 2" ] &&
+		pass "bench --backing thp: the workload, the backing as the client saw it, a MAP_DMA sample a run" ||
+		fail "bench --backing thp: $got"
+else
+	fail "bench --backing thp: $(cat "$tmp/err")"
+fi
+rm -f "$tmp/nohuge.json"
+expect_exit "bench --backing thp: no huge page in a run: refused, nothing written" 1 "had no huge page" \
+	env FAKE_VMM_HUGE=0 build/vfiopin bench --vmm tests/host/fake_vmm.py --workload passthrough \
+	--pci 0000:00:03.0 --size-mib 4 --backing thp --repeat 1 --warmup 0 --no-hists -o "$tmp/nohuge.json"
+[ ! -e "$tmp/nohuge.json" ] && pass "bench --backing thp refused: no file" || fail "bench --backing thp refused: a file was written"
+if FAKE_VMM_HUGE=2097152 build/vfiopin bench --vmm tests/host/fake_vmm.py --workload passthrough --pci 0000:00:03.0 \
+	--size-mib 4 --backing thp --repeat 1 --warmup 0 --no-hists -o "$tmp/half.json" 2> "$tmp/err" &&
+	grep -q "as little as 2097152 of 4194304 bytes on huge pages" "$tmp/err"; then
+	got=$(python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["backing"]; print(k["as_asked"], k["huge_fraction_min"])' "$tmp/half.json")
+	[ "$got" = "False 0.5" ] && pass "bench --backing thp: half of it huge: said, and flagged in the file" ||
+		fail "bench --backing thp, half huge: $got"
+else
+	fail "bench --backing thp, half huge: $(cat "$tmp/err")"
+fi
 expect_fail "capture: no COMMAND" "what to run while capturing" build/vfiopin capture -D "$tmp/c"
 expect_exit "capture: -o is a file everywhere, not capture's directory" 2 "capture writes a directory: --output-dir DIR" \
 	build/vfiopin capture -o "$tmp/c" -- true

@@ -38,6 +38,20 @@ expect_fail "vmm: range outside guest RAM" "outside guest RAM" $VMM --mem 1M map
 expect_fail "vmm: zero guest RAM" "non-zero multiple" $VMM --mem 0 status
 expect_fail "vmm: unknown step" "unknown step" $VMM frob
 expect_fail "vmm: missing step argument" "needs 1 argument" $VMM attach
+expect_fail "vmm: an unknown backing" "takes 4k, thp or hugetlb" $VMM --backing 1g status
+expect_fail "vmm: thp backing of a size not in 2 MiB" "whole 2 MiB" $VMM --mem 3M --backing thp status
+expect_fail "vmm: hugetlb backing without hugetlbfs" "goes with --hugetlb" $VMM --backing hugetlb status
+# what backs the guest RAM, from this kernel's own smaps (the client's only
+# report before it needs VFIO)
+b4k=$($VMM --mem 4M --backing 4k status 2> /dev/null | head -1)
+[[ $b4k == '{"event":"backing","kind":"4k","bytes":4194304,"huge_bytes":0,"kernel_page_kb":4}' ]] &&
+	pass "vmm: 4k backing: written, none of it huge (smaps)" || fail "vmm: 4k backing: $b4k"
+if grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2> /dev/null; then
+	bthp=$($VMM --mem 8M --backing thp status 2> /dev/null | head -1)
+	huge=$(sed -nE 's/.*"huge_bytes":([0-9]+).*/\1/p' <<< "$bthp")
+	[ -n "$huge" ] && [ "$huge" -gt 0 ] && [ "$((huge % 2097152))" = 0 ] &&
+		pass "vmm: thp backing: $huge of 8388608 bytes on huge pages (smaps)" || fail "vmm: thp backing: $bthp"
+fi
 expect_fail "vmm: pin count out of range" "NPAGES must be 1..512" $VMM pin x 0 513
 expect_fail "vmm: unknown errno name" "unknown errno name" $VMM map=EWHAT 0 4K
 expect_fail "vmm: bad number" "is not a number" $VMM sleep soon

@@ -62,12 +62,21 @@ struct bench_opts {
 	uint32_t repeat;
 	uint32_t warmup;
 	const char *hugetlb;
+	const char *backing; /* 4k, thp, hugetlb; NULL: the client's default */
+	uint32_t size_mib;
+	bool total_set;
 	const char *mdev;
 	const char *pci;
 	const char *vmm;
 	bool no_hists;
 	char **argv;
 	int argc;
+};
+
+/* What the client said backed its guest RAM, over the recorded runs. */
+struct backing_seen {
+	uint32_t runs;
+	uint64_t bytes, huge_min, page_kb;
 };
 
 struct series {
@@ -91,12 +100,19 @@ static const char bench_doc[] =
     "The JSON (schema \"vfiopin.bench\" version 1, tools/README.md) "
     "has the workload, the environment (kernel release and build, command "
     "line, CPUs, type1's disable_hugepages), the samples per metric and, "
-    "unless --no-hists, vfiopin's histograms of the runs.  Needs root, VFIO "
-    "and the mpin sample driver (for mdev and mixed)."
+    "unless --no-hists, vfiopin's histograms of the runs.  --backing 4k, thp "
+    "or hugetlb writes every page of the guest RAM before any step (4k: "
+    "with MADV_NOHUGEPAGE, thp: 2 MiB aligned with MADV_HUGEPAGE, hugetlb: "
+    "from --hugetlb's hugetlbfs) and records what the kernel says backed it "
+    "(/proc/PID/smaps); a thp or hugetlb run none of whose repetitions got a "
+    "huge page is refused, one that got fewer than all of its pages flagged.  "
+    "Needs root, VFIO and the mpin sample driver (for mdev and mixed)."
     "\v"
     "Examples:\n"
     "  vfiopin bench --mdev $UUID -o base.json\n"
     "  vfiopin bench --workload passthrough --pci 0000:00:03.0 --hugetlb /mnt/huge -o pt.json\n"
+    "  vfiopin bench --workload passthrough --pci 0000:00:03.0 --size-mib 1024 --backing thp "
+    "-o thp.json\n"
     "  vfiopin compare base.json new.json\n";
 
 enum {
@@ -109,7 +125,9 @@ enum {
 	OPT_MDEV,
 	OPT_PCI,
 	OPT_VMM,
-	OPT_NO_HISTS
+	OPT_NO_HISTS,
+	OPT_BACKING,
+	OPT_SIZE_MIB
 };
 
 static const struct argp_option bench_options[] = {
@@ -123,6 +141,11 @@ static const struct argp_option bench_options[] = {
     {"warmup", OPT_WARMUP, "N", 0,
      "Unrecorded repetitions first, before vfiopin attaches (default 1)", 0},
     {"hugetlb", OPT_HUGETLB, "DIR", 0, "Back guest RAM with 2 MiB pages from hugetlbfs DIR", 0},
+    {"backing", OPT_BACKING, "KIND", 0,
+     "4k, thp or hugetlb (with --hugetlb): the guest RAM written before any step, its backing "
+     "verified and recorded",
+     0},
+    {"size-mib", OPT_SIZE_MIB, "N", 0, "Guest RAM in MiB, 1..16384 (instead of --total-pages)", 0},
     {"mdev", OPT_MDEV, "UUID", 0, "The mpin mdev to pin through (mdev, mixed)", 0},
     {"pci", OPT_PCI, "ADDR", 0, "The vfio-pci device (passthrough, mixed)", 0},
     {"vmm", OPT_VMM, "PATH", 0, "The client (default: vfiopin-vmm beside vfiopin)", 0},
@@ -156,6 +179,15 @@ static error_t bench_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_TOTAL:
 		arg_u32(state, "--total-pages", arg, 1, 1u << 22, &o->total);
+		o->total_set = true;
+		break;
+	case OPT_SIZE_MIB:
+		arg_u32(state, "--size-mib", arg, 1, 16384, &o->size_mib);
+		break;
+	case OPT_BACKING:
+		if (strcmp(arg, "4k") && strcmp(arg, "thp") && strcmp(arg, "hugetlb"))
+			argp_error(state, "--backing takes 4k, thp or hugetlb, not '%s'", arg);
+		o->backing = arg;
 		break;
 	case OPT_REPEAT:
 		arg_u32(state, "--repeat", arg, 1, 100000, &o->repeat);
@@ -194,6 +226,14 @@ static error_t bench_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--workload mdev does not use --pci");
 		if (o->common.cmd || o->common.duration > 0)
 			argp_error(state, "bench runs its own workload: no -d or COMMAND");
+		if (o->size_mib && o->total_set)
+			argp_error(state, "--size-mib and --total-pages say the same: give one");
+		if (o->size_mib)
+			o->total = o->size_mib << (20 - VP_PAGE_SHIFT);
+		if (o->backing && !strcmp(o->backing, "hugetlb") && !o->hugetlb)
+			argp_error(state, "--backing hugetlb needs --hugetlb DIR");
+		if (o->backing && strcmp(o->backing, "hugetlb") && o->hugetlb)
+			argp_error(state, "--hugetlb DIR is --backing hugetlb, not %s", o->backing);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -278,7 +318,9 @@ static uint64_t ram_bytes(const struct bench_opts *o)
 {
 	uint64_t b = (uint64_t)o->total * PAGE;
 
-	return o->hugetlb ? (b + HUGE - 1) / HUGE * HUGE : b;
+	return o->hugetlb || (o->backing && !strcmp(o->backing, "thp"))
+		   ? (b + HUGE - 1) / HUGE * HUGE
+		   : b;
 }
 
 /*
@@ -298,6 +340,10 @@ static void build_args(struct args *a, struct args *st, const struct bench_opts 
 	if (o->hugetlb) {
 		add(a, "--hugetlb");
 		add(a, "%s", o->hugetlb);
+	}
+	if (o->backing) {
+		add(a, "--backing");
+		add(a, "%s", o->backing);
 	}
 	add(a, "--steps");
 	add(a, "/proc/self/fd/3"); /* /dev/fd is not everywhere */
@@ -327,7 +373,7 @@ static void build_args(struct args *a, struct args *st, const struct bench_opts 
  * One repetition: run the client, turn its step lines into samples.  @rep
  * counts from 1; negative for a warm-up run.
  */
-static int run_once(const struct bench_opts *o, struct series *m, int rep)
+static int run_once(const struct bench_opts *o, struct series *m, int rep, struct backing_seen *bk)
 {
 	struct args a = {0}, st = {0};
 	int pfd[2], status, rc = 0;
@@ -377,7 +423,18 @@ static int run_once(const struct bench_opts *o, struct series *m, int rep)
 		double ns = (double)json_integer_value(json_object_get(j, "step_ns"));
 		const char *dev = json_string_value(json_object_get(j, "dev"));
 		double np = (double)json_integer_value(json_object_get(j, "npages"));
+		const char *ev = json_string_value(json_object_get(j, "event"));
 
+		if (ev && !strcmp(ev, "backing") && rep > 0) {
+			uint64_t huge =
+			    (uint64_t)json_integer_value(json_object_get(j, "huge_bytes"));
+
+			bk->bytes = (uint64_t)json_integer_value(json_object_get(j, "bytes"));
+			bk->page_kb =
+			    (uint64_t)json_integer_value(json_object_get(j, "kernel_page_kb"));
+			if (!bk->runs++ || huge < bk->huge_min)
+				bk->huge_min = huge;
+		}
 		if (op && ret >= 0 && ns > 0) {
 			if (!strcmp(op, "pin")) {
 				oom |= !push(&m[M_PIN_CALL], ns);
@@ -506,6 +563,47 @@ static json_t *environment(const struct bench_opts *o)
 	return e;
 }
 
+/* Whether every recorded run was backed as --backing asked: all or none of it huge. */
+static bool backing_as_asked(const struct bench_opts *o, const struct backing_seen *bk)
+{
+	if (!strcmp(o->backing, "4k"))
+		return bk->huge_min == 0 && bk->page_kb == 4;
+	return bk->bytes && bk->huge_min == bk->bytes;
+}
+
+/*
+ * A thp or hugetlb run that got no huge page at all measured 4 KiB pages:
+ * refused.  Fewer than all of them: said, and flagged in the file.
+ */
+static int check_backing(const struct bench_opts *o, const struct backing_seen *bk)
+{
+	char *thp = slurp_line("/sys/kernel/mm/transparent_hugepage/enabled");
+	int rc = 0;
+
+	if (bk->runs != o->repeat) {
+		fprintf(stderr, "vfiopin bench: the client reported its backing in %u of %u runs\n",
+			bk->runs, o->repeat);
+		rc = -1;
+	} else if (strcmp(o->backing, "4k") && !bk->huge_min) {
+		fprintf(stderr,
+			"vfiopin bench: --backing %s: a repetition's guest RAM had no huge page "
+			"(%s); nothing written\n",
+			o->backing,
+			!strcmp(o->backing, "thp")
+			    ? (thp ? thp : "no /sys/kernel/mm/transparent_hugepage/enabled")
+			    : "reserve 2 MiB pages: sysctl vm.nr_hugepages");
+		rc = -1;
+	} else if (!backing_as_asked(o, bk)) {
+		fprintf(
+		    stderr,
+		    "vfiopin bench: --backing %s: as little as %llu of %llu bytes on huge pages "
+		    "in a repetition (flagged: \"as_asked\": false)\n",
+		    o->backing, (unsigned long long)bk->huge_min, (unsigned long long)bk->bytes);
+	}
+	free(thp);
+	return rc;
+}
+
 static const char *default_vmm(void)
 {
 	static char path[PATH_MAX];
@@ -525,6 +623,7 @@ int cmd_bench(int argc, char **argv)
 	struct bench_opts o = {
 	    .per_call = 64, .total = 1024, .repeat = 10, .warmup = 1, .argv = argv, .argc = argc};
 	struct series m[M_MAX] = {0}, scratch[M_MAX] = {0};
+	struct backing_seen bk = {0};
 	struct vp_loader l;
 	bool attached = false;
 	json_t *root = NULL, *w;
@@ -552,7 +651,7 @@ int cmd_bench(int argc, char **argv)
 	vp_signals_install();
 	/* warm-up runs: samples thrown away, and before vfiopin counts */
 	for (uint32_t r = 0; r < o.warmup && !vp_stop; r++)
-		if (run_once(&o, scratch, -(int)r - 1))
+		if (run_once(&o, scratch, -(int)r - 1, &bk))
 			goto out;
 	if (!o.no_hists && !vp_stop) {
 		o.common.bpf.row_lat = true;
@@ -561,16 +660,21 @@ int cmd_bench(int argc, char **argv)
 		attached = true;
 	}
 	for (uint32_t r = 0; r < o.repeat && !vp_stop; r++)
-		if (run_once(&o, m, (int)r + 1))
+		if (run_once(&o, m, (int)r + 1, &bk))
 			goto out;
 	if (vp_stop) {
 		fprintf(stderr, "vfiopin bench: interrupted; nothing written\n");
 		goto out;
 	}
 
+	if (o.backing && check_backing(&o, &bk))
+		goto out;
 	w = json_pack("{s:s,s:I,s:I,s:b}", "mode", workload_names[o.workload], "pages_per_call",
 		      (json_int_t)(o.workload == WL_PT ? 0 : o.per_call), "total_pages",
 		      (json_int_t)o.total, "hugepages", o.hugetlb != NULL);
+	/* only when asked for: files of the client's default backing stay comparable */
+	if (w && o.backing)
+		json_object_set_new(w, "backing", json_string(o.backing));
 	root = vp_bench_new(w,
 			    json_pack("{s:I,s:I}", "repetitions", (json_int_t)o.repeat, "warmup",
 				      (json_int_t)o.warmup),
@@ -583,6 +687,17 @@ int cmd_bench(int argc, char **argv)
 			json_decref(root);
 			root = NULL;
 		}
+	if (root && o.backing &&
+	    json_object_set_new(root, "backing",
+				json_pack("{s:s,s:I,s:I,s:f,s:I,s:b}", "kind", o.backing, "bytes",
+					  (json_int_t)bk.bytes, "huge_bytes_min",
+					  (json_int_t)bk.huge_min, "huge_fraction_min",
+					  bk.bytes ? (double)bk.huge_min / (double)bk.bytes : 0.0,
+					  "kernel_page_kb", (json_int_t)bk.page_kb, "as_asked",
+					  backing_as_asked(&o, &bk)))) {
+		json_decref(root);
+		root = NULL;
+	}
 	if (!root) {
 		fprintf(stderr, "vfiopin bench: out of memory\n");
 		goto out;
