@@ -204,6 +204,7 @@ struct name_entry {
 	uint64_t start_ns;	  /* its start; 0: never seen running */
 	uint64_t checked_ns;	  /* when /proc was last read for it */
 	bool asked;		  /* its BPF-taken command line was looked up */
+	bool learnt;		  /* name and devices from that, not yet from /proc */
 	struct vp_proc_sample ps; /* its VmLck and VmPeak as read running; -1: never */
 	bool mlock_asked;	  /* its smaps was read for mlockall */
 	int cold;		  /* passthrough devices on its command line; -1: unknown */
@@ -413,7 +414,22 @@ static struct name_entry *refresh(struct vp_namer *nm, uint32_t tgid, uint64_t n
 		e->start_ns = start;
 		e->ps = (struct vp_proc_sample){-1, -1, -1, false};
 		e->mlock_asked = false;
+		e->learnt = false;
 		same = true;
+	} else if (same && e->learnt) {
+		/*
+		 * learnt from the start of its command line the BPF side took,
+		 * and running: its whole command line, once, for the name and
+		 * the devices (the start may have cut them off)
+		 */
+		char name[VP_VM_NAME_LEN + 1];
+		int cold;
+
+		if (read_name(nm->proc, tgid, name, &cold)) {
+			memcpy(e->name, name, sizeof(name));
+			e->cold = cold;
+			e->learnt = false;
+		}
 	}
 	/*
 	 * its locked memory, every time it is read running; once it has
@@ -485,6 +501,7 @@ void vp_namer_learn(struct vp_namer *nm, uint32_t tgid, uint64_t start_ns, const
 	/* never checked: the next refresh reads /proc, which wins while it runs */
 	e->start_ns = start_ns;
 	e->keep = true;
+	e->learnt = true;
 	vp_vm_name_parse(args, len, e->name);
 	/* the BPF side keeps only the start of it: whole only when shorter */
 	e->cold = len < VP_ARGS_LEN ? vp_vm_cold_passthrough(args, len) : -1;

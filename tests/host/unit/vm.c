@@ -706,6 +706,33 @@ void test_vm_names(void **state)
 	assert_string_equal(rows[0].vm_name, "live");
 	/* no status read yet, none with VmLck: not sampled */
 	assert_false(s.vms.vm[0].sampled);
+	/*
+	 * learnt first from the start the BPF side took (cut off: devices
+	 * unknown) and running with that very start: /proc is still read once,
+	 * for the whole command line's name and devices
+	 */
+	{
+		struct timespec bt, mt;
+		uint64_t start;
+		char args[VP_ARGS_LEN + 64];
+
+		clock_gettime(CLOCK_BOOTTIME, &bt);
+		clock_gettime(CLOCK_MONOTONIC, &mt);
+		start = (uint64_t)(100 * (1e9 / (double)sysconf(_SC_CLK_TCK)) -
+				   ((double)(bt.tv_sec - mt.tv_sec) * 1e9 +
+				    (double)(bt.tv_nsec - mt.tv_nsec)));
+		memset(args, 'x', sizeof(args));
+		memcpy(args, "q\0-name\0cut\0", 12);
+		args[sizeof(args) - 1] = 0;
+		c[0].tgid = c[1].tgid = 4010;
+		fake_proc(root, 4010, 100, "q\0-name\0whole\0", 14);
+		vp_namer_learn(nm, 4010, start, args, VP_ARGS_LEN);
+		name_rows(nm, &s, c, start + 1, 8);
+		assert_string_equal(rows[0].vm_name, "whole");
+		rm_proc(root, 4010);
+		c[0].tgid = c[1].tgid = 4006;
+		name_rows(nm, &s, c, t0, 8);
+	}
 	/* its VmLck sampled at each refresh, the peak kept after it falls */
 	fake_status(root, 4006, 2048);
 	name_rows(nm, &s, c, t0, 9);
