@@ -35,7 +35,7 @@ wait_line "$OUT/stock-wait.err" "waiting for vfio_iommu_type1" && pass "--wait-m
 wait_line "$OUT/stock-wait.err" "attached to" || fail "--wait-modules: never attached: $(cat "$OUT/stock-wait.err")"
 kill -INT $vp
 wait $vp; rc=$?
-[ $rc = 0 ] && grep -q "attached to 19 type1 functions with fentry" "$OUT/stock-wait.err" &&
+[ $rc = 0 ] && grep -q "attached to 21 type1 functions with fentry" "$OUT/stock-wait.err" &&
 	pass "then attaches with fentry (auto), exit 0" || fail "after the wait: exit $rc: $(cat "$OUT/stock-wait.err")"
 [ "$(python3 "$TOP/tests/guest/vpq.py" stat "$OUT/stock-wait.json" top mode)" = fentry ] &&
 	pass "its snapshot says mode fentry" || fail "snapshot mode: $(tail -c 300 "$OUT/stock-wait.json")"
@@ -44,7 +44,7 @@ err=$("$V" stat --mode tracepoint -d 1 2>&1 >/dev/null); rc=$?
 [ $rc = 1 ] && grep -q "no vfio_type1 tracepoints" <<< "$err" &&
 	pass "--mode tracepoint on the stock kernel: names the missing tracepoints" || fail "tracepoint mode: $rc: $err"
 err=$("$V" stat --mode kprobe -d 1 2>&1 >/dev/null); rc=$?
-[ $rc = 0 ] && grep -q "attached to 19 type1 functions with kprobe" <<< "$err" &&
+[ $rc = 0 ] && grep -q "attached to 21 type1 functions with kprobe" <<< "$err" &&
 	pass "--mode kprobe attaches" || fail "kprobe mode: $rc: $err"
 # least privilege, as the exporter's unit has it: CAP_BPF and CAP_PERFMON
 # alone, another user.  fentry cannot (a module's BTF needs CAP_SYS_ADMIN),
@@ -66,7 +66,7 @@ err=$(least stat --mode kprobe -d 1 2>&1 >/dev/null); rc=$?
 	fail "least kprobe at paranoid 3: $rc: $err"
 echo 2 > /proc/sys/kernel/perf_event_paranoid
 err=$(least stat -d 1 2>&1 >/dev/null); rc=$?
-[ $rc = 0 ] && grep -q "attached to 19 type1 functions with kprobe" <<< "$err" &&
+[ $rc = 0 ] && grep -q "attached to 21 type1 functions with kprobe" <<< "$err" &&
 	pass "CAP_BPF + CAP_PERFMON only, perf_event_paranoid 2: auto attaches with kprobe" ||
 	fail "least auto at paranoid 2: $rc: $err"
 echo "$paranoid" > /proc/sys/kernel/perf_event_paranoid
@@ -88,6 +88,6 @@ err=$("$V" stat --mode fentry -d 1 2>&1 >/dev/null); rc=$?
 	pass "no module BTF: --mode fentry says the module has none, and what needs none (exit 1)" ||
 	fail "no module BTF, fentry: exit $rc: $err"
 err=$("$V" stat -d 1 2>&1 >/dev/null); rc=$?
-[ $rc = 0 ] && grep -q "attached to 19 type1 functions with kprobe" <<< "$err" &&
+[ $rc = 0 ] && grep -q "attached to 21 type1 functions with kprobe" <<< "$err" &&
 	pass "no module BTF: auto attaches with kprobe" || fail "no module BTF, auto: exit $rc: $err"
 summary
