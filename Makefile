@@ -216,7 +216,10 @@ $(BUILD)/churn_synth-san: $(BUILD)/obj-san/tests/host/bench/churn_synth.o $(SYNT
 # BPF cost per event on this machine; pin throughput with vfiopin attached
 # vs. not in the lab, with the TSC as clocksource as on real hardware (TCG's
 # default, the HPET, makes every clock read an emulated device access).
-$(BUILD)/bench_events: $(BUILD)/obj/tests/host/bench/bench_events.o $(LIB)
+# the BPF run-time figures the host benchmarks take (tests/host/bench/bpfstats.c)
+BENCH_BPF_OBJ := $(BUILD)/obj/tests/host/bench/bpfstats.o
+
+$(BUILD)/bench_events: $(BUILD)/obj/tests/host/bench/bench_events.o $(BENCH_BPF_OBJ) $(LIB)
 	$(CC) -o $@ $^ $(TOOL_LIBS)
 
 bench-events: $(BUILD)/bench_events $(BUILD)/bench_fallback
@@ -235,7 +238,7 @@ $(BUILD)/fb_bench.skel.h: $(BUILD)/fb_bench.bpf.o
 
 $(BUILD)/obj/tests/host/bench/bench_fallback.o: $(BUILD)/fb_bench.skel.h
 
-$(BUILD)/bench_fallback: $(BUILD)/obj/tests/host/bench/bench_fallback.o
+$(BUILD)/bench_fallback: $(BUILD)/obj/tests/host/bench/bench_fallback.o $(BENCH_BPF_OBJ)
 	$(CC) -o $@ $^ $(TOOL_LIBS)
 
 bench-export: $(BUILD)/export_synth

@@ -130,7 +130,7 @@ struct {
  * emptied one out could race another CPU's pin into it); a page costs a
  * lookup and an atomic add, no lock.  Full (2^16 chunks, 128 GiB of
  * pinned IOVA): the pages go uncounted and the drop is counted
- * (map_full).  In tracepoint mode the loader leaves it one entry.
+ * (map_full).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -198,10 +198,16 @@ static __always_inline __u32 fb_cid(void *iommu)
 	return cid;
 }
 
+/* The key of this thread's call @fn in fb_calls. */
+static __always_inline __u64 fb_call_key(__u32 fn)
+{
+	return (__u64)fb_tid() << 8 | fn;
+}
+
 static __always_inline void fb_stash(__u32 fn, __u32 cid, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
 				     __u64 a4)
 {
-	__u64 key = (__u64)fb_tid() << 8 | fn;
+	__u64 key = fb_call_key(fn);
 	struct fb_call c = {.a = {a0, a1, a2, a3, a4}, .cid = cid, .tgid = fb_tgid()};
 
 	if (bpf_map_update_elem(&fb_calls, &key, &c, BPF_ANY))
@@ -209,9 +215,17 @@ static __always_inline void fb_stash(__u32 fn, __u32 cid, __u64 a0, __u64 a1, __
 }
 
 /* The entry's stash, into @c; false if the entry was not seen. */
+/* This thread's call @fn in progress, what its entry stashed; NULL if none. */
+static __always_inline struct fb_call *fb_in_call(__u32 fn)
+{
+	__u64 key = fb_call_key(fn);
+
+	return bpf_map_lookup_elem(&fb_calls, &key);
+}
+
 static __always_inline bool fb_unstash(__u32 fn, struct fb_call *c)
 {
-	__u64 key = (__u64)fb_tid() << 8 | fn;
+	__u64 key = fb_call_key(fn);
 	struct fb_call *s = bpf_map_lookup_elem(&fb_calls, &key);
 
 	if (!s) {
@@ -291,7 +305,9 @@ static __always_inline int fb_release_exit(void)
 		vc->mapped_pages = 0;
 		inc(&vc->leaked, vc->pages_pinned);
 	}
-	bpf_for_each_map_elem(&fb_pins, fb_forget_pin, &c.cid, 0);
+	/* chunks come only from vendor pins: none to look for without one */
+	if (!vc || vc->pin_calls)
+		bpf_for_each_map_elem(&fb_pins, fb_forget_pin, &c.cid, 0);
 	return on_container(VP_EV_CONTAINER_RELEASE, c.cid, c.tgid, 0, 0, 0);
 }
 
@@ -548,8 +564,7 @@ static __always_inline int fb_ioctl_exit(__s64 ret)
 static __always_inline int fb_acct_entry(struct task_struct *task, struct mm_struct *mm,
 					 bool lock_cap, long npage)
 {
-	__u64 uk = (__u64)fb_tid() << 8 | FB_UNMAP_UNPIN;
-	struct fb_call *uu = bpf_map_lookup_elem(&fb_calls, &uk);
+	struct fb_call *uu = fb_in_call(FB_UNMAP_UNPIN);
 	struct fb_cur *cur = fb_current();
 
 	/* vfio_unmap_unpin's uncharge reached mm_lock_acct */
@@ -604,8 +619,7 @@ static __always_inline int fb_remote_exit(__u32 fn, __s64 ret)
 	if (!c)
 		return 0;
 	if (fn == FB_UNPIN_REMOTE) {
-		__u64 uk = (__u64)fb_tid() << 8 | FB_UNMAP_UNPIN;
-		struct fb_call *uu = bpf_map_lookup_elem(&fb_calls, &uk);
+		struct fb_call *uu = fb_in_call(FB_UNMAP_UNPIN);
 
 		dec(&c->pt_pages, k.a[0]);
 		/* the mapping being unmapped was in an IOMMU domain; what to uncharge */

@@ -24,42 +24,29 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "bpfstats.h"
 #include "loader.h"
 #include "vfiopin.skel.h"
 
 /* the kernel's own count of runs and the time they took, of program @fd */
 static void prog_stats(int fd, __u64 *ns, __u64 *cnt)
 {
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
+	int err = bench_prog_stats(fd, ns, cnt);
 
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		perror("bench_events: bpf_obj_get_info_by_fd");
+	if (err) {
+		fprintf(stderr, "bench_events: bpf_obj_get_info_by_fd: %s\n", strerror(-err));
 		exit(1);
 	}
-	*ns = info.run_time_ns;
-	*cnt = info.run_cnt;
 }
 
 static void fire(int fd, const __u64 *args, int n)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = n * sizeof(__u64));
+	int err = bench_prog_fire(fd, args, n);
 
-	if (bpf_prog_test_run_opts(fd, &opts)) {
-		perror("bench_events: BPF_PROG_TEST_RUN");
+	if (err) {
+		fprintf(stderr, "bench_events: BPF_PROG_TEST_RUN: %s\n", strerror(-err));
 		exit(1);
 	}
-}
-
-static int load_empty(void)
-{
-	const struct bpf_insn insns[] = {
-	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-	    {.code = BPF_JMP | BPF_EXIT},
-	};
-
-	return bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "empty", "GPL", insns, 2, NULL);
 }
 
 enum {
@@ -185,7 +172,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_events: BPF_ENABLE_STATS: %s\n", strerror(errno));
 		return 1;
 	}
-	empty = load_empty();
+	empty = bench_prog_empty();
 	if (empty < 0) {
 		perror("bench_events: loading an empty program");
 		return 1;

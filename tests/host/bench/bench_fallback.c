@@ -23,40 +23,11 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "bpfstats.h"
 #include "vfiopin.h"
 #include "fb_bench.skel.h"
 
 enum { B_PIN, B_UNPIN, B_PAGES_PIN, B_PAGES_UNPIN, B_EMPTY, B_MAX };
-
-static int prog_stats(int fd, __u64 *ns, __u64 *cnt)
-{
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	*ns = info.run_time_ns;
-	*cnt = info.run_cnt;
-	return 0;
-}
-
-static int fire(int fd, const __u64 *args, int n)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = n * sizeof(__u64));
-
-	return bpf_prog_test_run_opts(fd, &opts) ? -errno : 0;
-}
-
-static int load_empty(void)
-{
-	const struct bpf_insn insns[] = {
-	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-	    {.code = BPF_JMP | BPF_EXIT},
-	};
-
-	return bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "empty", "GPL", insns, 2, NULL);
-}
 
 /* Each program's best ns per run over @rounds of @repeat calls of @npage pages. */
 static int measure(const int *fd, __u64 npage, unsigned int repeat, unsigned int rounds,
@@ -73,18 +44,18 @@ static int measure(const int *fd, __u64 npage, unsigned int repeat, unsigned int
 		__u64 ns0[B_MAX], cnt0[B_MAX], ns1 = 0, cnt1 = 0;
 
 		for (int p = 0; p < B_MAX && !err; p++)
-			err = prog_stats(fd[p], &ns0[p], &cnt0[p]);
+			err = bench_prog_stats(fd[p], &ns0[p], &cnt0[p]);
 		for (unsigned int i = 0; i < repeat && !err; i++) {
-			err = fire(fd[B_PIN], call, 3);
-			err = err ? err : fire(fd[B_UNPIN], call, 3);
-			err = err ? err : fire(fd[B_PAGES_PIN], pages_pin, 4);
-			err = err ? err : fire(fd[B_PAGES_UNPIN], pages_unpin, 4);
-			err = err ? err : fire(fd[B_EMPTY], call, 3);
+			err = bench_prog_fire(fd[B_PIN], call, 3);
+			err = err ? err : bench_prog_fire(fd[B_UNPIN], call, 3);
+			err = err ? err : bench_prog_fire(fd[B_PAGES_PIN], pages_pin, 4);
+			err = err ? err : bench_prog_fire(fd[B_PAGES_UNPIN], pages_unpin, 4);
+			err = err ? err : bench_prog_fire(fd[B_EMPTY], call, 3);
 		}
 		for (int p = 0; p < B_MAX && !err; p++) {
 			double per;
 
-			err = prog_stats(fd[p], &ns1, &cnt1);
+			err = bench_prog_stats(fd[p], &ns1, &cnt1);
 			if (err || cnt1 == cnt0[p])
 				continue;
 			per = (double)(ns1 - ns0[p]) / (double)(cnt1 - cnt0[p]);
@@ -119,7 +90,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_fallback: BPF_ENABLE_STATS: %s\n", strerror(errno));
 		return 1;
 	}
-	empty = load_empty();
+	empty = bench_prog_empty();
 	skel = fb_bench_bpf__open();
 	if (empty < 0 || !skel) {
 		fprintf(stderr, "bench_fallback: cannot open the programs: %s\n", strerror(errno));
